@@ -1,0 +1,121 @@
+//! File helpers: reading input, and writing output atomically (never a half-written file).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+
+/// Largest input file accepted (credentials are kilobytes; baked images a few MB).
+pub(crate) const MAX_INPUT: u64 = 16 * 1024 * 1024;
+
+/// Reads a file (or stdin for `-`), refusing anything over [`MAX_INPUT`].
+pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    if path == Path::new("-") {
+        std::io::stdin()
+            .take(MAX_INPUT + 1)
+            .read_to_end(&mut buf)
+            .context("cannot read standard input")?;
+    } else {
+        File::open(path)
+            .with_context(|| format!("cannot open {}", path.display()))?
+            .take(MAX_INPUT + 1)
+            .read_to_end(&mut buf)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+    }
+    if buf.len() as u64 > MAX_INPUT {
+        anyhow::bail!("{} is larger than {} MiB", path.display(), MAX_INPUT >> 20);
+    }
+    Ok(buf)
+}
+
+/// Reads and strictly parses a JSON file.
+pub(crate) fn read_json(path: &Path) -> Result<Value> {
+    let bytes = read_input(path)?;
+    microcred_core::parse_strict(&bytes).with_context(|| format!("{} is not valid JSON", path.display()))
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed to
+/// disk, then renamed over the target. Readers see the old file or the new one, never a part.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        if private {
+            options.mode(0o600);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    let result = (|| -> Result<()> {
+        let mut f = options
+            .open(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+        if let Ok(d) = File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes JSON (pretty, with a final newline) to `out`, or to stdout when `out` is `None`.
+pub(crate) fn emit_json(value: &Value, out: Option<&Path>) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    match out {
+        Some(path) => write_atomic(path, text.as_bytes(), false),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            stdout.flush()?;
+            Ok(())
+        }
+    }
+}
+
+/// 32 random bytes from the operating system.
+pub(crate) fn random_seed() -> Result<[u8; 32]> {
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed).map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;
+    Ok(seed)
+}
+
+/// Parses a `--created`/`--at` time (RFC 3339 / XML Schema dateTime with zone), or now.
+pub(crate) fn time_or_now(text: Option<&str>) -> Result<time::OffsetDateTime> {
+    match text {
+        None => Ok(time::OffsetDateTime::now_utc()),
+        Some(t) => microcred_core::parse_datetime(t).with_context(|| {
+            format!("\"{t}\" is not a date-time with a time zone, e.g. 2025-06-01T12:00:00Z")
+        }),
+    }
+}
+
+/// Reads an issuer key file.
+pub(crate) fn read_key(path: &Path) -> Result<microcred_core::IssuerKey> {
+    let bytes = read_input(path)?;
+    let text = zeroize::Zeroizing::new(
+        String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))?,
+    );
+    microcred_core::IssuerKey::from_key_file(&text)
+        .with_context(|| format!("cannot use key file {}", path.display()))
+}

@@ -1,0 +1,69 @@
+//! `microcred`: keys, offline signing, batch issuance and verification of Open Badges 3.0
+//! microcredentials.
+//!
+//! Exit codes: 0 success / all valid; 1 invalid credential, lint errors or failed rows;
+//! 2 usage, I/O, or a credential that could not be checked.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod files;
+mod issue;
+mod keygen;
+mod lint;
+mod sign;
+mod verify;
+
+/// Issue and verify signed microcredentials (Open Badges 3.0 / W3C VC 2.0, Ed25519).
+#[derive(Parser)]
+#[command(name = "microcred", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate an Ed25519 issuer key (a Multikey key-pair file) and print its DID.
+    Keygen(keygen::KeygenArgs),
+    /// Print the DID document of a key file (publish it as did.json for did:web).
+    DidDoc(keygen::DidDocArgs),
+    /// Sign a credential (lint errors refuse signing); the signed credential goes to stdout.
+    Sign(sign::SignArgs),
+    /// Build and sign credentials from an achievement definition: one recipient, or a CSV batch.
+    Issue(issue::IssueArgs),
+    /// Verify credentials and explain every check (exit 0 valid, 1 invalid, 2 could not check).
+    Verify(verify::VerifyArgs),
+    /// Report what is missing or wrong in a credential or achievement before signing.
+    Lint(lint::LintArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Keygen(a) => keygen::run(a),
+        Command::DidDoc(a) => keygen::run_did_doc(a),
+        Command::Sign(a) => sign::run(a),
+        Command::Issue(a) => issue::run(a),
+        Command::Verify(a) => verify::run(a),
+        Command::Lint(a) => lint::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("microcred: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,105 @@
+//! `microcred sign`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+use microcred_core::{Cryptosuite, IssuerKey};
+use serde_json::Value;
+
+use crate::{files, lint};
+
+#[derive(Args)]
+pub(crate) struct SignArgs {
+    /// The institution's key file (Multikey key pair).
+    #[arg(long)]
+    key: PathBuf,
+    /// Cryptosuite of the proof.
+    #[arg(long, default_value = "eddsa-jcs-2022")]
+    suite: String,
+    /// Proof creation time (RFC 3339, e.g. 2025-06-01T12:00:00Z); default now.
+    #[arg(long)]
+    created: Option<String>,
+    /// Replace `issuer.id` with the key's controller (when the credential names another id).
+    #[arg(long)]
+    set_issuer: bool,
+    /// Write the signed credential here (atomically) instead of stdout.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The unsigned credential (JSON); `-` reads stdin.
+    credential: PathBuf,
+}
+
+pub(crate) fn run(args: SignArgs) -> Result<ExitCode> {
+    let suite: Cryptosuite = args.suite.parse()?;
+    let key = files::read_key(&args.key)?;
+    let created = files::time_or_now(args.created.as_deref())?;
+    let mut credential = files::read_json(&args.credential)?;
+    if args.set_issuer {
+        set_issuer_id(&mut credential, key.controller());
+    }
+    match sign_checked(&credential, &key, suite, created) {
+        Ok(signed) => {
+            files::emit_json(&signed, args.out.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(Refusal::Lint(report)) => {
+            eprintln!("refusing to sign: lint found errors (fix them, then sign again)");
+            lint::print_findings(&args.credential, &report, true);
+            Ok(ExitCode::from(1))
+        }
+        Err(Refusal::Other(e)) => Err(e),
+    }
+}
+
+/// Why a credential was not signed.
+pub(crate) enum Refusal {
+    /// Lint found errors.
+    Lint(microcred_core::LintReport),
+    /// Anything else.
+    Other(anyhow::Error),
+}
+
+/// Lints, checks the issuer/key binding, then signs. Warnings are printed to stderr.
+pub(crate) fn sign_checked(
+    credential: &Value,
+    key: &IssuerKey,
+    suite: Cryptosuite,
+    created: time::OffsetDateTime,
+) -> Result<Value, Refusal> {
+    let report = microcred_core::lint(credential);
+    if report.has_errors() {
+        return Err(Refusal::Lint(report));
+    }
+    let issuer_id = match credential.get("issuer") {
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(other) => other.get("id").and_then(Value::as_str),
+        None => None,
+    };
+    if let Some(id) = issuer_id {
+        if id != key.controller() {
+            return Err(Refusal::Other(anyhow::anyhow!(
+                "the credential's issuer is {id}, but this key belongs to {}: verifiers would reject it. Use the institution's own key, or pass --set-issuer to make {} the issuer",
+                key.controller(),
+                key.controller()
+            )));
+        }
+    }
+    microcred_core::sign(credential, key, suite, created).map_err(|e| Refusal::Other(e.into()))
+}
+
+fn set_issuer_id(credential: &mut Value, id: &str) {
+    match credential.get_mut("issuer") {
+        Some(Value::Object(profile)) => {
+            profile.insert("id".into(), id.into());
+        }
+        Some(slot) => *slot = id.into(),
+        None => {
+            if let Some(obj) = credential.as_object_mut() {
+                obj.insert("issuer".into(), id.into());
+            }
+        }
+    }
+}
+

@@ -1,0 +1,224 @@
+//! `microcred verify`: a report per file, human or JSON, and exit codes
+//! 0 all valid / 1 any invalid / 2 could not check.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use microcred_core::{
+    CheckKind, KeyRing, Outcome, PublicKey, Report, TrustList, Verdict, VerifyOptions,
+};
+use serde_json::{json, Value};
+
+use crate::files;
+
+#[derive(Args)]
+pub(crate) struct VerifyArgs {
+    /// Print one JSON object per file (one per line) instead of a human report.
+    #[arg(long)]
+    json: bool,
+    /// Pin the institution's public key: a `z6Mk...` Multikey, or a file holding a public key,
+    /// key pair or DID document. A credential signed by any other key is invalid. Repeatable.
+    #[arg(long = "issuer-key", value_name = "KEY")]
+    issuer_keys: Vec<String>,
+    /// A saved DID document used to resolve keys (e.g. a did:web issuer's did.json) without
+    /// pinning it. Repeatable.
+    #[arg(long = "did-doc", value_name = "FILE")]
+    did_docs: Vec<PathBuf>,
+    /// Trust list of known institutions; issuers not on it are reported as unknown.
+    #[arg(long)]
+    trust: Option<PathBuf>,
+    /// Treat an issuer that is not on the trust list as invalid.
+    #[arg(long, requires = "trust")]
+    require_trusted: bool,
+    /// Verify as of this time (RFC 3339) instead of now.
+    #[arg(long)]
+    at: Option<String>,
+    /// Credentials to verify (JSON); `-` reads stdin.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
+    let at = files::time_or_now(args.at.as_deref())?;
+    let mut keys = KeyRing::new();
+    let mut pinned: Vec<PublicKey> = Vec::new();
+    for k in &args.issuer_keys {
+        pinned.extend(load_pinned(k, &mut keys)?);
+    }
+    for path in &args.did_docs {
+        let doc = files::read_json(path)?;
+        keys.add_controller_document(&doc)
+            .with_context(|| format!("{} is not a usable DID document", path.display()))?;
+    }
+    let trust = match &args.trust {
+        Some(path) => {
+            let text = String::from_utf8(files::read_input(path)?)
+                .with_context(|| format!("{} is not UTF-8", path.display()))?;
+            Some(TrustList::from_json(&text).with_context(|| format!("cannot use {}", path.display()))?)
+        }
+        None => None,
+    };
+    let mut options = VerifyOptions::new(at, &keys).pinned_keys(&pinned);
+    if let Some(t) = &trust {
+        options = options.trust_list(t);
+    }
+    let mut worst = 0u8;
+    for path in &args.files {
+        let (report, read_error) = match files::read_input(path) {
+            Ok(bytes) => match sniff(&bytes) {
+                Some(kind) => (None, Some(format!("{kind} input is not supported yet: give the credential's JSON"))),
+                None => (Some(microcred_core::verify(&bytes, &options)), None),
+            },
+            Err(e) => (None, Some(format!("{e:#}"))),
+        };
+        let code = match (&report, &read_error) {
+            (Some(r), _) => exit_code(r, args.require_trusted),
+            _ => 2,
+        };
+        worst = worst.max(code);
+        if args.json {
+            let obj = match (&report, &read_error) {
+                (Some(r), _) => {
+                    let mut v = serde_json::to_value(r)?;
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("file".into(), json!(path.display().to_string()));
+                        o.insert("exit_code".into(), json!(code));
+                    }
+                    v
+                }
+                (None, err) => json!({
+                    "file": path.display().to_string(),
+                    "verdict": "indeterminate",
+                    "error": err,
+                    "exit_code": code,
+                }),
+            };
+            println!("{}", serde_json::to_string(&obj)?);
+        } else {
+            match (&report, &read_error) {
+                (Some(r), _) => print_report(path, r, args.require_trusted),
+                (None, err) => println!(
+                    "{}: COULD NOT CHECK: {}\n",
+                    path.display(),
+                    err.as_deref().unwrap_or("unknown error")
+                ),
+            }
+        }
+    }
+    // Exit codes: 0 all valid, 1 any invalid (takes precedence), 2 could not check.
+    Ok(ExitCode::from(match worst {
+        0 => 0,
+        _ if any_invalid(worst) => 1,
+        _ => 2,
+    }))
+}
+
+fn any_invalid(worst: u8) -> bool {
+    worst == 3
+}
+
+/// 0 valid, 2 could not check, 3 invalid (mapped to exit 1 at the end: invalid outranks).
+fn exit_code(report: &Report, require_trusted: bool) -> u8 {
+    match report.verdict {
+        Verdict::Invalid => 3,
+        Verdict::Valid if require_trusted && trust_outcome(report) != Some(Outcome::Pass) => 3,
+        Verdict::Valid => 0,
+        _ => 2,
+    }
+}
+
+fn trust_outcome(report: &Report) -> Option<Outcome> {
+    report
+        .checks
+        .iter()
+        .find(|c| c.check == CheckKind::Trust)
+        .map(|c| c.outcome)
+}
+
+fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("a PNG image (baked badge)")
+    } else {
+        let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]);
+        let t = head.trim_start();
+        (t.starts_with("<svg") || (t.starts_with("<?xml") && head.contains("<svg")))
+            .then_some("an SVG image (baked badge)")
+    }
+}
+
+fn load_pinned(spec: &str, keys: &mut KeyRing) -> Result<Vec<PublicKey>> {
+    if spec.starts_with('z') && !Path::new(spec).exists() {
+        return Ok(vec![PublicKey::from_multibase(spec)
+            .with_context(|| format!("--issuer-key {spec} is not an Ed25519 Multikey (z6Mk...)"))?]);
+    }
+    if let Some(rest) = spec.strip_prefix("did:key:") {
+        let _ = rest;
+        return Ok(vec![PublicKey::from_did_key(spec)?]);
+    }
+    let path = Path::new(spec);
+    let doc = files::read_json(path)?;
+    if doc.get("verificationMethod").is_some() || doc.get("assertionMethod").is_some() {
+        let methods = keys
+            .add_controller_document(&doc)
+            .with_context(|| format!("{spec} is not a usable DID document"))?;
+        let assertion: Vec<PublicKey> = methods.iter().filter(|m| m.assertion).map(|m| m.key).collect();
+        if assertion.is_empty() {
+            bail!("{spec}: the DID document authorizes no key for assertionMethod (issuing)");
+        }
+        return Ok(assertion);
+    }
+    if let Some(mb) = doc.get("publicKeyMultibase").and_then(Value::as_str) {
+        let key = PublicKey::from_multibase(mb).with_context(|| format!("{spec}: bad publicKeyMultibase"))?;
+        if doc.get("controller").is_some() && doc.get("id").is_some() {
+            keys.add_method(&doc).with_context(|| format!("{spec}: not a usable key"))?;
+        }
+        return Ok(vec![key]);
+    }
+    bail!("--issuer-key {spec}: expected a z6Mk... key, a key file or a DID document")
+}
+
+fn print_report(path: &Path, r: &Report, require_trusted: bool) {
+    let verdict = match exit_code(r, require_trusted) {
+        0 => "VALID",
+        3 => "INVALID",
+        _ => "COULD NOT CHECK",
+    };
+    let what = r.name.as_deref().map(|n| format!(" \"{n}\"")).unwrap_or_default();
+    let by = match (&r.issuer_name, &r.issuer) {
+        (Some(n), Some(id)) => format!(" issued by {n} ({id})"),
+        (None, Some(id)) => format!(" issued by {id}"),
+        _ => String::new(),
+    };
+    println!("{}: {verdict}{what}{by}", path.display());
+    for c in &r.checks {
+        let mark = match c.outcome {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "FAIL",
+            Outcome::Unknown => "unknown",
+            _ => "not checked",
+        };
+        println!("  {:<12} {:<11} {}", c.check.label(), mark, c.reason);
+    }
+    if verdict != "VALID" {
+        if let Some(p) = r.first_problem() {
+            println!("  => {}", explain(p.check));
+        }
+    }
+    println!();
+}
+
+/// What a problem means for the person deciding whether to accept the credential.
+fn explain(kind: CheckKind) -> &'static str {
+    match kind {
+        CheckKind::WellFormed => "This file is not a verifiable credential in a form that can be checked.",
+        CheckKind::Proof => "The credential carries no usable signature; it cannot be shown to come from the institution.",
+        CheckKind::Signature => "The signature does not prove the content: do not rely on this credential as it stands.",
+        CheckKind::IssuerKey => "The credential was not signed by the institution it names as issuer.",
+        CheckKind::Validity => "The credential is outside its validity period.",
+        CheckKind::Trust => "The issuer is not one you have listed as trusted.",
+        CheckKind::Status => "The credential's revocation status could not be confirmed.",
+        _ => "See the checks above.",
+    }
+}

@@ -1,0 +1,143 @@
+//! RFC 8785 JSON Canonicalization Scheme (JCS).
+//!
+//! Members are sorted by their names' UTF-16 code units, strings use the minimal escaping of
+//! ECMAScript's `JSON.stringify`, and numbers are written as ECMAScript's
+//! `Number.prototype.toString` writes the IEEE 754 double they denote (via `ryu-js`).
+
+use serde_json::Value;
+
+/// The canonical UTF-8 bytes of `value`.
+pub fn canonicalize(value: &Value) -> Vec<u8> {
+    canonicalize_to_string(value).into_bytes()
+}
+
+/// The canonical form of `value` as a string.
+pub fn canonicalize_to_string(value: &Value) -> String {
+    let mut out = String::with_capacity(1024);
+    write_value_str(value, &mut out);
+    out
+}
+
+fn write_value_str(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(n) => write_number(n, out),
+        Value::String(s) => write_string(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value_str(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => write_object(map, out),
+    }
+}
+
+/// The canonical form of a JSON object given as a map (avoids building a `Value`).
+pub(crate) fn canonicalize_object(map: &serde_json::Map<String, Value>) -> String {
+    let mut out = String::with_capacity(1024);
+    write_object(map, &mut out);
+    out
+}
+
+fn write_object(map: &serde_json::Map<String, Value>, out: &mut String) {
+    let mut members: Vec<(&String, &Value)> = map.iter().collect();
+    members.sort_unstable_by(|a, b| utf16_cmp(a.0, b.0));
+    out.push('{');
+    for (i, (k, v)) in members.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(k, out);
+        out.push(':');
+        write_value_str(v, out);
+    }
+    out.push('}');
+}
+
+/// Orders strings by UTF-16 code units, as RFC 8785 §3.2.3 requires.
+fn utf16_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        a.as_bytes().cmp(b.as_bytes())
+    } else {
+        a.encode_utf16().cmp(b.encode_utf16())
+    }
+}
+
+fn write_number(n: &serde_json::Number, out: &mut String) {
+    // Every JSON number denotes an IEEE 754 double for JCS; integers beyond 2^53 round.
+    let f = if let Some(i) = n.as_i64() {
+        i as f64
+    } else if let Some(u) = n.as_u64() {
+        u as f64
+    } else {
+        n.as_f64().unwrap_or(0.0)
+    };
+    if f == 0.0 {
+        // Negative zero serializes as "0" in ECMAScript.
+        out.push('0');
+        return;
+    }
+    let mut buf = ryu_js::Buffer::new();
+    out.push_str(buf.format_finite(f));
+}
+
+fn write_string(s: &str, out: &mut String) {
+    out.push('"');
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        let esc: Option<&str> = match c {
+            '"' => Some("\\\""),
+            '\\' => Some("\\\\"),
+            '\u{8}' => Some("\\b"),
+            '\t' => Some("\\t"),
+            '\n' => Some("\\n"),
+            '\u{c}' => Some("\\f"),
+            '\r' => Some("\\r"),
+            c if (c as u32) < 0x20 => None,
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        match esc {
+            Some(e) => out.push_str(e),
+            None => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let b = c as u32 as usize;
+                out.push_str("\\u00");
+                out.push(HEX[(b >> 4) & 0xf] as char);
+                out.push(HEX[b & 0xf] as char);
+            }
+        }
+        start = i + c.len_utf8();
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sorts_by_utf16_code_units_not_code_points() {
+        // U+FB33 (one UTF-16 unit 0xFB33) sorts after U+1F600 (surrogates 0xD83D...).
+        let v = json!({"\u{fb33}": 1, "\u{1f600}": 2, "a": 3});
+        assert_eq!(
+            canonicalize_to_string(&v),
+            "{\"a\":3,\"\u{1f600}\":2,\"\u{fb33}\":1}"
+        );
+    }
+
+    #[test]
+    fn escapes_controls_minimally() {
+        let v = json!("\u{1}\n\u{1f}/\u{7f}é");
+        assert_eq!(canonicalize_to_string(&v), "\"\\u0001\\n\\u001f/\u{7f}é\"");
+    }
+}

@@ -1,0 +1,376 @@
+//! Ed25519 issuer keys: Multikey encoding, `did:key`, and key files.
+//!
+//! A key file is JSON in the shape of the widely used Multikey key-pair export
+//! (`@digitalbazaar/ed25519-multikey`), so keys move between tools:
+//! `{"@context", "id", "type": "Multikey", "controller", "publicKeyMultibase", "secretKeyMultibase"}`.
+
+use std::fmt;
+
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, Zeroizing};
+
+/// Multicodec header of an Ed25519 public key (`ed25519-pub`, 0xed, varint encoded).
+const ED25519_PUB_HEADER: [u8; 2] = [0xed, 0x01];
+/// Multicodec header of an Ed25519 secret key seed (`ed25519-priv`, 0x1300, varint encoded).
+const ED25519_PRIV_HEADER: [u8; 2] = [0x80, 0x26];
+/// The JSON-LD context of a Multikey verification method.
+pub const MULTIKEY_CONTEXT: &str = "https://w3id.org/security/multikey/v1";
+
+/// A key could not be read or does not fit together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The multibase text is not base58btc (`z...`) or does not decode.
+    #[error("`{0}` is not a base58btc multibase value (it must start with `z`)")]
+    NotMultibase(String),
+    /// The decoded bytes are not an Ed25519 key with the expected multicodec header.
+    #[error("not an Ed25519 {what} Multikey: expected multicodec header {expected} and {len} key bytes")]
+    WrongCodec {
+        /// "public" or "secret".
+        what: &'static str,
+        /// The expected header as text.
+        expected: &'static str,
+        /// The expected number of key bytes.
+        len: usize,
+    },
+    /// The 32 bytes are not a valid Ed25519 public key (not a curve point, or a weak key).
+    #[error("the public key is not a valid Ed25519 point, or is a weak (small-order) key")]
+    InvalidPoint,
+    /// The key file is not in the expected shape.
+    #[error("key file: {0}")]
+    File(String),
+    /// The public key in a key file does not belong to its secret key.
+    #[error("key file: publicKeyMultibase does not match secretKeyMultibase; the file is corrupt or was edited")]
+    Mismatch,
+    /// A DID or verification method id could not be interpreted.
+    #[error("`{0}` is not a did:key identifier with an Ed25519 key")]
+    NotDidKey(String),
+}
+
+/// An Ed25519 public key, checked to be a valid, non-weak curve point.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct PublicKey(VerifyingKey);
+
+impl PublicKey {
+    /// Reads a Multikey `publicKeyMultibase` value (`z6Mk...`).
+    pub fn from_multibase(text: &str) -> Result<Self, KeyError> {
+        let bytes = decode_multibase(text)?;
+        match bytes.as_slice() {
+            [0xed, 0x01, rest @ ..] if rest.len() == 32 => {
+                let mut raw = [0u8; 32];
+                raw.copy_from_slice(rest);
+                Self::from_bytes(&raw)
+            }
+            _ => Err(KeyError::WrongCodec {
+                what: "public",
+                expected: "0xed01",
+                len: 32,
+            }),
+        }
+    }
+
+    /// Reads a raw 32-byte Ed25519 public key.
+    pub fn from_bytes(raw: &[u8; 32]) -> Result<Self, KeyError> {
+        let key = VerifyingKey::from_bytes(raw).map_err(|_| KeyError::InvalidPoint)?;
+        if key.is_weak() {
+            return Err(KeyError::InvalidPoint);
+        }
+        Ok(Self(key))
+    }
+
+    /// Reads the key of a `did:key:z6Mk...` DID, or of a verification method id in that DID.
+    pub fn from_did_key(did_or_vm: &str) -> Result<Self, KeyError> {
+        let rest = did_or_vm
+            .strip_prefix("did:key:")
+            .ok_or_else(|| KeyError::NotDidKey(did_or_vm.to_owned()))?;
+        let (id, fragment) = match rest.split_once('#') {
+            Some((id, fragment)) => (id, Some(fragment)),
+            None => (rest, None),
+        };
+        if fragment.is_some_and(|f| f != id) {
+            return Err(KeyError::NotDidKey(did_or_vm.to_owned()));
+        }
+        Self::from_multibase(id).map_err(|_| KeyError::NotDidKey(did_or_vm.to_owned()))
+    }
+
+    /// The raw key bytes.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0.to_bytes()
+    }
+
+    /// The Multikey `publicKeyMultibase` form (`z6Mk...`).
+    pub fn to_multibase(&self) -> String {
+        let mut bytes = Vec::with_capacity(34);
+        bytes.extend_from_slice(&ED25519_PUB_HEADER);
+        bytes.extend_from_slice(self.0.as_bytes());
+        encode_multibase(&bytes)
+    }
+
+    /// The `did:key` DID of this key.
+    pub fn did_key(&self) -> String {
+        format!("did:key:{}", self.to_multibase())
+    }
+
+    /// The verification method id of this key in its `did:key` DID document.
+    pub fn did_key_method_id(&self) -> String {
+        let mb = self.to_multibase();
+        format!("did:key:{mb}#{mb}")
+    }
+
+    /// Strict Ed25519 verification (rejects non-canonical and small-order components).
+    pub(crate) fn verify_strict(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+        let sig = ed25519_dalek::Signature::from_bytes(signature);
+        self.0.verify_strict(message, &sig).is_ok()
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({})", self.to_multibase())
+    }
+}
+
+impl fmt::Display for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_multibase())
+    }
+}
+
+/// An institution's signing key: the Ed25519 secret, its verification method id and controller.
+///
+/// The secret is zeroized on drop and never printed by `Debug`.
+pub struct IssuerKey {
+    secret: SigningKey,
+    public: PublicKey,
+    id: String,
+    controller: String,
+}
+
+impl IssuerKey {
+    /// A `did:key` issuer key from a 32-byte seed (the caller supplies randomness).
+    pub fn from_seed(seed: &[u8; 32]) -> Result<Self, KeyError> {
+        let secret = SigningKey::from_bytes(seed);
+        let public = PublicKey::from_bytes(&secret.verifying_key().to_bytes())?;
+        Ok(Self {
+            id: public.did_key_method_id(),
+            controller: public.did_key(),
+            secret,
+            public,
+        })
+    }
+
+    /// The same key, presented as verification method `id` of `controller` (e.g. a `did:web`).
+    /// `id` must be `controller` followed by `#fragment`.
+    pub fn with_controller(mut self, id: &str, controller: &str) -> Result<Self, KeyError> {
+        check_method_id(id, controller)?;
+        self.id = id.to_owned();
+        self.controller = controller.to_owned();
+        Ok(self)
+    }
+
+    /// Reads a Multikey key-pair file (JSON text).
+    pub fn from_key_file(json: &str) -> Result<Self, KeyError> {
+        let file: KeyFile = serde_json::from_str(json).map_err(|e| {
+            KeyError::File(format!(
+                "{e}; expected {{\"id\", \"type\": \"Multikey\", \"controller\", \"publicKeyMultibase\", \"secretKeyMultibase\"}}"
+            ))
+        })?;
+        if file.key_type != "Multikey" {
+            return Err(KeyError::File(format!(
+                "type is \"{}\", only \"Multikey\" is supported",
+                file.key_type
+            )));
+        }
+        let secret_text = file.secret_key_multibase.as_deref().ok_or_else(|| {
+            KeyError::File("no secretKeyMultibase: this is a public key, it cannot sign".into())
+        })?;
+        let mut seed = decode_secret(secret_text)?;
+        let key = Self::from_seed(&seed);
+        seed.zeroize();
+        let key = key?;
+        if PublicKey::from_multibase(&file.public_key_multibase)? != key.public {
+            return Err(KeyError::Mismatch);
+        }
+        let controller = file.controller.clone().unwrap_or_else(|| key.controller.clone());
+        let id = file.id.clone().unwrap_or_else(|| {
+            if controller.starts_with("did:key:") {
+                key.id.clone()
+            } else {
+                format!("{controller}#{}", key.public.to_multibase())
+            }
+        });
+        key.with_controller(&id, &controller)
+    }
+
+    /// The key file (JSON, pretty-printed) including the secret. Write it with care.
+    pub fn to_key_file(&self) -> Zeroizing<String> {
+        let secret = self.secret_multibase();
+        let file = KeyFile {
+            context: Some(MULTIKEY_CONTEXT.into()),
+            id: Some(self.id.clone()),
+            key_type: "Multikey".into(),
+            controller: Some(self.controller.clone()),
+            public_key_multibase: self.public.to_multibase(),
+            secret_key_multibase: Some(secret.to_string()),
+        };
+        let text = serde_json::to_string_pretty(&file).unwrap_or_default();
+        // The temporary copy inside `file` is dropped here; `secret` zeroizes itself.
+        drop(file);
+        Zeroizing::new(text)
+    }
+
+    /// The public part as a Multikey verification method (JSON), safe to publish.
+    pub fn public_method(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "type": "Multikey",
+            "controller": self.controller,
+            "publicKeyMultibase": self.public.to_multibase(),
+        })
+    }
+
+    /// `secretKeyMultibase` (`z3u2...`): header 0x8026 and the 32-byte seed.
+    pub fn secret_multibase(&self) -> Zeroizing<String> {
+        let mut bytes = Zeroizing::new(Vec::with_capacity(34));
+        bytes.extend_from_slice(&ED25519_PRIV_HEADER);
+        bytes.extend_from_slice(self.secret.as_bytes());
+        Zeroizing::new(encode_multibase(&bytes))
+    }
+
+    /// The public key.
+    pub fn public_key(&self) -> PublicKey {
+        self.public
+    }
+
+    /// The verification method id used in proofs.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The controller (the issuer's DID or URL): it must equal the credential's `issuer.id`.
+    pub fn controller(&self) -> &str {
+        &self.controller
+    }
+
+    pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.secret.sign(message).to_bytes()
+    }
+}
+
+impl fmt::Debug for IssuerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuerKey")
+            .field("id", &self.id)
+            .field("controller", &self.controller)
+            .field("public", &self.public)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The on-disk shape of a Multikey key pair (or public key, without the secret).
+#[derive(Deserialize, Serialize)]
+struct KeyFile {
+    #[serde(rename = "@context", default, skip_serializing_if = "Option::is_none")]
+    context: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(rename = "type")]
+    key_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    controller: Option<String>,
+    #[serde(rename = "publicKeyMultibase")]
+    public_key_multibase: String,
+    #[serde(
+        rename = "secretKeyMultibase",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    secret_key_multibase: Option<String>,
+}
+
+impl Drop for KeyFile {
+    fn drop(&mut self) {
+        if let Some(s) = self.secret_key_multibase.as_mut() {
+            s.zeroize();
+        }
+    }
+}
+
+fn check_method_id(id: &str, controller: &str) -> Result<(), KeyError> {
+    match id.strip_prefix(controller) {
+        Some(rest) if rest.len() > 1 && rest.starts_with('#') => Ok(()),
+        _ => Err(KeyError::File(format!(
+            "verification method id `{id}` must be its controller `{controller}` followed by `#fragment`"
+        ))),
+    }
+}
+
+fn decode_secret(text: &str) -> Result<Zeroizing<[u8; 32]>, KeyError> {
+    let bytes = Zeroizing::new(decode_multibase(text)?);
+    match bytes.as_slice() {
+        [0x80, 0x26, rest @ ..] if rest.len() == 32 => {
+            let mut seed = Zeroizing::new([0u8; 32]);
+            seed.copy_from_slice(rest);
+            Ok(seed)
+        }
+        _ => Err(KeyError::WrongCodec {
+            what: "secret",
+            expected: "0x8026",
+            len: 32,
+        }),
+    }
+}
+
+/// Decodes a base58btc multibase string (`z...`).
+pub(crate) fn decode_multibase(text: &str) -> Result<Vec<u8>, KeyError> {
+    text.strip_prefix('z')
+        .and_then(|b58| bs58::decode(b58).into_vec().ok())
+        .ok_or_else(|| KeyError::NotMultibase(truncate(text)))
+}
+
+/// Encodes bytes as base58btc multibase (`z...`).
+pub(crate) fn encode_multibase(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 138 / 100 + 2);
+    out.push('z');
+    out.push_str(&bs58::encode(bytes).into_string());
+    out
+}
+
+fn truncate(text: &str) -> String {
+    let mut s: String = text.chars().take(60).collect();
+    if s.len() < text.len() {
+        s.push('…');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_file_round_trips_and_hides_secret_from_debug() {
+        let key = IssuerKey::from_seed(&[7u8; 32]).unwrap();
+        let file = key.to_key_file();
+        let again = IssuerKey::from_key_file(&file).unwrap();
+        assert_eq!(again.public_key(), key.public_key());
+        assert_eq!(again.id(), key.id());
+        let dbg = format!("{key:?}");
+        assert!(!dbg.contains(key.secret_multibase().as_str()));
+        assert!(key.secret_multibase().starts_with("z3u2"));
+        assert!(key.public_key().to_multibase().starts_with("z6Mk"));
+    }
+
+    #[test]
+    fn rejects_mismatched_public_key() {
+        let a = IssuerKey::from_seed(&[1u8; 32]).unwrap();
+        let b = IssuerKey::from_seed(&[2u8; 32]).unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&a.to_key_file()).unwrap();
+        v["publicKeyMultibase"] = b.public_key().to_multibase().into();
+        assert_eq!(
+            IssuerKey::from_key_file(&v.to_string()).unwrap_err(),
+            KeyError::Mismatch
+        );
+    }
+}

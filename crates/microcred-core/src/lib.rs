@@ -1,0 +1,50 @@
+//! # microcred-core
+//!
+//! Sign and verify Open Badges 3.0 microcredentials (W3C Verifiable Credentials 2.0) with
+//! Ed25519 Data Integrity proofs. This crate does no I/O: no network, no disk, no clock.
+//! Callers pass in the time, the keys and any documents needed to resolve keys.
+//!
+//! ```
+//! use microcred_core::{sign, verify, Cryptosuite, IssuerKey, KeyRing, VerifyOptions, Verdict};
+//! let key = IssuerKey::from_seed(&[42u8; 32])?;
+//! let credential = serde_json::json!({
+//!     "@context": ["https://www.w3.org/ns/credentials/v2"],
+//!     "type": ["VerifiableCredential"],
+//!     "issuer": key.controller(),
+//!     "validFrom": "2025-01-01T00:00:00Z",
+//!     "credentialSubject": {"id": "did:example:learner"}
+//! });
+//! let now = time::macros::datetime!(2025-06-01 12:00 UTC);
+//! let signed = sign(&credential, &key, Cryptosuite::EddsaJcs2022, now)?;
+//! let bytes = serde_json::to_vec(&signed)?;
+//! let keys = KeyRing::new();
+//! let report = verify(&bytes, &VerifyOptions::new(now, &keys));
+//! assert_eq!(report.verdict, Verdict::Valid);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+mod json;
+pub mod jcs;
+mod keys;
+mod lint;
+mod model;
+mod proof;
+mod resolve;
+mod time_fmt;
+mod trust;
+mod verify;
+
+pub use json::{parse_strict, JsonError};
+pub use keys::{IssuerKey, KeyError, PublicKey, MULTIKEY_CONTEXT};
+pub use lint::{lint, lint_achievement, Finding, LintReport, Severity, LEARNING_MODES, SUPERVISION_VALUES};
+pub use model::{
+    Achievement, AchievementSubject, Address, Alignment, Criteria, Evidence, IdentityObject,
+    ModelError, OpenBadgeCredential, Profile, Recipient, ResultDescription, ResultEntry, Types,
+    MICROCRED_CONTEXT, MICROCRED_CONTEXT_TEXT, OB_ASSESSMENT_CONTEXT, OB_CONTEXT, OB_SCHEMA,
+};
+pub use proof::{hash_data, sign, Cryptosuite, HashData, ProofError, ASSERTION_METHOD, DATA_INTEGRITY_PROOF};
+pub use resolve::{KeyRing, Method, ResolveError};
+pub use time_fmt::{format as format_datetime, parse as parse_datetime};
+pub use trust::{TrustDecision, TrustError, TrustList, TrustedIssuer};
+pub use verify::{verify, verify_value, Check, CheckKind, Outcome, Report, Verdict, VerifyOptions, VC_V1_CONTEXT, VC_V2_CONTEXT};

@@ -1,0 +1,287 @@
+//! Data Integrity proofs (W3C VC Data Integrity 1.0) with the EdDSA cryptosuites
+//! (W3C vc-di-eddsa, <https://www.w3.org/TR/vc-di-eddsa/>).
+//!
+//! The pipeline is the same for every suite: split the proof from the document, check the
+//! proof options, then `hash = SHA-256(canonical proof config) ‖ SHA-256(canonical document)`
+//! and an Ed25519 signature over those 64 bytes, encoded base58btc multibase in `proofValue`.
+//! A suite only decides how a JSON document becomes canonical bytes ([`SuiteImpl`]), so
+//! `eddsa-rdfc-2022` plugs in beside `eddsa-jcs-2022` as one more implementation.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use crate::keys::{decode_multibase, encode_multibase, IssuerKey};
+use crate::resolve::{KeyRing, Method, ResolveError};
+use crate::time_fmt;
+
+/// The proof type of every Data Integrity proof this module makes.
+pub const DATA_INTEGRITY_PROOF: &str = "DataIntegrityProof";
+/// The proof purpose of credentials issued by an institution.
+pub const ASSERTION_METHOD: &str = "assertionMethod";
+
+/// A cryptosuite this implementation can create and verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Cryptosuite {
+    /// `eddsa-jcs-2022`: RFC 8785 JSON canonicalization, SHA-256, Ed25519
+    /// (<https://www.w3.org/TR/vc-di-eddsa/#eddsa-jcs-2022>).
+    EddsaJcs2022,
+}
+
+impl Cryptosuite {
+    /// Every supported suite.
+    pub const ALL: &'static [Self] = &[Self::EddsaJcs2022];
+
+    /// The suite's registered name, as in `proof.cryptosuite`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::EddsaJcs2022 => "eddsa-jcs-2022",
+        }
+    }
+
+    fn implementation(self) -> &'static dyn SuiteImpl {
+        match self {
+            Self::EddsaJcs2022 => &EddsaJcs2022,
+        }
+    }
+}
+
+impl fmt::Display for Cryptosuite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Cryptosuite {
+    type Err = ProofError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|c| c.name() == s)
+            .ok_or_else(|| ProofError::UnsupportedSuite(s.to_owned()))
+    }
+}
+
+/// How a suite turns JSON into the bytes that are hashed.
+trait SuiteImpl: Sync {
+    /// Canonical bytes of the unsecured document (no `proof`).
+    fn transform_document(&self, document: &Map<String, Value>) -> Result<Vec<u8>, ProofError>;
+    /// Canonical bytes of the proof configuration (proof options without `proofValue`).
+    fn transform_config(&self, config: &Map<String, Value>) -> Result<Vec<u8>, ProofError>;
+}
+
+/// `eddsa-jcs-2022` (vc-di-eddsa §3.3): both parts are canonicalized with RFC 8785.
+struct EddsaJcs2022;
+
+impl SuiteImpl for EddsaJcs2022 {
+    fn transform_document(&self, document: &Map<String, Value>) -> Result<Vec<u8>, ProofError> {
+        Ok(crate::jcs::canonicalize_object(document).into_bytes())
+    }
+    fn transform_config(&self, config: &Map<String, Value>) -> Result<Vec<u8>, ProofError> {
+        Ok(crate::jcs::canonicalize_object(config).into_bytes())
+    }
+}
+
+/// A proof could not be made or read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProofError {
+    /// The document to sign is not a JSON object.
+    #[error("the document must be a JSON object")]
+    NotAnObject,
+    /// `proof.cryptosuite` names a suite this build does not implement.
+    #[error("unsupported cryptosuite `{0}` (supported: eddsa-jcs-2022)")]
+    UnsupportedSuite(String),
+    /// `proof.type` is not one this build implements.
+    #[error("unsupported proof type `{0}` (supported: DataIntegrityProof)")]
+    UnsupportedProofType(String),
+    /// The proof is structurally wrong.
+    #[error("malformed proof: {0}")]
+    Malformed(String),
+}
+
+/// The intermediate values of one proof, for debugging interop problems.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashData {
+    /// Canonical proof configuration.
+    pub canonical_config: Vec<u8>,
+    /// Canonical document.
+    pub canonical_document: Vec<u8>,
+    /// SHA-256(config) ‖ SHA-256(document): the signed message.
+    pub hash: [u8; 64],
+}
+
+/// Computes the canonical forms and the 64-byte message signed for `document` under the
+/// proof configuration `config` (a proof without `proofValue`). Exposed for test vectors.
+pub fn hash_data(
+    suite: Cryptosuite,
+    document: &Map<String, Value>,
+    config: &Map<String, Value>,
+) -> Result<HashData, ProofError> {
+    let imp = suite.implementation();
+    let canonical_config = imp.transform_config(config)?;
+    let canonical_document = imp.transform_document(document)?;
+    let mut hash = [0u8; 64];
+    hash[..32].copy_from_slice(&Sha256::digest(&canonical_config));
+    hash[32..].copy_from_slice(&Sha256::digest(&canonical_document));
+    Ok(HashData {
+        canonical_config,
+        canonical_document,
+        hash,
+    })
+}
+
+/// Adds a Data Integrity proof made with `key` to `document` and returns the secured document.
+///
+/// `created` is the proof's creation time (the caller's clock). If the document already has
+/// a proof, the new one joins it in a proof set (every proof signs the document without proofs).
+pub fn sign(
+    document: &Value,
+    key: &IssuerKey,
+    suite: Cryptosuite,
+    created: OffsetDateTime,
+) -> Result<Value, ProofError> {
+    let mut unsecured = document.as_object().ok_or(ProofError::NotAnObject)?.clone();
+    let existing = unsecured.shift_remove("proof");
+    let mut config = Map::new();
+    config.insert("type".into(), DATA_INTEGRITY_PROOF.into());
+    config.insert("cryptosuite".into(), suite.name().into());
+    config.insert("created".into(), time_fmt::format(created).into());
+    config.insert("verificationMethod".into(), key.id().into());
+    config.insert("proofPurpose".into(), ASSERTION_METHOD.into());
+    if let Some(ctx) = unsecured.get("@context") {
+        config.insert("@context".into(), ctx.clone());
+    }
+    let data = hash_data(suite, &unsecured, &config)?;
+    let signature = key.sign(&data.hash);
+    config.insert("proofValue".into(), encode_multibase(&signature).into());
+    let proof = match existing {
+        None => Value::Object(config),
+        Some(Value::Array(mut proofs)) => {
+            proofs.push(Value::Object(config));
+            Value::Array(proofs)
+        }
+        Some(single) => Value::Array(vec![single, Value::Object(config)]),
+    };
+    unsecured.insert("proof".into(), proof);
+    Ok(Value::Object(unsecured))
+}
+
+/// What checking one proof found. Produced by [`check_proof`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ProofFinding {
+    /// The proof cannot be checked by this implementation (unknown type or suite).
+    Unsupported(String),
+    /// The proof is malformed or violates the suite's rules.
+    Malformed(String),
+    /// The verification method could not be resolved offline.
+    Unresolved(ResolveError),
+    /// Everything was checked; `valid` says whether the signature verified.
+    Checked {
+        /// The suite used.
+        suite: Cryptosuite,
+        /// The resolved method.
+        method: Method,
+        /// The proof purpose stated.
+        purpose: String,
+        /// Whether the Ed25519 signature verified (strict).
+        valid: bool,
+    },
+}
+
+/// Checks one proof of `secured` (the whole received document). `unsecured` is the document
+/// without its `proof` member.
+pub(crate) fn check_proof(
+    unsecured: &Map<String, Value>,
+    proof: &Value,
+    keys: &KeyRing,
+) -> ProofFinding {
+    let Some(proof) = proof.as_object() else {
+        return ProofFinding::Malformed("a proof must be a JSON object".into());
+    };
+    let text = |name: &str| proof.get(name).and_then(Value::as_str);
+    match text("type") {
+        Some(DATA_INTEGRITY_PROOF) => {}
+        Some(other) => {
+            return ProofFinding::Unsupported(
+                ProofError::UnsupportedProofType(other.to_owned()).to_string(),
+            )
+        }
+        None => return ProofFinding::Malformed("the proof has no string `type`".into()),
+    }
+    let suite = match text("cryptosuite").map(Cryptosuite::from_str) {
+        Some(Ok(s)) => s,
+        Some(Err(e)) => return ProofFinding::Unsupported(e.to_string()),
+        None => return ProofFinding::Malformed("the proof has no string `cryptosuite`".into()),
+    };
+    let Some(purpose) = text("proofPurpose") else {
+        return ProofFinding::Malformed("the proof has no string `proofPurpose`".into());
+    };
+    let Some(vm) = text("verificationMethod") else {
+        return ProofFinding::Malformed("the proof has no string `verificationMethod`".into());
+    };
+    if let Some(created) = proof.get("created") {
+        if created.as_str().and_then(time_fmt::parse).is_none() {
+            return ProofFinding::Malformed("`created` is not an XML Schema dateTime".into());
+        }
+    }
+    let signature: [u8; 64] = match text("proofValue").map(decode_multibase) {
+        Some(Ok(bytes)) => match bytes.try_into() {
+            Ok(sig) => sig,
+            Err(_) => {
+                return ProofFinding::Malformed("proofValue is not a 64-byte Ed25519 signature".into())
+            }
+        },
+        Some(Err(_)) => {
+            return ProofFinding::Malformed("proofValue is not base58btc multibase (`z...`)".into())
+        }
+        None => return ProofFinding::Malformed("the proof has no string `proofValue`".into()),
+    };
+    let mut config = proof.clone();
+    config.shift_remove("proofValue");
+    let mut document = unsecured.clone();
+    if let Some(proof_ctx) = config.get("@context") {
+        // Data Integrity: the document's @context must start with the proof's, in order.
+        if !context_starts_with(document.get("@context"), proof_ctx) {
+            return ProofFinding::Malformed(
+                "the proof's @context is not a prefix of the document's @context".into(),
+            );
+        }
+        document.insert("@context".into(), proof_ctx.clone());
+    }
+    let method = match keys.resolve(vm) {
+        Ok(m) => m,
+        Err(e) => return ProofFinding::Unresolved(e),
+    };
+    let data = match hash_data(suite, &document, &config) {
+        Ok(d) => d,
+        Err(e) => return ProofFinding::Malformed(e.to_string()),
+    };
+    let valid = method.key.verify_strict(&data.hash, &signature);
+    ProofFinding::Checked {
+        suite,
+        method,
+        purpose: purpose.to_owned(),
+        valid,
+    }
+}
+
+fn context_starts_with(document: Option<&Value>, proof: &Value) -> bool {
+    let as_slice = |v: &Value| -> Vec<Value> {
+        match v {
+            Value::Array(items) => items.clone(),
+            other => vec![other.clone()],
+        }
+    };
+    let Some(document) = document else {
+        return false;
+    };
+    let doc = as_slice(document);
+    let prefix = as_slice(proof);
+    prefix.len() <= doc.len() && doc.iter().zip(prefix.iter()).all(|(a, b)| a == b)
+}
