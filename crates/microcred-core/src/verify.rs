@@ -440,7 +440,7 @@ fn check_proofs(
                     report.push(
                         CheckKind::IssuerKey,
                         Outcome::NotChecked,
-                        format!("{tag}not checked: the signature did not verify"),
+                        format!("{tag}skipped: the signature did not verify"),
                     );
                 } else if purpose != ASSERTION_METHOD {
                     report.push(
