@@ -2,6 +2,7 @@
 //! recipient or for every row of a CSV file (in parallel, resumable, atomic writes).
 
 use std::collections::HashSet;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -316,12 +317,13 @@ fn run_batch(t: &Template, csv_path: &Path, dir: &Path, jobs: Option<usize>) -> 
     for f in &failures {
         eprintln!("failed: {f}");
     }
-    println!(
+    writeln!(
+        std::io::stdout().lock(),
         "batch: {issued} issued, {skipped} already present (kept), {} failed, {} rows; output in {}",
         failures.len(),
         rows.len(),
         dir.display()
-    );
+    )?;
     Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 

@@ -1,5 +1,6 @@
 //! `microcred keygen` and `microcred did-doc`.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -39,7 +40,7 @@ pub(crate) fn run(args: KeygenArgs) -> Result<ExitCode> {
         key = key.with_controller(&format!("{controller}#{}", args.fragment), controller)?;
     }
     files::write_atomic(&args.out, key.to_key_file().as_bytes(), true)?;
-    println!("{}", key.controller());
+    writeln!(std::io::stdout().lock(), "{}", key.controller())?;
     eprintln!(
         "wrote {} (secret key: keep it private; public key {})",
         args.out.display(),

@@ -1,5 +1,6 @@
 //! `microcred lint`.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -23,7 +24,8 @@ pub(crate) fn run(args: LintArgs) -> Result<ExitCode> {
     let value = files::read_json(&args.file)?;
     let report = lint_any(&value);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
         print_findings(&args.file, &report, false);
     }
@@ -52,11 +54,12 @@ pub(crate) fn lint_any(value: &Value) -> LintReport {
 
 /// Prints findings for a person, on stderr-friendly lines.
 pub(crate) fn print_findings(file: &Path, report: &LintReport, to_stderr: bool) {
+    // Write errors (a closed pipe) are ignored here: findings are advisory output.
     let out = |line: String| {
         if to_stderr {
-            eprintln!("{line}");
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
         } else {
-            println!("{line}");
+            let _ = writeln!(std::io::stdout().lock(), "{line}");
         }
     };
     let errors = report.errors().count();

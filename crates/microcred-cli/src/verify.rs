@@ -1,6 +1,7 @@
 //! `microcred verify`: a report per file, human or JSON, and exit codes
 //! 0 all valid / 1 any invalid / 2 could not check.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -65,6 +66,7 @@ pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
         options = options.trust_list(t);
     }
     let mut worst = 0u8;
+    let mut out = std::io::stdout().lock();
     for path in &args.files {
         let (report, read_error) = match files::read_input(path) {
             Ok(bytes) => match sniff(&bytes) {
@@ -95,18 +97,20 @@ pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
                     "exit_code": code,
                 }),
             };
-            println!("{}", serde_json::to_string(&obj)?);
+            writeln!(out, "{}", serde_json::to_string(&obj)?)?;
         } else {
             match (&report, &read_error) {
-                (Some(r), _) => print_report(path, r, args.require_trusted),
-                (None, err) => println!(
+                (Some(r), _) => print_report(&mut out, path, r, args.require_trusted)?,
+                (None, err) => writeln!(
+                    out,
                     "{}: COULD NOT CHECK: {}\n",
                     path.display(),
                     err.as_deref().unwrap_or("unknown error")
-                ),
+                )?,
             }
         }
     }
+    out.flush()?;
     // Exit codes: 0 all valid, 1 any invalid (takes precedence), 2 could not check.
     Ok(ExitCode::from(match worst {
         0 => 0,
@@ -179,7 +183,7 @@ fn load_pinned(spec: &str, keys: &mut KeyRing) -> Result<Vec<PublicKey>> {
     bail!("--issuer-key {spec}: expected a z6Mk... key, a key file or a DID document")
 }
 
-fn print_report(path: &Path, r: &Report, require_trusted: bool) {
+fn print_report(out: &mut impl Write, path: &Path, r: &Report, require_trusted: bool) -> std::io::Result<()> {
     let verdict = match exit_code(r, require_trusted) {
         0 => "VALID",
         3 => "INVALID",
@@ -191,7 +195,7 @@ fn print_report(path: &Path, r: &Report, require_trusted: bool) {
         (None, Some(id)) => format!(" issued by {id}"),
         _ => String::new(),
     };
-    println!("{}: {verdict}{what}{by}", path.display());
+    writeln!(out, "{}: {verdict}{what}{by}", path.display())?;
     for c in &r.checks {
         let mark = match c.outcome {
             Outcome::Pass => "pass",
@@ -199,14 +203,14 @@ fn print_report(path: &Path, r: &Report, require_trusted: bool) {
             Outcome::Unknown => "unknown",
             _ => "not checked",
         };
-        println!("  {:<12} {:<11} {}", c.check.label(), mark, c.reason);
+        writeln!(out, "  {:<12} {:<11} {}", c.check.label(), mark, c.reason)?;
     }
     if verdict != "VALID" {
         if let Some(p) = r.first_problem() {
-            println!("  => {}", explain(p.check));
+            writeln!(out, "  => {}", explain(p.check))?;
         }
     }
-    println!();
+    writeln!(out)
 }
 
 /// What a problem means for the person deciding whether to accept the credential.

@@ -41,7 +41,8 @@ pub use lint::{lint, lint_achievement, Finding, LintReport, Severity, LEARNING_M
 pub use model::{
     Achievement, AchievementSubject, Address, Alignment, Criteria, Evidence, IdentityObject,
     ModelError, OpenBadgeCredential, Profile, Recipient, ResultDescription, ResultEntry, Types,
-    MICROCRED_CONTEXT, MICROCRED_CONTEXT_TEXT, OB_ASSESSMENT_CONTEXT, OB_CONTEXT, OB_SCHEMA,
+    MICROCRED_CONTEXT, MICROCRED_CONTEXT_TEXT, OB_ASSESSMENT_CONTEXT, OB_CONTEXT, OB_EXTENSIONS_CONTEXT,
+    OB_SCHEMA,
 };
 pub use proof::{hash_data, sign, Cryptosuite, HashData, ProofError, ASSERTION_METHOD, DATA_INTEGRITY_PROOF};
 pub use resolve::{KeyRing, Method, ResolveError};

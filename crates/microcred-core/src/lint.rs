@@ -12,7 +12,10 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::model::{uses_any_term, ASSESSMENT_TERMS, MICROCRED_CONTEXT, MICROCRED_TERMS, OB_ASSESSMENT_CONTEXT};
+use crate::model::{
+    uses_any_term, ASSESSMENT_TERMS, MICROCRED_CONTEXT, MICROCRED_TERMS, OB_ASSESSMENT_CONTEXT,
+    OB_EXTENSIONS_CONTEXT,
+};
 use crate::time_fmt;
 use crate::verify::{has_scheme, VC_V1_CONTEXT, VC_V2_CONTEXT};
 
@@ -109,6 +112,11 @@ pub fn lint(credential: &Value) -> LintReport {
     }
     if uses_any_term(credential, ASSESSMENT_TERMS) && !contexts.contains(&OB_ASSESSMENT_CONTEXT) {
         r.add(e, "ob.assessment.context", "@context", format!("assessment extension terms are used but the context \"{OB_ASSESSMENT_CONTEXT}\" is missing: add it to @context"));
+    }
+    if uses_any_term(credential, &["1EdTechJsonSchemaValidator2019", "1EdTechRevocationList", "1EdTechCredentialRefresh"])
+        && !contexts.contains(&OB_EXTENSIONS_CONTEXT)
+    {
+        r.add(e, "ob.extensions.context", "@context", format!("1EdTech extension types (e.g. 1EdTechJsonSchemaValidator2019 in credentialSchema) are used but the context \"{OB_EXTENSIONS_CONTEXT}\" is missing: add it to @context, or JSON-LD verifiers reject the credential as an undefined term"));
     }
     match doc.get("id").and_then(Value::as_str) {
         Some(id) if has_scheme(id) => {}

@@ -14,6 +14,8 @@ use crate::verify::{has_scheme, VC_V2_CONTEXT};
 
 /// Open Badges 3.0.3 context.
 pub const OB_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
+/// 1EdTech OB 3.0 extensions context (defines `1EdTechJsonSchemaValidator2019` and friends).
+pub const OB_EXTENSIONS_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json";
 /// 1EdTech Open Badges Assessment Extension context.
 pub const OB_ASSESSMENT_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob-assessment/v2p0/context/";
 /// The microcredential extension context (shipped in `contexts/microcred-v1.jsonld`).
@@ -636,7 +638,9 @@ impl OpenBadgeCredential {
         subject: AchievementSubject,
     ) -> Result<Self, ModelError> {
         require_iri("credential id", id)?;
-        let mut context: Vec<Value> = vec![VC_V2_CONTEXT.into(), OB_CONTEXT.into()];
+        // The extensions context defines the credentialSchema type added below.
+        let mut context: Vec<Value> =
+            vec![VC_V2_CONTEXT.into(), OB_CONTEXT.into(), OB_EXTENSIONS_CONTEXT.into()];
         let achievement = serde_json::to_value(&subject.achievement).unwrap_or(Value::Null);
         if uses_any_term(&achievement, ASSESSMENT_TERMS) {
             context.push(OB_ASSESSMENT_CONTEXT.into());

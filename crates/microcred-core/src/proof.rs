@@ -219,6 +219,11 @@ pub(crate) fn check_proof(
         Some(Err(e)) => return ProofFinding::Unsupported(e.to_string()),
         None => return ProofFinding::Malformed("the proof has no string `cryptosuite`".into()),
     };
+    if proof.contains_key("previousProof") {
+        return ProofFinding::Unsupported(
+            "proof chains (previousProof) are not supported by this verifier".into(),
+        );
+    }
     let Some(purpose) = text("proofPurpose") else {
         return ProofFinding::Malformed("the proof has no string `proofPurpose`".into());
     };

@@ -78,7 +78,9 @@ impl KeyRing {
         }
         candidates.extend(as_list(obj.get("verificationMethod")));
         let mut added = Vec::new();
-        for vm in candidates {
+        // Methods with other key types (an X25519 key-agreement key, a P-256 key, ...) are
+        // skipped: they are common in DID documents and must not make the Ed25519 ones unusable.
+        for vm in candidates.into_iter().filter(|vm| may_be_ed25519(vm)) {
             let method = parse_method(doc_id, vm, &assertion_ids)?;
             if !added.iter().any(|m: &Method| m.id == method.id) {
                 self.methods.insert(method.id.clone(), method.clone());
@@ -130,6 +132,23 @@ impl KeyRing {
             });
         }
         Err(ResolveError::Unresolvable(id.to_owned()))
+    }
+}
+
+/// False when a verification method certainly holds a key other than Ed25519. Methods that
+/// claim an Ed25519 type, or that cannot be read, are kept so that their errors are reported.
+fn may_be_ed25519(vm: &Value) -> bool {
+    match vm.get("type").and_then(Value::as_str) {
+        Some("Multikey") => match vm.get("publicKeyMultibase").and_then(Value::as_str) {
+            Some(mb) => decode_multibase(mb).map_or(true, |b| b.starts_with(&[0xed, 0x01])),
+            None => true,
+        },
+        Some("JsonWebKey2020" | "JsonWebKey") => !matches!(
+            vm.get("publicKeyJwk").and_then(|j| j.get("crv")).and_then(Value::as_str),
+            Some(crv) if crv != "Ed25519"
+        ),
+        Some("Ed25519VerificationKey2020" | "Ed25519VerificationKey2018") => true,
+        _ => false,
     }
 }
 

@@ -384,6 +384,27 @@ fn check_proofs(
         } else {
             String::new()
         };
+        if let Some(expires) = proof.get("expires") {
+            match expires.as_str().and_then(time_fmt::parse) {
+                Some(t) if options.at >= t => {
+                    report.push(
+                        CheckKind::Proof,
+                        Outcome::Fail,
+                        format!("{tag}the proof expired at {}", time_fmt::format(t)),
+                    );
+                    continue;
+                }
+                Some(_) => {}
+                None => {
+                    report.push(
+                        CheckKind::Proof,
+                        Outcome::Fail,
+                        format!("{tag}the proof's `expires` is not a dateTime"),
+                    );
+                    continue;
+                }
+            }
+        }
         match check_proof(&unsecured, proof, options.keys) {
             ProofFinding::Unsupported(why) => {
                 report.push(CheckKind::Proof, Outcome::Unknown, format!("{tag}{why}"));

@@ -1,0 +1,147 @@
+// Shared helpers for sign.mjs, verify.mjs and keygen.mjs.
+import {readFileSync} from 'node:fs';
+import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
+import {
+  createSignCryptosuite as createJcsSignCryptosuite,
+  createVerifyCryptosuite as createJcsVerifyCryptosuite
+} from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
+
+export const JCS = 'eddsa-jcs-2022';
+export const RDFC = 'eddsa-rdfc-2022';
+export const KNOWN_SUITES = [JCS, RDFC];
+// Suites that verify.mjs accepts unless told otherwise (--suites / --rdfc).
+export const DEFAULT_SUITES = [JCS];
+
+let _rdfc;
+async function rdfcCryptosuite() {
+  // loaded lazily: only when eddsa-rdfc-2022 is switched on
+  if(!_rdfc) {
+    ({cryptosuite: _rdfc} =
+      await import('@digitalbazaar/eddsa-rdfc-2022-cryptosuite'));
+  }
+  return _rdfc;
+}
+
+/** A DataIntegrityProof suite for signing (signer given) or verifying. */
+export async function makeSuite(name, {signer, date} = {}) {
+  let cryptosuite;
+  if(name === JCS) {
+    cryptosuite = signer ? createJcsSignCryptosuite() :
+      createJcsVerifyCryptosuite();
+  } else if(name === RDFC) {
+    cryptosuite = await rdfcCryptosuite();
+  } else {
+    throw new Error(
+      `unknown cryptosuite "${name}" (known: ${KNOWN_SUITES.join(', ')})`);
+  }
+  return new DataIntegrityProof({signer, date, cryptosuite});
+}
+
+export function parseSuites(list) {
+  const suites = list.split(',').map(s => s.trim()).filter(Boolean);
+  for(const s of suites) {
+    if(!KNOWN_SUITES.includes(s)) {
+      throw new Error(
+        `unknown cryptosuite "${s}" (known: ${KNOWN_SUITES.join(', ')})`);
+    }
+  }
+  return suites;
+}
+
+export function readJson(path) {
+  let text;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch(e) {
+    throw new Error(`cannot read ${path}: ${e.code || e.message}`);
+  }
+  try {
+    return {text, json: JSON.parse(text)};
+  } catch(e) {
+    throw new Error(`${path} is not valid JSON: ${e.message}`);
+  }
+}
+
+/**
+ * Loads a Multikey key-pair file, as written by `microcred keygen` and by
+ * keygen.mjs:
+ *   {"@context": "https://w3id.org/security/multikey/v1",
+ *    "id": "did:key:z6Mk…#z6Mk…", "type": "Multikey",
+ *    "controller": "did:key:z6Mk…",
+ *    "publicKeyMultibase": "z6Mk…", "secretKeyMultibase": "z3u2…"}
+ * Also accepts the W3C vc-di-eddsa keyPair.json shape
+ * ({publicKeyMultibase, privateKeyMultibase}); a missing controller/id
+ * defaults to the key's did:key. Checks that the secret key belongs to the
+ * public key.
+ */
+export async function loadKeyPair(path) {
+  const {json} = readJson(path);
+  const k = {...json};
+  if(!k.secretKeyMultibase && k.privateKeyMultibase) {
+    k.secretKeyMultibase = k.privateKeyMultibase;
+  }
+  delete k.privateKeyMultibase;
+  if(typeof k.publicKeyMultibase !== 'string' ||
+    !k.publicKeyMultibase.startsWith('z6Mk')) {
+    throw new Error(
+      `${path}: "publicKeyMultibase" must be an Ed25519 multikey (z6Mk…)`);
+  }
+  if(typeof k.secretKeyMultibase !== 'string') {
+    throw new Error(`${path}: "secretKeyMultibase" is missing`);
+  }
+  const did = `did:key:${k.publicKeyMultibase}`;
+  if(!k.controller) {
+    k.controller = did;
+  }
+  if(!k.id) {
+    k.id = `${k.controller}#${k.publicKeyMultibase}`;
+  }
+  if(!k.type) {
+    k.type = 'Multikey';
+  }
+  if(!k['@context']) {
+    k['@context'] = 'https://w3id.org/security/multikey/v1';
+  }
+  const keyPair = await Ed25519Multikey.from(k);
+  // the secret key must belong to the public key
+  const {secretKey} = await keyPair.export(
+    {raw: true, secretKey: true, canonicalize: true});
+  const derived = await Ed25519Multikey.generate({seed: secretKey});
+  if(derived.publicKeyMultibase !== k.publicKeyMultibase) {
+    throw new Error(
+      `${path}: secretKeyMultibase does not belong to publicKeyMultibase ` +
+      `(it gives ${derived.publicKeyMultibase})`);
+  }
+  if(k.controller !== did) {
+    process.stderr.write(
+      `warning: ${path}: controller ${k.controller} is not the key's ` +
+      `did:key (${did}); the offline verifier can only resolve did:key\n`);
+  }
+  return keyPair;
+}
+
+/** Flattens a jsonld-signatures / vc.js error (or array of them). */
+export function errorText(err) {
+  if(!err) {
+    return 'unknown error';
+  }
+  if(Array.isArray(err)) {
+    return [...new Set(err.map(errorText))].join('; ');
+  }
+  if(err.errors && Array.isArray(err.errors) && err.errors.length) {
+    return errorText(err.errors);
+  }
+  let msg = err.message || String(err);
+  // jsonld.js safe-mode errors carry the offending term in details.event
+  const ev = err.details && err.details.event;
+  if(ev) {
+    msg += ` [${ev.code}${ev.details ? ': ' + JSON.stringify(ev.details) : ''}]`;
+  } else if(err.details && err.details.url) {
+    msg += ` [${err.details.url}]`;
+  }
+  if(err.cause && err.cause.message && !msg.includes(err.cause.message)) {
+    msg += ` (${err.cause.message})`;
+  }
+  return msg.replace(/\s+/g, ' ').trim();
+}
