@@ -34,7 +34,8 @@ pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>> {
 /// Reads and strictly parses a JSON file.
 pub(crate) fn read_json(path: &Path) -> Result<Value> {
     let bytes = read_input(path)?;
-    microcred_core::parse_strict(&bytes).with_context(|| format!("{} is not valid JSON", path.display()))
+    microcred_core::parse_strict(&bytes)
+        .with_context(|| format!("{} is not valid JSON", path.display()))
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed to
@@ -114,7 +115,8 @@ pub(crate) fn time_or_now(text: Option<&str>) -> Result<time::OffsetDateTime> {
 pub(crate) fn read_key(path: &Path) -> Result<microcred_core::IssuerKey> {
     let bytes = read_input(path)?;
     let text = zeroize::Zeroizing::new(
-        String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))?,
+        String::from_utf8(bytes)
+            .with_context(|| format!("{} is not UTF-8 text", path.display()))?,
     );
     microcred_core::IssuerKey::from_key_file(&text)
         .with_context(|| format!("cannot use key file {}", path.display()))

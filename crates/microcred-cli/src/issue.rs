@@ -35,7 +35,11 @@ pub(crate) struct IssueArgs {
     #[arg(long)]
     issuer: Option<PathBuf>,
     /// The learner: a DID/URL, or an e-mail address (stored as a salted SHA-256 hash).
-    #[arg(long, conflicts_with = "recipients", required_unless_present = "recipients")]
+    #[arg(
+        long,
+        conflicts_with = "recipients",
+        required_unless_present = "recipients"
+    )]
     recipient: Option<String>,
     /// A result, `NAME=VALUE`, where NAME is a resultDescription's id, last path segment or
     /// name (e.g. `--result final-assessment=86 --result status=Completed`). Repeatable.
@@ -128,7 +132,9 @@ pub(crate) fn run(args: IssueArgs) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(report) => {
-            eprintln!("refusing to sign: lint found errors in the credential built from the achievement");
+            eprintln!(
+                "refusing to sign: lint found errors in the credential built from the achievement"
+            );
             crate::lint::print_findings(&args.achievement, &report, true);
             Ok(ExitCode::from(1))
         }
@@ -139,7 +145,10 @@ fn load_template(args: &IssueArgs) -> Result<Template> {
     let suite: Cryptosuite = args.suite.parse()?;
     let key = files::read_key(&args.key)?;
     let mut ach_value = files::read_json(&args.achievement)?;
-    if let Some(a) = ach_value.get("credentialSubject").and_then(|s| s.get("achievement")) {
+    if let Some(a) = ach_value
+        .get("credentialSubject")
+        .and_then(|s| s.get("achievement"))
+    {
         ach_value = a.clone();
     }
     let achievement = Achievement::from_value(ach_value)
@@ -177,7 +186,9 @@ fn load_template(args: &IssueArgs) -> Result<Template> {
     };
     let valid_from = files::time_or_now(args.valid_from.as_deref())?;
     let valid_until = match &args.valid_until {
-        Some(t) => Some(microcred_core::format_datetime(files::time_or_now(Some(t))?)),
+        Some(t) => Some(microcred_core::format_datetime(files::time_or_now(Some(
+            t,
+        ))?)),
         None => None,
     };
     Ok(Template {
@@ -208,21 +219,36 @@ fn issue_one(t: &Template, row: &RowInput) -> Result<Result<Value, microcred_cor
                     || d.name.eq_ignore_ascii_case(name)
             })
             .with_context(|| {
-                let known: Vec<&str> = t.achievement.result_description.iter().map(|d| d.id.rsplit('/').next().unwrap_or(&d.id)).collect();
-                format!("result \"{name}\" matches no resultDescription of the achievement (known: {})", known.join(", "))
+                let known: Vec<&str> = t
+                    .achievement
+                    .result_description
+                    .iter()
+                    .map(|d| d.id.rsplit('/').next().unwrap_or(&d.id))
+                    .collect();
+                format!(
+                    "result \"{name}\" matches no resultDescription of the achievement (known: {})",
+                    known.join(", ")
+                )
             })?;
         subject.result.push(ResultEntry::for_description(rd, value));
     }
     subject.credits_earned = row.credits_earned;
-    for (field, value) in [(&mut subject.activity_start_date, &row.activity_start), (&mut subject.activity_end_date, &row.activity_end)] {
+    for (field, value) in [
+        (&mut subject.activity_start_date, &row.activity_start),
+        (&mut subject.activity_end_date, &row.activity_end),
+    ] {
         if let Some(v) = value {
-            *field = Some(microcred_core::format_datetime(files::time_or_now(Some(v))?));
+            *field = Some(microcred_core::format_datetime(files::time_or_now(Some(
+                v,
+            ))?));
         }
     }
     let id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
     let mut credential = OpenBadgeCredential::new(&id, t.issuer.clone(), t.valid_from, subject)?;
     credential.valid_until = match &row.valid_until {
-        Some(v) => Some(microcred_core::format_datetime(files::time_or_now(Some(v))?)),
+        Some(v) => Some(microcred_core::format_datetime(files::time_or_now(Some(
+            v,
+        ))?)),
         None => t.valid_until.clone(),
     };
     for url in &row.evidence {
@@ -266,7 +292,10 @@ fn run_batch(t: &Template, csv_path: &Path, dir: &Path, jobs: Option<usize>) -> 
     );
     let failures: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let seen: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
-    let (issued, skipped) = (std::sync::atomic::AtomicUsize::new(0), std::sync::atomic::AtomicUsize::new(0));
+    let (issued, skipped) = (
+        std::sync::atomic::AtomicUsize::new(0),
+        std::sync::atomic::AtomicUsize::new(0),
+    );
     let fail = |msg: String| {
         if let Ok(mut f) = failures.lock() {
             f.push(msg);
@@ -278,9 +307,15 @@ fn run_batch(t: &Template, csv_path: &Path, dir: &Path, jobs: Option<usize>) -> 
                 Err(msg) => fail(msg.clone()),
                 Ok((line, input)) => {
                     let name = output_name(&input.recipient);
-                    let fresh = seen.lock().map(|mut s| s.insert(name.clone())).unwrap_or(false);
+                    let fresh = seen
+                        .lock()
+                        .map(|mut s| s.insert(name.clone()))
+                        .unwrap_or(false);
                     if !fresh {
-                        fail(format!("row {line}: recipient \"{}\" appears more than once; issued once", input.recipient));
+                        fail(format!(
+                            "row {line}: recipient \"{}\" appears more than once; issued once",
+                            input.recipient
+                        ));
                     } else {
                         let path = dir.join(&name);
                         if path.exists() {
@@ -288,17 +323,23 @@ fn run_batch(t: &Template, csv_path: &Path, dir: &Path, jobs: Option<usize>) -> 
                         } else {
                             match issue_one(t, input) {
                                 Ok(Ok(signed)) => {
-                                    let mut text = serde_json::to_vec_pretty(&signed).unwrap_or_default();
+                                    let mut text =
+                                        serde_json::to_vec_pretty(&signed).unwrap_or_default();
                                     text.push(b'\n');
                                     match files::write_atomic(&path, &text, false) {
                                         Ok(()) => {
-                                            issued.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                            issued
+                                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                                         }
                                         Err(e) => fail(format!("row {line}: {e:#}")),
                                     }
                                 }
                                 Ok(Err(report)) => {
-                                    let first = report.errors().next().map(|f| format!("{}: {}", f.path, f.message)).unwrap_or_default();
+                                    let first = report
+                                        .errors()
+                                        .next()
+                                        .map(|f| format!("{}: {}", f.path, f.message))
+                                        .unwrap_or_default();
                                     fail(format!("row {line}: lint error: {first}"));
                                 }
                                 Err(e) => fail(format!("row {line}: {e:#}")),
@@ -324,20 +365,29 @@ fn run_batch(t: &Template, csv_path: &Path, dir: &Path, jobs: Option<usize>) -> 
         rows.len(),
         dir.display()
     )?;
-    Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Reads the CSV rows; a row that cannot be read becomes an error message for that row.
 fn read_rows(path: &Path) -> Result<Vec<Result<(usize, RowInput), String>>> {
     let bytes = files::read_input(path)?;
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes.as_slice());
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(bytes.as_slice());
     let headers = reader
         .headers()
         .with_context(|| format!("{}: cannot read the header row", path.display()))?
         .clone();
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let Some(recipient_col) = col("recipient") else {
-        bail!("{}: the header row needs a `recipient` column (DID, URL or e-mail per learner)", path.display());
+        bail!(
+            "{}: the header row needs a `recipient` column (DID, URL or e-mail per learner)",
+            path.display()
+        );
     };
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
@@ -349,7 +399,11 @@ fn read_rows(path: &Path) -> Result<Vec<Result<(usize, RowInput), String>>> {
                 continue;
             }
         };
-        let get = |c: Option<usize>| c.and_then(|c| record.get(c)).filter(|v| !v.is_empty()).map(str::to_owned);
+        let get = |c: Option<usize>| {
+            c.and_then(|c| record.get(c))
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
         let mut input = RowInput {
             recipient: record.get(recipient_col).unwrap_or_default().to_owned(),
             activity_start: get(col("activity_start")),
@@ -365,7 +419,9 @@ fn read_rows(path: &Path) -> Result<Vec<Result<(usize, RowInput), String>>> {
             match c.parse() {
                 Ok(v) => input.credits_earned = Some(v),
                 Err(_) => {
-                    rows.push(Err(format!("row {line}: credits_earned \"{c}\" is not a number")));
+                    rows.push(Err(format!(
+                        "row {line}: credits_earned \"{c}\" is not a number"
+                    )));
                     continue;
                 }
             }
@@ -376,7 +432,9 @@ fn read_rows(path: &Path) -> Result<Vec<Result<(usize, RowInput), String>>> {
                     input.results.push((name.to_owned(), v.to_owned()));
                 }
             } else if h.eq_ignore_ascii_case("evidence") && !v.is_empty() {
-                input.evidence.extend(v.split_whitespace().map(str::to_owned));
+                input
+                    .evidence
+                    .extend(v.split_whitespace().map(str::to_owned));
             }
         }
         rows.push(Ok((line, input)));

@@ -69,8 +69,20 @@ pub(crate) fn print_findings(file: &Path, report: &LintReport, to_stderr: bool) 
             Severity::Error => "error",
             _ => "warning",
         };
-        let path = if f.path.is_empty() { "(document)" } else { &f.path };
-        out(format!("{}: {tag}[{}] {path}: {}", file.display(), f.rule, f.message));
+        let path = if f.path.is_empty() {
+            "(document)"
+        } else {
+            &f.path
+        };
+        out(format!(
+            "{}: {tag}[{}] {path}: {}",
+            file.display(),
+            f.rule,
+            f.message
+        ));
     }
-    out(format!("{}: {errors} error(s), {warnings} warning(s)", file.display()));
+    out(format!(
+        "{}: {errors} error(s), {warnings} warning(s)",
+        file.display()
+    ));
 }

@@ -102,4 +102,3 @@ fn set_issuer_id(credential: &mut Value, id: &str) {
         }
     }
 }
-

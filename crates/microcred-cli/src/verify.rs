@@ -57,7 +57,10 @@ pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
         Some(path) => {
             let text = String::from_utf8(files::read_input(path)?)
                 .with_context(|| format!("{} is not UTF-8", path.display()))?;
-            Some(TrustList::from_json(&text).with_context(|| format!("cannot use {}", path.display()))?)
+            Some(
+                TrustList::from_json(&text)
+                    .with_context(|| format!("cannot use {}", path.display()))?,
+            )
         }
         None => None,
     };
@@ -70,7 +73,12 @@ pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
     for path in &args.files {
         let (report, read_error) = match files::read_input(path) {
             Ok(bytes) => match sniff(&bytes) {
-                Some(kind) => (None, Some(format!("{kind} input is not supported yet: give the credential's JSON"))),
+                Some(kind) => (
+                    None,
+                    Some(format!(
+                        "{kind} input is not supported yet: give the credential's JSON"
+                    )),
+                ),
                 None => (Some(microcred_core::verify(&bytes, &options)), None),
             },
             Err(e) => (None, Some(format!("{e:#}"))),
@@ -154,8 +162,9 @@ fn sniff(bytes: &[u8]) -> Option<&'static str> {
 
 fn load_pinned(spec: &str, keys: &mut KeyRing) -> Result<Vec<PublicKey>> {
     if spec.starts_with('z') && !Path::new(spec).exists() {
-        return Ok(vec![PublicKey::from_multibase(spec)
-            .with_context(|| format!("--issuer-key {spec} is not an Ed25519 Multikey (z6Mk...)"))?]);
+        return Ok(vec![PublicKey::from_multibase(spec).with_context(
+            || format!("--issuer-key {spec} is not an Ed25519 Multikey (z6Mk...)"),
+        )?]);
     }
     if let Some(rest) = spec.strip_prefix("did:key:") {
         let _ = rest;
@@ -167,29 +176,44 @@ fn load_pinned(spec: &str, keys: &mut KeyRing) -> Result<Vec<PublicKey>> {
         let methods = keys
             .add_controller_document(&doc)
             .with_context(|| format!("{spec} is not a usable DID document"))?;
-        let assertion: Vec<PublicKey> = methods.iter().filter(|m| m.assertion).map(|m| m.key).collect();
+        let assertion: Vec<PublicKey> = methods
+            .iter()
+            .filter(|m| m.assertion)
+            .map(|m| m.key)
+            .collect();
         if assertion.is_empty() {
             bail!("{spec}: the DID document authorizes no key for assertionMethod (issuing)");
         }
         return Ok(assertion);
     }
     if let Some(mb) = doc.get("publicKeyMultibase").and_then(Value::as_str) {
-        let key = PublicKey::from_multibase(mb).with_context(|| format!("{spec}: bad publicKeyMultibase"))?;
+        let key = PublicKey::from_multibase(mb)
+            .with_context(|| format!("{spec}: bad publicKeyMultibase"))?;
         if doc.get("controller").is_some() && doc.get("id").is_some() {
-            keys.add_method(&doc).with_context(|| format!("{spec}: not a usable key"))?;
+            keys.add_method(&doc)
+                .with_context(|| format!("{spec}: not a usable key"))?;
         }
         return Ok(vec![key]);
     }
     bail!("--issuer-key {spec}: expected a z6Mk... key, a key file or a DID document")
 }
 
-fn print_report(out: &mut impl Write, path: &Path, r: &Report, require_trusted: bool) -> std::io::Result<()> {
+fn print_report(
+    out: &mut impl Write,
+    path: &Path,
+    r: &Report,
+    require_trusted: bool,
+) -> std::io::Result<()> {
     let verdict = match exit_code(r, require_trusted) {
         0 => "VALID",
         3 => "INVALID",
         _ => "COULD NOT CHECK",
     };
-    let what = r.name.as_deref().map(|n| format!(" \"{n}\"")).unwrap_or_default();
+    let what = r
+        .name
+        .as_deref()
+        .map(|n| format!(" \"{n}\""))
+        .unwrap_or_default();
     let by = match (&r.issuer_name, &r.issuer) {
         (Some(n), Some(id)) => format!(" issued by {n} ({id})"),
         (None, Some(id)) => format!(" issued by {id}"),

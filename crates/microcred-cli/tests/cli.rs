@@ -14,7 +14,11 @@ fn repo() -> PathBuf {
 }
 
 fn run(args: &[&str], dir: &Path) -> Output {
-    bin().args(args).current_dir(dir).output().expect("run microcred")
+    bin()
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run microcred")
 }
 
 fn text(o: &Output) -> String {
@@ -51,9 +55,21 @@ fn issue(dir: &Path, achievement: &str, recipient: &str, out: &str) -> Output {
     };
     run(
         &[
-            "issue", "--key", "key.json", "--achievement", ach.to_str().unwrap(), "--issuer",
-            profile.to_str().unwrap(), "--recipient", recipient, "--result", score,
-            "--result", "status=Completed", "--out", out,
+            "issue",
+            "--key",
+            "key.json",
+            "--achievement",
+            ach.to_str().unwrap(),
+            "--issuer",
+            profile.to_str().unwrap(),
+            "--recipient",
+            recipient,
+            "--result",
+            score,
+            "--result",
+            "status=Completed",
+            "--out",
+            out,
         ],
         dir,
     )
@@ -62,11 +78,20 @@ fn issue(dir: &Path, achievement: &str, recipient: &str, out: &str) -> Output {
 #[test]
 fn newcomer_flow_keygen_issue_verify() {
     let (dir, _key, did) = setup();
-    let o = issue(dir.path(), "df-101.json", "did:example:learner1", "cred.json");
+    let o = issue(
+        dir.path(),
+        "df-101.json",
+        "did:example:learner1",
+        "cred.json",
+    );
     assert_eq!(code(&o), 0, "{}", text(&o));
-    let cred: Value = serde_json::from_slice(&std::fs::read(dir.path().join("cred.json")).unwrap()).unwrap();
+    let cred: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("cred.json")).unwrap()).unwrap();
     assert_eq!(cred["issuer"]["id"], did.as_str());
-    assert_eq!(cred["credentialSubject"]["achievement"]["achievementType"], "MicroCredential");
+    assert_eq!(
+        cred["credentialSubject"]["achievement"]["achievementType"],
+        "MicroCredential"
+    );
     assert_eq!(cred["proof"]["cryptosuite"], "eddsa-jcs-2022");
     assert_eq!(cred["credentialSubject"]["result"][0]["value"], "86");
 
@@ -84,17 +109,29 @@ fn newcomer_flow_keygen_issue_verify() {
         .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["verdict"], "valid");
-    assert!(lines[0]["checks"].as_array().unwrap().iter().any(|c| c["check"] == "status" && c["outcome"] == "not_checked"));
+    assert!(lines[0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["check"] == "status" && c["outcome"] == "not_checked"));
 }
 
 #[test]
 fn non_ascii_and_email_recipient() {
     let (dir, _key, _did) = setup();
-    let o = issue(dir.path(), "df-101-fr.json", "Amara.Okafor@Example.org", "fr.json");
+    let o = issue(
+        dir.path(),
+        "df-101-fr.json",
+        "Amara.Okafor@Example.org",
+        "fr.json",
+    );
     assert_eq!(code(&o), 0, "{}", text(&o));
     let raw = std::fs::read_to_string(dir.path().join("fr.json")).unwrap();
     assert!(raw.contains("Littératie numérique"));
-    assert!(!raw.to_lowercase().contains("amara.okafor@example.org"), "e-mail must be hashed");
+    assert!(
+        !raw.to_lowercase().contains("amara.okafor@example.org"),
+        "e-mail must be hashed"
+    );
     let cred: Value = serde_json::from_str(&raw).unwrap();
     let idf = &cred["credentialSubject"]["identifier"][0];
     assert_eq!(idf["hashed"], true);
@@ -106,9 +143,21 @@ fn non_ascii_and_email_recipient() {
 #[test]
 fn tampered_credential_exits_1() {
     let (dir, _key, _did) = setup();
-    assert_eq!(code(&issue(dir.path(), "df-102.json", "did:example:l2", "c.json")), 0);
+    assert_eq!(
+        code(&issue(
+            dir.path(),
+            "df-102.json",
+            "did:example:l2",
+            "c.json"
+        )),
+        0
+    );
     let raw = std::fs::read_to_string(dir.path().join("c.json")).unwrap();
-    for (from, to) in [("\"86\"", "\"99\""), ("Creating Digital Content", "Creating Digital Contents"), ("did:example:l2", "did:example:l3")] {
+    for (from, to) in [
+        ("\"86\"", "\"99\""),
+        ("Creating Digital Content", "Creating Digital Contents"),
+        ("did:example:l2", "did:example:l3"),
+    ] {
         assert!(raw.contains(from), "{from}");
         std::fs::write(dir.path().join("t.json"), raw.replacen(from, to, 1)).unwrap();
         let o = run(&["verify", "t.json"], dir.path());
@@ -154,7 +203,10 @@ fn garbage_exits_2_with_a_clear_message_never_a_panic() {
 #[test]
 fn duplicate_member_names_are_invalid() {
     let (dir, _key, _did) = setup();
-    assert_eq!(code(&issue(dir.path(), "df-103.json", "did:example:l", "c.json")), 0);
+    assert_eq!(
+        code(&issue(dir.path(), "df-103.json", "did:example:l", "c.json")),
+        0
+    );
     let raw = std::fs::read_to_string(dir.path().join("c.json")).unwrap();
     let dup = raw.replacen("{", "{\n  \"name\": \"Forged\",", 1);
     std::fs::write(dir.path().join("dup.json"), dup).unwrap();
@@ -166,15 +218,29 @@ fn duplicate_member_names_are_invalid() {
 #[test]
 fn pinned_issuer_key_rejects_other_keys() {
     let (dir, _key, did) = setup();
-    assert_eq!(code(&issue(dir.path(), "df-101.json", "did:example:l", "c.json")), 0);
+    assert_eq!(
+        code(&issue(dir.path(), "df-101.json", "did:example:l", "c.json")),
+        0
+    );
     let mb = did.trim_start_matches("did:key:");
     let o = run(&["verify", "--issuer-key", mb, "c.json"], dir.path());
     assert_eq!(code(&o), 0, "{}", text(&o));
-    let o = run(&["verify", "--issuer-key", "key.json", "c.json"], dir.path());
+    let o = run(
+        &["verify", "--issuer-key", "key.json", "c.json"],
+        dir.path(),
+    );
     assert_eq!(code(&o), 0, "{}", text(&o));
     let other = run(&["keygen", "--out", "other.json"], dir.path());
     let other_did = String::from_utf8(other.stdout).unwrap();
-    let o = run(&["verify", "--issuer-key", other_did.trim().trim_start_matches("did:key:"), "c.json"], dir.path());
+    let o = run(
+        &[
+            "verify",
+            "--issuer-key",
+            other_did.trim().trim_start_matches("did:key:"),
+            "c.json",
+        ],
+        dir.path(),
+    );
     assert_eq!(code(&o), 1, "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("not the institution key you pinned"));
 }
@@ -182,18 +248,47 @@ fn pinned_issuer_key_rejects_other_keys() {
 #[test]
 fn trust_list_unknown_and_trusted() {
     let (dir, _key, did) = setup();
-    assert_eq!(code(&issue(dir.path(), "df-101.json", "did:example:l", "c.json")), 0);
-    std::fs::write(dir.path().join("empty-trust.json"), r#"{"institutions": []}"#).unwrap();
+    assert_eq!(
+        code(&issue(dir.path(), "df-101.json", "did:example:l", "c.json")),
+        0
+    );
+    std::fs::write(
+        dir.path().join("empty-trust.json"),
+        r#"{"institutions": []}"#,
+    )
+    .unwrap();
     let trust = serde_json::json!({"institutions": [{"name": "Northbridge College", "id": did, "keys": [did.trim_start_matches("did:key:")]}]});
     std::fs::write(dir.path().join("trust.json"), trust.to_string()).unwrap();
-    let o = run(&["verify", "--trust", "empty-trust.json", "c.json"], dir.path());
+    let o = run(
+        &["verify", "--trust", "empty-trust.json", "c.json"],
+        dir.path(),
+    );
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("unknown, not trusted"));
-    let o = run(&["verify", "--trust", "empty-trust.json", "--require-trusted", "c.json"], dir.path());
+    let o = run(
+        &[
+            "verify",
+            "--trust",
+            "empty-trust.json",
+            "--require-trusted",
+            "c.json",
+        ],
+        dir.path(),
+    );
     assert_eq!(code(&o), 1, "{}", text(&o));
-    let o = run(&["verify", "--trust", "trust.json", "--require-trusted", "c.json"], dir.path());
+    let o = run(
+        &[
+            "verify",
+            "--trust",
+            "trust.json",
+            "--require-trusted",
+            "c.json",
+        ],
+        dir.path(),
+    );
     assert_eq!(code(&o), 0, "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("on your trust list as \"Northbridge College\""));
+    assert!(String::from_utf8_lossy(&o.stdout)
+        .contains("on your trust list as \"Northbridge College\""));
 }
 
 #[test]
@@ -202,16 +297,43 @@ fn validity_window_is_checked_at_the_given_time() {
     let ach = repo().join("examples/achievements/df-101.json");
     let profile = repo().join("examples/issuer-profile.json");
     let o = run(
-        &["issue", "--key", "key.json", "--achievement", ach.to_str().unwrap(), "--issuer", profile.to_str().unwrap(),
-          "--recipient", "did:example:l", "--valid-from", "2025-01-01T00:00:00Z", "--valid-until", "2026-01-01T00:00:00Z", "--out", "c.json"],
+        &[
+            "issue",
+            "--key",
+            "key.json",
+            "--achievement",
+            ach.to_str().unwrap(),
+            "--issuer",
+            profile.to_str().unwrap(),
+            "--recipient",
+            "did:example:l",
+            "--valid-from",
+            "2025-01-01T00:00:00Z",
+            "--valid-until",
+            "2026-01-01T00:00:00Z",
+            "--out",
+            "c.json",
+        ],
         dir.path(),
     );
     assert_eq!(code(&o), 0, "{}", text(&o));
-    assert_eq!(code(&run(&["verify", "--at", "2025-06-01T00:00:00Z", "c.json"], dir.path())), 0);
-    let o = run(&["verify", "--at", "2024-06-01T00:00:00Z", "c.json"], dir.path());
+    assert_eq!(
+        code(&run(
+            &["verify", "--at", "2025-06-01T00:00:00Z", "c.json"],
+            dir.path()
+        )),
+        0
+    );
+    let o = run(
+        &["verify", "--at", "2024-06-01T00:00:00Z", "c.json"],
+        dir.path(),
+    );
     assert_eq!(code(&o), 1);
     assert!(String::from_utf8_lossy(&o.stdout).contains("not yet valid"));
-    let o = run(&["verify", "--at", "2026-06-01T00:00:00Z", "c.json"], dir.path());
+    let o = run(
+        &["verify", "--at", "2026-06-01T00:00:00Z", "c.json"],
+        dir.path(),
+    );
     assert_eq!(code(&o), 1);
     assert!(String::from_utf8_lossy(&o.stdout).contains("expired"));
 }
@@ -220,16 +342,35 @@ fn validity_window_is_checked_at_the_given_time() {
 fn lint_blocks_signing_and_sign_checks_the_issuer() {
     let (dir, _key, did) = setup();
     // A MicroCredential without quality assurance or learning mode: lint errors.
-    let mut ach: Value = serde_json::from_str(&std::fs::read_to_string(repo().join("examples/achievements/df-101.json")).unwrap()).unwrap();
+    let mut ach: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("examples/achievements/df-101.json")).unwrap(),
+    )
+    .unwrap();
     ach.as_object_mut().unwrap().remove("qualityAssurance");
     ach.as_object_mut().unwrap().remove("learningMode");
     std::fs::write(dir.path().join("ach.json"), ach.to_string()).unwrap();
     let o = run(&["lint", "ach.json"], dir.path());
     assert_eq!(code(&o), 1, "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("eu.qualityAssurance") && out.contains("eu.formOfParticipation"), "{out}");
+    assert!(
+        out.contains("eu.qualityAssurance") && out.contains("eu.formOfParticipation"),
+        "{out}"
+    );
     let profile = repo().join("examples/issuer-profile.json");
-    let o = run(&["issue", "--key", "key.json", "--achievement", "ach.json", "--issuer", profile.to_str().unwrap(), "--recipient", "did:example:l"], dir.path());
+    let o = run(
+        &[
+            "issue",
+            "--key",
+            "key.json",
+            "--achievement",
+            "ach.json",
+            "--issuer",
+            profile.to_str().unwrap(),
+            "--recipient",
+            "did:example:l",
+        ],
+        dir.path(),
+    );
     assert_eq!(code(&o), 1, "{}", text(&o));
     assert!(o.stdout.is_empty(), "nothing signed may reach stdout");
 
@@ -245,14 +386,38 @@ fn lint_blocks_signing_and_sign_checks_the_issuer() {
     let o = run(&["sign", "--key", "key.json", "u.json"], dir.path());
     assert_eq!(code(&o), 2, "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--set-issuer"));
-    let o = run(&["sign", "--key", "key.json", "--set-issuer", "--created", "2025-02-01T00:00:00Z", "--out", "s.json", "u.json"], dir.path());
+    let o = run(
+        &[
+            "sign",
+            "--key",
+            "key.json",
+            "--set-issuer",
+            "--created",
+            "2025-02-01T00:00:00Z",
+            "--out",
+            "s.json",
+            "u.json",
+        ],
+        dir.path(),
+    );
     assert_eq!(code(&o), 0, "{}", text(&o));
-    let s: Value = serde_json::from_slice(&std::fs::read(dir.path().join("s.json")).unwrap()).unwrap();
+    let s: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("s.json")).unwrap()).unwrap();
     assert_eq!(s["issuer"], did.as_str());
     assert_eq!(s["proof"]["created"], "2025-02-01T00:00:00Z");
     assert_eq!(code(&run(&["verify", "s.json"], dir.path())), 0);
     // Unknown suite: a clear usage error.
-    let o = run(&["sign", "--key", "key.json", "--suite", "ecdsa-rdfc-2019", "s.json"], dir.path());
+    let o = run(
+        &[
+            "sign",
+            "--key",
+            "key.json",
+            "--suite",
+            "ecdsa-rdfc-2019",
+            "s.json",
+        ],
+        dir.path(),
+    );
     assert_eq!(code(&o), 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("unsupported cryptosuite"));
 }
@@ -262,51 +427,108 @@ fn batch_issuance_is_parallel_resumable_and_atomic() {
     let (dir, _key, _did) = setup();
     let mut csv = String::from("recipient,result:final-assessment,result:status,evidence\n");
     for i in 0..60 {
-        csv.push_str(&format!("did:example:learner{i},{},Completed,https://portfolio.example/{i}\n", 70 + i % 30));
+        csv.push_str(&format!(
+            "did:example:learner{i},{},Completed,https://portfolio.example/{i}\n",
+            70 + i % 30
+        ));
     }
     csv.push_str("not a recipient,80,Completed,\n");
     csv.push_str("learner7@example.org,90,Completed,\n");
     std::fs::write(dir.path().join("cohort.csv"), &csv).unwrap();
     let ach = repo().join("examples/achievements/df-101.json");
     let profile = repo().join("examples/issuer-profile.json");
-    let args = ["issue", "--key", "key.json", "--achievement", ach.to_str().unwrap(), "--issuer", profile.to_str().unwrap(),
-                "--recipients", "cohort.csv", "--out-dir", "out"];
+    let args = [
+        "issue",
+        "--key",
+        "key.json",
+        "--achievement",
+        ach.to_str().unwrap(),
+        "--issuer",
+        profile.to_str().unwrap(),
+        "--recipients",
+        "cohort.csv",
+        "--out-dir",
+        "out",
+    ];
     let o = run(&args, dir.path());
     assert_eq!(code(&o), 1, "one bad row: {}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("61 issued, 0 already present (kept), 1 failed, 62 rows"), "{out}");
-    assert!(String::from_utf8_lossy(&o.stderr).contains("row 62"), "{}", text(&o));
-    let files: Vec<PathBuf> = std::fs::read_dir(dir.path().join("out")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(
+        out.contains("61 issued, 0 already present (kept), 1 failed, 62 rows"),
+        "{out}"
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("row 62"),
+        "{}",
+        text(&o)
+    );
+    let files: Vec<PathBuf> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(files.len(), 61, "no temporary files left behind");
     // Remove some outputs (as if interrupted) and resume: only those are issued again.
     for f in files.iter().take(5) {
         std::fs::remove_file(f).unwrap();
     }
     let o = run(&args, dir.path());
-    assert!(String::from_utf8_lossy(&o.stdout).contains("5 issued, 56 already present (kept), 1 failed"), "{}", text(&o));
-    let mut all: Vec<String> = std::fs::read_dir(dir.path().join("out")).unwrap().map(|e| e.unwrap().path().display().to_string()).collect();
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("5 issued, 56 already present (kept), 1 failed"),
+        "{}",
+        text(&o)
+    );
+    let mut all: Vec<String> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
     all.sort();
     let mut verify_args = vec!["verify".to_owned()];
     verify_args.extend(all);
-    let o = bin().args(&verify_args).current_dir(dir.path()).output().unwrap();
+    let o = bin()
+        .args(&verify_args)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(code(&o), 0, "{}", text(&o));
 }
 
 #[test]
 fn did_web_issuer_verifies_only_with_its_document() {
     let dir = tempfile::tempdir().unwrap();
-    let o = run(&["keygen", "--out", "key.json", "--controller", "did:web:credentials.northbridge.example"], dir.path());
+    let o = run(
+        &[
+            "keygen",
+            "--out",
+            "key.json",
+            "--controller",
+            "did:web:credentials.northbridge.example",
+        ],
+        dir.path(),
+    );
     assert_eq!(code(&o), 0, "{}", text(&o));
-    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "did:web:credentials.northbridge.example");
-    let o = run(&["did-doc", "--key", "key.json", "--out", "did.json"], dir.path());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "did:web:credentials.northbridge.example"
+    );
+    let o = run(
+        &["did-doc", "--key", "key.json", "--out", "did.json"],
+        dir.path(),
+    );
     assert_eq!(code(&o), 0, "{}", text(&o));
-    assert_eq!(code(&issue(dir.path(), "df-101.json", "did:example:l", "c.json")), 0);
+    assert_eq!(
+        code(&issue(dir.path(), "df-101.json", "did:example:l", "c.json")),
+        0
+    );
     let o = run(&["verify", "c.json"], dir.path());
     assert_eq!(code(&o), 2, "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("cannot resolve verification method"));
     let o = run(&["verify", "--did-doc", "did.json", "c.json"], dir.path());
     assert_eq!(code(&o), 0, "{}", text(&o));
-    let o = run(&["verify", "--issuer-key", "did.json", "c.json"], dir.path());
+    let o = run(
+        &["verify", "--issuer-key", "did.json", "c.json"],
+        dir.path(),
+    );
     assert_eq!(code(&o), 0, "{}", text(&o));
 }
 
@@ -314,14 +536,18 @@ fn did_web_issuer_verifies_only_with_its_document() {
 fn keys_are_private_and_never_printed() {
     let dir = tempfile::tempdir().unwrap();
     let o = run(&["keygen", "--out", "k.json"], dir.path());
-    let key: Value = serde_json::from_slice(&std::fs::read(dir.path().join("k.json")).unwrap()).unwrap();
+    let key: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("k.json")).unwrap()).unwrap();
     let secret = key["secretKeyMultibase"].as_str().unwrap();
     assert!(secret.starts_with("z3u2"));
     assert!(!text(&o).contains(secret));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("k.json")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join("k.json"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o077, 0, "key file must not be readable by others");
     }
     let o = run(&["keygen", "--out", "k.json"], dir.path());
@@ -340,7 +566,11 @@ fn example_key_and_help() {
     }
     // The bundled example key is usable.
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(repo().join("keys-example/issuer-key.json"), dir.path().join("key.json")).unwrap();
+    std::fs::copy(
+        repo().join("keys-example/issuer-key.json"),
+        dir.path().join("key.json"),
+    )
+    .unwrap();
     let o = issue(dir.path(), "df-103.json", "did:example:l", "c.json");
     assert_eq!(code(&o), 0, "{}", text(&o));
 }

@@ -46,8 +46,33 @@ pub(crate) fn canonicalize_object(map: &serde_json::Map<String, Value>) -> Strin
     out
 }
 
+/// The canonical form of a document seen through a proof: without the member `skip`
+/// (`proof`), and with `@context` replaced by `context` when given. Saves copying the document.
+pub(crate) fn canonicalize_document_view(
+    map: &serde_json::Map<String, Value>,
+    skip: &str,
+    context: Option<&Value>,
+) -> String {
+    let mut out = String::with_capacity(4096);
+    let mut members: Vec<(&str, &Value)> = Vec::with_capacity(map.len());
+    for (k, v) in map {
+        if k == skip {
+            continue;
+        }
+        match (k.as_str(), context) {
+            ("@context", Some(ctx)) => members.push((k, ctx)),
+            _ => members.push((k, v)),
+        }
+    }
+    write_members(members, &mut out);
+    out
+}
+
 fn write_object(map: &serde_json::Map<String, Value>, out: &mut String) {
-    let mut members: Vec<(&String, &Value)> = map.iter().collect();
+    write_members(map.iter().map(|(k, v)| (k.as_str(), v)).collect(), out);
+}
+
+fn write_members(mut members: Vec<(&str, &Value)>, out: &mut String) {
     members.sort_unstable_by(|a, b| utf16_cmp(a.0, b.0));
     out.push('{');
     for (i, (k, v)) in members.into_iter().enumerate() {

@@ -25,7 +25,9 @@ pub enum KeyError {
     #[error("`{0}` is not a base58btc multibase value (it must start with `z`)")]
     NotMultibase(String),
     /// The decoded bytes are not an Ed25519 key with the expected multicodec header.
-    #[error("not an Ed25519 {what} Multikey: expected multicodec header {expected} and {len} key bytes")]
+    #[error(
+        "not an Ed25519 {what} Multikey: expected multicodec header {expected} and {len} key bytes"
+    )]
     WrongCodec {
         /// "public" or "secret".
         what: &'static str,
@@ -192,7 +194,10 @@ impl IssuerKey {
         if PublicKey::from_multibase(&file.public_key_multibase)? != key.public {
             return Err(KeyError::Mismatch);
         }
-        let controller = file.controller.clone().unwrap_or_else(|| key.controller.clone());
+        let controller = file
+            .controller
+            .clone()
+            .unwrap_or_else(|| key.controller.clone());
         let id = file.id.clone().unwrap_or_else(|| {
             if controller.starts_with("did:key:") {
                 key.id.clone()

@@ -24,8 +24,8 @@
 //! ```
 #![deny(missing_docs)]
 
-mod json;
 pub mod jcs;
+mod json;
 mod keys;
 mod lint;
 mod model;
@@ -37,15 +37,22 @@ mod verify;
 
 pub use json::{parse_strict, JsonError};
 pub use keys::{IssuerKey, KeyError, PublicKey, MULTIKEY_CONTEXT};
-pub use lint::{lint, lint_achievement, Finding, LintReport, Severity, LEARNING_MODES, SUPERVISION_VALUES};
+pub use lint::{
+    lint, lint_achievement, Finding, LintReport, Severity, LEARNING_MODES, SUPERVISION_VALUES,
+};
 pub use model::{
     Achievement, AchievementSubject, Address, Alignment, Criteria, Evidence, IdentityObject,
     ModelError, OpenBadgeCredential, Profile, Recipient, ResultDescription, ResultEntry, Types,
-    MICROCRED_CONTEXT, MICROCRED_CONTEXT_TEXT, OB_ASSESSMENT_CONTEXT, OB_CONTEXT, OB_EXTENSIONS_CONTEXT,
-    OB_SCHEMA,
+    MICROCRED_CONTEXT, MICROCRED_CONTEXT_TEXT, OB_ASSESSMENT_CONTEXT, OB_CONTEXT,
+    OB_EXTENSIONS_CONTEXT, OB_SCHEMA,
 };
-pub use proof::{hash_data, sign, Cryptosuite, HashData, ProofError, ASSERTION_METHOD, DATA_INTEGRITY_PROOF};
+pub use proof::{
+    hash_data, sign, Cryptosuite, HashData, ProofError, ASSERTION_METHOD, DATA_INTEGRITY_PROOF,
+};
 pub use resolve::{KeyRing, Method, ResolveError};
 pub use time_fmt::{format as format_datetime, parse as parse_datetime};
 pub use trust::{TrustDecision, TrustError, TrustList, TrustedIssuer};
-pub use verify::{verify, verify_value, Check, CheckKind, Outcome, Report, Verdict, VerifyOptions, VC_V1_CONTEXT, VC_V2_CONTEXT};
+pub use verify::{
+    verify, verify_value, Check, CheckKind, Outcome, Report, Verdict, VerifyOptions, VC_V1_CONTEXT,
+    VC_V2_CONTEXT,
+};

@@ -58,10 +58,18 @@ impl LintReport {
 
     /// The findings that block signing.
     pub fn errors(&self) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(|f| f.severity == Severity::Error)
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
     }
 
-    fn add(&mut self, severity: Severity, rule: &'static str, path: &str, message: impl Into<String>) {
+    fn add(
+        &mut self,
+        severity: Severity,
+        rule: &'static str,
+        path: &str,
+        message: impl Into<String>,
+    ) {
         self.findings.push(Finding {
             severity,
             rule,
@@ -85,7 +93,12 @@ pub const LEARNING_MODES: &[&str] = &["online", "onsite", "blended"];
 pub fn lint(credential: &Value) -> LintReport {
     let mut r = LintReport::default();
     let Some(doc) = credential.as_object() else {
-        r.add(Severity::Error, "vc.object", "", "a credential must be a JSON object");
+        r.add(
+            Severity::Error,
+            "vc.object",
+            "",
+            "a credential must be a JSON object",
+        );
         return r;
     };
     let e = Severity::Error;
@@ -101,10 +114,19 @@ pub fn lint(credential: &Value) -> LintReport {
     }
     let types = string_list(doc.get("type"));
     if !types.contains(&"VerifiableCredential") {
-        r.add(e, "vc.type", "type", "`type` must include \"VerifiableCredential\"");
+        r.add(
+            e,
+            "vc.type",
+            "type",
+            "`type` must include \"VerifiableCredential\"",
+        );
     }
     let is_ob = types.contains(&"OpenBadgeCredential") || types.contains(&"AchievementCredential");
-    if is_ob && !contexts.iter().any(|c| c.starts_with("https://purl.imsglobal.org/spec/ob/v3p0/context")) {
+    if is_ob
+        && !contexts
+            .iter()
+            .any(|c| c.starts_with("https://purl.imsglobal.org/spec/ob/v3p0/context"))
+    {
         r.add(e, "ob.context", "@context", "an OpenBadgeCredential needs the Open Badges 3.0 context (https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json)");
     }
     if uses_any_term(credential, MICROCRED_TERMS) && !contexts.contains(&MICROCRED_CONTEXT) {
@@ -113,15 +135,31 @@ pub fn lint(credential: &Value) -> LintReport {
     if uses_any_term(credential, ASSESSMENT_TERMS) && !contexts.contains(&OB_ASSESSMENT_CONTEXT) {
         r.add(e, "ob.assessment.context", "@context", format!("assessment extension terms are used but the context \"{OB_ASSESSMENT_CONTEXT}\" is missing: add it to @context"));
     }
-    if uses_any_term(credential, &["1EdTechJsonSchemaValidator2019", "1EdTechRevocationList", "1EdTechCredentialRefresh"])
-        && !contexts.contains(&OB_EXTENSIONS_CONTEXT)
+    if uses_any_term(
+        credential,
+        &[
+            "1EdTechJsonSchemaValidator2019",
+            "1EdTechRevocationList",
+            "1EdTechCredentialRefresh",
+        ],
+    ) && !contexts.contains(&OB_EXTENSIONS_CONTEXT)
     {
         r.add(e, "ob.extensions.context", "@context", format!("1EdTech extension types (e.g. 1EdTechJsonSchemaValidator2019 in credentialSchema) are used but the context \"{OB_EXTENSIONS_CONTEXT}\" is missing: add it to @context, or JSON-LD verifiers reject the credential as an undefined term"));
     }
     match doc.get("id").and_then(Value::as_str) {
         Some(id) if has_scheme(id) => {}
-        Some(_) => r.add(e, "vc.id", "id", "`id` must be an absolute IRI such as urn:uuid:..."),
-        None if is_ob => r.add(e, "ob.id", "id", "an OpenBadgeCredential needs an `id` (e.g. urn:uuid:...)"),
+        Some(_) => r.add(
+            e,
+            "vc.id",
+            "id",
+            "`id` must be an absolute IRI such as urn:uuid:...",
+        ),
+        None if is_ob => r.add(
+            e,
+            "ob.id",
+            "id",
+            "an OpenBadgeCredential needs an `id` (e.g. urn:uuid:...)",
+        ),
         None => {}
     }
     lint_dates(doc, contexts.first() == Some(&VC_V1_CONTEXT), &mut r);
@@ -137,7 +175,12 @@ pub fn lint(credential: &Value) -> LintReport {
         Some(Value::Object(s)) => Some(s),
         Some(Value::Array(items)) if !is_ob && !items.is_empty() => None,
         _ => {
-            r.add(e, "vc.credentialSubject", "credentialSubject", "`credentialSubject` must be an object");
+            r.add(
+                e,
+                "vc.credentialSubject",
+                "credentialSubject",
+                "`credentialSubject` must be an object",
+            );
             None
         }
     };
@@ -150,7 +193,12 @@ pub fn lint(credential: &Value) -> LintReport {
     }
     for (i, ev) in as_objects(doc.get("evidence")).enumerate() {
         if !string_list(ev.get("type")).contains(&"Evidence") {
-            r.add(e, "ob.evidence.type", &format!("evidence[{i}].type"), "evidence `type` must include \"Evidence\"");
+            r.add(
+                e,
+                "ob.evidence.type",
+                &format!("evidence[{i}].type"),
+                "evidence `type` must include \"Evidence\"",
+            );
         }
     }
     if doc.contains_key("proof") {
@@ -169,31 +217,65 @@ pub fn lint_achievement(achievement: &Value) -> LintReport {
             let empty = Map::new();
             lint_microcredential(a, None, &empty, &empty, &mut r);
         }
-        None => r.add(Severity::Error, "ob.achievement", "achievement", "an Achievement must be a JSON object"),
+        None => r.add(
+            Severity::Error,
+            "ob.achievement",
+            "achievement",
+            "an Achievement must be a JSON object",
+        ),
     }
     r.findings.sort_by_key(|f| f.severity);
     r
 }
 
 fn lint_dates(doc: &Map<String, Value>, v1: bool, r: &mut LintReport) {
-    let (from, until) = if v1 { ("issuanceDate", "expirationDate") } else { ("validFrom", "validUntil") };
+    let (from, until) = if v1 {
+        ("issuanceDate", "expirationDate")
+    } else {
+        ("validFrom", "validUntil")
+    };
     let parse = |name: &str| doc.get(name).map(|v| v.as_str().and_then(time_fmt::parse));
     match parse(from) {
-        None => r.add(Severity::Error, "ob.validFrom", from, format!("`{from}` (date of issue) is required")),
-        Some(None) => r.add(Severity::Error, "vc.dateTime", from, format!("`{from}` must be a dateTime with a time zone, e.g. 2025-02-21T17:00:00Z")),
+        None => r.add(
+            Severity::Error,
+            "ob.validFrom",
+            from,
+            format!("`{from}` (date of issue) is required"),
+        ),
+        Some(None) => r.add(
+            Severity::Error,
+            "vc.dateTime",
+            from,
+            format!("`{from}` must be a dateTime with a time zone, e.g. 2025-02-21T17:00:00Z"),
+        ),
         Some(Some(_)) => {}
     }
     if let Some(None) = parse(until) {
-        r.add(Severity::Error, "vc.dateTime", until, format!("`{until}` must be a dateTime with a time zone"));
+        r.add(
+            Severity::Error,
+            "vc.dateTime",
+            until,
+            format!("`{until}` must be a dateTime with a time zone"),
+        );
     }
     if let (Some(Some(f)), Some(Some(u))) = (parse(from), parse(until)) {
         if u <= f {
-            r.add(Severity::Error, "vc.validity", until, format!("`{until}` is not after `{from}`: the credential would never be valid"));
+            r.add(
+                Severity::Error,
+                "vc.validity",
+                until,
+                format!("`{until}` is not after `{from}`: the credential would never be valid"),
+            );
         }
     }
     for name in ["awardedDate"] {
         if let Some(None) = parse(name) {
-            r.add(Severity::Error, "ob.dateTime", name, format!("`{name}` must be a dateTime with a time zone"));
+            r.add(
+                Severity::Error,
+                "ob.dateTime",
+                name,
+                format!("`{name}` must be a dateTime with a time zone"),
+            );
         }
     }
 }
@@ -204,14 +286,24 @@ fn lint_profile(p: &Map<String, Value>, path: &str, r: &mut LintReport) {
         _ => r.add(Severity::Error, "ob.profile.id", &format!("{path}.id"), "the Profile needs an `id`: the institution's DID or URL (it must be the signing key's controller)"),
     }
     if !string_list(p.get("type")).contains(&"Profile") {
-        r.add(Severity::Error, "ob.profile.type", &format!("{path}.type"), "the Profile's `type` must include \"Profile\"");
+        r.add(
+            Severity::Error,
+            "ob.profile.type",
+            &format!("{path}.type"),
+            "the Profile's `type` must include \"Profile\"",
+        );
     }
 }
 
 fn lint_subject(s: &Map<String, Value>, r: &mut LintReport) {
     let e = Severity::Error;
     if !string_list(s.get("type")).contains(&"AchievementSubject") {
-        r.add(e, "ob.subject.type", "credentialSubject.type", "`type` must include \"AchievementSubject\"");
+        r.add(
+            e,
+            "ob.subject.type",
+            "credentialSubject.type",
+            "`type` must include \"AchievementSubject\"",
+        );
     }
     let has_id = s.get("id").and_then(Value::as_str).is_some_and(has_scheme);
     let identifiers: Vec<_> = as_objects(s.get("identifier")).collect();
@@ -222,36 +314,75 @@ fn lint_subject(s: &Map<String, Value>, r: &mut LintReport) {
         let path = format!("credentialSubject.identifier[{i}]");
         for field in ["identityHash", "identityType"] {
             if idf.get(field).and_then(Value::as_str).is_none() {
-                r.add(e, "ob.identifier", &format!("{path}.{field}"), format!("`{field}` is required"));
+                r.add(
+                    e,
+                    "ob.identifier",
+                    &format!("{path}.{field}"),
+                    format!("`{field}` is required"),
+                );
             }
         }
         match idf.get("hashed") {
             Some(Value::Bool(true)) => {
-                let h = idf.get("identityHash").and_then(Value::as_str).unwrap_or("");
+                let h = idf
+                    .get("identityHash")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
                 if !(h.starts_with("sha256$") || h.starts_with("md5$")) {
-                    r.add(e, "ob.identifier.hash", &format!("{path}.identityHash"), "a hashed identity must look like sha256$<hex>");
+                    r.add(
+                        e,
+                        "ob.identifier.hash",
+                        &format!("{path}.identityHash"),
+                        "a hashed identity must look like sha256$<hex>",
+                    );
                 }
             }
             Some(Value::Bool(false)) => {}
-            _ => r.add(e, "ob.identifier", &format!("{path}.hashed"), "`hashed` (true/false) is required"),
+            _ => r.add(
+                e,
+                "ob.identifier",
+                &format!("{path}.hashed"),
+                "`hashed` (true/false) is required",
+            ),
         }
     }
     match s.get("achievement") {
         Some(Value::Object(a)) => lint_achievement_fields(a, "credentialSubject.achievement", r),
-        _ => r.add(e, "ob.achievement", "credentialSubject.achievement", "the `achievement` (what was achieved) is required"),
+        _ => r.add(
+            e,
+            "ob.achievement",
+            "credentialSubject.achievement",
+            "the `achievement` (what was achieved) is required",
+        ),
     }
-    let known: Vec<&str> = match s.get("achievement").and_then(|a| a.get("resultDescription")) {
-        Some(Value::Array(items)) => items.iter().filter_map(|d| d.get("id").and_then(Value::as_str)).collect(),
+    let known: Vec<&str> = match s
+        .get("achievement")
+        .and_then(|a| a.get("resultDescription"))
+    {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|d| d.get("id").and_then(Value::as_str))
+            .collect(),
         _ => Vec::new(),
     };
     for (i, res) in as_objects(s.get("result")).enumerate() {
         let path = format!("credentialSubject.result[{i}]");
         if !string_list(res.get("type")).contains(&"Result") {
-            r.add(e, "ob.result.type", &format!("{path}.type"), "`type` must include \"Result\"");
+            r.add(
+                e,
+                "ob.result.type",
+                &format!("{path}.type"),
+                "`type` must include \"Result\"",
+            );
         }
         if let Some(rd) = res.get("resultDescription").and_then(Value::as_str) {
             if !known.contains(&rd) {
-                r.add(Severity::Warning, "ob.result.description", &format!("{path}.resultDescription"), format!("\"{rd}\" is not the id of any resultDescription of the achievement"));
+                r.add(
+                    Severity::Warning,
+                    "ob.result.description",
+                    &format!("{path}.resultDescription"),
+                    format!("\"{rd}\" is not the id of any resultDescription of the achievement"),
+                );
             }
         }
     }
@@ -261,42 +392,92 @@ fn lint_achievement_fields(a: &Map<String, Value>, path: &str, r: &mut LintRepor
     let e = Severity::Error;
     match a.get("id").and_then(Value::as_str) {
         Some(id) if has_scheme(id) => {}
-        _ => r.add(e, "ob.achievement.id", &format!("{path}.id"), "the achievement needs an `id` (a stable URL of its definition)"),
+        _ => r.add(
+            e,
+            "ob.achievement.id",
+            &format!("{path}.id"),
+            "the achievement needs an `id` (a stable URL of its definition)",
+        ),
     }
     if !string_list(a.get("type")).contains(&"Achievement") {
-        r.add(e, "ob.achievement.type", &format!("{path}.type"), "`type` must include \"Achievement\"");
+        r.add(
+            e,
+            "ob.achievement.type",
+            &format!("{path}.type"),
+            "`type` must include \"Achievement\"",
+        );
     }
     for field in ["name", "description"] {
-        if a.get(field).and_then(Value::as_str).is_none_or(|s| s.trim().is_empty()) {
-            r.add(e, "ob.achievement.required", &format!("{path}.{field}"), format!("`{field}` is required"));
+        if a.get(field)
+            .and_then(Value::as_str)
+            .is_none_or(|s| s.trim().is_empty())
+        {
+            r.add(
+                e,
+                "ob.achievement.required",
+                &format!("{path}.{field}"),
+                format!("`{field}` is required"),
+            );
         }
     }
     match a.get("criteria") {
-        Some(Value::Object(c)) if c.get("narrative").and_then(Value::as_str).is_some() || c.get("id").and_then(Value::as_str).is_some() => {}
-        _ => r.add(e, "ob.achievement.criteria", &format!("{path}.criteria"), "`criteria` needs a `narrative` (how it is earned) or an `id` URL"),
+        Some(Value::Object(c))
+            if c.get("narrative").and_then(Value::as_str).is_some()
+                || c.get("id").and_then(Value::as_str).is_some() => {}
+        _ => r.add(
+            e,
+            "ob.achievement.criteria",
+            &format!("{path}.criteria"),
+            "`criteria` needs a `narrative` (how it is earned) or an `id` URL",
+        ),
     }
     for (i, al) in as_objects(a.get("alignment")).enumerate() {
         let p = format!("{path}.alignment[{i}]");
         if !string_list(al.get("type")).contains(&"Alignment") {
-            r.add(e, "ob.alignment.type", &format!("{p}.type"), "`type` must include \"Alignment\"");
+            r.add(
+                e,
+                "ob.alignment.type",
+                &format!("{p}.type"),
+                "`type` must include \"Alignment\"",
+            );
         }
         if al.get("targetName").and_then(Value::as_str).is_none() {
-            r.add(e, "ob.alignment.targetName", &format!("{p}.targetName"), "`targetName` is required");
+            r.add(
+                e,
+                "ob.alignment.targetName",
+                &format!("{p}.targetName"),
+                "`targetName` is required",
+            );
         }
         match al.get("targetUrl").and_then(Value::as_str) {
             Some(u) if has_scheme(u) => {}
-            _ => r.add(e, "ob.alignment.targetUrl", &format!("{p}.targetUrl"), "`targetUrl` (an absolute URL) is required"),
+            _ => r.add(
+                e,
+                "ob.alignment.targetUrl",
+                &format!("{p}.targetUrl"),
+                "`targetUrl` (an absolute URL) is required",
+            ),
         }
     }
     for (i, rd) in as_objects(a.get("resultDescription")).enumerate() {
         let p = format!("{path}.resultDescription[{i}]");
         for field in ["id", "name", "resultType"] {
             if rd.get(field).and_then(Value::as_str).is_none() {
-                r.add(e, "ob.resultDescription", &format!("{p}.{field}"), format!("`{field}` is required"));
+                r.add(
+                    e,
+                    "ob.resultDescription",
+                    &format!("{p}.{field}"),
+                    format!("`{field}` is required"),
+                );
             }
         }
         if !string_list(rd.get("type")).contains(&"ResultDescription") {
-            r.add(e, "ob.resultDescription.type", &format!("{p}.type"), "`type` must include \"ResultDescription\"");
+            r.add(
+                e,
+                "ob.resultDescription.type",
+                &format!("{p}.type"),
+                "`type` must include \"ResultDescription\"",
+            );
         }
     }
 }
@@ -309,22 +490,48 @@ fn lint_microcredential(
     r: &mut LintReport,
 ) {
     let is_mc = a.get("achievementType").and_then(Value::as_str) == Some("MicroCredential");
-    let sev = if is_mc { Severity::Error } else { Severity::Warning };
-    let base = if doc.is_empty() { "achievement" } else { "credentialSubject.achievement" };
+    let sev = if is_mc {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let base = if doc.is_empty() {
+        "achievement"
+    } else {
+        "credentialSubject.achievement"
+    };
     let p = |f: &str| format!("{base}.{f}");
-    let why = if is_mc { "mandatory for a MicroCredential (EU 2022 Recommendation, Annex I)" } else { "a mandatory micro-credential element (EU 2022 Recommendation, Annex I)" };
+    let why = if is_mc {
+        "mandatory for a MicroCredential (EU 2022 Recommendation, Annex I)"
+    } else {
+        "a mandatory micro-credential element (EU 2022 Recommendation, Annex I)"
+    };
 
     if let Some(issuer) = issuer {
         if issuer.get("name").and_then(Value::as_str).is_none() {
-            r.add(sev, "eu.awardingBody", "issuer.name", format!("the awarding body's name is {why}"));
+            r.add(
+                sev,
+                "eu.awardingBody",
+                "issuer.name",
+                format!("the awarding body's name is {why}"),
+            );
         }
         let addr = issuer.get("address");
-        let country = addr.and_then(|a| a.get("addressCountryCode").or_else(|| a.get("addressCountry"))).and_then(Value::as_str);
+        let country = addr
+            .and_then(|a| {
+                a.get("addressCountryCode")
+                    .or_else(|| a.get("addressCountry"))
+            })
+            .and_then(Value::as_str);
         if country.is_none() {
             r.add(sev, "eu.country", "issuer.address.addressCountryCode", format!("the awarding body's country is {why}: add issuer.address.addressCountryCode (e.g. \"CA\")"));
         }
     }
-    let narrative = a.get("criteria").and_then(|c| c.get("narrative")).and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty());
+    let narrative = a
+        .get("criteria")
+        .and_then(|c| c.get("narrative"))
+        .and_then(Value::as_str)
+        .is_some_and(|s| !s.trim().is_empty());
     let alignments: Vec<&Map<String, Value>> = as_objects(a.get("alignment")).collect();
     if !narrative && alignments.is_empty() {
         r.add(sev, "eu.learningOutcomes", &p("criteria.narrative"), format!("learning outcomes are {why}: state them in criteria.narrative and/or as competency alignments"));
@@ -340,25 +547,61 @@ fn lint_microcredential(
         r.add(Severity::Warning, "mc.creditSystem", &p("creditSystem"), "creditsAvailable has no unit: add creditSystem (e.g. ECTS) so the number means something");
     }
     let has_level = a.get("qualificationLevel").is_some()
-        || alignments.iter().any(|al| matches!(al.get("targetType").and_then(Value::as_str), Some("ext:EQFLevel" | "ext:NQFLevel")));
+        || alignments.iter().any(|al| {
+            matches!(
+                al.get("targetType").and_then(Value::as_str),
+                Some("ext:EQFLevel" | "ext:NQFLevel")
+            )
+        });
     if !has_level {
         r.add(Severity::Warning, "eu.level", &p("qualificationLevel"), "no EQF/NQF level is stated (mandatory where applicable): add qualificationLevel or an ext:EQFLevel alignment if the micro-credential has one");
     }
     let descriptions: Vec<&Map<String, Value>> = as_objects(a.get("resultDescription")).collect();
-    if !descriptions.iter().any(|d| d.get("assessmentType").and_then(Value::as_str).is_some()) {
+    if !descriptions
+        .iter()
+        .any(|d| d.get("assessmentType").and_then(Value::as_str).is_some())
+    {
         r.add(sev, "eu.assessmentType", &p("resultDescription"), format!("the type of assessment is {why}: add a resultDescription with assessmentType (Exam, Performance or Artifact)"));
     }
     match a.get("learningMode").and_then(Value::as_str) {
         Some(m) if LEARNING_MODES.contains(&m) => {}
-        Some(m) => r.add(Severity::Error, "mc.learningMode", &p("learningMode"), format!("learningMode \"{m}\" must be one of {}", LEARNING_MODES.join(", "))),
-        None => r.add(sev, "eu.formOfParticipation", &p("learningMode"), format!("the form of participation is {why}: add learningMode (online, onsite or blended)")),
+        Some(m) => r.add(
+            Severity::Error,
+            "mc.learningMode",
+            &p("learningMode"),
+            format!(
+                "learningMode \"{m}\" must be one of {}",
+                LEARNING_MODES.join(", ")
+            ),
+        ),
+        None => r.add(
+            sev,
+            "eu.formOfParticipation",
+            &p("learningMode"),
+            format!(
+                "the form of participation is {why}: add learningMode (online, onsite or blended)"
+            ),
+        ),
     }
     if as_objects(a.get("qualityAssurance")).next().is_none() {
-        r.add(sev, "eu.qualityAssurance", &p("qualityAssurance"), format!("the type of quality assurance is {why}: add qualityAssurance"));
+        r.add(
+            sev,
+            "eu.qualityAssurance",
+            &p("qualityAssurance"),
+            format!("the type of quality assurance is {why}: add qualityAssurance"),
+        );
     }
     if let Some(s) = a.get("assessmentSupervision").and_then(Value::as_str) {
         if !SUPERVISION_VALUES.contains(&s) {
-            r.add(Severity::Error, "mc.assessmentSupervision", &p("assessmentSupervision"), format!("assessmentSupervision must be one of {}", SUPERVISION_VALUES.join(", ")));
+            r.add(
+                Severity::Error,
+                "mc.assessmentSupervision",
+                &p("assessmentSupervision"),
+                format!(
+                    "assessmentSupervision must be one of {}",
+                    SUPERVISION_VALUES.join(", ")
+                ),
+            );
         }
     }
     // HEQCO quality markers.
@@ -366,13 +609,19 @@ fn lint_microcredential(
     if alignments.is_empty() {
         r.add(w, "heqco.competencyBased", &p("alignment"), "not competency-based: align the achievement to competencies in a framework such as ESCO");
     }
-    let assessed = !descriptions.is_empty() && (doc.is_empty() || as_objects(subject.get("result")).next().is_some());
+    let assessed = !descriptions.is_empty()
+        && (doc.is_empty() || as_objects(subject.get("result")).next().is_some());
     if !assessed {
         r.add(w, "heqco.assessed", &p("resultDescription"), "not shown as assessed: describe the assessment (resultDescription) and record the learner's result");
     }
     let stackable = a.get("stackability").is_some()
         || a.get("stackingRequirement").is_some()
-        || alignments.iter().any(|al| matches!(al.get("targetType").and_then(Value::as_str), Some("ext:StacksInto" | "ceterms:Credential")));
+        || alignments.iter().any(|al| {
+            matches!(
+                al.get("targetType").and_then(Value::as_str),
+                Some("ext:StacksInto" | "ceterms:Credential")
+            )
+        });
     if !stackable {
         r.add(w, "heqco.stackable", &p("stackability"), "stackability is not stated: say whether it stacks into a larger credential (stackability)");
     }
@@ -406,7 +655,9 @@ fn is_iso_duration(s: &str) -> bool {
         }
         digits.is_empty().then_some(count)
     };
-    let Some(d) = ok(date, "YMWD") else { return false };
+    let Some(d) = ok(date, "YMWD") else {
+        return false;
+    };
     match time {
         Some(t) => ok(t, "HMS").is_some_and(|n| n > 0),
         None => d > 0,

@@ -17,7 +17,8 @@ pub const OB_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.
 /// 1EdTech OB 3.0 extensions context (defines `1EdTechJsonSchemaValidator2019` and friends).
 pub const OB_EXTENSIONS_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json";
 /// 1EdTech Open Badges Assessment Extension context.
-pub const OB_ASSESSMENT_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob-assessment/v2p0/context/";
+pub const OB_ASSESSMENT_CONTEXT: &str =
+    "https://purl.imsglobal.org/spec/ob-assessment/v2p0/context/";
 /// The microcredential extension context (shipped in `contexts/microcred-v1.jsonld`).
 pub const MICROCRED_CONTEXT: &str = "https://microcredential.example/ns/v1/context.json";
 /// The bundled text of the microcredential extension context.
@@ -251,7 +252,12 @@ pub struct Achievement {
 
 impl Achievement {
     /// An achievement with the fields OB 3.0 requires.
-    pub fn new(id: &str, name: &str, description: &str, criteria: Criteria) -> Result<Self, ModelError> {
+    pub fn new(
+        id: &str,
+        name: &str,
+        description: &str,
+        criteria: Criteria,
+    ) -> Result<Self, ModelError> {
         require_iri("achievement id", id)?;
         Ok(Self {
             id: id.to_owned(),
@@ -639,8 +645,11 @@ impl OpenBadgeCredential {
     ) -> Result<Self, ModelError> {
         require_iri("credential id", id)?;
         // The extensions context defines the credentialSchema type added below.
-        let mut context: Vec<Value> =
-            vec![VC_V2_CONTEXT.into(), OB_CONTEXT.into(), OB_EXTENSIONS_CONTEXT.into()];
+        let mut context: Vec<Value> = vec![
+            VC_V2_CONTEXT.into(),
+            OB_CONTEXT.into(),
+            OB_EXTENSIONS_CONTEXT.into(),
+        ];
         let achievement = serde_json::to_value(&subject.achievement).unwrap_or(Value::Null);
         if uses_any_term(&achievement, ASSESSMENT_TERMS) {
             context.push(OB_ASSESSMENT_CONTEXT.into());
@@ -652,7 +661,10 @@ impl OpenBadgeCredential {
         Ok(Self {
             context,
             id: id.to_owned(),
-            types: Types::Many(vec!["VerifiableCredential".into(), "OpenBadgeCredential".into()]),
+            types: Types::Many(vec![
+                "VerifiableCredential".into(),
+                "OpenBadgeCredential".into(),
+            ]),
             name: Some(subject.achievement.name.clone()),
             issuer,
             valid_from: when.clone(),
@@ -679,7 +691,10 @@ impl OpenBadgeCredential {
     }
 }
 
-fn from_value<T: serde::de::DeserializeOwned>(what: &'static str, v: Value) -> Result<T, ModelError> {
+fn from_value<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    v: Value,
+) -> Result<T, ModelError> {
     serde_json::from_value(v).map_err(|e| ModelError::Shape {
         what,
         reason: e.to_string(),
@@ -725,4 +740,66 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         s.push(HEX[usize::from(b & 0xf)] as char);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn achievements_round_trip_without_loss() {
+        for text in [
+            include_str!("../../../examples/achievements/df-101.json"),
+            include_str!("../../../examples/achievements/df-102.json"),
+            include_str!("../../../examples/achievements/df-103.json"),
+            include_str!("../../../examples/achievements/df-certificate.json"),
+        ] {
+            let original: Value = serde_json::from_str(text).unwrap();
+            let typed = Achievement::from_value(original.clone()).unwrap();
+            assert_eq!(serde_json::to_value(&typed).unwrap(), original);
+        }
+    }
+
+    #[test]
+    fn received_credential_keeps_unknown_members() {
+        let issuer = Profile::new("did:example:college", "College").unwrap();
+        let achievement = Achievement::new(
+            "https://college.example/a/1",
+            "Name",
+            "Description",
+            Criteria::narrative("Do it"),
+        )
+        .unwrap();
+        let subject = AchievementSubject::new(&Recipient::Id("did:example:l".into()), achievement);
+        let built = OpenBadgeCredential::new(
+            "urn:uuid:1",
+            issuer,
+            time::macros::datetime!(2025-01-01 0:00 UTC),
+            subject,
+        )
+        .unwrap();
+        let mut v = built.to_value();
+        v["futureField"] = json!({"nested": [1, 2.5, "x"]});
+        v["credentialSubject"]["achievement"]["ext:custom"] = json!(true);
+        v["issuer"]["type"] = json!("Profile");
+        let typed = OpenBadgeCredential::from_value(v.clone()).unwrap();
+        assert_eq!(typed.to_value(), v);
+    }
+
+    #[test]
+    fn recipients() {
+        assert!(matches!(
+            Recipient::parse("did:example:1", "s"),
+            Ok(Recipient::Id(_))
+        ));
+        assert!(
+            matches!(Recipient::parse("A@B.org", "s"), Ok(Recipient::Email { email, .. }) if email == "a@b.org")
+        );
+        assert!(Recipient::parse("nobody", "s").is_err());
+        assert!(Recipient::parse("a b@c.org", "s").is_err());
+        let id = IdentityObject::hashed_email("a@b.org", "salt");
+        // sha256("a@b.orgsalt")
+        assert_eq!(id.identity_hash.len(), "sha256$".len() + 64);
+    }
 }

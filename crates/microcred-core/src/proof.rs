@@ -69,8 +69,13 @@ impl FromStr for Cryptosuite {
 
 /// How a suite turns JSON into the bytes that are hashed.
 trait SuiteImpl: Sync {
-    /// Canonical bytes of the unsecured document (no `proof`).
-    fn transform_document(&self, document: &Map<String, Value>) -> Result<Vec<u8>, ProofError>;
+    /// Canonical bytes of the unsecured document: `document` without its `proof` member,
+    /// with `@context` replaced by `context` when given.
+    fn transform_document(
+        &self,
+        document: &Map<String, Value>,
+        context: Option<&Value>,
+    ) -> Result<Vec<u8>, ProofError>;
     /// Canonical bytes of the proof configuration (proof options without `proofValue`).
     fn transform_config(&self, config: &Map<String, Value>) -> Result<Vec<u8>, ProofError>;
 }
@@ -79,8 +84,12 @@ trait SuiteImpl: Sync {
 struct EddsaJcs2022;
 
 impl SuiteImpl for EddsaJcs2022 {
-    fn transform_document(&self, document: &Map<String, Value>) -> Result<Vec<u8>, ProofError> {
-        Ok(crate::jcs::canonicalize_object(document).into_bytes())
+    fn transform_document(
+        &self,
+        document: &Map<String, Value>,
+        context: Option<&Value>,
+    ) -> Result<Vec<u8>, ProofError> {
+        Ok(crate::jcs::canonicalize_document_view(document, "proof", context).into_bytes())
     }
     fn transform_config(&self, config: &Map<String, Value>) -> Result<Vec<u8>, ProofError> {
         Ok(crate::jcs::canonicalize_object(config).into_bytes())
@@ -123,9 +132,19 @@ pub fn hash_data(
     document: &Map<String, Value>,
     config: &Map<String, Value>,
 ) -> Result<HashData, ProofError> {
+    hash_view(suite, document, None, config)
+}
+
+/// [`hash_data`] over `document` without `proof` and with `@context` replaced by `context`.
+fn hash_view(
+    suite: Cryptosuite,
+    document: &Map<String, Value>,
+    context: Option<&Value>,
+    config: &Map<String, Value>,
+) -> Result<HashData, ProofError> {
     let imp = suite.implementation();
     let canonical_config = imp.transform_config(config)?;
-    let canonical_document = imp.transform_document(document)?;
+    let canonical_document = imp.transform_document(document, context)?;
     let mut hash = [0u8; 64];
     hash[..32].copy_from_slice(&Sha256::digest(&canonical_config));
     hash[32..].copy_from_slice(&Sha256::digest(&canonical_document));
@@ -186,7 +205,7 @@ pub(crate) enum ProofFinding {
         /// The suite used.
         suite: Cryptosuite,
         /// The resolved method.
-        method: Method,
+        method: Box<Method>,
         /// The proof purpose stated.
         purpose: String,
         /// Whether the Ed25519 signature verified (strict).
@@ -194,10 +213,9 @@ pub(crate) enum ProofFinding {
     },
 }
 
-/// Checks one proof of `secured` (the whole received document). `unsecured` is the document
-/// without its `proof` member.
+/// Checks one proof of `secured` (the whole received document, proofs included).
 pub(crate) fn check_proof(
-    unsecured: &Map<String, Value>,
+    secured: &Map<String, Value>,
     proof: &Value,
     keys: &KeyRing,
 ) -> ProofFinding {
@@ -239,7 +257,9 @@ pub(crate) fn check_proof(
         Some(Ok(bytes)) => match bytes.try_into() {
             Ok(sig) => sig,
             Err(_) => {
-                return ProofFinding::Malformed("proofValue is not a 64-byte Ed25519 signature".into())
+                return ProofFinding::Malformed(
+                    "proofValue is not a 64-byte Ed25519 signature".into(),
+                )
             }
         },
         Some(Err(_)) => {
@@ -249,44 +269,43 @@ pub(crate) fn check_proof(
     };
     let mut config = proof.clone();
     config.shift_remove("proofValue");
-    let mut document = unsecured.clone();
-    if let Some(proof_ctx) = config.get("@context") {
-        // Data Integrity: the document's @context must start with the proof's, in order.
-        if !context_starts_with(document.get("@context"), proof_ctx) {
+    let context = config.get("@context");
+    if let Some(proof_ctx) = context {
+        // Data Integrity: the document's @context must start with the proof's, in order; the
+        // proof's @context is then the one hashed.
+        if !context_starts_with(secured.get("@context"), proof_ctx) {
             return ProofFinding::Malformed(
                 "the proof's @context is not a prefix of the document's @context".into(),
             );
         }
-        document.insert("@context".into(), proof_ctx.clone());
     }
     let method = match keys.resolve(vm) {
         Ok(m) => m,
         Err(e) => return ProofFinding::Unresolved(e),
     };
-    let data = match hash_data(suite, &document, &config) {
+    let data = match hash_view(suite, secured, context, &config) {
         Ok(d) => d,
         Err(e) => return ProofFinding::Malformed(e.to_string()),
     };
     let valid = method.key.verify_strict(&data.hash, &signature);
     ProofFinding::Checked {
         suite,
-        method,
+        method: Box::new(method),
         purpose: purpose.to_owned(),
         valid,
     }
 }
 
 fn context_starts_with(document: Option<&Value>, proof: &Value) -> bool {
-    let as_slice = |v: &Value| -> Vec<Value> {
+    fn as_slice(v: &Value) -> &[Value] {
         match v {
-            Value::Array(items) => items.clone(),
-            other => vec![other.clone()],
+            Value::Array(items) => items,
+            other => std::slice::from_ref(other),
         }
-    };
+    }
     let Some(document) = document else {
         return false;
     };
-    let doc = as_slice(document);
-    let prefix = as_slice(proof);
-    prefix.len() <= doc.len() && doc.iter().zip(prefix.iter()).all(|(a, b)| a == b)
+    let (doc, prefix) = (as_slice(document), as_slice(proof));
+    prefix.len() <= doc.len() && doc.iter().zip(prefix).all(|(a, b)| a == b)
 }

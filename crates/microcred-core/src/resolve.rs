@@ -2,6 +2,7 @@
 //! resolved only from documents the caller supplies (a saved DID document, a public key file).
 
 use std::collections::HashMap;
+use std::sync::RwLock;
 
 use serde_json::Value;
 
@@ -45,6 +46,36 @@ pub struct Method {
 #[derive(Debug, Clone, Default)]
 pub struct KeyRing {
     methods: HashMap<String, Method>,
+    did_keys: DidKeyCache,
+}
+
+/// `did:key` methods already decoded (decoding a curve point costs microseconds).
+#[derive(Debug, Default)]
+struct DidKeyCache(RwLock<HashMap<String, Method>>);
+
+impl DidKeyCache {
+    /// Entries kept at most, so a stream of distinct keys cannot grow memory without bound.
+    const CAPACITY: usize = 4096;
+
+    fn get(&self, id: &str) -> Option<Method> {
+        self.0.read().ok()?.get(id).cloned()
+    }
+
+    fn put(&self, method: &Method) {
+        if let Ok(mut map) = self.0.write() {
+            if map.len() < Self::CAPACITY {
+                map.insert(method.id.clone(), method.clone());
+            }
+        }
+    }
+}
+
+impl Clone for DidKeyCache {
+    fn clone(&self) -> Self {
+        Self(RwLock::new(
+            self.0.read().map(|m| m.clone()).unwrap_or_default(),
+        ))
+    }
 }
 
 impl KeyRing {
@@ -114,22 +145,27 @@ impl KeyRing {
             return Ok(m.clone());
         }
         if id.starts_with("did:key:") {
+            if let Some(m) = self.did_keys.get(id) {
+                return Ok(m);
+            }
             let key = PublicKey::from_did_key(id).map_err(|e| ResolveError::BadMethod {
                 id: id.to_owned(),
                 reason: e.to_string(),
             })?;
-            if !id.contains('#') {
+            let Some((controller, _)) = id.split_once('#') else {
                 return Err(ResolveError::BadMethod {
                     id: id.to_owned(),
                     reason: "a verification method id needs the `#fragment` naming the key".into(),
                 });
-            }
-            return Ok(Method {
+            };
+            let method = Method {
                 id: id.to_owned(),
-                controller: key.did_key(),
+                controller: controller.to_owned(),
                 key,
                 assertion: true,
-            });
+            };
+            self.did_keys.put(&method);
+            return Ok(method);
         }
         Err(ResolveError::Unresolvable(id.to_owned()))
     }
@@ -168,7 +204,11 @@ fn absolute(base: &str, id: &str) -> String {
     }
 }
 
-fn parse_method(doc_id: &str, vm: &Value, assertion_ids: &[String]) -> Result<Method, ResolveError> {
+fn parse_method(
+    doc_id: &str,
+    vm: &Value,
+    assertion_ids: &[String],
+) -> Result<Method, ResolveError> {
     let raw_id = vm
         .get("id")
         .and_then(Value::as_str)
@@ -224,7 +264,7 @@ fn parse_method(doc_id: &str, vm: &Value, assertion_ids: &[String]) -> Result<Me
         }
         other => return Err(bad(format!("unsupported key type `{other}` (supported: Multikey, Ed25519VerificationKey2020/2018, Ed25519 JsonWebKey)"))),
     };
-    let assertion = assertion_ids.iter().any(|a| *a == id);
+    let assertion = assertion_ids.contains(&id);
     Ok(Method {
         id,
         controller,

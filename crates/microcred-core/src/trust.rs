@@ -54,8 +54,7 @@ struct TrustFileEntry {
 impl TrustList {
     /// Reads a trust file (JSON text).
     pub fn from_json(text: &str) -> Result<Self, TrustError> {
-        let file: TrustFile =
-            serde_json::from_str(text).map_err(|e| TrustError(e.to_string()))?;
+        let file: TrustFile = serde_json::from_str(text).map_err(|e| TrustError(e.to_string()))?;
         let mut issuers = Vec::with_capacity(file.institutions.len());
         for entry in file.institutions {
             let keys = entry

@@ -175,7 +175,8 @@ impl Report {
         let required = self.checks.iter().filter(|c| c.check.required());
         self.verdict = if self.checks.iter().any(|c| c.outcome == Outcome::Fail) {
             Verdict::Invalid
-        } else if required.clone().count() > 0 && required.clone().all(|c| c.outcome == Outcome::Pass)
+        } else if required.clone().count() > 0
+            && required.clone().all(|c| c.outcome == Outcome::Pass)
         {
             Verdict::Valid
         } else {
@@ -308,7 +309,11 @@ fn check_shape(doc: &Map<String, Value>) -> Result<Shape, String> {
     match doc.get("credentialSubject") {
         Some(Value::Object(_)) => {}
         Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_object) => {}
-        _ => return Err("`credentialSubject` must be an object (or a non-empty array of objects)".into()),
+        _ => {
+            return Err(
+                "`credentialSubject` must be an object (or a non-empty array of objects)".into(),
+            )
+        }
     }
     if let Some(id) = doc.get("id") {
         match id.as_str() {
@@ -328,7 +333,10 @@ pub(crate) fn has_scheme(s: &str) -> bool {
     match s.split_once(':') {
         Some((scheme, rest)) => {
             !rest.is_empty()
-                && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic())
                 && scheme
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
@@ -374,8 +382,6 @@ fn check_proofs(
         Some(Value::Array(items)) => items.iter().collect(),
         Some(single) => vec![single],
     };
-    let mut unsecured = doc.clone();
-    unsecured.shift_remove("proof");
     let many = proofs.len() > 1;
     let mut trust_key = None;
     for (i, proof) in proofs.into_iter().enumerate() {
@@ -405,21 +411,45 @@ fn check_proofs(
                 }
             }
         }
-        match check_proof(&unsecured, proof, options.keys) {
+        match check_proof(doc, proof, options.keys) {
             ProofFinding::Unsupported(why) => {
                 report.push(CheckKind::Proof, Outcome::Unknown, format!("{tag}{why}"));
-                report.push(CheckKind::Signature, Outcome::NotChecked, format!("{tag}the proof cannot be checked by this verifier"));
-                report.push(CheckKind::IssuerKey, Outcome::NotChecked, format!("{tag}no verified key"));
+                report.push(
+                    CheckKind::Signature,
+                    Outcome::NotChecked,
+                    format!("{tag}the proof cannot be checked by this verifier"),
+                );
+                report.push(
+                    CheckKind::IssuerKey,
+                    Outcome::NotChecked,
+                    format!("{tag}no verified key"),
+                );
             }
             ProofFinding::Malformed(why) => {
                 report.push(CheckKind::Proof, Outcome::Fail, format!("{tag}{why}"));
-                report.push(CheckKind::Signature, Outcome::NotChecked, format!("{tag}the proof is malformed"));
-                report.push(CheckKind::IssuerKey, Outcome::NotChecked, format!("{tag}no verified key"));
+                report.push(
+                    CheckKind::Signature,
+                    Outcome::NotChecked,
+                    format!("{tag}the proof is malformed"),
+                );
+                report.push(
+                    CheckKind::IssuerKey,
+                    Outcome::NotChecked,
+                    format!("{tag}no verified key"),
+                );
             }
             ProofFinding::Unresolved(e) => {
-                report.push(CheckKind::Proof, Outcome::Pass, format!("{tag}a supported Data Integrity proof"));
+                report.push(
+                    CheckKind::Proof,
+                    Outcome::Pass,
+                    format!("{tag}a supported Data Integrity proof"),
+                );
                 report.push(CheckKind::Signature, Outcome::Unknown, format!("{tag}{e}"));
-                report.push(CheckKind::IssuerKey, Outcome::NotChecked, format!("{tag}the key is unknown"));
+                report.push(
+                    CheckKind::IssuerKey,
+                    Outcome::NotChecked,
+                    format!("{tag}the key is unknown"),
+                );
             }
             ProofFinding::Checked {
                 suite,
@@ -433,7 +463,8 @@ fn check_proofs(
                     format!("{tag}DataIntegrityProof with cryptosuite {suite}"),
                 );
                 if !options.pinned.is_empty() && !options.pinned.contains(&method.key) {
-                    let pinned: Vec<String> = options.pinned.iter().map(PublicKey::to_multibase).collect();
+                    let pinned: Vec<String> =
+                        options.pinned.iter().map(PublicKey::to_multibase).collect();
                     report.push(
                         CheckKind::Signature,
                         Outcome::Fail,
@@ -447,7 +478,10 @@ fn check_proofs(
                     report.push(
                         CheckKind::Signature,
                         Outcome::Pass,
-                        format!("{tag}Ed25519 signature verified (strict) with {}", method.id),
+                        format!(
+                            "{tag}Ed25519 signature verified (strict) with {}",
+                            method.id
+                        ),
                     );
                 } else {
                     report.push(
@@ -456,7 +490,8 @@ fn check_proofs(
                         format!("{tag}the signature does not match: the credential was changed after it was signed, or signed with another key"),
                     );
                 }
-                let signature_ok = valid && (options.pinned.is_empty() || options.pinned.contains(&method.key));
+                let signature_ok =
+                    valid && (options.pinned.is_empty() || options.pinned.contains(&method.key));
                 if !signature_ok {
                     report.push(
                         CheckKind::IssuerKey,
@@ -529,7 +564,12 @@ fn check_proofs(
     }
 }
 
-fn check_validity(doc: &Map<String, Value>, version: &str, at: OffsetDateTime, report: &mut Report) {
+fn check_validity(
+    doc: &Map<String, Value>,
+    version: &str,
+    at: OffsetDateTime,
+    report: &mut Report,
+) {
     let (from_name, until_name) = if version == "1.1" {
         ("issuanceDate", "expirationDate")
     } else {
@@ -559,12 +599,18 @@ fn check_validity(doc: &Map<String, Value>, version: &str, at: OffsetDateTime, r
         (Some(f), _) if at < f => report.push(
             CheckKind::Validity,
             Outcome::Fail,
-            format!("not yet valid: valid from {}, checked at {now}", time_fmt::format(f)),
+            format!(
+                "not yet valid: valid from {}, checked at {now}",
+                time_fmt::format(f)
+            ),
         ),
         (_, Some(u)) if at >= u => report.push(
             CheckKind::Validity,
             Outcome::Fail,
-            format!("expired: valid until {}, checked at {now}", time_fmt::format(u)),
+            format!(
+                "expired: valid until {}, checked at {now}",
+                time_fmt::format(u)
+            ),
         ),
         (f, u) => report.push(
             CheckKind::Validity,

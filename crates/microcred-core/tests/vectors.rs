@@ -1,0 +1,740 @@
+//! Data-driven runner for the published test vectors in `tests/vectors/` (see `SOURCES.md` there).
+//!
+//! One test function per vector family or case. Every failure message names the case (file and
+//! entry) it came from. Within a family, all cases run and the failures are reported together.
+
+// Test helpers (outside #[test] functions) may unwrap and panic too: a failure is the report.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use microcred_core::{
+    hash_data, jcs, parse_datetime, parse_strict, sign, verify, CheckKind, Cryptosuite, IssuerKey,
+    KeyRing, Outcome, PublicKey, Report, Verdict, VerifyOptions,
+};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
+}
+
+/// (relative path for messages, contents)
+fn read(rel: &str) -> (String, String) {
+    let path = vectors_dir().join(rel);
+    let text = fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("vector file {} cannot be read: {e}", path.display()));
+    (format!("tests/vectors/{rel}"), text)
+}
+
+fn read_json(rel: &str) -> Value {
+    let (name, text) = read(rel);
+    parse_strict(text.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn read_object(rel: &str) -> Map<String, Value> {
+    match read_json(rel) {
+        Value::Object(map) => map,
+        other => panic!("tests/vectors/{rel}: expected a JSON object, got {other}"),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    assert_eq!(text.len() % 2, 0, "odd-length hex: {text}");
+    (0..text.len())
+        .step_by(2)
+        .map(|i| {
+            u8::from_str_radix(&text[i..i + 2], 16)
+                .unwrap_or_else(|e| panic!("bad hex `{text}`: {e}"))
+        })
+        .collect()
+}
+
+/// Unpadded base64url (RFC 4648 §5).
+fn base64url(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let (mut acc, mut bits, mut out) = (0u32, 0u32, Vec::new());
+    for c in text.bytes() {
+        let v = ALPHABET
+            .iter()
+            .position(|&a| a == c)
+            .unwrap_or_else(|| panic!("not base64url: {text}"));
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+fn outcome(report: &Report, kind: CheckKind) -> Vec<Outcome> {
+    report
+        .checks
+        .iter()
+        .filter(|c| c.check == kind)
+        .map(|c| c.outcome)
+        .collect()
+}
+
+/// Collects failures so that every case of a family runs, then fails once with all of them.
+#[derive(Default)]
+struct Failures(Vec<String>);
+
+impl Failures {
+    fn check(&mut self, ok: bool, msg: impl FnOnce() -> String) {
+        if !ok {
+            self.0.push(msg());
+        }
+    }
+    fn eq<T: PartialEq + std::fmt::Debug>(&mut self, case: &str, what: &str, got: T, want: T) {
+        if got != want {
+            self.0.push(format!(
+                "[{case}] {what}:\n    got:  {got:?}\n    want: {want:?}"
+            ));
+        }
+    }
+    fn finish(self, family: &str, cases: usize) {
+        assert!(
+            self.0.is_empty(),
+            "{family}: {} failure(s) in {cases} case(s):\n{}",
+            self.0.len(),
+            self.0.join("\n")
+        );
+        eprintln!("{family}: {cases} case(s) passed");
+    }
+}
+
+/// The W3C vc-di-eddsa test key (`keyPair.json` uses the older `privateKeyMultibase` name),
+/// read through the ordinary key-file path.
+fn w3c_test_key() -> IssuerKey {
+    let pair = read_object("w3c-vc-di-eddsa/TestVectors/keyPair.json");
+    let file = serde_json::json!({
+        "type": "Multikey",
+        "publicKeyMultibase": pair["publicKeyMultibase"],
+        "secretKeyMultibase": pair["privateKeyMultibase"],
+    });
+    IssuerKey::from_key_file(&file.to_string())
+        .unwrap_or_else(|e| panic!("tests/vectors/w3c-vc-di-eddsa/TestVectors/keyPair.json: {e}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// W3C vc-di-eddsa, eddsa-jcs-2022
+
+const JCS_DIR: &str = "w3c-vc-di-eddsa/TestVectors/eddsa-jcs-2022";
+
+#[test]
+fn w3c_eddsa_jcs_2022_hash_data() {
+    let doc = read_object("w3c-vc-di-eddsa/TestVectors/unsigned.json");
+    let config = read_object(&format!("{JCS_DIR}/proofConfigJCS.json"));
+    let data = hash_data(Cryptosuite::EddsaJcs2022, &doc, &config).unwrap();
+    let text = |f: &str| read(&format!("{JCS_DIR}/{f}")).1;
+    let mut fails = Failures::default();
+    let case = "w3c/vc-di-eddsa TestVectors/eddsa-jcs-2022";
+    fails.eq(
+        case,
+        "canonDocJCS.txt",
+        String::from_utf8_lossy(&data.canonical_document).into_owned(),
+        text("canonDocJCS.txt"),
+    );
+    fails.eq(
+        case,
+        "proofCanonJCS.txt",
+        String::from_utf8_lossy(&data.canonical_config).into_owned(),
+        text("proofCanonJCS.txt"),
+    );
+    fails.eq(
+        case,
+        "docHashJCS.txt",
+        hex(&data.hash[32..]),
+        text("docHashJCS.txt").trim().to_owned(),
+    );
+    fails.eq(
+        case,
+        "proofHashJCS.txt",
+        hex(&data.hash[..32]),
+        text("proofHashJCS.txt").trim().to_owned(),
+    );
+    fails.eq(
+        case,
+        "combinedHashJCS.txt",
+        hex(&data.hash),
+        text("combinedHashJCS.txt").trim().to_owned(),
+    );
+    // The canonical bytes also hash to the published values (no hidden transformation).
+    fails.eq(
+        case,
+        "SHA-256(canonDocJCS.txt)",
+        hex(&Sha256::digest(text("canonDocJCS.txt"))),
+        text("docHashJCS.txt").trim().to_owned(),
+    );
+    fails.finish("w3c eddsa-jcs-2022 hash data", 1);
+}
+
+#[test]
+fn w3c_eddsa_jcs_2022_sign_reproduces_signed_jcs() {
+    let key = w3c_test_key();
+    let unsigned = read_json("w3c-vc-di-eddsa/TestVectors/unsigned.json");
+    let created = parse_datetime("2023-02-24T23:36:38Z").unwrap();
+    let signed = sign(&unsigned, &key, Cryptosuite::EddsaJcs2022, created).unwrap();
+    let (name, expected_text) = read(&format!("{JCS_DIR}/signedJCS.json"));
+    let expected = parse_strict(expected_text.as_bytes()).unwrap();
+    let mut fails = Failures::default();
+    fails.eq(&name, "whole signed document", &signed, &expected);
+    // Same members in the same order, and the same pretty-printed bytes (2-space indent).
+    fails.eq(
+        &name,
+        "pretty-printed bytes",
+        serde_json::to_string_pretty(&signed).unwrap(),
+        expected_text.trim_end().to_owned(),
+    );
+    let proof_value = signed["proof"]["proofValue"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    fails.eq(
+        &name,
+        "proofValue vs sigBTC58JCS.txt",
+        proof_value.clone(),
+        read(&format!("{JCS_DIR}/sigBTC58JCS.txt"))
+            .1
+            .trim()
+            .to_owned(),
+    );
+    let sig = bs58::decode(proof_value.trim_start_matches('z'))
+        .into_vec()
+        .unwrap_or_default();
+    fails.eq(
+        &name,
+        "signature vs sigHexJCS.txt",
+        hex(&sig),
+        read(&format!("{JCS_DIR}/sigHexJCS.txt"))
+            .1
+            .trim()
+            .to_owned(),
+    );
+    fails.finish("w3c eddsa-jcs-2022 sign", 1);
+}
+
+#[test]
+fn w3c_eddsa_jcs_2022_verify_signed_jcs() {
+    let (name, bytes) = read(&format!("{JCS_DIR}/signedJCS.json"));
+    let keys = KeyRing::new();
+    let at = parse_datetime("2024-01-01T00:00:00Z").unwrap();
+    let report = verify(bytes.as_bytes(), &VerifyOptions::new(at, &keys));
+    // The signature is good, but the vector's issuer is an https URL while the key is a
+    // did:key: the key is not the issuer's, so the credential must not be accepted.
+    assert_eq!(
+        outcome(&report, CheckKind::WellFormed),
+        [Outcome::Pass],
+        "{name}: {report:#?}"
+    );
+    assert_eq!(
+        outcome(&report, CheckKind::Proof),
+        [Outcome::Pass],
+        "{name}: {report:#?}"
+    );
+    assert_eq!(
+        outcome(&report, CheckKind::Signature),
+        [Outcome::Pass],
+        "{name}: {report:#?}"
+    );
+    assert_eq!(
+        outcome(&report, CheckKind::IssuerKey),
+        [Outcome::Fail],
+        "{name}: {report:#?}"
+    );
+    assert_eq!(
+        outcome(&report, CheckKind::Validity),
+        [Outcome::Pass],
+        "{name}: {report:#?}"
+    );
+    assert_eq!(report.verdict, Verdict::Invalid, "{name}: {report:#?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// research-derived OB 3.0 microcredential (not an official vector)
+
+const OB_MIN: &str = "research-derived/ob30-microcredential-min";
+
+#[test]
+fn ob30_min_jcs_verifies() {
+    let (name, bytes) = read(&format!("{OB_MIN}/signed-eddsa-jcs-2022.json"));
+    let keys = KeyRing::new();
+    let at = parse_datetime("2025-07-01T00:00:00Z").unwrap();
+    let report = verify(bytes.as_bytes(), &VerifyOptions::new(at, &keys));
+    assert_eq!(
+        outcome(&report, CheckKind::Signature),
+        [Outcome::Pass],
+        "{name}: {report:#?}"
+    );
+    // Its issuer is the signing key's did:key, so every required check passes.
+    assert_eq!(
+        outcome(&report, CheckKind::IssuerKey),
+        [Outcome::Pass],
+        "{name}: {report:#?}"
+    );
+    assert_eq!(report.verdict, Verdict::Valid, "{name}: {report:#?}");
+}
+
+#[test]
+fn ob30_min_jcs_hash_data_and_sign() {
+    let signed = read_object(&format!("{OB_MIN}/signed-eddsa-jcs-2022.json"));
+    let hashes = read_json(&format!("{OB_MIN}/hashes.json"));
+    let want = &hashes["eddsa-jcs-2022"];
+    let mut doc = signed.clone();
+    let Some(Value::Object(mut config)) = doc.shift_remove("proof") else {
+        panic!("{OB_MIN}/signed-eddsa-jcs-2022.json: no proof object");
+    };
+    config.shift_remove("proofValue");
+    let data = hash_data(Cryptosuite::EddsaJcs2022, &doc, &config).unwrap();
+    let case = OB_MIN.to_owned();
+    let mut fails = Failures::default();
+    fails.eq(
+        &case,
+        "canonDoc-jcs.json",
+        String::from_utf8_lossy(&data.canonical_document).into_owned(),
+        read(&format!("{OB_MIN}/canonDoc-jcs.json")).1,
+    );
+    fails.eq(
+        &case,
+        "canonProof-jcs.json",
+        String::from_utf8_lossy(&data.canonical_config).into_owned(),
+        read(&format!("{OB_MIN}/canonProof-jcs.json")).1,
+    );
+    fails.eq(
+        &case,
+        "hashes.json docHash",
+        hex(&data.hash[32..]),
+        want["docHash"].as_str().unwrap_or_default().to_owned(),
+    );
+    fails.eq(
+        &case,
+        "hashes.json proofHash",
+        hex(&data.hash[..32]),
+        want["proofHash"].as_str().unwrap_or_default().to_owned(),
+    );
+
+    // Signing unsigned.json with the W3C test key at the proof's `created` reproduces the file.
+    let unsigned = read_json(&format!("{OB_MIN}/unsigned.json"));
+    let created = parse_datetime(config["created"].as_str().unwrap_or_default()).unwrap();
+    let ours = sign(
+        &unsigned,
+        &w3c_test_key(),
+        Cryptosuite::EddsaJcs2022,
+        created,
+    )
+    .unwrap();
+    fails.eq(
+        &case,
+        "sign(unsigned.json) vs signed-eddsa-jcs-2022.json",
+        ours.clone(),
+        Value::Object(signed),
+    );
+    fails.eq(
+        &case,
+        "hashes.json proofValue",
+        ours["proof"]["proofValue"].clone(),
+        want["proofValue"].clone(),
+    );
+    fails.finish("research-derived ob30-microcredential-min (jcs)", 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// did:key (w3c-ccg/did-method-key), Ed25519 entries
+
+#[test]
+fn did_key_ed25519_seeds() {
+    let file = "w3c-ccg-did-method-key/test-vectors/ed25519-x25519.json";
+    let vectors = read_object(file);
+    let mut fails = Failures::default();
+    let mut cases = 0;
+    for (did, entry) in &vectors {
+        let case = format!("{file} {did}");
+        let vkp = &entry["verificationKeyPair"];
+        // The raw public key as the entry gives it: base58 (2018 suite) or a JWK (2020 suite).
+        let raw_public = match vkp["type"].as_str() {
+            Some("Ed25519VerificationKey2018") => {
+                bs58::decode(vkp["publicKeyBase58"].as_str().unwrap_or_default())
+                    .into_vec()
+                    .unwrap_or_default()
+            }
+            Some("JsonWebKey2020") if vkp["publicKeyJwk"]["crv"] == "Ed25519" => {
+                base64url(vkp["publicKeyJwk"]["x"].as_str().unwrap_or_default())
+            }
+            _ => continue, // not an Ed25519 entry
+        };
+        cases += 1;
+        let seed: [u8; 32] = unhex(entry["seed"].as_str().unwrap_or_default())
+            .try_into()
+            .unwrap_or_else(|_| panic!("[{case}] seed is not 32 bytes"));
+        let key = IssuerKey::from_seed(&seed).unwrap();
+        let public = key.public_key();
+        // did:key:z6Mk... and the method id `did#z6Mk...` (given relative or absolute).
+        fails.eq(&case, "did:key from seed", key.controller(), did.as_str());
+        let vm_id = vkp["id"].as_str().unwrap_or_default();
+        let vm_id = if vm_id.starts_with('#') {
+            format!("{did}{vm_id}")
+        } else {
+            vm_id.to_owned()
+        };
+        fails.eq(
+            &case,
+            "verification method id",
+            key.id().to_owned(),
+            vm_id.clone(),
+        );
+        // publicKeyMultibase = the method fragment = the DID's method-specific id.
+        let fragment = vm_id
+            .split_once('#')
+            .map(|(_, f)| f.to_owned())
+            .unwrap_or_default();
+        fails.eq(&case, "publicKeyMultibase", public.to_multibase(), fragment);
+        fails.eq(
+            &case,
+            "publicKeyMultibase",
+            format!("did:key:{}", public.to_multibase()),
+            did.clone(),
+        );
+        fails.eq(
+            &case,
+            "raw public key",
+            public.to_bytes().to_vec(),
+            raw_public,
+        );
+        // And back: reading the DID (or the method id) yields the same key.
+        fails.eq(
+            &case,
+            "PublicKey::from_did_key(did)",
+            PublicKey::from_did_key(did).ok(),
+            Some(public),
+        );
+        fails.eq(
+            &case,
+            "PublicKey::from_did_key(method id)",
+            PublicKey::from_did_key(key.id()).ok(),
+            Some(public),
+        );
+        let doc_vm_id = &entry["didDocument"]["verificationMethod"][0]["id"];
+        fails.eq(
+            &case,
+            "didDocument.verificationMethod[0].id",
+            Value::from(key.id()),
+            doc_vm_id.clone(),
+        );
+        let resolved = KeyRing::new().resolve(key.id());
+        fails.check(
+            resolved
+                .as_ref()
+                .is_ok_and(|m| m.key == public && m.controller == *did && m.assertion),
+            || format!("[{case}] KeyRing::resolve(method id) gave {resolved:?}"),
+        );
+        // The published DID document, supplied to a key ring, yields the same key for
+        // assertion (its X25519 key-agreement method is not an Ed25519 key and is ignored).
+        let mut ring = KeyRing::new();
+        match ring.add_controller_document(&entry["didDocument"]) {
+            Ok(_) => {
+                let m = ring.resolve(key.id());
+                fails.check(
+                    m.as_ref().is_ok_and(|m| m.key == public && m.assertion),
+                    || format!("[{case}] key ring from didDocument resolves to {m:?}"),
+                );
+            }
+            Err(e) => fails.check(false, || {
+                format!("[{case}] KeyRing::add_controller_document(didDocument): {e}")
+            }),
+        }
+    }
+    fails.check(cases == 5, || {
+        format!("{file}: expected 5 Ed25519 entries, found {cases}")
+    });
+    fails.finish("did:key ed25519", cases);
+}
+
+// ---------------------------------------------------------------------------------------------
+// RFC 8785 (JCS)
+
+/// Each `rfc8785/input/X.json`, parsed and canonicalized, equals `output/X.json` byte for byte
+/// (and the bytes in `outhex/X.txt`).
+#[test]
+fn rfc8785_input_output_files() {
+    let dir = vectors_dir().join("rfc8785/input");
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    names.sort();
+    let mut fails = Failures::default();
+    for name in &names {
+        let case = format!("rfc8785/input/{name}");
+        let stem = name.trim_end_matches(".json");
+        let input = fs::read(dir.join(name)).unwrap();
+        let expected = fs::read(vectors_dir().join("rfc8785/output").join(name)).unwrap();
+        let expected_hex = unhex(&read(&format!("rfc8785/outhex/{stem}.txt")).1);
+        fails.eq(
+            &case,
+            "output/ vs outhex/ (vector self-check)",
+            &expected,
+            &expected_hex,
+        );
+
+        let strict = match parse_strict(&input) {
+            Ok(v) => v,
+            Err(e) => {
+                fails.check(false, || format!("[{case}] parse_strict: {e}"));
+                continue;
+            }
+        };
+        let got = jcs::canonicalize(&strict);
+        fails.eq(
+            &case,
+            "canonicalize(parse_strict(input))",
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(&expected),
+        );
+        // serde_json's own parser gives the same canonical form.
+        let loose: Value = serde_json::from_slice(&input).unwrap();
+        fails.eq(
+            &case,
+            "canonicalize(serde_json::from_slice(input))",
+            jcs::canonicalize(&loose),
+            expected.clone(),
+        );
+        // The canonical form is a fixed point.
+        let again = jcs::canonicalize(&parse_strict(&got).unwrap());
+        fails.eq(&case, "canonicalize is idempotent", again, got);
+    }
+    fails.check(names.len() == 6, || {
+        format!("expected 6 input files, found {}: {names:?}", names.len())
+    });
+    fails.finish("rfc8785 input/output", names.len());
+}
+
+fn number_from_bits(hex_bits: &str) -> f64 {
+    f64::from_bits(
+        u64::from_str_radix(hex_bits, 16)
+            .unwrap_or_else(|e| panic!("bad IEEE-754 hex `{hex_bits}`: {e}")),
+    )
+}
+
+fn canonical_number(f: f64) -> Option<String> {
+    serde_json::Number::from_f64(f).map(|n| jcs::canonicalize_to_string(&Value::Number(n)))
+}
+
+/// Runs a `hex,expected[,comment]` number table. NaN and ±Infinity cannot be carried by JSON
+/// (serde_json refuses to build such a number), so rows without an expected value must be
+/// exactly those, and are skipped. Returns (checked, skipped).
+fn run_number_table(file: &str, fails: &mut Failures) -> (usize, usize) {
+    let (name, text) = read(file);
+    let (mut checked, mut skipped) = (0, 0);
+    for (line_no, line) in text.lines().enumerate().skip(1) {
+        let mut cols = line.splitn(3, ',');
+        let (bits, expected) = (
+            cols.next().unwrap_or_default(),
+            cols.next().unwrap_or_default(),
+        );
+        let comment = cols.next().unwrap_or_default();
+        let case = format!("{name}:{} {bits} {comment}", line_no + 1);
+        let f = number_from_bits(bits);
+        if expected.is_empty() {
+            fails.check(!f.is_finite(), || {
+                format!("[{case}] a finite number without an expected value")
+            });
+            fails.check(canonical_number(f).is_none(), || {
+                format!("[{case}] JSON cannot carry {f}, yet a number was made")
+            });
+            skipped += 1;
+            continue;
+        }
+        checked += 1;
+        fails.eq(
+            &case,
+            "canonical form of f64::from_bits",
+            canonical_number(f),
+            Some(expected.to_owned()),
+        );
+        // The expected text, read as JSON, denotes the same double (or zero for -0) and is
+        // already canonical.
+        match parse_strict(expected.as_bytes()) {
+            Ok(v) => {
+                let back = v.as_f64().unwrap_or(f64::NAN);
+                fails.check(back == f, || {
+                    format!("[{case}] `{expected}` parses to {back:e}, not {f:e}")
+                });
+                fails.eq(
+                    &case,
+                    "canonicalize(parse(expected))",
+                    jcs::canonicalize_to_string(&v),
+                    expected.to_owned(),
+                );
+            }
+            Err(e) => fails.check(false, || format!("[{case}] `{expected}` is not JSON: {e}")),
+        }
+    }
+    (checked, skipped)
+}
+
+#[test]
+fn rfc8785_appendix_b_numbers() {
+    let mut fails = Failures::default();
+    let (checked, skipped) = run_number_table("rfc8785/appendix-b-numbers.csv", &mut fails);
+    fails.check(checked == 24 && skipped == 2, || {
+        format!(
+            "expected 24 finite rows and 2 skipped (NaN, Infinity), got {checked} and {skipped}"
+        )
+    });
+    fails.finish(
+        "rfc8785 appendix B numbers (NaN/Infinity skipped: not representable in JSON)",
+        checked,
+    );
+}
+
+#[test]
+fn rfc8785_es6_sample_lines() {
+    let mut fails = Failures::default();
+    let (checked, skipped) = run_number_table("rfc8785/es6-samples.csv", &mut fails);
+    fails.check(checked == 7 && skipped == 0, || {
+        format!("expected 7 rows, got {checked} (+{skipped} skipped)")
+    });
+    fails.finish("rfc8785 es6 sample lines", checked);
+}
+
+/// The input sequence of `es6testfile100m.txt` (cyberphone/json-canonicalization
+/// `testdata/README.md`): the static values, 2000 subnormal-boundary values, then doubles from
+/// a SHA-256 chain (little-endian, skipping 0, NaN and ±Infinity).
+struct Es6Numbers {
+    statics: Vec<u64>,
+    idx: usize,
+    block: [u8; 32],
+    pending: Vec<u64>,
+}
+
+impl Es6Numbers {
+    fn new() -> Self {
+        let statics = read("rfc8785/es6-numgen-static.txt")
+            .1
+            .lines()
+            .map(|l| u64::from_str_radix(l.trim(), 16).unwrap())
+            .collect();
+        Self {
+            statics,
+            idx: 0,
+            block: [0; 32],
+            pending: Vec::new(),
+        }
+    }
+}
+
+impl Iterator for Es6Numbers {
+    type Item = f64;
+    fn next(&mut self) -> Option<f64> {
+        const SERIAL: usize = 2000;
+        let n = self.statics.len();
+        let f = if self.idx < n {
+            f64::from_bits(self.statics[self.idx])
+        } else if self.idx < n + SERIAL {
+            f64::from_bits(0x0010_0000_0000_0000 + (self.idx - n) as u64)
+        } else {
+            loop {
+                if self.pending.is_empty() {
+                    self.block = Sha256::digest(self.block).into();
+                    self.pending = self
+                        .block
+                        .chunks_exact(8)
+                        .rev()
+                        .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+                        .collect();
+                }
+                let f = f64::from_bits(self.pending.pop().unwrap());
+                if f != 0.0 && f.is_finite() {
+                    break f;
+                }
+            }
+        };
+        self.idx += 1;
+        Some(f)
+    }
+}
+
+/// Regenerates the first `max_lines` lines of `es6testfile100m.txt` (`hex,expected\n`) with our
+/// number serialization, and compares the SHA-256 at every published checkpoint up to there.
+fn run_es6_file(max_lines: usize) -> usize {
+    let (name, table) = read("rfc8785/es6testfile-sha256.csv");
+    let checkpoints: Vec<(String, usize, u64)> = table
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (
+                c[0].to_owned(),
+                c[1].parse().unwrap(),
+                c[2].parse().unwrap(),
+            )
+        })
+        .filter(|(_, lines, _)| *lines <= max_lines)
+        .collect();
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    let mut line = String::with_capacity(64);
+    let mut fails = Failures::default();
+    let mut next_cp = checkpoints.iter().peekable();
+    for (i, f) in Es6Numbers::new().take(max_lines).enumerate() {
+        line.clear();
+        let Some(text) = canonical_number(f) else {
+            fails.check(false, || {
+                format!("[es6 line {}] {:x}: no JSON number", i + 1, f.to_bits())
+            });
+            continue;
+        };
+        let _ = writeln!(line, "{:x},{text}", f.to_bits());
+        hasher.update(line.as_bytes());
+        size += line.len() as u64;
+        if let Some((sha, lines, bytes)) = next_cp.peek() {
+            if i + 1 == *lines {
+                let case = format!("{name}: first {lines} lines");
+                fails.eq(&case, "size in bytes", size, *bytes);
+                fails.eq(
+                    &case,
+                    "SHA-256",
+                    hex(&hasher.clone().finalize()),
+                    sha.clone(),
+                );
+                next_cp.next();
+            }
+        }
+    }
+    let n = checkpoints.len();
+    fails.check(n > 0, || {
+        format!("no checkpoint at or below {max_lines} lines")
+    });
+    fails.finish(&format!("rfc8785 es6 number file, {max_lines} lines"), n);
+    n
+}
+
+#[test]
+fn rfc8785_es6_number_file_100k() {
+    assert_eq!(run_es6_file(100_000), 3);
+}
+
+/// Slow in debug builds; run with `-- --ignored` (or in release).
+#[test]
+#[ignore = "10 million numbers: run with --ignored"]
+fn rfc8785_es6_number_file_10m() {
+    assert_eq!(run_es6_file(10_000_000), 5);
+}
