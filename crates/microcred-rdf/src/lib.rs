@@ -1,0 +1,211 @@
+//! JSON-LD 1.1 to RDF, and RDF Dataset Canonicalization (RDFC-1.0, SHA-256), for Verifiable
+//! Credentials. This is the canonicalization step of the `eddsa-rdfc-2022` cryptosuite.
+//!
+//! Fully offline and free of I/O: `@context` URLs resolve only to contexts bundled in the crate
+//! (see [`bundled_contexts`]) or added by the caller with [`ContextLoader::add`].
+//!
+//! ```
+//! use microcred_rdf::{canonicalize_document, CanonicalOptions, ContextLoader};
+//!
+//! let loader = ContextLoader::bundled();
+//! let doc = serde_json::json!({
+//!     "@context": ["https://www.w3.org/ns/credentials/v2"],
+//!     "id": "urn:uuid:58172aac-d8ba-11ed-83dd-0b3aef56cc33",
+//!     "type": ["VerifiableCredential"],
+//!     "issuer": "https://vc.example/issuers/5678",
+//!     "credentialSubject": {"id": "did:example:abcdefgh"}
+//! });
+//! let canon = canonicalize_document(&doc, &loader, &CanonicalOptions::default()).unwrap();
+//! assert!(canon.nquads.starts_with("<urn:uuid:58172aac"));
+//! ```
+//!
+//! Safe mode (on by default) turns every silent drop of JSON-LD expansion into an error naming
+//! the JSON path: undefined terms and types, relative IRIs (documents have no base IRI), invalid
+//! IRIs and language tags, values outside of any property, and `@direction` when it would be
+//! lost. Note that the final VC 2.0 context has no `@vocab`, so an undefined term is an error even
+//! under `https://www.w3.org/ns/credentials/v2` alone.
+//!
+//! # eddsa-rdfc-2022
+//!
+//! * Document: remove `proof`, then [`canonicalize_document`]; hash with [`Canonical::sha256`].
+//! * Proof configuration: the proof options (the proof without `proofValue`) with `@context` set
+//!   to the document's `@context`, canonicalized the same way with the same loader and options.
+//! * The signed data is `sha256(proof config) ‖ sha256(document)`.
+//!
+//! Share one [`ContextLoader`] between calls: processed contexts are cached in it.
+//!
+//! # JSON-LD coverage
+//!
+//! JSON-LD 1.1 (processing mode `json-ld-1.1` only): remote contexts (from the loader only),
+//! `@import`, protected terms and the redefinition rules, type-scoped and property-scoped
+//! contexts, `@propagate`, `@vocab`, `@base`, compact IRIs and `@prefix`, keyword aliases,
+//! `@type` coercion (`@id`, `@vocab`, `@json`, `@none`, datatype IRIs), containers `@set`,
+//! `@list` (including lists of lists), `@graph`, `@language`, `@index` (including
+//! property-valued indexes), `@id`, `@type`, `@nest`, `@reverse`, `@included`, value objects with
+//! `@language`/`@direction`/`@index`, native numbers and booleans, `@json` literals in JCS form,
+//! and the `rdfDirection` options. Not offered: JSON-LD 1.0 processing mode, generalized RDF
+//! (blank node predicates are dropped), the `expandContext` option, and loading any document that
+//! is not registered in the loader.
+
+mod canon;
+mod context;
+mod dataset;
+mod error;
+mod expand;
+mod fx;
+mod iri;
+mod lexical;
+mod loader;
+mod to_rdf;
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub use canon::{canonicalize, canonicalize_with_hash, canonicalize_with_map, HashAlgorithm};
+pub use dataset::{parse_nquads, Dataset};
+pub use error::Error;
+pub use loader::{bundled_contexts, ContextLoader};
+
+/// How strings with a base direction (`@direction`) become RDF (the JSON-LD `rdfDirection`
+/// option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum RdfDirection {
+    /// `i18n-datatype` (default): a literal with datatype
+    /// `https://www.w3.org/ns/i18n#{language}_{direction}`. This is what Digital Bazaar's
+    /// `eddsa-rdfc-2022` implementation uses.
+    #[default]
+    I18nDatatype,
+    /// `compound-literal`: a blank node with `rdf:value`, `rdf:language` and `rdf:direction`.
+    CompoundLiteral,
+    /// JSON-LD's `null`: the direction is dropped (an error in safe mode).
+    Drop,
+}
+
+/// Options for [`to_rdf`] and [`canonicalize_document`].
+#[derive(Debug, Clone)]
+pub struct CanonicalOptions {
+    /// Turn data that JSON-LD would silently drop into errors (default: true). Keep it on when
+    /// signing: dropped data is not covered by the signature.
+    pub safe_mode: bool,
+    /// How `@direction` is represented in RDF (default: [`RdfDirection::I18nDatatype`]).
+    pub rdf_direction: RdfDirection,
+    base_iri: Option<Arc<str>>,
+}
+
+impl Default for CanonicalOptions {
+    fn default() -> Self {
+        Self {
+            safe_mode: true,
+            rdf_direction: RdfDirection::default(),
+            base_iri: None,
+        }
+    }
+}
+
+impl CanonicalOptions {
+    /// Safe mode on, no base IRI.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets safe mode.
+    pub fn with_safe_mode(mut self, on: bool) -> Self {
+        self.safe_mode = on;
+        self
+    }
+
+    /// Sets how `@direction` becomes RDF.
+    pub fn with_rdf_direction(mut self, d: RdfDirection) -> Self {
+        self.rdf_direction = d;
+        self
+    }
+
+    /// Resolves relative IRIs in the document against `iri` (credentials have no base IRI;
+    /// this exists for testing and for documents retrieved from a URL). Must be absolute.
+    pub fn with_base_iri(mut self, iri: &str) -> Result<Self, Error> {
+        if !iri::is_absolute_iri(iri) {
+            return Err(Error::InvalidBaseIri {
+                iri: iri.to_owned(),
+            });
+        }
+        self.base_iri = Some(Arc::from(iri));
+        Ok(self)
+    }
+
+    /// The base IRI, if one was set.
+    pub fn base_iri(&self) -> Option<&str> {
+        self.base_iri.as_deref()
+    }
+}
+
+/// A canonicalized document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Canonical {
+    /// The canonical N-Quads: sorted, each line ending with `\n` (empty for an empty dataset).
+    pub nquads: String,
+    quad_count: usize,
+}
+
+impl Canonical {
+    /// Number of quads (lines).
+    pub fn quad_count(&self) -> usize {
+        self.quad_count
+    }
+
+    /// SHA-256 of the canonical N-Quads (the hash `eddsa-rdfc-2022` signs).
+    pub fn sha256(&self) -> [u8; 32] {
+        Sha256::digest(self.nquads.as_bytes()).into()
+    }
+}
+
+/// JSON-LD 1.1 expansion + Deserialize JSON-LD to RDF.
+pub fn to_rdf<'a>(
+    doc: &'a Value,
+    loader: &ContextLoader,
+    opts: &CanonicalOptions,
+) -> Result<Dataset<'a>, Error> {
+    let root = match &opts.base_iri {
+        None => loader.empty_ctx().clone(),
+        Some(b) => Arc::new(context::Ctx::empty(Some(b.clone()))),
+    };
+    let keep_direction = opts.rdf_direction != RdfDirection::Drop;
+    let mut ex = expand::Expander::new(
+        context::Processor::new(loader),
+        opts.safe_mode,
+        keep_direction,
+    );
+    let items = ex.expand_document(&root, doc)?;
+    let mut em = to_rdf::Emitter::new(opts.rdf_direction);
+    em.emit_top(&items);
+    Ok(em.finish())
+}
+
+/// [`to_rdf`] followed by [`canonicalize`].
+pub fn canonicalize_document(
+    doc: &Value,
+    loader: &ContextLoader,
+    opts: &CanonicalOptions,
+) -> Result<Canonical, Error> {
+    let ds = to_rdf(doc, loader, opts)?;
+    let nquads = canonicalize(&ds)?;
+    Ok(Canonical {
+        nquads,
+        quad_count: ds.len(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loader_is_send_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<ContextLoader>();
+        check::<Canonical>();
+        check::<Error>();
+    }
+}

@@ -1,0 +1,386 @@
+//! The context loader: bundled and caller-supplied context documents, and the cache of
+//! processed contexts.
+
+use std::sync::{Arc, OnceLock, RwLock};
+
+use serde_json::Value;
+
+use crate::context::{next_id, Ctx};
+use crate::fx::FxMap;
+use crate::Error;
+
+/// Most processed contexts kept per loader; past this, results are recomputed, not cached.
+/// (Real credentials need tens: the OB and CLR samples together fill 58.)
+const CACHE_CAPACITY: usize = 1024;
+/// Most distinct inline (embedded) contexts remembered per loader.
+const INLINE_CAPACITY: usize = 256;
+
+macro_rules! ctx {
+    ($file:literal) => {
+        include_str!(concat!("../../../contexts/", $file))
+    };
+}
+
+/// Every bundled context: URL it is served at (aliases listed separately) → file contents.
+static BUNDLED: &[(&str, &str)] = &[
+    // W3C Verifiable Credentials
+    (
+        "https://www.w3.org/2018/credentials/v1",
+        ctx!("credentials-v1.jsonld"),
+    ),
+    (
+        "https://w3id.org/credentials/v1",
+        ctx!("credentials-v1.jsonld"),
+    ),
+    (
+        "https://www.w3.org/ns/credentials/v2",
+        ctx!("credentials-v2.jsonld"),
+    ),
+    (
+        "https://www.w3.org/ns/credentials/examples/v2",
+        ctx!("credentials-examples-v2.jsonld"),
+    ),
+    // W3C Data Integrity, Multikey, Controlled Identifiers, DID
+    (
+        "https://w3id.org/security/data-integrity/v2",
+        ctx!("data-integrity-v2.jsonld"),
+    ),
+    (
+        "https://w3id.org/security/data-integrity/v1",
+        ctx!("data-integrity-v1.jsonld"),
+    ),
+    (
+        "https://w3id.org/security/multikey/v1",
+        ctx!("multikey-v1.jsonld"),
+    ),
+    ("https://www.w3.org/ns/cid/v1", ctx!("cid-v1.jsonld")),
+    ("https://www.w3.org/ns/did/v1", ctx!("did-v1.jsonld")),
+    (
+        "https://w3id.org/security/suites/ed25519-2020/v1",
+        ctx!("ed25519-signature-2020-v1.jsonld"),
+    ),
+    ("https://w3id.org/security/v1", ctx!("security-v1.jsonld")),
+    ("https://w3id.org/security/v2", ctx!("security-v2.jsonld")),
+    (
+        "https://w3id.org/vc/status-list/2021/v1",
+        ctx!("vc-status-list-2021-v1.jsonld"),
+    ),
+    // 1EdTech Open Badges 3.0 (context.json is 3.0.0)
+    (
+        "https://purl.imsglobal.org/spec/ob/v3p0/context.json",
+        ctx!("ob-context-3.0.0.json"),
+    ),
+    (
+        "https://purl.imsglobal.org/spec/ob/v3p0/context/ob_v3p0.jsonld",
+        ctx!("ob-context-3.0.0.json"),
+    ),
+    (
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json",
+        ctx!("ob-context-3.0.1.json"),
+    ),
+    (
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json",
+        ctx!("ob-context-3.0.2.json"),
+    ),
+    (
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        ctx!("ob-context-3.0.3.json"),
+    ),
+    (
+        "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json",
+        ctx!("ob-v3p0-extensions.json"),
+    ),
+    // 1EdTech Open Badges extensions
+    (
+        "https://purl.imsglobal.org/spec/ob-assessment/v2p0/context/",
+        ctx!("ob-assessment-v2p0.json"),
+    ),
+    (
+        "https://purl.imsglobal.org/spec/ob-assessment/v2p0/context",
+        ctx!("ob-assessment-v2p0.json"),
+    ),
+    (
+        "https://purl.imsglobal.org/spec/ob-accred/v2p0/context/",
+        ctx!("ob-accred-v2p0.json"),
+    ),
+    (
+        "https://purl.imsglobal.org/spec/ob-accred/v2p0/context",
+        ctx!("ob-accred-v2p0.json"),
+    ),
+    (
+        "https://openbadgespec.org/extensions/accessibilityExtension/context-3.0.0.json",
+        ctx!("ob-ext-accessibility-3.0.0.json"),
+    ),
+    (
+        "https://openbadgespec.org/extensions/applyLinkExtension/context-3.0.0.json",
+        ctx!("ob-ext-applylink-3.0.0.json"),
+    ),
+    (
+        "https://openbadgespec.org/extensions/geoCoordinatesExtension/context-3.0.0.json",
+        ctx!("ob-ext-geocoordinates-3.0.0.json"),
+    ),
+    (
+        "https://openbadgespec.org/extensions/licenseExtension/context-3.0.0.json",
+        ctx!("ob-ext-license-3.0.0.json"),
+    ),
+    // 1EdTech Comprehensive Learner Record 2.0
+    (
+        "https://purl.imsglobal.org/spec/clr/v2p0/context.json",
+        ctx!("clr-context-2.0.0.json"),
+    ),
+    (
+        "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json",
+        ctx!("clr-context-2.0.1.json"),
+    ),
+    // This project's micro-credential extension (placeholder URL until published)
+    (
+        "https://microcredential.example/ns/v1/context.json",
+        ctx!("microcred-v1.jsonld"),
+    ),
+];
+
+/// The bundled contexts: `(url, json_text)` pairs. Some files are listed under several URLs
+/// (aliases used in the wild, e.g. the Open Badges `context.json` is version 3.0.0).
+pub fn bundled_contexts() -> &'static [(&'static str, &'static str)] {
+    BUNDLED
+}
+
+/// One context document.
+#[derive(Debug)]
+pub(crate) struct DocEntry {
+    pub(crate) id: u64,
+    pub(crate) url: Arc<str>,
+    text: &'static str,
+    parsed: OnceLock<Result<Value, Error>>,
+}
+
+impl DocEntry {
+    fn parse(url: &str, text: &str) -> Result<Value, Error> {
+        let v: Value = serde_json::from_str(text).map_err(|e| Error::InvalidContextDocument {
+            url: url.to_owned(),
+            reason: format!("not JSON ({e})"),
+        })?;
+        match &v {
+            Value::Object(m) if m.contains_key("@context") => {}
+            _ => {
+                return Err(Error::InvalidContextDocument {
+                    url: url.to_owned(),
+                    reason: "the top-level value is not an object with an \"@context\" entry"
+                        .to_owned(),
+                })
+            }
+        }
+        Ok(v)
+    }
+
+    /// The value of the document's `@context` entry (parsed on first use).
+    pub(crate) fn context(&self) -> Result<&Value, Error> {
+        let parsed = self
+            .parsed
+            .get_or_init(|| Self::parse(&self.url, self.text));
+        match parsed {
+            Ok(v) => Ok(v.get("@context").unwrap_or(&Value::Null)),
+            Err(e) => Err(e.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Src {
+    Doc(u64),
+    Scoped(u64),
+    Inline(u64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct CacheKey {
+    pub(crate) parent: u64,
+    pub(crate) src: Src,
+    pub(crate) flags: u8,
+}
+
+/// Resolves `@context` URLs to context documents, fully offline, and caches processed contexts.
+///
+/// It is `Send + Sync`; share one loader (e.g. in an `Arc`) across threads and documents so the
+/// processed contexts are reused: the first document with a given `@context` array pays for
+/// context processing, later ones only for a few cache look-ups.
+#[derive(Debug)]
+pub struct ContextLoader {
+    docs: FxMap<Box<str>, Arc<DocEntry>>,
+    cache: RwLock<FxMap<CacheKey, Arc<Ctx>>>,
+    /// Embedded contexts seen in documents, by their JSON text, so that their results can be
+    /// cached like those of remote contexts.
+    inline: RwLock<FxMap<String, u64>>,
+    empty: Arc<Ctx>,
+}
+
+impl Default for ContextLoader {
+    fn default() -> Self {
+        Self::bundled()
+    }
+}
+
+impl ContextLoader {
+    /// A loader with no contexts at all (every URL is unknown until added).
+    pub fn empty() -> Self {
+        Self {
+            docs: FxMap::default(),
+            cache: RwLock::new(FxMap::default()),
+            inline: RwLock::new(FxMap::default()),
+            empty: Arc::new(Ctx::empty(None)),
+        }
+    }
+
+    /// A loader with every bundled context (see [`bundled_contexts`]). Documents are parsed on
+    /// first use.
+    pub fn bundled() -> Self {
+        let mut l = Self::empty();
+        for (url, text) in BUNDLED {
+            l.docs.insert(
+                Box::from(*url),
+                Arc::new(DocEntry {
+                    id: next_id(),
+                    url: Arc::from(*url),
+                    text,
+                    parsed: OnceLock::new(),
+                }),
+            );
+        }
+        l
+    }
+
+    /// Adds (or replaces) the context document served at `url`, e.g. from `--context URL=FILE`.
+    /// The text must be JSON with a top-level `@context` entry.
+    pub fn add(&mut self, url: &str, json_text: &str) -> Result<(), Error> {
+        let v = DocEntry::parse(url, json_text)?;
+        let parsed = OnceLock::new();
+        // Cannot fail: the cell was just created.
+        let _ = parsed.set(Ok(v));
+        self.docs.insert(
+            Box::from(url),
+            Arc::new(DocEntry {
+                id: next_id(),
+                url: Arc::from(url),
+                text: "",
+                parsed,
+            }),
+        );
+        self.cache_clear();
+        Ok(())
+    }
+
+    /// True if a document is registered for exactly this URL.
+    pub fn contains(&self, url: &str) -> bool {
+        self.docs.contains_key(url)
+    }
+
+    pub(crate) fn doc(&self, url: &str) -> Result<Arc<DocEntry>, Error> {
+        self.docs
+            .get(url)
+            .cloned()
+            .ok_or_else(|| Error::UnknownContext {
+                url: url.to_owned(),
+            })
+    }
+
+    /// The URL of a registered context whose top level defines `term`, for error messages.
+    pub(crate) fn suggest(&self, term: &str) -> Option<String> {
+        let mut found: Vec<&str> = Vec::new();
+        for d in self.docs.values() {
+            let defines = match d.context() {
+                Ok(Value::Object(m)) => m.contains_key(term),
+                Ok(Value::Array(a)) => a
+                    .iter()
+                    .any(|x| x.as_object().is_some_and(|m| m.contains_key(term))),
+                _ => false,
+            };
+            if defines {
+                found.push(&d.url);
+            }
+        }
+        found.sort_unstable();
+        found.first().map(|s| (*s).to_owned())
+    }
+
+    pub(crate) fn empty_ctx(&self) -> &Arc<Ctx> {
+        &self.empty
+    }
+
+    /// A stable id for an embedded context's JSON text, or `None` when too many are known.
+    pub(crate) fn inline_id(&self, text: &str) -> Option<u64> {
+        if let Some(id) = self
+            .inline
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(text)
+        {
+            return Some(*id);
+        }
+        let mut map = self.inline.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(id) = map.get(text) {
+            return Some(*id);
+        }
+        if map.len() >= INLINE_CAPACITY {
+            return None;
+        }
+        let id = next_id();
+        map.insert(text.to_owned(), id);
+        Some(id)
+    }
+
+    pub(crate) fn cache_get(&self, key: &CacheKey) -> Option<Arc<Ctx>> {
+        let map = self.cache.read().unwrap_or_else(|e| e.into_inner());
+        map.get(key).cloned()
+    }
+
+    pub(crate) fn cache_put(&self, key: CacheKey, ctx: Arc<Ctx>) {
+        let mut map = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        if map.len() < CACHE_CAPACITY {
+            map.insert(key, ctx);
+        }
+    }
+
+    /// Number of processed contexts in the cache.
+    #[cfg(test)]
+    pub(crate) fn cache_len(&self) -> usize {
+        self.cache.read().map_or(0, |m| m.len())
+    }
+
+    fn cache_clear(&mut self) {
+        self.cache
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.inline
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_stays_small_for_real_credentials() {
+        let loader = ContextLoader::bundled();
+        let opts = crate::CanonicalOptions::default().with_safe_mode(false);
+        for text in [
+            include_str!("../tests/data/vectors/samples/df-101-productivity-tools.json"),
+            include_str!("../tests/data/vectors/samples/clr-digital-fluency-pathway.json"),
+        ] {
+            let doc: Value = serde_json::from_str(text).unwrap();
+            crate::canonicalize_document(&doc, &loader, &opts).unwrap();
+        }
+        let n = loader.cache_len();
+        assert!(n > 10 && n < 400, "{n} cached contexts");
+        // A second pass hits the cache only.
+        let doc: Value = serde_json::from_str(include_str!(
+            "../tests/data/vectors/samples/clr-digital-fluency-pathway.json"
+        ))
+        .unwrap();
+        crate::canonicalize_document(&doc, &loader, &opts).unwrap();
+        assert_eq!(loader.cache_len(), n);
+    }
+}
