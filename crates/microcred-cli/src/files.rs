@@ -121,3 +121,32 @@ pub(crate) fn read_key(path: &Path) -> Result<microcred_core::IssuerKey> {
     microcred_core::IssuerKey::from_key_file(&text)
         .with_context(|| format!("cannot use key file {}", path.display()))
 }
+
+/// JSON-LD contexts: the bundled set, plus any the user added with `--context URL=FILE`.
+pub(crate) struct Contexts(Option<microcred_core::ContextLoader>);
+
+impl Contexts {
+    /// Reads `URL=FILE` pairs; without any, the shared bundled set is used.
+    pub(crate) fn load(specs: &[String]) -> Result<Self> {
+        if specs.is_empty() {
+            return Ok(Self(None));
+        }
+        let mut loader = microcred_core::ContextLoader::bundled();
+        for spec in specs {
+            let (url, file) = spec
+                .split_once('=')
+                .with_context(|| format!("--context \"{spec}\" must be URL=FILE"))?;
+            let bytes = read_input(Path::new(file))?;
+            let text = String::from_utf8(bytes).with_context(|| format!("{file} is not UTF-8"))?;
+            loader
+                .add(url, &text)
+                .with_context(|| format!("cannot use {file} as the context {url}"))?;
+        }
+        Ok(Self(Some(loader)))
+    }
+
+    /// The loader to use.
+    pub(crate) fn get(&self) -> &microcred_core::ContextLoader {
+        self.0.as_ref().unwrap_or_else(|| microcred_core::bundled_contexts())
+    }
+}

@@ -63,9 +63,12 @@ pub(crate) struct IssueArgs {
     /// End of validity (RFC 3339); default none.
     #[arg(long)]
     valid_until: Option<String>,
-    /// Cryptosuite of the proof.
-    #[arg(long, default_value = "eddsa-jcs-2022")]
+    /// Cryptosuite of the proof: eddsa-rdfc-2022 (the Open Badges 3.0 default) or eddsa-jcs-2022.
+    #[arg(long, default_value = "eddsa-rdfc-2022")]
     suite: String,
+    /// Add a JSON-LD context that is not bundled: `URL=FILE` (repeatable). Never fetched.
+    #[arg(long = "context", value_name = "URL=FILE")]
+    contexts: Vec<String>,
     /// Write the credential here instead of stdout (single recipient).
     #[arg(long, conflicts_with = "recipients")]
     out: Option<PathBuf>,
@@ -88,6 +91,7 @@ struct Template {
     issuer: Profile,
     achievement: Achievement,
     suite: Cryptosuite,
+    contexts: files::Contexts,
     valid_from: time::OffsetDateTime,
     valid_until: Option<String>,
 }
@@ -196,6 +200,7 @@ fn load_template(args: &IssueArgs) -> Result<Template> {
         issuer,
         achievement,
         suite,
+        contexts: files::Contexts::load(&args.contexts)?,
         valid_from,
         valid_until,
     })
@@ -255,7 +260,7 @@ fn issue_one(t: &Template, row: &RowInput) -> Result<Result<Value, microcred_cor
         credential.evidence.push(Evidence::at(url)?);
     }
     let value = credential.to_value();
-    match sign_checked(&value, &t.key, t.suite, time::OffsetDateTime::now_utc()) {
+    match sign_checked(&value, &t.key, t.suite, time::OffsetDateTime::now_utc(), t.contexts.get()) {
         Ok(signed) => Ok(Ok(signed)),
         Err(Refusal::Lint(report)) => Ok(Err(report)),
         Err(Refusal::Other(e)) => Err(e),

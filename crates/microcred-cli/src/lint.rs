@@ -18,11 +18,15 @@ pub(crate) struct LintArgs {
     /// Print the findings as JSON.
     #[arg(long)]
     json: bool,
+    /// Add a JSON-LD context that is not bundled: `URL=FILE` (repeatable). Never fetched.
+    #[arg(long = "context", value_name = "URL=FILE")]
+    contexts: Vec<String>,
 }
 
 pub(crate) fn run(args: LintArgs) -> Result<ExitCode> {
     let value = files::read_json(&args.file)?;
-    let report = lint_any(&value);
+    let contexts = crate::files::Contexts::load(&args.contexts)?;
+    let report = lint_any(&value, contexts.get());
     if args.json {
         let mut out = std::io::stdout().lock();
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
@@ -37,7 +41,7 @@ pub(crate) fn run(args: LintArgs) -> Result<ExitCode> {
 }
 
 /// Lints a credential, or an achievement definition when that is what `value` is.
-pub(crate) fn lint_any(value: &Value) -> LintReport {
+pub(crate) fn lint_any(value: &Value, contexts: &microcred_core::ContextLoader) -> LintReport {
     let is_achievement = value.get("credentialSubject").is_none()
         && value.get("@context").is_none()
         && match value.get("type") {
@@ -48,7 +52,7 @@ pub(crate) fn lint_any(value: &Value) -> LintReport {
     if is_achievement {
         microcred_core::lint_achievement(value)
     } else {
-        microcred_core::lint(value)
+        microcred_core::lint_with_contexts(value, contexts)
     }
 }
 

@@ -32,7 +32,7 @@ enum Command {
     /// Sign a credential (lint errors refuse signing); the signed credential goes to stdout.
     Sign(sign::SignArgs),
     /// Build and sign credentials from an achievement definition: one recipient, or a CSV batch.
-    Issue(issue::IssueArgs),
+    Issue(Box<issue::IssueArgs>),
     /// Verify credentials and explain every check (exit 0 valid, 1 invalid, 2 could not check).
     Verify(verify::VerifyArgs),
     /// Report what is missing or wrong in a credential or achievement before signing.
@@ -45,7 +45,7 @@ fn main() -> ExitCode {
         Command::Keygen(a) => keygen::run(a),
         Command::DidDoc(a) => keygen::run_did_doc(a),
         Command::Sign(a) => sign::run(a),
-        Command::Issue(a) => issue::run(a),
+        Command::Issue(a) => issue::run(*a),
         Command::Verify(a) => verify::run(a),
         Command::Lint(a) => lint::run(a),
     };

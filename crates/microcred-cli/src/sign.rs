@@ -15,9 +15,13 @@ pub(crate) struct SignArgs {
     /// The institution's key file (Multikey key pair).
     #[arg(long)]
     key: PathBuf,
-    /// Cryptosuite of the proof.
-    #[arg(long, default_value = "eddsa-jcs-2022")]
+    /// Cryptosuite of the proof: eddsa-rdfc-2022 (the Open Badges 3.0 default) or
+    /// eddsa-jcs-2022. Signing an already signed credential adds a proof (a proof set).
+    #[arg(long, default_value = "eddsa-rdfc-2022")]
     suite: String,
+    /// Add a JSON-LD context that is not bundled: `URL=FILE` (repeatable). Never fetched.
+    #[arg(long = "context", value_name = "URL=FILE")]
+    contexts: Vec<String>,
     /// Proof creation time (RFC 3339, e.g. 2025-06-01T12:00:00Z); default now.
     #[arg(long)]
     created: Option<String>,
@@ -35,11 +39,12 @@ pub(crate) fn run(args: SignArgs) -> Result<ExitCode> {
     let suite: Cryptosuite = args.suite.parse()?;
     let key = files::read_key(&args.key)?;
     let created = files::time_or_now(args.created.as_deref())?;
+    let contexts = files::Contexts::load(&args.contexts)?;
     let mut credential = files::read_json(&args.credential)?;
     if args.set_issuer {
         set_issuer_id(&mut credential, key.controller());
     }
-    match sign_checked(&credential, &key, suite, created) {
+    match sign_checked(&credential, &key, suite, created, contexts.get()) {
         Ok(signed) => {
             files::emit_json(&signed, args.out.as_deref())?;
             Ok(ExitCode::SUCCESS)
@@ -67,8 +72,9 @@ pub(crate) fn sign_checked(
     key: &IssuerKey,
     suite: Cryptosuite,
     created: time::OffsetDateTime,
+    contexts: &microcred_core::ContextLoader,
 ) -> Result<Value, Refusal> {
-    let report = microcred_core::lint(credential);
+    let report = microcred_core::lint_with_contexts(credential, contexts);
     if report.has_errors() {
         return Err(Refusal::Lint(report));
     }
@@ -86,7 +92,8 @@ pub(crate) fn sign_checked(
             )));
         }
     }
-    microcred_core::sign(credential, key, suite, created).map_err(|e| Refusal::Other(e.into()))
+    microcred_core::sign_with_contexts(credential, key, suite, created, contexts)
+        .map_err(|e| Refusal::Other(e.into()))
 }
 
 fn set_issuer_id(credential: &mut Value, id: &str) {

@@ -33,6 +33,9 @@ pub(crate) struct VerifyArgs {
     /// Treat an issuer that is not on the trust list as invalid.
     #[arg(long, requires = "trust")]
     require_trusted: bool,
+    /// Add a JSON-LD context that is not bundled: `URL=FILE` (repeatable). Never fetched.
+    #[arg(long = "context", value_name = "URL=FILE")]
+    contexts: Vec<String>,
     /// Verify as of this time (RFC 3339) instead of now.
     #[arg(long)]
     at: Option<String>,
@@ -64,7 +67,10 @@ pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
         }
         None => None,
     };
-    let mut options = VerifyOptions::new(at, &keys).pinned_keys(&pinned);
+    let contexts = files::Contexts::load(&args.contexts)?;
+    let mut options = VerifyOptions::new(at, &keys)
+        .pinned_keys(&pinned)
+        .contexts(contexts.get());
     if let Some(t) = &trust {
         options = options.trust_list(t);
     }

@@ -15,7 +15,7 @@
 //!     "credentialSubject": {"id": "did:example:learner"}
 //! });
 //! let now = time::macros::datetime!(2025-06-01 12:00 UTC);
-//! let signed = sign(&credential, &key, Cryptosuite::EddsaJcs2022, now)?;
+//! let signed = sign(&credential, &key, Cryptosuite::EddsaRdfc2022, now)?;
 //! let bytes = serde_json::to_vec(&signed)?;
 //! let keys = KeyRing::new();
 //! let report = verify(&bytes, &VerifyOptions::new(now, &keys));
@@ -38,7 +38,7 @@ mod verify;
 pub use json::{parse_strict, JsonError};
 pub use keys::{IssuerKey, KeyError, PublicKey, MULTIKEY_CONTEXT};
 pub use lint::{
-    lint, lint_achievement, Finding, LintReport, Severity, LEARNING_MODES, SUPERVISION_VALUES,
+    lint, lint_achievement, lint_with_contexts, Finding, LintReport, Severity, LEARNING_MODES, SUPERVISION_VALUES,
 };
 pub use model::{
     Achievement, AchievementSubject, Address, Alignment, Criteria, Evidence, IdentityObject,
@@ -46,8 +46,10 @@ pub use model::{
     MICROCRED_CONTEXT, MICROCRED_CONTEXT_TEXT, OB_ASSESSMENT_CONTEXT, OB_CONTEXT,
     OB_EXTENSIONS_CONTEXT, OB_SCHEMA,
 };
+pub use microcred_rdf::{ContextLoader, Error as JsonLdError};
 pub use proof::{
-    hash_data, sign, Cryptosuite, HashData, ProofError, ASSERTION_METHOD, DATA_INTEGRITY_PROOF,
+    bundled_contexts, hash_data, sign, sign_with_contexts, Cryptosuite, HashData, ProofError,
+    ASSERTION_METHOD, DATA_INTEGRITY_PROOF, ED25519_SIGNATURE_2020,
 };
 pub use resolve::{KeyRing, Method, ResolveError};
 pub use time_fmt::{format as format_datetime, parse as parse_datetime};

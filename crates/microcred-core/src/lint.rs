@@ -9,6 +9,7 @@
 //!
 //! Errors block signing; warnings are reported.
 
+use microcred_rdf::{CanonicalOptions, ContextLoader};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -89,8 +90,44 @@ pub const SUPERVISION_VALUES: &[&str] = &[
 /// The values of `mc:learningMode` (form of participation).
 pub const LEARNING_MODES: &[&str] = &["online", "onsite", "blended"];
 
-/// Lints an unsigned (or signed) credential.
+/// Lints an unsigned (or signed) credential, resolving JSON-LD contexts from the bundled set.
 pub fn lint(credential: &Value) -> LintReport {
+    lint_with_contexts(credential, crate::proof::bundled_contexts())
+}
+
+/// Lints a credential; `contexts` resolves its JSON-LD contexts for the safe-mode check
+/// (every property and type must survive JSON-LD processing, or it would not be signed).
+pub fn lint_with_contexts(credential: &Value, contexts: &ContextLoader) -> LintReport {
+    let mut r = lint_fields(credential);
+    lint_json_ld(credential, contexts, &mut r);
+    r.findings.sort_by_key(|f| f.severity);
+    r
+}
+
+/// JSON-LD safe mode over the document without its proofs.
+fn lint_json_ld(credential: &Value, contexts: &ContextLoader, r: &mut LintReport) {
+    let Some(doc) = credential.as_object() else {
+        return;
+    };
+    if !doc.contains_key("@context") {
+        return;
+    }
+    let unsecured: Map<String, Value> = doc
+        .iter()
+        .filter(|(k, _)| k.as_str() != "proof")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let unsecured = Value::Object(unsecured);
+    if let Err(e) = microcred_rdf::to_rdf(&unsecured, contexts, &CanonicalOptions::default()) {
+        let rule = match e {
+            microcred_rdf::Error::UnknownContext { .. } => "jsonld.context",
+            _ => "jsonld.safe",
+        };
+        r.add(Severity::Error, rule, "@context", e.to_string());
+    }
+}
+
+fn lint_fields(credential: &Value) -> LintReport {
     let mut r = LintReport::default();
     let Some(doc) = credential.as_object() else {
         r.add(

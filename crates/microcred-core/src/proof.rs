@@ -9,6 +9,9 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
+
+use microcred_rdf::{CanonicalOptions, ContextLoader};
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -20,6 +23,8 @@ use crate::time_fmt;
 
 /// The proof type of every Data Integrity proof this module makes.
 pub const DATA_INTEGRITY_PROOF: &str = "DataIntegrityProof";
+/// The legacy proof type still found in badges issued by other platforms (verify only).
+pub const ED25519_SIGNATURE_2020: &str = "Ed25519Signature2020";
 /// The proof purpose of credentials issued by an institution.
 pub const ASSERTION_METHOD: &str = "assertionMethod";
 
@@ -27,26 +32,40 @@ pub const ASSERTION_METHOD: &str = "assertionMethod";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Cryptosuite {
+    /// `eddsa-rdfc-2022`: JSON-LD to RDF, RDFC-1.0 canonical N-Quads, SHA-256, Ed25519
+    /// (<https://www.w3.org/TR/vc-di-eddsa/#eddsa-rdfc-2022>). The default for Open Badges
+    /// 3.0: it is what 1EdTech conformance and the Open Badges ecosystem check.
+    EddsaRdfc2022,
     /// `eddsa-jcs-2022`: RFC 8785 JSON canonicalization, SHA-256, Ed25519
     /// (<https://www.w3.org/TR/vc-di-eddsa/#eddsa-jcs-2022>).
     EddsaJcs2022,
 }
 
 impl Cryptosuite {
-    /// Every supported suite.
-    pub const ALL: &'static [Self] = &[Self::EddsaJcs2022];
+    /// Every supported suite, the default first.
+    pub const ALL: &'static [Self] = &[Self::EddsaRdfc2022, Self::EddsaJcs2022];
+    /// The suite used when none is chosen.
+    pub const DEFAULT: Self = Self::EddsaRdfc2022;
 
     /// The suite's registered name, as in `proof.cryptosuite`.
     pub fn name(self) -> &'static str {
         match self {
+            Self::EddsaRdfc2022 => "eddsa-rdfc-2022",
             Self::EddsaJcs2022 => "eddsa-jcs-2022",
         }
     }
 
     fn implementation(self) -> &'static dyn SuiteImpl {
         match self {
-            Self::EddsaJcs2022 => &EddsaJcs2022,
+            Self::EddsaRdfc2022 => &Rdfc,
+            Self::EddsaJcs2022 => &Jcs,
         }
+    }
+
+    /// Whether the proof object carries the document's `@context` (jcs does; rdfc proofs
+    /// inherit the document's context, as in the W3C test vectors).
+    fn proof_has_context(self) -> bool {
+        matches!(self, Self::EddsaJcs2022)
     }
 }
 
@@ -67,6 +86,12 @@ impl FromStr for Cryptosuite {
     }
 }
 
+/// The bundled JSON-LD contexts, processed once and shared (processing is cached inside).
+pub fn bundled_contexts() -> &'static ContextLoader {
+    static LOADER: OnceLock<ContextLoader> = OnceLock::new();
+    LOADER.get_or_init(ContextLoader::bundled)
+}
+
 /// How a suite turns JSON into the bytes that are hashed.
 trait SuiteImpl: Sync {
     /// Canonical bytes of the unsecured document: `document` without its `proof` member,
@@ -75,24 +100,85 @@ trait SuiteImpl: Sync {
         &self,
         document: &Map<String, Value>,
         context: Option<&Value>,
+        contexts: &ContextLoader,
     ) -> Result<Vec<u8>, ProofError>;
-    /// Canonical bytes of the proof configuration (proof options without `proofValue`).
-    fn transform_config(&self, config: &Map<String, Value>) -> Result<Vec<u8>, ProofError>;
+    /// Canonical bytes of the proof configuration (proof options without `proofValue`);
+    /// `document_context` is the document's `@context`.
+    fn transform_config(
+        &self,
+        config: &Map<String, Value>,
+        document_context: Option<&Value>,
+        contexts: &ContextLoader,
+    ) -> Result<Vec<u8>, ProofError>;
 }
 
 /// `eddsa-jcs-2022` (vc-di-eddsa §3.3): both parts are canonicalized with RFC 8785.
-struct EddsaJcs2022;
+struct Jcs;
 
-impl SuiteImpl for EddsaJcs2022 {
+impl SuiteImpl for Jcs {
     fn transform_document(
         &self,
         document: &Map<String, Value>,
         context: Option<&Value>,
+        _: &ContextLoader,
     ) -> Result<Vec<u8>, ProofError> {
         Ok(crate::jcs::canonicalize_document_view(document, "proof", context).into_bytes())
     }
-    fn transform_config(&self, config: &Map<String, Value>) -> Result<Vec<u8>, ProofError> {
+    fn transform_config(
+        &self,
+        config: &Map<String, Value>,
+        _: Option<&Value>,
+        _: &ContextLoader,
+    ) -> Result<Vec<u8>, ProofError> {
         Ok(crate::jcs::canonicalize_object(config).into_bytes())
+    }
+}
+
+/// `eddsa-rdfc-2022` (vc-di-eddsa §3.2) and the legacy `Ed25519Signature2020`: JSON-LD to RDF
+/// in safe mode, RDFC-1.0 canonical N-Quads. The proof configuration is interpreted with the
+/// document's `@context`.
+struct Rdfc;
+
+impl Rdfc {
+    fn nquads(value: &Value, contexts: &ContextLoader) -> Result<Vec<u8>, ProofError> {
+        microcred_rdf::canonicalize_document(value, contexts, &CanonicalOptions::default())
+            .map(|c| c.nquads.into_bytes())
+            .map_err(ProofError::from)
+    }
+}
+
+impl SuiteImpl for Rdfc {
+    fn transform_document(
+        &self,
+        document: &Map<String, Value>,
+        context: Option<&Value>,
+        contexts: &ContextLoader,
+    ) -> Result<Vec<u8>, ProofError> {
+        let mut doc = Map::with_capacity(document.len());
+        for (k, v) in document {
+            match (k.as_str(), context) {
+                ("proof", _) => {}
+                ("@context", Some(ctx)) => {
+                    doc.insert(k.clone(), ctx.clone());
+                }
+                _ => {
+                    doc.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        Self::nquads(&Value::Object(doc), contexts)
+    }
+    fn transform_config(
+        &self,
+        config: &Map<String, Value>,
+        document_context: Option<&Value>,
+        contexts: &ContextLoader,
+    ) -> Result<Vec<u8>, ProofError> {
+        let mut config = config.clone();
+        if let Some(ctx) = document_context {
+            config.insert("@context".into(), ctx.clone());
+        }
+        Self::nquads(&Value::Object(config), contexts)
     }
 }
 
@@ -104,14 +190,32 @@ pub enum ProofError {
     #[error("the document must be a JSON object")]
     NotAnObject,
     /// `proof.cryptosuite` names a suite this build does not implement.
-    #[error("unsupported cryptosuite `{0}` (supported: eddsa-jcs-2022)")]
+    #[error("unsupported cryptosuite `{0}` (supported: eddsa-rdfc-2022, eddsa-jcs-2022; Ed25519Signature2020 proofs are verified too)")]
     UnsupportedSuite(String),
     /// `proof.type` is not one this build implements.
-    #[error("unsupported proof type `{0}` (supported: DataIntegrityProof)")]
+    #[error("unsupported proof type `{0}` (supported: DataIntegrityProof, and Ed25519Signature2020 for verification)")]
     UnsupportedProofType(String),
     /// The proof is structurally wrong.
     #[error("malformed proof: {0}")]
     Malformed(String),
+    /// JSON-LD processing failed: an unknown context, or (safe mode) data that would be
+    /// dropped and so not be covered by the signature.
+    #[error("JSON-LD: {0}")]
+    JsonLd(#[from] microcred_rdf::Error),
+}
+
+impl ProofError {
+    /// True when the error only means a context is missing (add it and try again), not that
+    /// the document is wrong.
+    pub fn is_missing_context(&self) -> bool {
+        matches!(
+            self,
+            Self::JsonLd(
+                microcred_rdf::Error::UnknownContext { .. }
+                    | microcred_rdf::Error::InvalidContextDocument { .. }
+            )
+        )
+    }
 }
 
 /// The intermediate values of one proof, for debugging interop problems.
@@ -126,25 +230,27 @@ pub struct HashData {
 }
 
 /// Computes the canonical forms and the 64-byte message signed for `document` under the
-/// proof configuration `config` (a proof without `proofValue`). Exposed for test vectors.
+/// proof configuration `config` (a proof without `proofValue`), with the bundled contexts.
+/// Exposed for test vectors and for debugging interop.
 pub fn hash_data(
     suite: Cryptosuite,
     document: &Map<String, Value>,
     config: &Map<String, Value>,
 ) -> Result<HashData, ProofError> {
-    hash_view(suite, document, None, config)
+    hash_view(suite.implementation(), document, None, config, bundled_contexts())
 }
 
 /// [`hash_data`] over `document` without `proof` and with `@context` replaced by `context`.
 fn hash_view(
-    suite: Cryptosuite,
+    imp: &dyn SuiteImpl,
     document: &Map<String, Value>,
     context: Option<&Value>,
     config: &Map<String, Value>,
+    contexts: &ContextLoader,
 ) -> Result<HashData, ProofError> {
-    let imp = suite.implementation();
-    let canonical_config = imp.transform_config(config)?;
-    let canonical_document = imp.transform_document(document, context)?;
+    let document_context = context.or_else(|| document.get("@context"));
+    let canonical_config = imp.transform_config(config, document_context, contexts)?;
+    let canonical_document = imp.transform_document(document, context, contexts)?;
     let mut hash = [0u8; 64];
     hash[..32].copy_from_slice(&Sha256::digest(&canonical_config));
     hash[32..].copy_from_slice(&Sha256::digest(&canonical_document));
@@ -155,15 +261,30 @@ fn hash_view(
     })
 }
 
-/// Adds a Data Integrity proof made with `key` to `document` and returns the secured document.
-///
-/// `created` is the proof's creation time (the caller's clock). If the document already has
-/// a proof, the new one joins it in a proof set (every proof signs the document without proofs).
+/// Adds a Data Integrity proof made with `key` to `document` and returns the secured
+/// document, resolving JSON-LD contexts from the bundled set. See [`sign_with_contexts`].
 pub fn sign(
     document: &Value,
     key: &IssuerKey,
     suite: Cryptosuite,
     created: OffsetDateTime,
+) -> Result<Value, ProofError> {
+    sign_with_contexts(document, key, suite, created, bundled_contexts())
+}
+
+/// Adds a Data Integrity proof made with `key` to `document` and returns the secured document.
+///
+/// `created` is the proof's creation time (the caller's clock). If the document already has
+/// a proof, the new one joins it in a proof set (every proof signs the document without
+/// proofs). With `eddsa-rdfc-2022`, JSON-LD processing runs in safe mode: a property or type
+/// that would be dropped, or become a relative IRI, is an error naming its path, because it
+/// would not be covered by the signature.
+pub fn sign_with_contexts(
+    document: &Value,
+    key: &IssuerKey,
+    suite: Cryptosuite,
+    created: OffsetDateTime,
+    contexts: &ContextLoader,
 ) -> Result<Value, ProofError> {
     let mut unsecured = document.as_object().ok_or(ProofError::NotAnObject)?.clone();
     let existing = unsecured.shift_remove("proof");
@@ -173,10 +294,12 @@ pub fn sign(
     config.insert("created".into(), time_fmt::format(created).into());
     config.insert("verificationMethod".into(), key.id().into());
     config.insert("proofPurpose".into(), ASSERTION_METHOD.into());
-    if let Some(ctx) = unsecured.get("@context") {
-        config.insert("@context".into(), ctx.clone());
+    if suite.proof_has_context() {
+        if let Some(ctx) = unsecured.get("@context") {
+            config.insert("@context".into(), ctx.clone());
+        }
     }
-    let data = hash_data(suite, &unsecured, &config)?;
+    let data = hash_view(suite.implementation(), &unsecured, None, &config, contexts)?;
     let signature = key.sign(&data.hash);
     config.insert("proofValue".into(), encode_multibase(&signature).into());
     let proof = match existing {
@@ -194,7 +317,7 @@ pub fn sign(
 /// What checking one proof found. Produced by [`check_proof`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ProofFinding {
-    /// The proof cannot be checked by this implementation (unknown type or suite).
+    /// The proof cannot be checked here (unknown type or suite, missing context).
     Unsupported(String),
     /// The proof is malformed or violates the suite's rules.
     Malformed(String),
@@ -202,8 +325,8 @@ pub(crate) enum ProofFinding {
     Unresolved(ResolveError),
     /// Everything was checked; `valid` says whether the signature verified.
     Checked {
-        /// The suite used.
-        suite: Cryptosuite,
+        /// The proof type and suite, for the report.
+        suite: &'static str,
         /// The resolved method.
         method: Box<Method>,
         /// The proof purpose stated.
@@ -218,24 +341,33 @@ pub(crate) fn check_proof(
     secured: &Map<String, Value>,
     proof: &Value,
     keys: &KeyRing,
+    contexts: &ContextLoader,
 ) -> ProofFinding {
     let Some(proof) = proof.as_object() else {
         return ProofFinding::Malformed("a proof must be a JSON object".into());
     };
     let text = |name: &str| proof.get(name).and_then(Value::as_str);
-    match text("type") {
-        Some(DATA_INTEGRITY_PROOF) => {}
+    let (imp, label): (&dyn SuiteImpl, &'static str) = match text("type") {
+        Some(DATA_INTEGRITY_PROOF) => match text("cryptosuite").map(Cryptosuite::from_str) {
+            Some(Ok(Cryptosuite::EddsaRdfc2022)) => {
+                (&Rdfc, "DataIntegrityProof with cryptosuite eddsa-rdfc-2022")
+            }
+            Some(Ok(Cryptosuite::EddsaJcs2022)) => {
+                (&Jcs, "DataIntegrityProof with cryptosuite eddsa-jcs-2022")
+            }
+            Some(Err(e)) => return ProofFinding::Unsupported(e.to_string()),
+            None => {
+                return ProofFinding::Malformed("the proof has no string `cryptosuite`".into())
+            }
+        },
+        // Legacy (vc-di-eddsa's predecessor): URDNA2015 = RDFC-1.0, the same hashing.
+        Some(ED25519_SIGNATURE_2020) => (&Rdfc, "Ed25519Signature2020 (legacy)"),
         Some(other) => {
             return ProofFinding::Unsupported(
                 ProofError::UnsupportedProofType(other.to_owned()).to_string(),
             )
         }
         None => return ProofFinding::Malformed("the proof has no string `type`".into()),
-    }
-    let suite = match text("cryptosuite").map(Cryptosuite::from_str) {
-        Some(Ok(s)) => s,
-        Some(Err(e)) => return ProofFinding::Unsupported(e.to_string()),
-        None => return ProofFinding::Malformed("the proof has no string `cryptosuite`".into()),
     };
     if proof.contains_key("previousProof") {
         return ProofFinding::Unsupported(
@@ -283,13 +415,20 @@ pub(crate) fn check_proof(
         Ok(m) => m,
         Err(e) => return ProofFinding::Unresolved(e),
     };
-    let data = match hash_view(suite, secured, context, &config) {
+    let data = match hash_view(imp, secured, context, &config, contexts) {
         Ok(d) => d,
-        Err(e) => return ProofFinding::Malformed(e.to_string()),
+        Err(e) if e.is_missing_context() => {
+            return ProofFinding::Unsupported(format!("cannot process the credential: {e}"))
+        }
+        Err(e) => {
+            return ProofFinding::Malformed(format!(
+                "the credential cannot be processed as JSON-LD, so not all of it would be covered by the signature: {e}"
+            ))
+        }
     };
     let valid = method.key.verify_strict(&data.hash, &signature);
     ProofFinding::Checked {
-        suite,
+        suite: label,
         method: Box::new(method),
         purpose: purpose.to_owned(),
         valid,

@@ -3,6 +3,7 @@
 //! Fail closed: the verdict is `valid` only when every required check passed. A check that
 //! could not run is `unknown` and makes the verdict `indeterminate`, never `valid`.
 
+use microcred_rdf::ContextLoader;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -23,6 +24,7 @@ pub const VC_V1_CONTEXT: &str = "https://www.w3.org/2018/credentials/v1";
 pub struct VerifyOptions<'a> {
     at: OffsetDateTime,
     keys: &'a KeyRing,
+    contexts: &'a ContextLoader,
     pinned: &'a [PublicKey],
     trust: Option<&'a TrustList>,
 }
@@ -33,6 +35,7 @@ impl<'a> VerifyOptions<'a> {
         Self {
             at,
             keys,
+            contexts: crate::proof::bundled_contexts(),
             pinned: &[],
             trust: None,
         }
@@ -41,6 +44,13 @@ impl<'a> VerifyOptions<'a> {
     /// Accept only proofs made with one of these keys (the institution's known keys).
     pub fn pinned_keys(mut self, keys: &'a [PublicKey]) -> Self {
         self.pinned = keys;
+        self
+    }
+
+    /// Resolve JSON-LD contexts from `contexts` (the bundled ones plus any the user added)
+    /// instead of the bundled set alone.
+    pub fn contexts(mut self, contexts: &'a ContextLoader) -> Self {
+        self.contexts = contexts;
         self
     }
 
@@ -411,7 +421,7 @@ fn check_proofs(
                 }
             }
         }
-        match check_proof(doc, proof, options.keys) {
+        match check_proof(doc, proof, options.keys, options.contexts) {
             ProofFinding::Unsupported(why) => {
                 report.push(CheckKind::Proof, Outcome::Unknown, format!("{tag}{why}"));
                 report.push(
@@ -460,7 +470,7 @@ fn check_proofs(
                 report.push(
                     CheckKind::Proof,
                     Outcome::Pass,
-                    format!("{tag}DataIntegrityProof with cryptosuite {suite}"),
+                    format!("{tag}{suite}"),
                 );
                 if !options.pinned.is_empty() && !options.pinned.contains(&method.key) {
                     let pinned: Vec<String> =
