@@ -147,6 +147,8 @@ impl Contexts {
 
     /// The loader to use.
     pub(crate) fn get(&self) -> &microcred_core::ContextLoader {
-        self.0.as_ref().unwrap_or_else(|| microcred_core::bundled_contexts())
+        self.0
+            .as_ref()
+            .unwrap_or_else(|| microcred_core::bundled_contexts())
     }
 }

@@ -260,7 +260,13 @@ fn issue_one(t: &Template, row: &RowInput) -> Result<Result<Value, microcred_cor
         credential.evidence.push(Evidence::at(url)?);
     }
     let value = credential.to_value();
-    match sign_checked(&value, &t.key, t.suite, time::OffsetDateTime::now_utc(), t.contexts.get()) {
+    match sign_checked(
+        &value,
+        &t.key,
+        t.suite,
+        time::OffsetDateTime::now_utc(),
+        t.contexts.get(),
+    ) {
         Ok(signed) => Ok(Ok(signed)),
         Err(Refusal::Lint(report)) => Ok(Err(report)),
         Err(Refusal::Other(e)) => Err(e),

@@ -95,7 +95,10 @@ fn newcomer_flow_keygen_issue_verify() {
         cred["credentialSubject"]["achievement"]["achievementType"],
         "MicroCredential"
     );
-    assert_eq!(cred["proof"]["cryptosuite"], "eddsa-rdfc-2022", "rdfc is the OB 3.0 default");
+    assert_eq!(
+        cred["proof"]["cryptosuite"], "eddsa-rdfc-2022",
+        "rdfc is the OB 3.0 default"
+    );
     assert_eq!(cred["credentialSubject"]["result"][0]["value"], "86");
 
     let o = run(&["verify", "cred.json"], dir.path());
@@ -387,36 +390,101 @@ fn lint_blocks_signing_and_sign_checks_the_issuer() {
     });
     std::fs::write(dir.path().join("u.json"), unsigned.to_string()).unwrap();
     // The context is not bundled: refused, naming the URL, until it is supplied.
-    let o = run(&["sign", "--key", "key.json", "--set-issuer", "u.json"], dir.path());
+    let o = run(
+        &["sign", "--key", "key.json", "--set-issuer", "u.json"],
+        dir.path(),
+    );
     assert_eq!(code(&o), 1, "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("https://college.example/ctx/v1"), "{}", text(&o));
-    std::fs::write(dir.path().join("ctx.json"), r#"{"@context": {"@protected": true, "note": "https://college.example/vocab#note"}}"#).unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("https://college.example/ctx/v1"),
+        "{}",
+        text(&o)
+    );
+    std::fs::write(
+        dir.path().join("ctx.json"),
+        r#"{"@context": {"@protected": true, "note": "https://college.example/vocab#note"}}"#,
+    )
+    .unwrap();
     let ctx = "--context=https://college.example/ctx/v1=ctx.json";
     let o = run(&["sign", "--key", "key.json", ctx, "u.json"], dir.path());
     assert_eq!(code(&o), 2, "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--set-issuer"));
-    let o = run(&["sign", "--key", "key.json", ctx, "--set-issuer", "--created", "2025-02-01T00:00:00Z", "--out", "s.json", "u.json"], dir.path());
+    let o = run(
+        &[
+            "sign",
+            "--key",
+            "key.json",
+            ctx,
+            "--set-issuer",
+            "--created",
+            "2025-02-01T00:00:00Z",
+            "--out",
+            "s.json",
+            "u.json",
+        ],
+        dir.path(),
+    );
     assert_eq!(code(&o), 0, "{}", text(&o));
-    let s: Value = serde_json::from_slice(&std::fs::read(dir.path().join("s.json")).unwrap()).unwrap();
+    let s: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("s.json")).unwrap()).unwrap();
     assert_eq!(s["issuer"], did.as_str());
     assert_eq!(s["proof"]["created"], "2025-02-01T00:00:00Z");
     let o = run(&["verify", "s.json"], dir.path());
-    assert_eq!(code(&o), 2, "without the context the credential cannot be checked: {}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("--context"), "{}", text(&o));
+    assert_eq!(
+        code(&o),
+        2,
+        "without the context the credential cannot be checked: {}",
+        text(&o)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("--context"),
+        "{}",
+        text(&o)
+    );
     assert_eq!(code(&run(&["verify", ctx, "s.json"], dir.path())), 0);
     // Safe mode: a term no context defines would not be signed, so signing is refused.
     let mut undefined = unsigned.clone();
     undefined["credentialSubject"]["undefinedThing"] = serde_json::json!(1);
     std::fs::write(dir.path().join("undef.json"), undefined.to_string()).unwrap();
     for suite in ["eddsa-rdfc-2022", "eddsa-jcs-2022"] {
-        let o = run(&["sign", "--key", "key.json", ctx, "--set-issuer", "--suite", suite, "undef.json"], dir.path());
+        let o = run(
+            &[
+                "sign",
+                "--key",
+                "key.json",
+                ctx,
+                "--set-issuer",
+                "--suite",
+                suite,
+                "undef.json",
+            ],
+            dir.path(),
+        );
         assert_eq!(code(&o), 1, "{}", text(&o));
-        assert!(String::from_utf8_lossy(&o.stderr).contains("credentialSubject.undefinedThing"), "{}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("credentialSubject.undefinedThing"),
+            "{}",
+            text(&o)
+        );
     }
     // A proof set: sign again with the other suite; both proofs verify.
-    let o = run(&["sign", "--key", "key.json", ctx, "--suite", "eddsa-jcs-2022", "--out", "both.json", "s.json"], dir.path());
+    let o = run(
+        &[
+            "sign",
+            "--key",
+            "key.json",
+            ctx,
+            "--suite",
+            "eddsa-jcs-2022",
+            "--out",
+            "both.json",
+            "s.json",
+        ],
+        dir.path(),
+    );
     assert_eq!(code(&o), 0, "{}", text(&o));
-    let both: Value = serde_json::from_slice(&std::fs::read(dir.path().join("both.json")).unwrap()).unwrap();
+    let both: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("both.json")).unwrap()).unwrap();
     assert_eq!(both["proof"].as_array().map(Vec::len), Some(2));
     let o = run(&["verify", ctx, "both.json"], dir.path());
     assert_eq!(code(&o), 0, "{}", text(&o));

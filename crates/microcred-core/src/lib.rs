@@ -38,15 +38,16 @@ mod verify;
 pub use json::{parse_strict, JsonError};
 pub use keys::{IssuerKey, KeyError, PublicKey, MULTIKEY_CONTEXT};
 pub use lint::{
-    lint, lint_achievement, lint_with_contexts, Finding, LintReport, Severity, LEARNING_MODES, SUPERVISION_VALUES,
+    lint, lint_achievement, lint_with_contexts, Finding, LintReport, Severity, LEARNING_MODES,
+    SUPERVISION_VALUES,
 };
+pub use microcred_rdf::{ContextLoader, Error as JsonLdError};
 pub use model::{
     Achievement, AchievementSubject, Address, Alignment, Criteria, Evidence, IdentityObject,
     ModelError, OpenBadgeCredential, Profile, Recipient, ResultDescription, ResultEntry, Types,
     MICROCRED_CONTEXT, MICROCRED_CONTEXT_TEXT, OB_ASSESSMENT_CONTEXT, OB_CONTEXT,
     OB_EXTENSIONS_CONTEXT, OB_SCHEMA,
 };
-pub use microcred_rdf::{ContextLoader, Error as JsonLdError};
 pub use proof::{
     bundled_contexts, hash_data, sign, sign_with_contexts, Cryptosuite, HashData, ProofError,
     ASSERTION_METHOD, DATA_INTEGRITY_PROOF, ED25519_SIGNATURE_2020,

@@ -237,7 +237,13 @@ pub fn hash_data(
     document: &Map<String, Value>,
     config: &Map<String, Value>,
 ) -> Result<HashData, ProofError> {
-    hash_view(suite.implementation(), document, None, config, bundled_contexts())
+    hash_view(
+        suite.implementation(),
+        document,
+        None,
+        config,
+        bundled_contexts(),
+    )
 }
 
 /// [`hash_data`] over `document` without `proof` and with `@context` replaced by `context`.
@@ -356,9 +362,7 @@ pub(crate) fn check_proof(
                 (&Jcs, "DataIntegrityProof with cryptosuite eddsa-jcs-2022")
             }
             Some(Err(e)) => return ProofFinding::Unsupported(e.to_string()),
-            None => {
-                return ProofFinding::Malformed("the proof has no string `cryptosuite`".into())
-            }
+            None => return ProofFinding::Malformed("the proof has no string `cryptosuite`".into()),
         },
         // Legacy (vc-di-eddsa's predecessor): URDNA2015 = RDFC-1.0, the same hashing.
         Some(ED25519_SIGNATURE_2020) => (&Rdfc, "Ed25519Signature2020 (legacy)"),

@@ -467,11 +467,7 @@ fn check_proofs(
                 purpose,
                 valid,
             } => {
-                report.push(
-                    CheckKind::Proof,
-                    Outcome::Pass,
-                    format!("{tag}{suite}"),
-                );
+                report.push(CheckKind::Proof, Outcome::Pass, format!("{tag}{suite}"));
                 if !options.pinned.is_empty() && !options.pinned.contains(&method.key) {
                     let pinned: Vec<String> =
                         options.pinned.iter().map(PublicKey::to_multibase).collect();
