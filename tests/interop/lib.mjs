@@ -9,11 +9,33 @@ import {
 
 export const JCS = 'eddsa-jcs-2022';
 export const RDFC = 'eddsa-rdfc-2022';
-export const KNOWN_SUITES = [JCS, RDFC];
+// the legacy Linked Data Proof suite (proof type Ed25519Signature2020,
+// URDNA2015 over the document and the proof options), as DCC issues it
+export const ED2020 = 'Ed25519Signature2020';
+export const KNOWN_SUITES = [JCS, RDFC, ED2020];
 // Suites that verify.mjs accepts unless told otherwise (--suites / --rdfc).
-export const DEFAULT_SUITES = [JCS];
+export const DEFAULT_SUITES = [JCS, RDFC];
 
-let _rdfc;
+/** The suite name of a proof: its cryptosuite for a DataIntegrityProof, its
+ * type for a legacy Linked Data Proof; undefined if unknown. */
+export function proofSuiteName(proof) {
+  if(proof && proof.type === 'DataIntegrityProof') {
+    return proof.cryptosuite;
+  }
+  if(proof && proof.type === ED2020) {
+    return ED2020;
+  }
+  return undefined;
+}
+
+let _rdfc, _ed2020;
+async function ed2020Suite() {
+  if(!_ed2020) {
+    ({Ed25519Signature2020: _ed2020} =
+      await import('@digitalbazaar/ed25519-signature-2020'));
+  }
+  return _ed2020;
+}
 async function rdfcCryptosuite() {
   // loaded lazily: only when eddsa-rdfc-2022 is switched on
   if(!_rdfc) {
@@ -23,9 +45,14 @@ async function rdfcCryptosuite() {
   return _rdfc;
 }
 
-/** A DataIntegrityProof suite for signing (signer given) or verifying. */
+/** A DataIntegrityProof suite (or, for Ed25519Signature2020, the legacy
+ * suite) for signing (signer given) or verifying. */
 export async function makeSuite(name, {signer, date} = {}) {
   let cryptosuite;
+  if(name === ED2020) {
+    const Suite = await ed2020Suite();
+    return new Suite({signer, date});
+  }
   if(name === JCS) {
     cryptosuite = signer ? createJcsSignCryptosuite() :
       createJcsVerifyCryptosuite();

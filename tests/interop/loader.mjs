@@ -7,15 +7,20 @@
 //   that folder together with one or more context URLs.
 // * `did:key:` DIDs and DID URLs resolve to a DID document built offline by
 //   @digitalbazaar/did-method-key (Ed25519 Multikey only).
+// * Other DIDs (e.g. `did:web:`) resolve only to DID documents given as files
+//   (addDidDocumentFile(), verify.mjs --did-doc, or $INTEROP_DID_DOCS, a list
+//   of files separated like $PATH); a DID URL with a fragment gives the node
+//   of that id (with the DID document's @context).
 // * Anything else throws an error that names the URL. Nothing is ever fetched.
 //
 // CLI (for debugging the table):
 //   node loader.mjs --list          print the URL -> file table
 //   node loader.mjs --check         load every mapped file, exit 1 if any is
 //                                   missing or not a JSON-LD context
-//   node loader.mjs URL...          print what the loader returns for URL
+//   node loader.mjs [--did-doc FILE]... URL...
+//                                   print what the loader returns for URL
 import {readFileSync, existsSync, readdirSync} from 'node:fs';
-import {dirname, join, resolve} from 'node:path';
+import {delimiter, dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import * as DidKey from '@digitalbazaar/did-method-key';
@@ -157,12 +162,35 @@ export function contextMapping() {
   return _mapping;
 }
 
+// URL -> absolute path: contexts given on the command line (--context)
+const _extra = new Map();
+
+/** Adds a JSON-LD context that is not in the table (like microcred's
+ * `--context URL=FILE`): URL is served from FILE. */
+export function addContext(url, file) {
+  const path = resolve(file);
+  if(!existsSync(path)) {
+    throw new Error(`--context ${url}=${file}: no such file`);
+  }
+  _extra.set(url, path);
+  loadContextFile(url, path);
+}
+
+/** Parses URL=FILE (the URL may itself contain "="; the last one splits). */
+export function addContextArg(arg) {
+  const i = arg.lastIndexOf('=');
+  if(i <= 0 || i === arg.length - 1) {
+    throw new Error(`--context wants URL=FILE, got ${JSON.stringify(arg)}`);
+  }
+  addContext(arg.slice(0, i), arg.slice(i + 1));
+}
+
 const _cache = new Map();
 function loadContextFile(url, file) {
   if(_cache.has(file)) {
     return _cache.get(file);
   }
-  const path = join(CONTEXTS_DIR, file);
+  const path = resolve(CONTEXTS_DIR, file); // an absolute `file` wins
   if(!existsSync(path)) {
     throw new Error(
       `offline loader: context ${url} maps to ${path}, which does not exist`);
@@ -206,11 +234,92 @@ export async function resolveDidKey(url) {
   }
 }
 
+// DID -> {document, source}: DID documents given as files
+const _didDocs = new Map();
+
+/** Registers a saved DID document (e.g. a did:web issuer's did.json) so that
+ * its DID and the DID URLs of its nodes resolve offline. */
+export function addDidDocument(doc, source = '(in memory)') {
+  if(!(doc && typeof doc === 'object' && typeof doc.id === 'string' &&
+    doc.id.startsWith('did:'))) {
+    throw new Error(`${source}: not a DID document (no "id" that is a DID)`);
+  }
+  const known = _didDocs.get(doc.id);
+  if(known && JSON.stringify(known.document) !== JSON.stringify(doc)) {
+    throw new Error(
+      `${source}: a different DID document for ${doc.id} was given ` +
+      `(${known.source})`);
+  }
+  _didDocs.set(doc.id, {document: doc, source});
+  return doc.id;
+}
+
+export function addDidDocumentFile(path) {
+  let doc;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch(e) {
+    throw new Error(`--did-doc ${path}: ${e.code || e.message}`);
+  }
+  return addDidDocument(doc, path);
+}
+
+for(const f of (process.env.INTEROP_DID_DOCS || '').split(delimiter)) {
+  if(f) {
+    addDidDocumentFile(f);
+  }
+}
+
+/** The node of `id` in a DID document: a verification method (also one
+ * embedded under a verification relationship), or a service. */
+function didDocumentNode(doc, id) {
+  const rel = x => (typeof x === 'string' ? null : x);
+  const candidates = [
+    ...[].concat(doc.verificationMethod || []),
+    ...['assertionMethod', 'authentication', 'capabilityInvocation',
+      'capabilityDelegation', 'keyAgreement']
+      .flatMap(k => [].concat(doc[k] || []).map(rel).filter(Boolean)),
+    ...[].concat(doc.service || [])
+  ];
+  const abs = x => (typeof x === 'string' && x.startsWith('#') ?
+    doc.id + x : x);
+  const node = candidates.find(n => n && abs(n.id) === id);
+  if(!node) {
+    return null;
+  }
+  return {'@context': doc['@context'], ...node, id};
+}
+
+/** Resolves a DID or DID URL from the DID documents given as files. */
+export function resolveDidFromFiles(url) {
+  const [did] = url.split(/[?#]/);
+  const entry = _didDocs.get(did);
+  if(!entry) {
+    return null;
+  }
+  if(url === did) {
+    return structuredClone(entry.document);
+  }
+  const node = didDocumentNode(entry.document, url);
+  if(!node) {
+    throw new Error(
+      `offline loader: the DID document of ${did} (${entry.source}) has no ` +
+      `node ${url}`);
+  }
+  return structuredClone(node);
+}
+
 /** jsonld.js-style document loader: (url) => {contextUrl, documentUrl,
  * document}. Never touches the network. */
 export async function documentLoader(url) {
   if(typeof url !== 'string') {
     throw new TypeError(`offline loader: URL must be a string, got ${url}`);
+  }
+  if(url.startsWith('did:')) {
+    const fromFile = resolveDidFromFiles(url);
+    if(fromFile) {
+      return {contextUrl: null, documentUrl: url, document: fromFile};
+    }
   }
   if(url.startsWith('did:key:')) {
     const document = await resolveDidKey(url);
@@ -218,10 +327,12 @@ export async function documentLoader(url) {
   }
   if(url.startsWith('did:')) {
     throw new Error(
-      `offline loader: unsupported DID method (only did:key): ${url}`);
+      `offline loader: no DID document for ${url} (did:key resolves ` +
+      'offline; for any other DID method give its DID document as a file: ' +
+      '--did-doc FILE or $INTEROP_DID_DOCS)');
   }
   const {map} = contextMapping();
-  const file = map[url];
+  const file = _extra.get(url) || map[url];
   if(!file) {
     throw new Error(
       `offline loader: unknown URL ${url} (not in the context table of ` +
@@ -238,6 +349,10 @@ export default documentLoader;
 if(process.argv[1] &&
   resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
+  while(args[0] === '--did-doc' && args.length > 1) {
+    addDidDocumentFile(args[1]);
+    args.splice(0, 2);
+  }
   const {map, conflicts} = contextMapping();
   for(const c of conflicts) {
     console.error(`warning: context mapping conflict: ${c}`);

@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // Adds a Data Integrity proof with Digital Bazaar's implementation.
 //
-//   node sign.mjs --key KEY.json [--suite eddsa-jcs-2022] [--created ISO]
+//   node sign.mjs --key KEY.json [--suite SUITE] [--created ISO]
 //                 [--keep-source-text] [--out FILE] UNSIGNED.json
+//
+// SUITE: eddsa-jcs-2022 (default), eddsa-rdfc-2022 or Ed25519Signature2020
+// (the legacy Linked Data Proof; the document's @context must list
+// https://w3id.org/security/suites/ed25519-2020/v1).
 //
 // Writes the signed credential as JSON to stdout (or --out FILE).
 // KEY.json is a Multikey key-pair file (see lib.mjs loadKeyPair); the proof's
@@ -12,13 +16,15 @@
 //
 // --suite eddsa-rdfc-2022 switches to RDF canonicalization (JSON-LD contexts
 // come from the offline loader).
+// --context URL=FILE serves a JSON-LD context that is not in the loader's
+// table from FILE (repeatable).
 // --keep-source-text keeps the input bytes as they are and only inserts the
 // `"proof"` member before the final `}` (so number spellings such as 1.0 or
 // 1e21, escapes and key order in the file reach the other verifier as
 // written). Without it the output is JSON.stringify(signed, null, 2).
 import {writeFileSync} from 'node:fs';
 import jsigs from 'jsonld-signatures';
-import {documentLoader} from './loader.mjs';
+import {addContextArg, documentLoader} from './loader.mjs';
 import {
   JCS, errorText, loadKeyPair, makeSuite, parseSuites, readJson
 } from './lib.mjs';
@@ -31,7 +37,7 @@ function usage(msg) {
   }
   console.error(
     'usage: node sign.mjs --key KEY.json [--suite eddsa-jcs-2022|' +
-    'eddsa-rdfc-2022] [--created ISO] [--keep-source-text] [--out FILE] ' +
+    'eddsa-rdfc-2022|Ed25519Signature2020] [--context URL=FILE]... [--created ISO] [--keep-source-text] [--out FILE] ' +
     'UNSIGNED.json');
   process.exit(2);
 }
@@ -53,6 +59,12 @@ for(let i = 0; i < argv.length; i++) {
   } else if(a === '--suite') {
     try {
       [opts.suite] = parseSuites(val());
+    } catch(e) {
+      usage(e.message);
+    }
+  } else if(a === '--context') {
+    try {
+      addContextArg(val());
     } catch(e) {
       usage(e.message);
     }

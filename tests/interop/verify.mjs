@@ -7,15 +7,21 @@
 // every file verified, 1 if any failed, 2 on a usage error.
 //
 // Every proof in a file must be a DataIntegrityProof whose `cryptosuite` is
-// switched on, and every one must verify (jsonld-signatures +
-// @digitalbazaar/data-integrity + the cryptosuite named by the proof, with
-// AssertionProofPurpose: the verification method must be listed under
-// `assertionMethod` of its controller's DID document, resolved offline).
+// switched on (or, with Ed25519Signature2020 switched on, a legacy proof of
+// that type), and every one must verify (jsonld-signatures +
+// @digitalbazaar/data-integrity + the cryptosuite named by the proof, or
+// @digitalbazaar/ed25519-signature-2020, with AssertionProofPurpose: the
+// verification method must be listed under `assertionMethod` of its
+// controller's DID document, resolved offline).
 //
 // Options:
-//   --suites LIST   comma-separated cryptosuites to accept
-//                   (default: $INTEROP_SUITES or eddsa-jcs-2022)
+//   --suites LIST   comma-separated suites to accept: eddsa-jcs-2022,
+//                   eddsa-rdfc-2022, Ed25519Signature2020
+//                   (default: $INTEROP_SUITES or eddsa-jcs-2022,eddsa-rdfc-2022)
 //   --rdfc          also accept eddsa-rdfc-2022 (same as adding it to --suites)
+//   --did-doc FILE  a saved DID document (e.g. a did:web issuer's did.json)
+//                   to resolve its DID and keys from; repeatable
+//   --context URL=FILE  serve the JSON-LD context URL from FILE; repeatable
 //   --vc            verify with @digitalbazaar/vc verifyCredential instead:
 //                   adds VC data-model checks (type, issuer, validFrom /
 //                   validUntil against --at) and requires that the issuer id
@@ -25,9 +31,12 @@
 //                   with the pinned contexts (every term defined)
 import jsigs from 'jsonld-signatures';
 import jsonld from 'jsonld';
-import {documentLoader} from './loader.mjs';
 import {
-  DEFAULT_SUITES, RDFC, errorText, makeSuite, parseSuites, readJson
+  addContextArg, addDidDocumentFile, documentLoader
+} from './loader.mjs';
+import {
+  DEFAULT_SUITES, RDFC, errorText, makeSuite, parseSuites, proofSuiteName,
+  readJson
 } from './lib.mjs';
 
 const {purposes: {AssertionProofPurpose}} = jsigs;
@@ -37,8 +46,9 @@ function usage(msg) {
     console.error(`verify.mjs: ${msg}`);
   }
   console.error(
-    'usage: node verify.mjs [--suites LIST] [--rdfc] [--vc] [--at TIME] ' +
-    '[--expand] FILE...');
+    'usage: node verify.mjs [--suites LIST] [--rdfc] [--did-doc FILE]... ' +
+    '[--context URL=FILE]... ' +
+    '[--vc] [--at TIME] [--expand] FILE...');
   process.exit(2);
 }
 
@@ -66,6 +76,19 @@ for(let i = 0; i < argv.length; i++) {
   } else if(a === '--rdfc') {
     if(!opts.suites.includes(RDFC)) {
       opts.suites.push(RDFC);
+    }
+  } else if(a === '--did-doc') {
+    const f = val();
+    try {
+      addDidDocumentFile(f);
+    } catch(e) {
+      usage(e.message);
+    }
+  } else if(a === '--context') {
+    try {
+      addContextArg(val());
+    } catch(e) {
+      usage(e.message);
     }
   } else if(a === '--vc') {
     opts.vc = true;
@@ -106,15 +129,20 @@ async function verifyOne(credential) {
     if(!p || typeof p !== 'object') {
       throw new Error('proof is not an object');
     }
-    if(p.type !== 'DataIntegrityProof') {
-      throw new Error(`unsupported proof type ${JSON.stringify(p.type)}`);
-    }
-    if(!opts.suites.includes(p.cryptosuite)) {
+    const name = proofSuiteName(p);
+    if(name === undefined) {
       throw new Error(
-        `cryptosuite ${JSON.stringify(p.cryptosuite)} is not switched on ` +
+        `unsupported proof type ${JSON.stringify(p.type)}` +
+        (p.type === 'DataIntegrityProof' ?
+          ` with cryptosuite ${JSON.stringify(p.cryptosuite)}` : ''));
+    }
+    if(!opts.suites.includes(name)) {
+      throw new Error(
+        `${p.type === 'DataIntegrityProof' ? 'cryptosuite ' : 'proof type '}` +
+        `${JSON.stringify(name)} is not switched on ` +
         `(accepted: ${opts.suites.join(', ')}; see --suites / --rdfc)`);
     }
-    suiteNames.add(p.cryptosuite);
+    suiteNames.add(name);
   }
   const suite = await Promise.all([...suiteNames].map(n => makeSuite(n)));
 

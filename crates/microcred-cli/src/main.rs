@@ -12,6 +12,7 @@ mod files;
 mod issue;
 mod keygen;
 mod lint;
+mod serve;
 mod sign;
 mod verify;
 
@@ -37,6 +38,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Report what is missing or wrong in a credential or achievement before signing.
     Lint(lint::LintArgs),
+    /// Run the issuer service (HTTP API, SQLite file by default); `--init` for a first local run.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Issue(a) => issue::run(*a),
         Command::Verify(a) => verify::run(a),
         Command::Lint(a) => lint::run(a),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(code) => code,

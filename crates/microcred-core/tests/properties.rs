@@ -4,8 +4,10 @@
 //! non-ASCII text, escapes, controls and emoji; integers (including beyond 2^53) and floats;
 //! optional members; nested arrays and objects of arbitrary JSON in extension members.
 //!
-//! The number of cases per property is 128 by default (signing and verifying in a debug build is
-//! slow); set `PROPTEST_CASES` to run more.
+//! The eddsa-rdfc-2022 properties (at the end) use credentials with only context-defined terms.
+//!
+//! The number of cases per property is 128 by default (48 for eddsa-rdfc-2022; signing and
+//! verifying in a debug build is slow); set `PROPTEST_CASES` to run more.
 
 // Test helpers (outside #[test] functions) may unwrap and panic too: a failure is the report.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -1147,4 +1149,488 @@ fn integers_beyond_2_pow_53_that_round_alike_are_jcs_equal() {
     assert_ne!(a, b);
     assert_eq!(canon(&a), canon(&b));
     assert_eq!(canon(&a), r#"{"n":9007199254740992}"#);
+}
+
+// ---------------------------------------------------------------------------------------------
+// eddsa-rdfc-2022
+//
+// The same kind of credential, restricted to terms the VC 2.0 and OB 3.0.3 contexts define
+// (safe mode refuses anything else), signed with eddsa-rdfc-2022. What the signature covers is
+// the RDF graph, not the JSON: a change of a value, a removed member or an added defined member
+// changes the graph; member order, whitespace, escapes, number spelling, the order of array
+// elements (RDF sets) and one-element arrays versus plain values do not.
+//
+// Signing and verifying through JSON-LD is slower than JCS in a debug build, so these run
+// fewer cases by default (PROPTEST_CASES overrides both).
+
+fn rdfc_config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(48);
+    ProptestConfig {
+        cases,
+        max_shrink_iters: 128,
+        ..ProptestConfig::default()
+    }
+}
+
+fn sign_rdfc(credential: &Value) -> Value {
+    sign(credential, key(), Cryptosuite::EddsaRdfc2022, CREATED)
+        .unwrap_or_else(|e| panic!("{e}\n{credential:#}"))
+}
+
+/// Literal text: never empty (an empty string is still a literal, but it makes "append a
+/// character" and "replace" collide less often with other cases) and mostly non-ASCII.
+fn rdfc_text() -> BoxedStrategy<String> {
+    prop_oneof![
+        3 => text(),
+        2 => "[a-zàâçéèêëîïôûùüÿñæœß ]{1,20}",
+        2 => "[\u{3040}-\u{30ff}\u{4e00}-\u{4e80}]{1,10}",
+        1 => "[αβγδεζηθικλμνξοπρστυφχψω ]{1,12}",
+        1 => "[😀-😏🎓👩\u{200d} ]{1,6}",
+    ]
+    .prop_map(|s| if s.is_empty() { "∅".to_owned() } else { s })
+    .boxed()
+}
+
+/// Distinct values only: in RDF a repeated value is one triple.
+fn distinct(items: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in items {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// A number OB 3.0 types as xsd:float (integers and a few exact fractions).
+fn credits() -> BoxedStrategy<Value> {
+    prop_oneof![
+        (0u32..400).prop_map(Value::from),
+        (0u32..400).prop_map(|n| Value::from(f64::from(n) / 4.0)),
+    ]
+    .boxed()
+}
+
+fn rdfc_achievement() -> impl Strategy<Value = Value> {
+    let core = (
+        "https://[a-z]{3,10}\\.example/achievements/[a-z0-9-]{1,16}",
+        rdfc_text(),
+        rdfc_text(),
+        rdfc_text(),
+        prop::option::of(prop::sample::select(
+            &["MicroCredential", "Course", "Certificate", "Badge"][..],
+        )),
+    );
+    let alignment = (
+        rdfc_text(),
+        https_url(),
+        prop::option::of("[A-Z]{2,4}-[0-9]{3}"),
+        prop::option::of(rdfc_text()),
+    );
+    let optional = (
+        prop::option::of(prop::collection::vec(rdfc_text(), 1..5)),
+        prop::option::of(prop::collection::vec(alignment, 1..4)),
+        prop::option::of(credits()),
+        prop::option::of(rdfc_text()),
+        prop::option::of(prop::sample::select(&["en", "fr-CA", "ja", "de"][..])),
+    );
+    (core, optional).prop_map(
+        |((id, name, description, narrative, kind), (tags, alignments, credits, field, lang))| {
+            let mut a = Map::new();
+            a.insert("id".into(), id.into());
+            a.insert("type".into(), json!(["Achievement"]));
+            if let Some(kind) = kind {
+                a.insert("achievementType".into(), kind.into());
+            }
+            a.insert("name".into(), name.into());
+            a.insert("description".into(), description.into());
+            a.insert("criteria".into(), json!({ "narrative": narrative }));
+            if let Some(tags) = tags {
+                a.insert("tag".into(), json!(distinct(tags)));
+            }
+            if let Some(alignments) = alignments {
+                let mut seen = Vec::new();
+                let items: Vec<Value> = alignments
+                    .into_iter()
+                    .filter(|(name, ..)| {
+                        let fresh = !seen.contains(name);
+                        seen.push(name.clone());
+                        fresh
+                    })
+                    .map(|(name, url, code, framework)| {
+                        let mut o =
+                            json!({"type": ["Alignment"], "targetName": name, "targetUrl": url});
+                        if let Some(code) = code {
+                            o["targetCode"] = code.into();
+                        }
+                        if let Some(framework) = framework {
+                            o["targetFramework"] = framework.into();
+                        }
+                        o
+                    })
+                    .collect();
+                a.insert("alignment".into(), Value::Array(items));
+            }
+            if let Some(credits) = credits {
+                a.insert("creditsAvailable".into(), credits);
+            }
+            if let Some(field) = field {
+                a.insert("fieldOfStudy".into(), field.into());
+            }
+            if let Some(lang) = lang {
+                a.insert("inLanguage".into(), lang.into());
+            }
+            Value::Object(a)
+        },
+    )
+}
+
+/// An unsigned OB 3.0 credential issued by `key()` that uses only defined terms.
+fn rdfc_credential() -> impl Strategy<Value = Value> {
+    let head = (
+        "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+        prop::option::of(rdfc_text()),
+        prop::option::of(rdfc_text()),
+        (
+            rdfc_text(),
+            prop::option::of(https_url()),
+            prop::option::of("[a-z]{1,8}@[a-z]{3,8}\\.example"),
+            prop::option::of(rdfc_text()),
+            any::<bool>(),
+        ),
+    );
+    let subject = (
+        prop::option::of("did:example:[a-z0-9]{1,16}"),
+        rdfc_achievement(),
+        prop::option::of(credits()),
+    );
+    let dates = (0i64..2000, prop::option::of(1i64..4000), any::<bool>());
+    let evidence = prop::option::of(prop::collection::vec((https_url(), rdfc_text()), 1..3));
+    (head, subject, dates, evidence).prop_map(
+        |(
+            (uuid, name, description, (issuer_name, url, email, issuer_desc, single_type)),
+            (subject_id, achievement, earned),
+            (from_days, until_days, awarded),
+            evidence,
+        )| {
+            let mut issuer = Map::new();
+            issuer.insert("id".into(), key().controller().into());
+            issuer.insert(
+                "type".into(),
+                if single_type {
+                    json!("Profile")
+                } else {
+                    json!(["Profile"])
+                },
+            );
+            issuer.insert("name".into(), issuer_name.into());
+            if let Some(url) = url {
+                issuer.insert("url".into(), url.into());
+            }
+            if let Some(email) = email {
+                issuer.insert("email".into(), email.into());
+            }
+            if let Some(d) = issuer_desc {
+                issuer.insert("description".into(), d.into());
+            }
+            let mut c = Map::new();
+            c.insert("@context".into(), json!([VC_V2_CONTEXT, OB_CONTEXT]));
+            c.insert("id".into(), format!("urn:uuid:{uuid}").into());
+            c.insert(
+                "type".into(),
+                json!(["VerifiableCredential", "OpenBadgeCredential"]),
+            );
+            if let Some(name) = name {
+                c.insert("name".into(), name.into());
+            }
+            if let Some(d) = description {
+                c.insert("description".into(), d.into());
+            }
+            c.insert("issuer".into(), Value::Object(issuer));
+            let from = AT - Duration::days(from_days) - Duration::seconds(1);
+            c.insert("validFrom".into(), format_datetime(from).into());
+            if let Some(days) = until_days {
+                c.insert(
+                    "validUntil".into(),
+                    format_datetime(AT + Duration::days(days)).into(),
+                );
+            }
+            if awarded {
+                c.insert("awardedDate".into(), format_datetime(from).into());
+            }
+            let mut subject = Map::new();
+            if let Some(id) = subject_id {
+                subject.insert("id".into(), id.into());
+            }
+            subject.insert("type".into(), json!(["AchievementSubject"]));
+            subject.insert("achievement".into(), achievement);
+            if let Some(earned) = earned {
+                subject.insert("creditsEarned".into(), earned);
+            }
+            c.insert("credentialSubject".into(), Value::Object(subject));
+            if let Some(evidence) = evidence {
+                let mut seen = Vec::new();
+                let items: Vec<Value> = evidence
+                    .into_iter()
+                    .filter(|(id, _)| {
+                        let fresh = !seen.contains(id);
+                        seen.push(id.clone());
+                        fresh
+                    })
+                    .map(|(id, narrative)| {
+                        json!({"id": id, "type": ["Evidence"], "narrative": narrative})
+                    })
+                    .collect();
+                c.insert("evidence".into(), Value::Array(items));
+            }
+            Value::Object(c)
+        },
+    )
+}
+
+fn rdfc_signed() -> impl Strategy<Value = Value> {
+    rdfc_credential().prop_map(|c| sign_rdfc(&c))
+}
+
+/// Members the contexts define for the object at `path` (by what it is), with a value.
+fn defined_additions(path: &[Seg]) -> Vec<(&'static str, Value)> {
+    let keys: Vec<&str> = path
+        .iter()
+        .map(|s| match s {
+            Seg::Key(k) => k.as_str(),
+            Seg::Idx(_) => "[]",
+        })
+        .collect();
+    let far = json!(format_datetime(AT + Duration::days(9000)));
+    match keys.as_slice() {
+        [] => vec![
+            ("description", json!("ajouté après la signature")),
+            (
+                "awardedDate",
+                json!(format_datetime(AT - Duration::days(1))),
+            ),
+            ("validUntil", far.clone()),
+        ],
+        ["issuer"] => vec![
+            ("email", json!("registrar@college.example")),
+            ("phone", json!("+1 555 0100")),
+            ("description", json!("追加")),
+            ("url", json!("https://college.example/")),
+        ],
+        ["credentialSubject"] => vec![
+            ("creditsEarned", json!(5)),
+            ("term", json!("Automne 2025")),
+            ("role", json!("Étudiante")),
+        ],
+        ["credentialSubject", "achievement"] => vec![
+            ("humanCode", json!("STAT-101")),
+            ("fieldOfStudy", json!("Statistik")),
+            ("specialization", json!("Bayes")),
+            ("version", json!("2")),
+            ("tag", json!(["ajout"])),
+            ("creditsAvailable", json!(2.5)),
+        ],
+        ["credentialSubject", "achievement", "criteria"] => {
+            vec![("id", json!("https://college.example/criteria/1"))]
+        }
+        ["credentialSubject", "achievement", "alignment", "[]"] => vec![
+            ("targetCode", json!("X-999")),
+            ("targetDescription", json!("Beschreibung")),
+            ("targetType", json!("CFItem")),
+        ],
+        ["evidence", "[]"] => vec![
+            ("name", json!("Portfolio")),
+            ("genre", json!("Projet")),
+            ("audience", json!("Öffentlichkeit")),
+        ],
+        ["proof"] => vec![
+            ("expires", far),
+            ("domain", json!("https://verifier.example")),
+            ("nonce", json!("n-0123")),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+#[derive(Debug, Clone)]
+enum RdfcChange {
+    /// Change one scalar: text gets a character appended, a number grows by one.
+    Leaf(Index, Index),
+    /// Remove one member anywhere.
+    Remove(Index),
+    /// Add one member the contexts define, where it is absent.
+    Add(Index),
+}
+
+fn rdfc_change() -> impl Strategy<Value = RdfcChange> {
+    prop_oneof![
+        (any::<Index>(), any::<Index>()).prop_map(|(i, s)| RdfcChange::Leaf(i, s)),
+        any::<Index>().prop_map(RdfcChange::Remove),
+        any::<Index>().prop_map(RdfcChange::Add),
+    ]
+}
+
+/// Appended to text: each is a different character, none occurs in a generated IRI.
+const SUFFIXES: &[&str] = &["·", "é", "😀", " ", "\u{200b}", "x"];
+
+fn apply_rdfc(signed: &Value, change: &RdfcChange) -> Option<Applied> {
+    let inv = inventory(signed);
+    let mut doc = signed.clone();
+    match change {
+        RdfcChange::Leaf(i, s) => {
+            let scalars: Vec<&Path> = inv
+                .leaves
+                .iter()
+                .filter(|p| !get(signed, p).is_array() && !get(signed, p).is_object())
+                .collect();
+            let path = (*i.get(&scalars)).clone();
+            let old = get(&doc, &path).clone();
+            let new = match &old {
+                Value::String(text) => Value::String(format!("{text}{}", s.get(SUFFIXES))),
+                Value::Number(n) => {
+                    let f = n.as_f64().unwrap();
+                    match n.as_u64() {
+                        Some(u) => Value::from(u + 1),
+                        None => Value::from(f + 1.0),
+                    }
+                }
+                Value::Bool(b) => Value::Bool(!b),
+                Value::Null | Value::Array(_) | Value::Object(_) => unreachable!(),
+            };
+            let what = format!("change {} from {old} to {new}", show(&path));
+            *get_mut(&mut doc, &path) = new;
+            Some(Applied {
+                doc,
+                at: path,
+                what,
+            })
+        }
+        RdfcChange::Remove(i) => {
+            let (obj_path, key) = i.get(&inv.members).clone();
+            let Value::Object(m) = get_mut(&mut doc, &obj_path) else {
+                unreachable!()
+            };
+            m.shift_remove(&key);
+            let mut at = obj_path;
+            at.push(Seg::Key(key));
+            Some(Applied {
+                doc,
+                what: format!("remove member {}", show(&at)),
+                at,
+            })
+        }
+        RdfcChange::Add(i) => {
+            let places: Vec<(Path, &'static str, Value)> = inv
+                .objects
+                .iter()
+                .flat_map(|p| {
+                    let m = get(signed, p).as_object().unwrap();
+                    defined_additions(p)
+                        .into_iter()
+                        .filter(|(k, _)| !m.contains_key(*k))
+                        .map(|(k, v)| (p.clone(), k, v))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            let (obj_path, key, value) = i.get(&places).clone();
+            let Value::Object(m) = get_mut(&mut doc, &obj_path) else {
+                unreachable!()
+            };
+            m.insert(key.to_owned(), value.clone());
+            let mut at = obj_path;
+            at.push(Seg::Key(key.to_owned()));
+            Some(Applied {
+                doc,
+                what: format!("add member {} = {value}", show(&at)),
+                at,
+            })
+        }
+    }
+}
+
+/// Every array that is an RDF set (not `@context`, whose order matters): (path, length).
+fn set_arrays(v: &Value) -> Vec<(Path, usize)> {
+    inventory(v)
+        .swappable
+        .into_iter()
+        .filter(|p| p.last() != Some(&Seg::Key("@context".into())))
+        .map(|p| {
+            let n = get(v, &p).as_array().unwrap().len();
+            (p, n)
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(rdfc_config())]
+
+    /// A signed credential verifies (from its bytes) as Valid, and signing added only `proof`.
+    #[test]
+    fn rdfc_sign_then_verify_is_valid(credential in rdfc_credential()) {
+        let signed = sign_rdfc(&credential);
+        prop_assert_eq!(signed["proof"]["cryptosuite"].as_str(), Some("eddsa-rdfc-2022"));
+        prop_assert!(signed["proof"].get("@context").is_none());
+        let report = verify_bytes(&serde_json::to_vec(&signed).unwrap());
+        prop_assert_eq!(report.verdict, Verdict::Valid, "{:#?}", report);
+        let mut unsecured = signed.as_object().unwrap().clone();
+        prop_assert!(unsecured.shift_remove("proof").is_some());
+        prop_assert_eq!(Value::Object(unsecured), credential);
+    }
+
+    /// Any single change of a value, removal of a member or addition of a defined member, in
+    /// the credential or its proof, is not Valid; in the credential, it is Invalid.
+    #[test]
+    fn rdfc_any_single_change_is_rejected(signed in rdfc_signed(), changes in prop::collection::vec(rdfc_change(), 1..5)) {
+        for change in &changes {
+            let Some(applied) = apply_rdfc(&signed, change) else { continue };
+            let report = verify_bytes(&serde_json::to_vec(&applied.doc).unwrap());
+            let ctx = || format!("{}\n{:#?}", applied.what, report);
+            prop_assert_ne!(report.verdict, Verdict::Valid, "{}", ctx());
+            prop_assert!(!outcomes(&report, CheckKind::Signature).contains(&Outcome::Pass), "{}", ctx());
+            let in_proof = applied.at.first() == Some(&Seg::Key("proof".into()));
+            let in_context = applied.at.first() == Some(&Seg::Key("@context".into()));
+            if !in_proof && !in_context {
+                prop_assert_eq!(report.verdict, Verdict::Invalid, "{}", ctx());
+            }
+        }
+    }
+
+    /// Re-serializing (member order, whitespace, `\u` escapes, number spelling) changes nothing
+    /// the signature covers.
+    #[test]
+    fn rdfc_reserialized_credential_still_verifies(signed in rdfc_signed(), style in style()) {
+        let text = Writer::write(&signed, &style, None);
+        let report = verify_bytes(text.as_bytes());
+        prop_assert_eq!(report.verdict, Verdict::Valid, "{:#?}\n{}", report, text);
+    }
+
+    /// Neither does reordering the elements of arrays (RDF sets), or writing a one-element array
+    /// as its element: rdfc signs the graph, not the JSON.
+    #[test]
+    fn rdfc_graph_preserving_json_changes_still_verify(signed in rdfc_signed(), which in any::<Index>(), seed in any::<u64>()) {
+        let mut doc = signed.clone();
+        let sets = set_arrays(&signed);
+        let what = if sets.is_empty() {
+            String::from("(no multi-element arrays)")
+        } else {
+            let (path, n) = which.get(&sets).clone();
+            let Value::Array(items) = get_mut(&mut doc, &path) else { unreachable!() };
+            items.rotate_left(1 + (seed as usize) % (n - 1));
+            format!("rotate {}", show(&path))
+        };
+        // ["Profile"] <-> "Profile", ["Achievement"] -> "Achievement".
+        let issuer_type = doc["issuer"]["type"].clone();
+        doc["issuer"]["type"] = match issuer_type {
+            Value::Array(mut a) if a.len() == 1 => a.remove(0),
+            Value::String(s) => json!([s]),
+            other => other,
+        };
+        doc["credentialSubject"]["achievement"]["type"] = json!("Achievement");
+        prop_assert_ne!(canon(&doc), canon(&signed));
+        let report = verify_bytes(&serde_json::to_vec(&doc).unwrap());
+        prop_assert_eq!(report.verdict, Verdict::Valid, "{}\n{:#?}", what, report);
+    }
 }

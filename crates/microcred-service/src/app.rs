@@ -1,0 +1,462 @@
+//! Application state, the router, and the server's life cycle (start-up checks, graceful
+//! shutdown that drains the credential writer).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use zeroize::Zeroizing;
+
+use crate::commit::{CommitQueue, Writer};
+use crate::config::{base_url_parts, BaseUrl, Config, Limits};
+use crate::crypto::{self, MasterKey};
+use crate::error::{ApiError, Error};
+use crate::issuer::{self, ActiveKey, Template};
+use crate::routes;
+use crate::store::{InstitutionRecord, KeyStatus, SqliteStore, Store, TokenRecord};
+
+/// How long a token looked up in the store is trusted without looking again. Revoking a
+/// token through this service takes effect at once; the limit only matters if another
+/// process (a second instance on a shared database) revokes it.
+const TOKEN_CACHE_TTL: Duration = Duration::from_secs(30);
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState(pub(crate) Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) commits: CommitQueue,
+    pub(crate) master: MasterKey,
+    pub(crate) base_url: Arc<str>,
+    pub(crate) base: BaseUrl,
+    pub(crate) admin_hash: [u8; 32],
+    pub(crate) limits: Limits,
+    pub(crate) bodies: crate::cache::BodyCache,
+    tokens: Mutex<HashMap<[u8; 32], (TokenRecord, Instant)>>,
+    keys: Mutex<HashMap<String, Arc<ActiveKey>>>,
+    templates: Mutex<HashMap<(String, String, i64), Arc<Template>>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("base_url", &self.0.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Runs `f` on a blocking thread (store access, signing).
+    pub(crate) async fn blocking<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&Inner) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let inner = self.0.clone();
+        tokio::task::spawn_blocking(move || f(&inner))
+            .await
+            .map_err(|e| ApiError::Internal(format!("worker task failed: {e}")))?
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.0
+    }
+}
+
+pub(crate) fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
+pub(crate) fn now_text() -> String {
+    microcred_core::format_datetime(now())
+}
+
+impl Inner {
+    pub(crate) fn institution(&self, slug: &str) -> Result<InstitutionRecord, ApiError> {
+        self.store
+            .institution(slug)?
+            .ok_or_else(|| ApiError::NotFound(format!("no institution \"{slug}\"")))
+    }
+
+    /// The institution's active signing key (decrypted once, then cached).
+    pub(crate) fn active_key(&self, inst: &str) -> Result<Arc<ActiveKey>, ApiError> {
+        if let Some(k) = self.keys.lock().ok().and_then(|m| m.get(inst).cloned()) {
+            return Ok(k);
+        }
+        let rec = self
+            .store
+            .keys(inst)?
+            .into_iter()
+            .find(|k| k.status == KeyStatus::Active)
+            .ok_or_else(|| ApiError::Internal(format!("institution {inst} has no active key")))?;
+        let key = issuer::open_key(&self.master, &rec)
+            .map_err(|e| ApiError::Internal(format!("key {}: {e}", rec.method_id)))?;
+        let active = Arc::new(ActiveKey { key });
+        if let Ok(mut m) = self.keys.lock() {
+            m.insert(inst.to_owned(), active.clone());
+        }
+        Ok(active)
+    }
+
+    /// The issuing template of an achievement version (latest when `version` is `None`).
+    pub(crate) fn template(
+        &self,
+        inst: &str,
+        slug: &str,
+        version: Option<i64>,
+    ) -> Result<Arc<Template>, ApiError> {
+        let version = match version {
+            Some(v) => v,
+            None => self
+                .store
+                .latest_achievement_version(inst, slug)?
+                .ok_or_else(|| {
+                    ApiError::NotFound(format!(
+                        "institution \"{inst}\" has no achievement \"{slug}\""
+                    ))
+                })?,
+        };
+        let cache_key = (inst.to_owned(), slug.to_owned(), version);
+        if let Some(t) = self
+            .templates
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&cache_key).cloned())
+        {
+            return Ok(t);
+        }
+        let rec = self
+            .store
+            .achievement(inst, slug, Some(version))?
+            .ok_or_else(|| {
+                ApiError::NotFound(format!("achievement \"{slug}\" has no version {version}"))
+            })?;
+        let institution = self.institution(inst)?;
+        let achievement = microcred_core::Achievement::from_value(rec.definition).map_err(|e| {
+            ApiError::Internal(format!("stored achievement {slug} v{version}: {e}"))
+        })?;
+        let issuer = microcred_core::Profile::from_value(institution.profile)
+            .map_err(|e| ApiError::Internal(format!("stored profile of {inst}: {e}")))?;
+        let template = Arc::new(
+            Template::new(
+                inst,
+                slug,
+                version,
+                achievement,
+                issuer,
+                self.active_key(inst)?,
+                self.base_url.clone(),
+            )
+            .map_err(crate::routes::issue::row_error)?,
+        );
+        if let Ok(mut m) = self.templates.lock() {
+            m.insert(cache_key, template.clone());
+        }
+        Ok(template)
+    }
+
+    /// Forgets cached keys and templates of an institution (after a rotation or profile change).
+    pub(crate) fn invalidate(&self, inst: &str) {
+        if let Ok(mut m) = self.keys.lock() {
+            m.remove(inst);
+        }
+        if let Ok(mut m) = self.templates.lock() {
+            m.retain(|(i, _, _), _| i != inst);
+        }
+    }
+
+    /// A token found recently, without touching the store.
+    pub(crate) fn cached_token(&self, hash: &[u8; 32]) -> Option<TokenRecord> {
+        let (rec, at) = self.tokens.lock().ok().and_then(|m| m.get(hash).cloned())?;
+        (at.elapsed() < TOKEN_CACHE_TTL).then_some(rec)
+    }
+
+    /// Looks a bearer token up (cached for a short time).
+    pub(crate) fn token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, ApiError> {
+        if let Some(rec) = self.cached_token(hash) {
+            return Ok(Some(rec));
+        }
+        let found = self.store.token_by_hash(hash)?;
+        if let (Some(rec), Ok(mut m)) = (&found, self.tokens.lock()) {
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(*hash, (rec.clone(), Instant::now()));
+        }
+        Ok(found)
+    }
+
+    /// Forgets cached tokens (after a revocation).
+    pub(crate) fn forget_tokens(&self) {
+        if let Ok(mut m) = self.tokens.lock() {
+            m.clear();
+        }
+    }
+}
+
+/// Builds the router: public endpoints, the W3C VC API, and the private `/v1` API.
+pub fn app(state: AppState) -> Router {
+    let limits = state.0.limits.clone();
+    let batch = Router::new()
+        .route(
+            "/v1/institutions/{inst}/credentials/batch",
+            post(routes::issue::batch),
+        )
+        .layer(DefaultBodyLimit::max(limits.batch_body_bytes));
+    Router::new()
+        .route("/healthz", get(routes::public::healthz))
+        .route("/openapi.json", get(routes::public::openapi))
+        .route("/credentials/issue", post(routes::vcapi::issue))
+        .route("/credentials/verify", post(routes::vcapi::verify_credential))
+        .route("/presentations/verify", post(routes::vcapi::verify_presentation))
+        .route("/credentials/{id}", get(routes::public::credential))
+        .route("/credentials/{id}/status", get(routes::public::credential_status))
+        .route("/institutions/{inst}", get(routes::public::profile))
+        .route("/institutions/{inst}/did.json", get(routes::public::did_document))
+        .route("/institutions/{inst}/achievements", get(routes::public::catalogue))
+        .route("/institutions/{inst}/achievements/{ach}", get(routes::public::achievement))
+        .route("/institutions/{inst}/achievements/{ach}/versions/{version}", get(routes::public::achievement_version))
+        .route("/v1/institutions", post(routes::admin::create_institution).get(routes::admin::list_institutions))
+        .route("/v1/institutions/{inst}", get(routes::admin::get_institution))
+        .route("/v1/institutions/{inst}/profile", put(routes::admin::update_profile))
+        .route("/v1/institutions/{inst}/keys", get(routes::admin::list_keys))
+        .route("/v1/institutions/{inst}/keys/rotate", post(routes::admin::rotate_key))
+        .route("/v1/institutions/{inst}/keys/compromised", post(routes::admin::mark_compromised))
+        .route("/v1/institutions/{inst}/tokens", post(routes::admin::create_token).get(routes::admin::list_tokens))
+        .route("/v1/institutions/{inst}/tokens/{id}", axum::routing::delete(routes::admin::revoke_token))
+        .route("/v1/institutions/{inst}/achievements", post(routes::admin::create_achievement).get(routes::admin::list_achievements))
+        .route("/v1/institutions/{inst}/achievements/{ach}", put(routes::admin::put_achievement))
+        .route("/v1/institutions/{inst}/credentials", post(routes::issue::single).get(routes::issue::list))
+        .route("/v1/institutions/{inst}/credentials/{id}", get(routes::issue::get_one))
+        .route("/v1/institutions/{inst}/credentials/{id}/revoke", post(routes::issue::revoke))
+        .layer(DefaultBodyLimit::max(limits.body_bytes))
+        .merge(batch)
+        .fallback(|| async { ApiError::NotFound("no such endpoint: see /openapi.json".into()) })
+        .method_not_allowed_fallback(|| async {
+            (
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                axum::Json(serde_json::json!({"error": "method not allowed on this endpoint: see /openapi.json"})),
+            )
+        })
+        .layer(middleware::from_fn_with_state(state.clone(), timeout))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("a handler panicked");
+            ApiError::Internal("handler panicked".into()).into_response()
+        }))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Bounds every request's time; a timed-out request answers 503 JSON. (A credential whose
+/// storage had begun is still stored: retry with the same `Idempotency-Key`.)
+async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let secs = if req.uri().path().ends_with("/batch") {
+        state.0.limits.batch_timeout_secs
+    } else {
+        state.0.limits.request_timeout_secs
+    };
+    match tokio::time::timeout(Duration::from_secs(secs), next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => ApiError::Unavailable(format!(
+            "the request took longer than {secs} s; if it issued credentials, retry with the same Idempotency-Key"
+        ))
+        .into_response(),
+    }
+}
+
+/// A bound, ready server.
+pub struct Server {
+    state: AppState,
+    writer: Writer,
+    listener: tokio::net::TcpListener,
+    generated_admin_token: Option<Zeroizing<String>>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+const MASTER_CHECK: &str = "master_key_check";
+const MASTER_CHECK_TEXT: &[u8] = b"microcred master key check v1";
+const ADMIN_HASH: &str = "admin_token_sha256";
+
+impl Server {
+    /// Checks the configuration, opens the database, checks the master key against it,
+    /// settles the administrator token and binds the listener. Refuses to start without a
+    /// master key.
+    pub async fn bind(mut config: Config) -> Result<Self, Error> {
+        let master = config.load_master_key()?;
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        if config.base_url.is_none() {
+            config.base_url = Some(format!("http://{addr}"));
+        }
+        config.validate()?;
+        let base_url = config.base_url.clone().unwrap_or_default();
+        let base = base_url_parts(&base_url)?;
+        let db = config.database.clone();
+        let admin_token = config.admin_token.clone();
+        let (store, master, admin_hash, generated) =
+            tokio::task::spawn_blocking(move || -> Result<_, Error> {
+                let store = SqliteStore::open(&db)?;
+                check_master_key(&store, &master)?;
+                let (hash, generated) = match admin_token {
+                    Some(t) => (crypto::token_hash(&t), None),
+                    None => match store.meta(ADMIN_HASH)? {
+                        Some(h) => (
+                            h.try_into().map_err(|_| {
+                                Error::Config("stored admin token hash is corrupt".into())
+                            })?,
+                            None,
+                        ),
+                        None => {
+                            let token =
+                                crypto::new_token().map_err(|e| Error::Config(e.to_string()))?;
+                            let hash = crypto::token_hash(&token);
+                            let stored = store.meta_set_if_absent(ADMIN_HASH, &hash)?;
+                            let stored: [u8; 32] = stored.try_into().map_err(|_| {
+                                Error::Config("stored admin token hash is corrupt".into())
+                            })?;
+                            let shown = crypto::hashes_equal(&stored, &hash).then_some(token);
+                            (stored, shown)
+                        }
+                    },
+                };
+                Ok((store, master, hash, generated))
+            })
+            .await
+            .map_err(|e| Error::Config(format!("start-up task failed: {e}")))??;
+        let store: Arc<dyn Store> = Arc::new(store);
+        let (commits, writer) = CommitQueue::start(store.clone())?;
+        let state = AppState(Arc::new(Inner {
+            store,
+            commits,
+            master,
+            base_url: Arc::from(base_url.as_str()),
+            base,
+            admin_hash,
+            limits: config.limits.clone(),
+            bodies: crate::cache::BodyCache::new(config.limits.credential_cache_bytes),
+            tokens: Mutex::new(HashMap::new()),
+            keys: Mutex::new(HashMap::new()),
+            templates: Mutex::new(HashMap::new()),
+        }));
+        tracing::info!(%addr, base_url = %base_url, database = %config.database.display(), "microcred service ready");
+        Ok(Self {
+            state,
+            writer,
+            listener,
+            generated_admin_token: generated,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> Result<SocketAddr, Error> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// The public base URL in use.
+    pub fn base_url(&self) -> &str {
+        &self.state.0.base_url
+    }
+
+    /// The administrator token generated on this first start, if one was: show it once.
+    pub fn take_generated_admin_token(&mut self) -> Option<Zeroizing<String>> {
+        self.generated_admin_token.take()
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests and waits until
+    /// every acknowledged credential is stored.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
+        let Self {
+            state,
+            writer,
+            listener,
+            ..
+        } = self;
+        let router = app(state.clone());
+        drop(state);
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        // Every handler (and so every CommitQueue clone) is gone: the writer drains and stops.
+        tokio::task::spawn_blocking(move || writer.join())
+            .await
+            .map_err(|e| Error::Config(format!("writer join failed: {e}")))?;
+        tracing::info!("microcred service stopped");
+        served.map_err(Error::Io)
+    }
+}
+
+fn check_master_key(store: &SqliteStore, master: &MasterKey) -> Result<(), Error> {
+    let (nonce, ct) = master
+        .seal(MASTER_CHECK_TEXT, MASTER_CHECK.as_bytes())
+        .map_err(|e| Error::MasterKey(e.to_string()))?;
+    let mut fresh = nonce.to_vec();
+    fresh.extend_from_slice(&ct);
+    let stored = store.meta_set_if_absent(MASTER_CHECK, &fresh)?;
+    let (n, c) = stored.split_at(stored.len().min(24));
+    match master.open(n, c, MASTER_CHECK.as_bytes()) {
+        Ok(text) if text.as_slice() == MASTER_CHECK_TEXT => Ok(()),
+        _ => Err(Error::MasterKey(
+            "this is not the master key the database was created with: the service cannot open its signing keys; give it the original key".into(),
+        )),
+    }
+}
+
+/// Completes on Ctrl-C or (Unix) SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested: finishing in-flight requests");
+}
+
+/// Sets up logging: `RUST_LOG` (or `MICROCRED_LOG`), default `info` with request traces.
+pub fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = std::env::var("MICROCRED_LOG")
+        .ok()
+        .and_then(|v| EnvFilter::try_new(v).ok())
+        .or_else(|| EnvFilter::try_from_default_env().ok())
+        .unwrap_or_else(|| EnvFilter::new("info,tower_http=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,310 @@
+//! Configuration: a TOML file, then `MICROCRED_*` environment variables, then explicit
+//! overrides (the CLI's flags), in that order of increasing precedence.
+//!
+//! ```toml
+//! listen = "127.0.0.1:8080"
+//! database = "microcred.db"
+//! base_url = "https://credentials.college.example"   # used in every id the service mints
+//! master_key_file = "/etc/microcred/master.key"        # or env MICROCRED_MASTER_KEY
+//! # admin_token = "..."                               # else generated once and shown once
+//! [limits]
+//! body_bytes = 1048576          # every JSON endpoint
+//! batch_body_bytes = 33554432   # the batch endpoint (JSON or CSV)
+//! batch_rows = 10000
+//! request_timeout_secs = 30
+//! batch_timeout_secs = 300
+//! credential_cache_bytes = 67108864
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use crate::crypto::MasterKey;
+use crate::error::Error;
+
+/// Size and time limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Largest request body on ordinary endpoints, in bytes.
+    pub body_bytes: usize,
+    /// Largest request body on the batch endpoint, in bytes.
+    pub batch_body_bytes: usize,
+    /// Most rows in one batch.
+    pub batch_rows: usize,
+    /// Time limit of an ordinary request.
+    pub request_timeout_secs: u64,
+    /// Time limit of a batch request.
+    pub batch_timeout_secs: u64,
+    /// Memory for recently fetched credential bodies (0 turns the cache off).
+    pub credential_cache_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body_bytes: 1 << 20,
+            batch_body_bytes: 32 << 20,
+            batch_rows: 10_000,
+            request_timeout_secs: 30,
+            batch_timeout_secs: 300,
+            credential_cache_bytes: 64 << 20,
+        }
+    }
+}
+
+/// The service's configuration.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// SQLite database file (created if missing).
+    pub database: PathBuf,
+    /// Public base URL (`https://host[:port][/prefix]`), used in every id the service mints
+    /// (credential URLs, `did:web` DIDs, achievement ids). Default: `http://` + the bound
+    /// address, which suits a local trial only.
+    pub base_url: Option<String>,
+    /// File holding the 32-byte master key (64 hex digits, base64, or 32 raw bytes).
+    pub master_key_file: Option<PathBuf>,
+    /// The master key itself (hex or base64); prefer the file or the environment.
+    #[serde(skip)]
+    pub master_key: Option<Zeroizing<String>>,
+    /// The administrator token. When absent, one is generated on first start, shown once,
+    /// and only its hash is stored.
+    #[serde(deserialize_with = "de_secret")]
+    pub admin_token: Option<Zeroizing<String>>,
+    /// Limits.
+    pub limits: Limits,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database", &self.database)
+            .field("base_url", &self.base_url)
+            .field("master_key_file", &self.master_key_file)
+            .field("master_key", &self.master_key.as_ref().map(|_| "<set>"))
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database: PathBuf::from("microcred.db"),
+            base_url: None,
+            master_key_file: None,
+            master_key: None,
+            admin_token: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML configuration file (unknown keys are refused, to catch typos).
+    pub fn from_file(path: &Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
+        toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// Applies `MICROCRED_LISTEN`, `MICROCRED_DATABASE`, `MICROCRED_BASE_URL`,
+    /// `MICROCRED_MASTER_KEY_FILE`, `MICROCRED_MASTER_KEY` and `MICROCRED_ADMIN_TOKEN`.
+    pub fn apply_env(&mut self) -> Result<(), Error> {
+        self.apply_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`Self::apply_env`] with a custom variable source (for tests).
+    pub fn apply_vars(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), Error> {
+        if let Some(v) = var("MICROCRED_LISTEN") {
+            self.listen = v.parse().map_err(|_| {
+                Error::Config(format!(
+                    "MICROCRED_LISTEN={v} is not an address such as 127.0.0.1:8080"
+                ))
+            })?;
+        }
+        if let Some(v) = var("MICROCRED_DATABASE") {
+            self.database = PathBuf::from(v);
+        }
+        if let Some(v) = var("MICROCRED_BASE_URL") {
+            self.base_url = Some(v);
+        }
+        if let Some(v) = var("MICROCRED_MASTER_KEY_FILE") {
+            self.master_key_file = Some(PathBuf::from(v));
+        }
+        if let Some(v) = var("MICROCRED_MASTER_KEY") {
+            self.master_key = Some(Zeroizing::new(v));
+        }
+        if let Some(v) = var("MICROCRED_ADMIN_TOKEN") {
+            self.admin_token = Some(Zeroizing::new(v));
+        }
+        Ok(())
+    }
+
+    /// Checks the configuration and normalizes the base URL.
+    pub fn validate(&mut self) -> Result<(), Error> {
+        if let Some(base) = &self.base_url {
+            let trimmed = base.trim().trim_end_matches('/').to_owned();
+            base_url_parts(&trimmed)?;
+            self.base_url = Some(trimmed);
+        }
+        if let Some(t) = &self.admin_token {
+            if t.len() < 16 {
+                return Err(Error::Config(
+                    "admin_token is too short: use at least 16 random characters (or leave it unset to have one generated)".into(),
+                ));
+            }
+        }
+        if self.limits.body_bytes == 0
+            || self.limits.batch_body_bytes == 0
+            || self.limits.batch_rows == 0
+        {
+            return Err(Error::Config("limits must be positive".into()));
+        }
+        Ok(())
+    }
+
+    /// Loads the master key from the environment value or the file; refuses to go on
+    /// without one.
+    pub fn load_master_key(&self) -> Result<MasterKey, Error> {
+        if let Some(text) = &self.master_key {
+            return MasterKey::from_text(text.as_bytes())
+                .map_err(|e| Error::MasterKey(format!("MICROCRED_MASTER_KEY: {e}")));
+        }
+        let Some(path) = &self.master_key_file else {
+            return Err(Error::MasterKey(
+                "no master key: set master_key_file (or MICROCRED_MASTER_KEY_FILE) to a file holding 32 random bytes (64 hex digits), or MICROCRED_MASTER_KEY; `microcred serve --init` creates one".into(),
+            ));
+        };
+        let bytes = Zeroizing::new(
+            std::fs::read(path)
+                .map_err(|e| Error::MasterKey(format!("cannot read {}: {e}", path.display())))?,
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if let Ok(meta) = std::fs::metadata(path) {
+                if meta.permissions().mode() & 0o077 != 0 {
+                    tracing::warn!(file = %path.display(), "the master key file is readable by group or others: chmod 600 it");
+                }
+            }
+        }
+        MasterKey::from_text(&bytes)
+            .map_err(|e| Error::MasterKey(format!("{}: {e}", path.display())))
+    }
+}
+
+fn de_secret<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Zeroizing<String>>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(Zeroizing::new))
+}
+
+/// The parts of a base URL that identifiers are made from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BaseUrl {
+    /// `host` or `host:port`.
+    pub(crate) authority: String,
+    /// Path segments of the prefix (may be empty).
+    pub(crate) path: Vec<String>,
+}
+
+pub(crate) fn base_url_parts(base: &str) -> Result<BaseUrl, Error> {
+    let bad = || {
+        Error::Config(format!(
+            "base_url \"{base}\" must be an absolute http(s) URL such as https://credentials.college.example (no query or fragment)"
+        ))
+    };
+    let rest = base
+        .strip_prefix("https://")
+        .or_else(|| base.strip_prefix("http://"))
+        .ok_or_else(bad)?;
+    if rest.contains(['?', '#', ' ', '@']) {
+        return Err(bad());
+    }
+    let (authority, path) = match rest.split_once('/') {
+        Some((a, p)) => (a, p),
+        None => (rest, ""),
+    };
+    if authority.is_empty()
+        || !authority
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+    {
+        return Err(bad());
+    }
+    let path: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if path.iter().any(|s| {
+        !s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~'))
+    }) {
+        return Err(bad());
+    }
+    Ok(BaseUrl {
+        authority: authority.to_ascii_lowercase(),
+        path,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_and_base_url_checks() {
+        let mut c = Config::default();
+        c.apply_vars(|n| match n {
+            "MICROCRED_BASE_URL" => Some("https://x.example:8443/mc/".into()),
+            "MICROCRED_LISTEN" => Some("127.0.0.1:9".into()),
+            _ => None,
+        })
+        .unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.base_url.as_deref(), Some("https://x.example:8443/mc"));
+        assert_eq!(c.listen.port(), 9);
+        let parts = base_url_parts("https://x.example:8443/mc").unwrap();
+        assert_eq!(parts.authority, "x.example:8443");
+        assert_eq!(parts.path, ["mc"]);
+        assert!(base_url_parts("ftp://x").is_err());
+        assert!(base_url_parts("https://x.example/?q").is_err());
+        let mut bad = Config::default();
+        assert!(bad
+            .apply_vars(|n| (n == "MICROCRED_LISTEN").then(|| "nope".into()))
+            .is_err());
+    }
+
+    #[test]
+    fn toml_file_with_unknown_key_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "listen = \"127.0.0.1:1\"\n[limits]\nbatch_rows = 5\n").unwrap();
+        let c = Config::from_file(&p).unwrap();
+        assert_eq!(c.limits.batch_rows, 5);
+        std::fs::write(&p, "lisen = \"127.0.0.1:1\"\n").unwrap();
+        assert!(Config::from_file(&p).is_err());
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let c = Config {
+            admin_token: Some(Zeroizing::new("secret-admin-token-123".into())),
+            ..Config::default()
+        };
+        assert!(!format!("{c:?}").contains("secret-admin"));
+    }
+}

@@ -1,0 +1,538 @@
+//! Institutions' identities and keys, and building + signing credentials.
+//!
+//! No HTTP here: routes call these functions (on blocking threads where they sign or read).
+
+use std::sync::Arc;
+
+use microcred_core::{
+    Achievement, AchievementSubject, Cryptosuite, Evidence, IdentityObject, IssuerKey, LintReport,
+    OpenBadgeCredential, Profile, Recipient, ResultEntry, MULTIKEY_CONTEXT,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use crate::config::BaseUrl;
+use crate::crypto::{self, CryptoError, MasterKey};
+use crate::store::{IdentityKind, InstitutionRecord, KeyRecord, KeyStatus, SealedSecret};
+
+/// The suite used when a request names none: the core's default. Kept in one place.
+pub(crate) fn default_suite() -> Cryptosuite {
+    Cryptosuite::DEFAULT
+}
+
+/// Names of every suite this build can sign with.
+pub(crate) fn suite_names() -> Vec<&'static str> {
+    Cryptosuite::ALL.iter().map(|s| s.name()).collect()
+}
+
+/// Parses a suite name, or explains which are supported.
+pub(crate) fn parse_suite(name: Option<&str>) -> Result<Cryptosuite, String> {
+    match name {
+        None => Ok(default_suite()),
+        Some(n) => n.parse().map_err(|_| {
+            format!(
+                "unsupported cryptosuite \"{n}\"; supported: {}",
+                suite_names().join(", ")
+            )
+        }),
+    }
+}
+
+/// The `did:web` DID of an institution served by this service:
+/// `did:web:<host>[%3A<port>][:<prefix>...]:institutions:<slug>`, resolved at
+/// `<base_url>/institutions/<slug>/did.json`.
+pub(crate) fn did_web(base: &BaseUrl, slug: &str) -> String {
+    let mut did = format!("did:web:{}", base.authority.replace(':', "%3A"));
+    for seg in &base.path {
+        did.push(':');
+        did.push_str(seg);
+    }
+    did.push_str(":institutions:");
+    did.push_str(slug);
+    did
+}
+
+/// A signing key, decrypted, ready to sign. The secret is zeroized on drop.
+#[derive(Debug)]
+pub(crate) struct ActiveKey {
+    pub(crate) key: IssuerKey,
+}
+
+/// Makes a new key for an institution: returns its sealed record and the usable key.
+/// For `did:web` the controller is `did` and the method `did#key-<seq>`; for `did:key` the
+/// key's own DID.
+pub(crate) fn new_key(
+    master: &MasterKey,
+    identity: IdentityKind,
+    did_web: Option<&str>,
+    institution: &str,
+    seq: i64,
+    now: &str,
+) -> Result<(KeyRecord, IssuerKey), CryptoError> {
+    let seed = crypto::random_seed()?;
+    let mut key = IssuerKey::from_seed(&seed).map_err(|_| CryptoError::Random)?;
+    if let (IdentityKind::DidWeb, Some(did)) = (identity, did_web) {
+        key = key
+            .with_controller(&format!("{did}#key-{seq}"), did)
+            .map_err(|_| CryptoError::Random)?;
+    }
+    let (nonce, ciphertext) = master.seal(seed.as_ref(), key.id().as_bytes())?;
+    let rec = KeyRecord {
+        method_id: key.id().to_owned(),
+        institution: institution.to_owned(),
+        seq,
+        public_multibase: key.public_key().to_multibase(),
+        status: KeyStatus::Active,
+        created_at: now.to_owned(),
+        retired_at: None,
+        sealed: SealedSecret {
+            nonce: nonce.to_vec(),
+            ciphertext,
+        },
+    };
+    Ok((rec, key))
+}
+
+/// Decrypts a stored key (the method id is the associated data).
+pub(crate) fn open_key(master: &MasterKey, rec: &KeyRecord) -> Result<IssuerKey, CryptoError> {
+    let seed = master.open(
+        &rec.sealed.nonce,
+        &rec.sealed.ciphertext,
+        rec.method_id.as_bytes(),
+    )?;
+    let seed: Zeroizing<[u8; 32]> =
+        Zeroizing::new(seed.as_slice().try_into().map_err(|_| CryptoError::Open)?);
+    let key = IssuerKey::from_seed(&seed).map_err(|_| CryptoError::Open)?;
+    if key.public_key().to_multibase() != rec.public_multibase {
+        return Err(CryptoError::Open);
+    }
+    if rec.method_id.starts_with("did:key:") {
+        Ok(key)
+    } else {
+        let controller = rec.method_id.split('#').next().unwrap_or_default();
+        key.with_controller(&rec.method_id, controller)
+            .map_err(|_| CryptoError::Open)
+    }
+}
+
+/// The DID document of an institution: current and retired keys (so credentials signed
+/// before a rotation still verify); compromised keys are left out.
+pub(crate) fn did_document(inst: &InstitutionRecord, keys: &[KeyRecord]) -> Value {
+    let listed: Vec<&KeyRecord> = keys
+        .iter()
+        .filter(|k| matches!(k.status, KeyStatus::Active | KeyStatus::Retired))
+        .filter(|k| match inst.identity {
+            IdentityKind::DidWeb => true,
+            // A did:key document can only hold its own key.
+            IdentityKind::DidKey => k.method_id.starts_with(&format!("{}#", inst.did)),
+        })
+        .collect();
+    let methods: Vec<Value> = listed
+        .iter()
+        .map(|k| {
+            json!({
+                "id": k.method_id,
+                "type": "Multikey",
+                "controller": inst.did,
+                "publicKeyMultibase": k.public_multibase,
+            })
+        })
+        .collect();
+    let ids: Vec<&str> = listed.iter().map(|k| k.method_id.as_str()).collect();
+    let active: Vec<&str> = listed
+        .iter()
+        .filter(|k| k.status == KeyStatus::Active)
+        .map(|k| k.method_id.as_str())
+        .collect();
+    json!({
+        "@context": ["https://www.w3.org/ns/did/v1", MULTIKEY_CONTEXT],
+        "id": inst.did,
+        "verificationMethod": methods,
+        "authentication": active,
+        "assertionMethod": ids,
+    })
+}
+
+/// Builds the OB `Profile` of an institution from the submitted fields; `id` is the DID.
+pub(crate) fn make_profile(input: &Map<String, Value>, did: &str) -> Result<Value, String> {
+    let mut p = input.clone();
+    p.shift_remove("id");
+    p.insert("id".into(), did.into());
+    p.entry("type").or_insert_with(|| json!(["Profile"]));
+    match p.get("name").and_then(Value::as_str) {
+        Some(n) if !n.trim().is_empty() => {}
+        _ => return Err("the profile needs a `name` (the institution's name)".into()),
+    }
+    // Move `id` and `type` to the front for readability.
+    let mut ordered = Map::new();
+    for k in ["id", "type"] {
+        if let Some(v) = p.shift_remove(k) {
+            ordered.insert(k.into(), v);
+        }
+    }
+    ordered.extend(p);
+    let value = Value::Object(ordered);
+    Profile::from_value(value.clone()).map_err(|e| e.to_string())?;
+    Ok(value)
+}
+
+/// One learner's credential request (one JSON row, one CSV line, or the body of a single
+/// issuance).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct IssueRow {
+    /// DID/URL, or e-mail address (stored as a salted SHA-256 hash).
+    pub(crate) recipient: String,
+    /// `NAME: VALUE`, NAME being a result description's id, last path segment or name.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub(crate) results: Map<String, Value>,
+    /// Evidence URLs or `{id?, name?, narrative?}` objects.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) evidence: Vec<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) credits_earned: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) activity_start_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) activity_end_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) valid_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) valid_until: Option<String>,
+}
+
+/// Why one row could not be issued.
+#[derive(Debug)]
+pub(crate) enum RowError {
+    /// The row's data is not acceptable.
+    Invalid(String),
+    /// The credential built from it has lint errors.
+    Lint(LintReport),
+    /// Signing failed (a bug or an unavailable random generator).
+    Internal(String),
+}
+
+impl RowError {
+    pub(crate) fn message(&self) -> String {
+        match self {
+            Self::Invalid(m) | Self::Internal(m) => m.clone(),
+            Self::Lint(r) => {
+                let errors: Vec<String> = r
+                    .errors()
+                    .map(|f| format!("{}: {}", f.path, f.message))
+                    .collect();
+                format!("lint errors: {}", errors.join("; "))
+            }
+        }
+    }
+}
+
+/// Everything shared by the credentials issued against one achievement version.
+///
+/// The credential JSON common to every learner (contexts, issuer profile, the achievement,
+/// schema) is built once with the core's typed model; each learner's credential is that JSON
+/// with the learner's parts filled in, in the model's member order.
+pub(crate) struct Template {
+    pub(crate) institution: String,
+    pub(crate) slug: String,
+    pub(crate) version: i64,
+    pub(crate) achievement: Achievement,
+    pub(crate) key: Arc<ActiveKey>,
+    pub(crate) base_url: Arc<str>,
+    /// The credential of a placeholder learner, from `OpenBadgeCredential::new(..).to_value()`.
+    base: Map<String, Value>,
+}
+
+/// A signed credential ready to store.
+pub(crate) struct Issued {
+    /// UUID (the last segment of its URL).
+    pub(crate) id: String,
+    /// The signed credential's bytes.
+    pub(crate) body: Vec<u8>,
+}
+
+fn parse_time(field: &str, text: &str) -> Result<OffsetDateTime, RowError> {
+    microcred_core::parse_datetime(text).ok_or_else(|| {
+        RowError::Invalid(format!(
+            "{field} \"{text}\" is not a date-time with a time zone, e.g. 2025-06-01T12:00:00Z"
+        ))
+    })
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<Value, RowError> {
+    serde_json::to_value(v).map_err(|e| RowError::Internal(e.to_string()))
+}
+
+impl Template {
+    /// Prepares issuing `achievement` (version `version`) as `issuer` with `key`.
+    pub(crate) fn new(
+        institution: &str,
+        slug: &str,
+        version: i64,
+        achievement: Achievement,
+        issuer: Profile,
+        key: Arc<ActiveKey>,
+        base_url: Arc<str>,
+    ) -> Result<Self, RowError> {
+        let placeholder = Recipient::Id("did:example:placeholder".into());
+        let subject = AchievementSubject::new(&placeholder, achievement.clone());
+        let credential = OpenBadgeCredential::new(
+            &format!("{base_url}/credentials/placeholder"),
+            issuer,
+            OffsetDateTime::UNIX_EPOCH,
+            subject,
+        )
+        .map_err(|e| RowError::Invalid(e.to_string()))?;
+        let value = credential.to_value();
+        // What every credential of this template shares is linted once, here; what varies per
+        // learner is built from checked input, and single issuance lints every credential.
+        let report = microcred_core::lint(&value);
+        if report.has_errors() {
+            return Err(RowError::Lint(report));
+        }
+        let Value::Object(base) = value else {
+            return Err(RowError::Internal(
+                "the credential model did not produce a JSON object".into(),
+            ));
+        };
+        Ok(Self {
+            institution: institution.to_owned(),
+            slug: slug.to_owned(),
+            version,
+            achievement,
+            key,
+            base_url,
+            base,
+        })
+    }
+
+    /// Builds, lints (when `lint`) and signs one learner's credential.
+    pub(crate) fn issue(
+        &self,
+        row: &IssueRow,
+        suite: Cryptosuite,
+        now: OffsetDateTime,
+        lint: bool,
+    ) -> Result<Issued, RowError> {
+        let (id, value) = self.build(row, now)?;
+        if lint {
+            let report = microcred_core::lint(&value);
+            if report.has_errors() {
+                return Err(RowError::Lint(report));
+            }
+        }
+        let signed = microcred_core::sign(&value, &self.key.key, suite, now)
+            .map_err(|e| RowError::Internal(format!("signing failed: {e}")))?;
+        let body = serde_json::to_vec(&signed).map_err(|e| RowError::Internal(e.to_string()))?;
+        Ok(Issued { id, body })
+    }
+
+    /// Builds one learner's unsigned credential; returns its UUID and JSON.
+    pub(crate) fn build(
+        &self,
+        row: &IssueRow,
+        now: OffsetDateTime,
+    ) -> Result<(String, Value), RowError> {
+        let salt = crypto::random_hex(16).map_err(|e| RowError::Internal(e.to_string()))?;
+        let recipient = Recipient::parse(&row.recipient, &salt)
+            .map_err(|e| RowError::Invalid(e.to_string()))?;
+        let mut results = Vec::with_capacity(row.results.len());
+        for (name, value) in &row.results {
+            let value = match value {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                _ => {
+                    return Err(RowError::Invalid(format!(
+                        "result \"{name}\" must be a string or a number"
+                    )))
+                }
+            };
+            let rd = self
+                .achievement
+                .result_description
+                .iter()
+                .find(|d| d.id == *name || d.id.rsplit('/').next() == Some(name.as_str()) || d.name.eq_ignore_ascii_case(name))
+                .ok_or_else(|| {
+                    let known: Vec<&str> = self
+                        .achievement
+                        .result_description
+                        .iter()
+                        .map(|d| d.id.rsplit('/').next().unwrap_or(&d.id))
+                        .collect();
+                    RowError::Invalid(format!(
+                        "result \"{name}\" matches no resultDescription of the achievement (known: {})",
+                        if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                    ))
+                })?;
+            results.push(to_json(&ResultEntry::for_description(rd, &value))?);
+        }
+        if let Some(c) = row.credits_earned {
+            if !c.is_finite() || c < 0.0 {
+                return Err(RowError::Invalid(
+                    "creditsEarned must be a non-negative number".into(),
+                ));
+            }
+        }
+        let start = match &row.activity_start_date {
+            Some(t) => Some(microcred_core::format_datetime(parse_time(
+                "activityStartDate",
+                t,
+            )?)),
+            None => None,
+        };
+        let end = match &row.activity_end_date {
+            Some(t) => Some(microcred_core::format_datetime(parse_time(
+                "activityEndDate",
+                t,
+            )?)),
+            None => None,
+        };
+        let valid_from = match &row.valid_from {
+            Some(t) => parse_time("validFrom", t)?,
+            None => now,
+        };
+        let valid_until = match &row.valid_until {
+            Some(t) => {
+                let until = parse_time("validUntil", t)?;
+                if until <= valid_from {
+                    return Err(RowError::Invalid(
+                        "validUntil must be after validFrom".into(),
+                    ));
+                }
+                Some(microcred_core::format_datetime(until))
+            }
+            None => None,
+        };
+        let evidence: Vec<Value> = row
+            .evidence
+            .iter()
+            .map(|e| evidence(e).and_then(|e| to_json(&e)))
+            .collect::<Result<_, _>>()?;
+        let when = microcred_core::format_datetime(valid_from);
+        let id = uuid::Uuid::new_v4().to_string();
+        let url = format!("{}/credentials/{id}", self.base_url);
+
+        // The learner's part, in the model's member order.
+        let mut subject = Map::new();
+        match &recipient {
+            Recipient::Id(did) => {
+                subject.insert("id".into(), did.clone().into());
+            }
+            Recipient::Email { email, salt } => {
+                subject.insert("type".into(), json!(["AchievementSubject"]));
+                subject.insert(
+                    "identifier".into(),
+                    to_json(&[IdentityObject::hashed_email(email, salt)])?,
+                );
+            }
+            _ => {
+                return Err(RowError::Invalid(format!(
+                    "unsupported recipient \"{}\"",
+                    row.recipient
+                )))
+            }
+        }
+        if let Some(Value::Object(base_subject)) = self.base.get("credentialSubject") {
+            for (k, v) in base_subject {
+                if !matches!(k.as_str(), "id" | "identifier") && !subject.contains_key(k) {
+                    subject.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        if !results.is_empty() {
+            subject.insert("result".into(), Value::Array(results));
+        }
+        if let Some(c) = row.credits_earned {
+            subject.insert("creditsEarned".into(), json!(c));
+        }
+        if let Some(s) = start {
+            subject.insert("activityStartDate".into(), s.into());
+        }
+        if let Some(e) = end {
+            subject.insert("activityEndDate".into(), e.into());
+        }
+        let mut subject = Some(subject);
+        let mut doc = Map::new();
+        for (k, v) in &self.base {
+            match k.as_str() {
+                "id" => {
+                    doc.insert(k.clone(), url.clone().into());
+                }
+                "validFrom" => {
+                    doc.insert(k.clone(), when.clone().into());
+                    if let Some(u) = &valid_until {
+                        doc.insert("validUntil".into(), u.clone().into());
+                    }
+                }
+                "awardedDate" => {
+                    doc.insert(k.clone(), when.clone().into());
+                }
+                "credentialSubject" => {
+                    doc.insert(k.clone(), Value::Object(subject.take().unwrap_or_default()));
+                    if !evidence.is_empty() {
+                        doc.insert("evidence".into(), Value::Array(evidence.clone()));
+                    }
+                }
+                _ => {
+                    doc.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        Ok((id, Value::Object(doc)))
+    }
+}
+
+fn evidence(v: &Value) -> Result<Evidence, RowError> {
+    match v {
+        Value::String(url) => Evidence::at(url).map_err(|e| RowError::Invalid(e.to_string())),
+        Value::Object(o) => {
+            let mut obj = o.clone();
+            obj.entry("type").or_insert_with(|| json!(["Evidence"]));
+            serde_json::from_value::<Evidence>(Value::Object(obj))
+                .map_err(|e| RowError::Invalid(format!("evidence: {e}")))
+        }
+        _ => Err(RowError::Invalid(
+            "evidence items must be URLs or objects".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn did_web_encodes_port_and_prefix() {
+        let base = crate::config::base_url_parts("http://127.0.0.1:8080/mc").unwrap();
+        assert_eq!(
+            did_web(&base, "north"),
+            "did:web:127.0.0.1%3A8080:mc:institutions:north"
+        );
+    }
+
+    #[test]
+    fn keys_seal_and_open_bound_to_their_id() {
+        let master = MasterKey::generate().unwrap();
+        let (rec, key) = new_key(
+            &master,
+            IdentityKind::DidWeb,
+            Some("did:web:x.example"),
+            "x",
+            1,
+            "t",
+        )
+        .unwrap();
+        assert_eq!(rec.method_id, "did:web:x.example#key-1");
+        let again = open_key(&master, &rec).unwrap();
+        assert_eq!(again.public_key(), key.public_key());
+        assert_eq!(again.id(), key.id());
+        let mut moved = rec.clone();
+        moved.method_id = "did:web:x.example#key-2".into();
+        assert!(open_key(&master, &moved).is_err());
+        let (rec, key) = new_key(&master, IdentityKind::DidKey, None, "x", 1, "t").unwrap();
+        assert!(rec.method_id.starts_with("did:key:z6Mk"));
+        assert_eq!(open_key(&master, &rec).unwrap().id(), key.id());
+    }
+}

@@ -1,0 +1,61 @@
+//! # microcred-service
+//!
+//! The issuer service behind `microcred serve`: institutions with encrypted Ed25519 keys and
+//! `did:web` (or `did:key`) identities, a versioned achievement catalogue linted by the core,
+//! single and batch issuance with idempotent retries, stable credential URLs for wallets, and
+//! the W3C VC API (`/credentials/issue`, `/credentials/verify`, `/presentations/verify`).
+//!
+//! ```text
+//!  HTTP ─> axum router ─> auth (bearer, scopes) ─> handler
+//!                                                   │ spawn_blocking / rayon: build, lint, sign
+//!                                                   v
+//!                        CommitQueue ─> writer thread: one transaction per group of requests
+//!                                                   │ (WAL, synchronous=FULL: durable on return)
+//!                                                   v
+//!                                       Store trait ─> SQLite file (PostgreSQL can follow)
+//! ```
+//!
+//! **Architecture invariants.** A response that acknowledges a credential is sent only after
+//! the transaction that stores it has committed durably. Stored credential bytes are served
+//! exactly as signed. Signing keys are sealed at rest under the master key (XChaCha20-Poly1305)
+//! and never logged; API tokens are stored as SHA-256 hashes. One institution's token can
+//! never issue, read private data of, or revoke for another.
+//!
+//! Start a server on a loopback port (as the tests do):
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), microcred_service::Error> {
+//! let mut config = microcred_service::Config::default();
+//! config.listen = "127.0.0.1:0".parse().map_err(|_| microcred_service::Error::Config("addr".into()))?;
+//! config.database = "microcred.db".into();
+//! config.master_key_file = Some("master.key".into());
+//! let mut server = microcred_service::Server::bind(config).await?;
+//! if let Some(token) = server.take_generated_admin_token() {
+//!     eprintln!("admin token (shown once): {}", token.as_str());
+//! }
+//! server.run(microcred_service::shutdown_signal()).await?;
+//! # Ok(()) }
+//! ```
+
+mod app;
+mod auth;
+mod bench;
+mod cache;
+mod commit;
+mod config;
+mod crypto;
+mod error;
+mod issuer;
+mod routes;
+mod store;
+
+pub use app::{app, init_tracing, shutdown_signal, AppState, Server};
+pub use bench::{default_suite_name, sign_rate, SignRate, SAMPLE_ACHIEVEMENT, SAMPLE_ISSUER};
+pub use config::{Config, Limits};
+pub use crypto::{CryptoError, MasterKey};
+pub use error::{ApiError, AppJson, Error};
+pub use store::{
+    AchievementRecord, CredentialRecord, IdentityKind, InsertOutcome, InstitutionRecord, KeyRecord,
+    KeyStatus, NewCredential, Page, Scopes, SealedSecret, SqliteStore, Store, StoreError,
+    TokenRecord,
+};

@@ -1,0 +1,560 @@
+//! The private management API (`/v1/institutions/...`): institutions, profiles, keys,
+//! tokens and achievement definitions.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::{slug, valid_slug};
+use crate::app::{now, now_text, AppState, Inner};
+use crate::auth::Principal;
+use crate::crypto;
+use crate::error::{ApiError, AppJson};
+use crate::issuer::{self, IssueRow};
+use crate::store::{
+    AchievementRecord, IdentityKind, InstitutionRecord, KeyRecord, KeyStatus, Scopes, StoreError,
+    TokenRecord,
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateInstitution {
+    /// URL-safe short name.
+    slug: String,
+    /// `did:web` (default) or `did:key`.
+    #[serde(default)]
+    identity: Option<String>,
+    /// The OB Profile fields (name, url, email, address, description, image, ...).
+    profile: Map<String, Value>,
+}
+
+fn institution_view(inner: &Inner, inst: &InstitutionRecord, keys: &[KeyRecord]) -> Value {
+    let base = &inner.base_url;
+    json!({
+        "slug": inst.slug,
+        "did": inst.did,
+        "identity": inst.identity.as_str(),
+        "profile": inst.profile,
+        "profileUrl": format!("{base}/institutions/{}", inst.slug),
+        "didDocumentUrl": format!("{base}/institutions/{}/did.json", inst.slug),
+        "catalogueUrl": format!("{base}/institutions/{}/achievements", inst.slug),
+        "keys": keys.iter().map(key_view).collect::<Vec<_>>(),
+        "createdAt": inst.created_at,
+    })
+}
+
+fn key_view(k: &KeyRecord) -> Value {
+    json!({
+        "id": k.method_id,
+        "status": k.status.as_str(),
+        "publicKeyMultibase": k.public_multibase,
+        "createdAt": k.created_at,
+        "retiredAt": k.retired_at,
+    })
+}
+
+/// `POST /v1/institutions` (administrator): a new institution with its first key.
+pub(crate) async fn create_institution(
+    State(state): State<AppState>,
+    principal: Principal,
+    AppJson(req): AppJson<CreateInstitution>,
+) -> Result<Response, ApiError> {
+    principal.require_admin()?;
+    if !valid_slug(&req.slug) {
+        return Err(ApiError::unprocessable(
+            "slug must be 1 to 63 characters of a-z, 0-9 and '-', starting with a letter or digit",
+        ));
+    }
+    let identity = match req.identity.as_deref() {
+        None => IdentityKind::DidWeb,
+        Some(s) => IdentityKind::parse(s).ok_or_else(|| {
+            ApiError::unprocessable("identity must be \"did:web\" or \"did:key\"")
+        })?,
+    };
+    let view = state
+        .blocking(move |inner| {
+            let at = now_text();
+            let web = issuer::did_web(&inner.base, &req.slug);
+            let (key, signing) = issuer::new_key(&inner.master, identity, Some(&web), &req.slug, 1, &at)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let did = match identity {
+                IdentityKind::DidWeb => web,
+                _ => signing.controller().to_owned(),
+            };
+            let profile = issuer::make_profile(&req.profile, &did).map_err(ApiError::unprocessable)?;
+            let rec = InstitutionRecord {
+                slug: req.slug.clone(),
+                did,
+                identity,
+                profile,
+                created_at: at,
+            };
+            inner.store.create_institution(&rec, &key)?;
+            tracing::info!(institution = %rec.slug, did = %rec.did, key = %key.method_id, "institution created");
+            Ok(institution_view(inner, &rec, &[key]))
+        })
+        .await?;
+    Ok((StatusCode::CREATED, AppJson(view)).into_response())
+}
+
+/// `GET /v1/institutions` (administrator).
+pub(crate) async fn list_institutions(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<AppJson<Value>, ApiError> {
+    principal.require_admin()?;
+    let list = state
+        .blocking(|inner| Ok(inner.store.institutions()?))
+        .await?;
+    Ok(AppJson(json!({
+        "institutions": list.iter().map(|i| json!({"slug": i.slug, "did": i.did, "name": i.profile.get("name")})).collect::<Vec<_>>()
+    })))
+}
+
+/// `GET /v1/institutions/{inst}` (administrator or any token of the institution).
+pub(crate) async fn get_institution(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(inst): Path<String>,
+) -> Result<AppJson<Value>, ApiError> {
+    principal.require_member(&inst)?;
+    slug(&inst, "institution")?;
+    let view = state
+        .blocking(move |inner| {
+            let rec = inner.institution(&inst)?;
+            let keys = inner.store.keys(&inst)?;
+            let mut v = institution_view(inner, &rec, &keys);
+            if let Some(o) = v.as_object_mut() {
+                o.insert(
+                    "credentials".into(),
+                    json!(inner.store.credential_count(&inst)?),
+                );
+                o.insert(
+                    "achievements".into(),
+                    json!(inner.store.achievements(&inst)?.len()),
+                );
+            }
+            Ok(v)
+        })
+        .await?;
+    Ok(AppJson(view))
+}
+
+/// `PUT /v1/institutions/{inst}/profile` (manage): replaces the public profile.
+pub(crate) async fn update_profile(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(inst): Path<String>,
+    AppJson(profile): AppJson<Map<String, Value>>,
+) -> Result<AppJson<Value>, ApiError> {
+    principal.require(&inst, Scopes::MANAGE)?;
+    slug(&inst, "institution")?;
+    let out = state
+        .blocking(move |inner| {
+            let mut rec = inner.institution(&inst)?;
+            rec.profile =
+                issuer::make_profile(&profile, &rec.did).map_err(ApiError::unprocessable)?;
+            inner.store.update_institution(&rec)?;
+            inner.invalidate(&inst);
+            Ok(rec.profile)
+        })
+        .await?;
+    Ok(AppJson(out))
+}
+
+/// `GET /v1/institutions/{inst}/keys` (manage).
+pub(crate) async fn list_keys(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(inst): Path<String>,
+) -> Result<AppJson<Value>, ApiError> {
+    principal.require(&inst, Scopes::MANAGE)?;
+    slug(&inst, "institution")?;
+    let keys = state
+        .blocking(move |inner| {
+            inner.institution(&inst)?;
+            Ok(inner.store.keys(&inst)?)
+        })
+        .await?;
+    Ok(AppJson(
+        json!({"keys": keys.iter().map(key_view).collect::<Vec<_>>()}),
+    ))
+}
+
+/// `POST /v1/institutions/{inst}/keys/rotate` (manage): a new active key; the previous one
+/// is retired (still in the DID document, so what it signed still verifies).
+pub(crate) async fn rotate_key(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(inst): Path<String>,
+) -> Result<AppJson<Value>, ApiError> {
+    principal.require(&inst, Scopes::MANAGE)?;
+    slug(&inst, "institution")?;
+    let out = state
+        .blocking(move |inner| {
+            let mut rec = inner.institution(&inst)?;
+            let keys = inner.store.keys(&inst)?;
+            let seq = keys.iter().map(|k| k.seq).max().unwrap_or(0) + 1;
+            let at = now_text();
+            let (key, signing) = issuer::new_key(&inner.master, rec.identity, Some(&rec.did), &inst, seq, &at)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let mut note = None;
+            if rec.identity == IdentityKind::DidKey {
+                rec.did = signing.controller().to_owned();
+                if let Some(p) = rec.profile.as_object_mut() {
+                    p.insert("id".into(), rec.did.clone().into());
+                }
+                note = Some("did:key identity: the issuer id changed to the new key's DID; credentials signed before still verify under the old DID");
+            }
+            inner.store.rotate_key(&rec, &key, &at)?;
+            inner.invalidate(&inst);
+            tracing::info!(institution = %inst, key = %key.method_id, "key rotated");
+            let keys = inner.store.keys(&inst)?;
+            let mut v = json!({"did": rec.did, "active": key_view(&key), "keys": keys.iter().map(key_view).collect::<Vec<_>>()});
+            if let (Some(n), Some(o)) = (note, v.as_object_mut()) {
+                o.insert("note".into(), n.into());
+            }
+            Ok(v)
+        })
+        .await?;
+    Ok(AppJson(out))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct KeyRef {
+    /// The verification method id.
+    id: String,
+}
+
+/// `POST /v1/institutions/{inst}/keys/compromised` (manage): the key is removed from the
+/// DID document, so nothing it signed verifies any more. The active key must be rotated first.
+pub(crate) async fn mark_compromised(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(inst): Path<String>,
+    AppJson(req): AppJson<KeyRef>,
+) -> Result<AppJson<Value>, ApiError> {
+    principal.require(&inst, Scopes::MANAGE)?;
+    slug(&inst, "institution")?;
+    let out = state
+        .blocking(move |inner| {
+            inner.institution(&inst)?;
+            let keys = inner.store.keys(&inst)?;
+            match keys.iter().find(|k| k.method_id == req.id) {
+                None => return Err(ApiError::NotFound(format!("no key \"{}\"", req.id))),
+                Some(k) if k.status == KeyStatus::Active => {
+                    return Err(ApiError::Conflict(
+                        "this is the active key: rotate first (POST .../keys/rotate), then mark it compromised".into(),
+                    ))
+                }
+                Some(_) => {}
+            }
+            inner.store.mark_compromised(&inst, &req.id, &now_text())?;
+            inner.invalidate(&inst);
+            tracing::warn!(institution = %inst, key = %req.id, "key marked compromised");
+            Ok(json!({"keys": inner.store.keys(&inst)?.iter().map(key_view).collect::<Vec<_>>()}))
+        })
+        .await?;
+    Ok(AppJson(out))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateToken {
+    /// Any of `issue`, `revoke`, `manage`.
+    scopes: Vec<String>,
+    #[serde(default)]
+    label: Option<String>,
+}
+
+/// `POST /v1/institutions/{inst}/tokens` (manage): a new API token, shown once.
+pub(crate) async fn create_token(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(inst): Path<String>,
+    AppJson(req): AppJson<CreateToken>,
+) -> Result<Response, ApiError> {
+    principal.require(&inst, Scopes::MANAGE)?;
+    slug(&inst, "institution")?;
+    let mut scopes = Scopes::default();
+    for s in &req.scopes {
+        scopes = scopes.with(Scopes::parse(s).ok_or_else(|| {
+            ApiError::unprocessable(format!(
+                "unknown scope \"{s}\" (scopes: issue, revoke, manage)"
+            ))
+        })?);
+    }
+    if scopes == Scopes::default() {
+        return Err(ApiError::unprocessable(
+            "give at least one scope: issue, revoke, manage",
+        ));
+    }
+    let label = req.label.unwrap_or_default();
+    if label.len() > 200 {
+        return Err(ApiError::unprocessable(
+            "label is longer than 200 characters",
+        ));
+    }
+    let out = state
+        .blocking(move |inner| {
+            inner.institution(&inst)?;
+            let token = crypto::new_token().map_err(|e| ApiError::Internal(e.to_string()))?;
+            let rec = TokenRecord {
+                id: format!("tok_{}", crypto::random_hex(8).map_err(|e| ApiError::Internal(e.to_string()))?),
+                institution: inst.clone(),
+                scopes,
+                label,
+                hash: crypto::token_hash(&token),
+                created_at: now_text(),
+                revoked: false,
+            };
+            inner.store.insert_token(&rec)?;
+            tracing::info!(institution = %inst, token_id = %rec.id, scopes = ?rec.scopes.names(), "token created");
+            Ok(json!({
+                "id": rec.id,
+                "token": token.as_str(),
+                "scopes": rec.scopes.names(),
+                "label": rec.label,
+                "note": "the token is shown only now: store it safely; the service keeps only its hash",
+            }))
+        })
+        .await?;
+    Ok((StatusCode::CREATED, AppJson(out)).into_response())
+}
+
+/// `GET /v1/institutions/{inst}/tokens` (manage): ids, scopes, labels (never the tokens).
+pub(crate) async fn list_tokens(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(inst): Path<String>,
+) -> Result<AppJson<Value>, ApiError> {
+    principal.require(&inst, Scopes::MANAGE)?;
+    slug(&inst, "institution")?;
+    let list = state
+        .blocking(move |inner| Ok(inner.store.tokens(&inst)?))
+        .await?;
+    Ok(AppJson(json!({
+        "tokens": list.iter().map(|t| json!({"id": t.id, "scopes": t.scopes.names(), "label": t.label, "createdAt": t.created_at, "revoked": t.revoked})).collect::<Vec<_>>()
+    })))
+}
+
+/// `DELETE /v1/institutions/{inst}/tokens/{id}` (manage).
+pub(crate) async fn revoke_token(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((inst, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    principal.require(&inst, Scopes::MANAGE)?;
+    slug(&inst, "institution")?;
+    let found = state
+        .blocking(move |inner| {
+            let found = inner.store.revoke_token(&inst, &id)?;
+            inner.forget_tokens();
+            Ok(found)
+        })
+        .await?;
+    if found {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::NotFound("no such token".into()))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateAchievement {
+    slug: String,
+    achievement: Map<String, Value>,
+}
+
+/// `POST /v1/institutions/{inst}/achievements` (manage): a new definition (409 if the slug
+/// exists; use PUT to make a new version).
+pub(crate) async fn create_achievement(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(inst): Path<String>,
+    AppJson(req): AppJson<CreateAchievement>,
+) -> Result<Response, ApiError> {
+    principal.require(&inst, Scopes::MANAGE)?;
+    slug(&inst, "institution")?;
+    if !valid_slug(&req.slug) {
+        return Err(ApiError::unprocessable(
+            "slug must be 1 to 63 characters of a-z, 0-9 and '-'",
+        ));
+    }
+    state
+        .blocking(move |inner| save_achievement(inner, &inst, &req.slug, req.achievement, true))
+        .await
+}
+
+/// `PUT /v1/institutions/{inst}/achievements/{ach}` (manage): creates the definition, or
+/// makes a new version if it differs from the latest (200 and no new version if unchanged).
+pub(crate) async fn put_achievement(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((inst, ach)): Path<(String, String)>,
+    AppJson(def): AppJson<Map<String, Value>>,
+) -> Result<Response, ApiError> {
+    principal.require(&inst, Scopes::MANAGE)?;
+    slug(&inst, "institution")?;
+    if !valid_slug(&ach) {
+        return Err(ApiError::unprocessable(
+            "the achievement name must be 1 to 63 characters of a-z, 0-9 and '-'",
+        ));
+    }
+    state
+        .blocking(move |inner| save_achievement(inner, &inst, &ach, def, false))
+        .await
+}
+
+/// Lints and stores a definition as a new version (or reports it unchanged).
+fn save_achievement(
+    inner: &Inner,
+    inst: &str,
+    ach: &str,
+    mut def: Map<String, Value>,
+    must_be_new: bool,
+) -> Result<Response, ApiError> {
+    let institution = inner.institution(inst)?;
+    // The service mints the id; what the client sent as `id` is not part of the content.
+    def.shift_remove("id");
+    let content_hash = crypto::sha256(&microcred_core::jcs::canonicalize(&Value::Object(
+        def.clone(),
+    )));
+    let latest = inner.store.achievement(inst, ach, None)?;
+    let base = &inner.base_url;
+    let url = format!("{base}/institutions/{inst}/achievements/{ach}");
+    if let Some(l) = &latest {
+        if must_be_new {
+            return Err(ApiError::Conflict(format!(
+                "achievement \"{ach}\" exists (version {}); PUT {url} to make a new version",
+                l.version
+            )));
+        }
+        if l.content_hash == content_hash {
+            return Ok((
+                StatusCode::OK,
+                AppJson(achievement_view(l, &url, false, &[])),
+            )
+                .into_response());
+        }
+    }
+    let version = latest.as_ref().map_or(1, |l| l.version + 1);
+    let mut definition = Map::new();
+    definition.insert("id".into(), format!("{url}/versions/{version}").into());
+    if !def.contains_key("type") {
+        definition.insert("type".into(), json!(["Achievement"]));
+    }
+    definition.extend(def);
+    if !definition.contains_key("creator") {
+        definition.insert("creator".into(), institution.profile.clone());
+    }
+    let definition = Value::Object(definition);
+    let mut report = microcred_core::lint_achievement(&definition);
+    let achievement = microcred_core::Achievement::from_value(definition.clone()).map_err(|e| {
+        ApiError::Unprocessable {
+            message: format!("not a usable Open Badges 3.0 Achievement: {e}"),
+            details: Some(json!({"findings": report.findings})),
+        }
+    })?;
+    // Lint a sample credential too: it checks what the issuer profile must carry (e.g. the
+    // awarding body's country for a MicroCredential).
+    if !report.has_errors() {
+        let issuer = microcred_core::Profile::from_value(institution.profile.clone())
+            .map_err(|e| ApiError::Internal(format!("stored profile: {e}")))?;
+        let template = issuer::Template::new(
+            inst,
+            ach,
+            version,
+            achievement,
+            issuer,
+            inner.active_key(inst)?,
+            inner.base_url.clone(),
+        )
+        .map_err(|e| ApiError::unprocessable(e.message()))?;
+        let row = IssueRow {
+            recipient: "did:example:lint-check".into(),
+            ..IssueRow::default()
+        };
+        match template.build(&row, now()) {
+            Ok((_, sample)) => {
+                let sample_report = microcred_core::lint(&sample);
+                report.findings.extend(
+                    sample_report
+                        .findings
+                        .into_iter()
+                        .filter(|f| f.path.starts_with("issuer")),
+                );
+            }
+            Err(e) => return Err(ApiError::unprocessable(e.message())),
+        }
+    }
+    if report.has_errors() {
+        return Err(ApiError::Unprocessable {
+            message: "the achievement has lint errors (errors block; warnings are advice)".into(),
+            details: Some(json!({"findings": report.findings})),
+        });
+    }
+    let rec = AchievementRecord {
+        institution: inst.to_owned(),
+        slug: ach.to_owned(),
+        version,
+        definition,
+        content_hash,
+        created_at: now_text(),
+    };
+    match inner.store.insert_achievement(&rec) {
+        Ok(()) => {}
+        Err(StoreError::Conflict(m)) => return Err(ApiError::Conflict(m)),
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(institution = %inst, achievement = %ach, version, "achievement version stored");
+    let warnings: Vec<_> = report.findings.iter().collect();
+    Ok((
+        StatusCode::CREATED,
+        AppJson(achievement_view(&rec, &url, true, &warnings)),
+    )
+        .into_response())
+}
+
+fn achievement_view(
+    rec: &AchievementRecord,
+    url: &str,
+    created: bool,
+    warnings: &[&microcred_core::Finding],
+) -> Value {
+    json!({
+        "slug": rec.slug,
+        "version": rec.version,
+        "id": rec.definition.get("id"),
+        "url": url,
+        "created": created,
+        "warnings": warnings,
+        "definition": rec.definition,
+    })
+}
+
+/// `GET /v1/institutions/{inst}/achievements` (administrator or any token of the institution).
+pub(crate) async fn list_achievements(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(inst): Path<String>,
+) -> Result<AppJson<Value>, ApiError> {
+    principal.require_member(&inst)?;
+    slug(&inst, "institution")?;
+    let out = state
+        .blocking(move |inner| {
+            inner.institution(&inst)?;
+            let mut items = Vec::new();
+            for a in inner.store.achievements(&inst)? {
+                let versions = inner.store.achievement_versions(&inst, &a.slug)?;
+                items.push(json!({"slug": a.slug, "version": a.version, "versions": versions, "id": a.definition.get("id"), "name": a.definition.get("name")}));
+            }
+            Ok(json!({"achievements": items}))
+        })
+        .await?;
+    Ok(AppJson(out))
+}

@@ -1,0 +1,693 @@
+//! Issuance: one credential, or a batch (JSON rows or CSV); listing and revocation.
+//!
+//! Both paths sign first (a batch on every core with rayon), then store through the group
+//! commit queue and answer only after the commit: an acknowledged credential is durable.
+//! `Idempotency-Key` makes retries safe: the key (per institution; for a batch, the key plus
+//! `/<row number>`) is stored with the credential under a unique index, so a retry returns
+//! the stored credential instead of issuing another, even if the first attempt's response
+//! was lost in a crash.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use microcred_core::Cryptosuite;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::{idempotency_key, json_str, raw_json, slug};
+use crate::app::{now, now_text, AppState};
+use crate::auth::Principal;
+use crate::crypto::sha256;
+use crate::error::{body_error, ApiError, AppJson};
+use crate::issuer::{parse_suite, IssueRow, RowError, Template};
+use crate::routes::public::valid_credential_id;
+use crate::store::{CredentialRecord, InsertOutcome, NewCredential, Page, Scopes};
+
+/// The body of `POST /v1/institutions/{inst}/credentials`.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct IssueRequest {
+    /// The achievement's slug.
+    achievement: String,
+    /// A specific version (default: the latest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    achievement_version: Option<i64>,
+    /// The proof's cryptosuite (default: the service's default suite).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cryptosuite: Option<String>,
+    recipient: String,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    results: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    evidence: Vec<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    credits_earned: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    activity_start_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    activity_end_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    valid_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    valid_until: Option<String>,
+}
+
+impl IssueRequest {
+    fn row(&self) -> IssueRow {
+        IssueRow {
+            recipient: self.recipient.clone(),
+            results: self.results.clone(),
+            evidence: self.evidence.clone(),
+            credits_earned: self.credits_earned,
+            activity_start_date: self.activity_start_date.clone(),
+            activity_end_date: self.activity_end_date.clone(),
+            valid_from: self.valid_from.clone(),
+            valid_until: self.valid_until.clone(),
+        }
+    }
+}
+
+pub(crate) fn row_error(e: RowError) -> ApiError {
+    match e {
+        RowError::Invalid(m) => ApiError::unprocessable(m),
+        RowError::Lint(report) => ApiError::Unprocessable {
+            message: "the credential has lint errors".into(),
+            details: Some(json!({"findings": report.findings})),
+        },
+        RowError::Internal(m) => ApiError::Internal(m),
+    }
+}
+
+/// The response to an issuance: `{"id", "url", "credential"}` with the credential's stored
+/// bytes embedded verbatim.
+pub(crate) fn issued_response(base: &str, id: &str, body: &[u8], replayed: bool) -> Response {
+    let url = format!("{base}/credentials/{id}");
+    let mut out = Vec::with_capacity(body.len() + 200);
+    out.extend_from_slice(b"{\"id\":");
+    out.extend_from_slice(json_str(id).as_bytes());
+    out.extend_from_slice(b",\"url\":");
+    out.extend_from_slice(json_str(&url).as_bytes());
+    out.extend_from_slice(b",\"credential\":");
+    out.extend_from_slice(body);
+    out.push(b'}');
+    let mut r = raw_json(StatusCode::CREATED, out, "application/json");
+    if let Ok(v) = HeaderValue::from_str(&url) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    if replayed {
+        r.headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    r
+}
+
+/// A stored credential found under the request's idempotency key: the same request gets
+/// the same answer; a different request with that key is refused.
+pub(crate) fn replay(
+    base: &str,
+    rec: &CredentialRecord,
+    request_hash: &[u8; 32],
+) -> Result<Response, ApiError> {
+    if &rec.credential.request_hash != request_hash {
+        return Err(ApiError::unprocessable(
+            "this Idempotency-Key was already used for a different request: use a new key for a new credential",
+        ));
+    }
+    Ok(issued_response(
+        base,
+        &rec.credential.id,
+        &rec.credential.body,
+        true,
+    ))
+}
+
+enum Prepared {
+    Replay(Box<CredentialRecord>),
+    New(NewCredential),
+}
+
+/// `POST /v1/institutions/{inst}/credentials` (scope `issue`): one credential.
+pub(crate) async fn single(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(inst): Path<String>,
+    headers: HeaderMap,
+    AppJson(req): AppJson<IssueRequest>,
+) -> Result<Response, ApiError> {
+    principal.require(&inst, Scopes::ISSUE)?;
+    slug(&inst, "institution")?;
+    let key = idempotency_key(&headers)?;
+    let suite = parse_suite(req.cryptosuite.as_deref()).map_err(ApiError::unprocessable)?;
+    let request_hash =
+        sha256(&serde_json::to_vec(&req).map_err(|e| ApiError::Internal(e.to_string()))?);
+    let base = state.inner().base_url.clone();
+    let prepared = state
+        .blocking(move |inner| {
+            if let Some(k) = &key {
+                if let Some(rec) = inner.store.credential_by_key(&inst, k)? {
+                    return Ok(Prepared::Replay(Box::new(rec)));
+                }
+            }
+            let t = inner.template(&inst, &req.achievement, req.achievement_version)?;
+            let at = now();
+            let issued = t.issue(&req.row(), suite, at, true).map_err(row_error)?;
+            Ok(Prepared::New(new_credential(
+                &t,
+                issued.id,
+                issued.body,
+                key,
+                request_hash,
+                microcred_core::format_datetime(at),
+            )))
+        })
+        .await?;
+    match prepared {
+        Prepared::Replay(rec) => replay(&base, &rec, &request_hash),
+        Prepared::New(c) => {
+            let mut out = state.inner().commits.commit(vec![c.clone()]).await?;
+            match out.pop() {
+                Some(InsertOutcome::Inserted) => Ok(issued_response(&base, &c.id, &c.body, false)),
+                Some(InsertOutcome::Existing(rec)) => replay(&base, &rec, &request_hash),
+                None => Err(ApiError::Internal("the store returned no outcome".into())),
+            }
+        }
+    }
+}
+
+fn new_credential(
+    t: &Template,
+    id: String,
+    body: Vec<u8>,
+    idempotency_key: Option<String>,
+    request_hash: [u8; 32],
+    issued_at: String,
+) -> NewCredential {
+    NewCredential {
+        id,
+        institution: t.institution.clone(),
+        achievement: t.slug.clone(),
+        achievement_version: t.version,
+        idempotency_key,
+        request_hash,
+        issued_at,
+        method_id: t.key.key.id().to_owned(),
+        body,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct BatchQuery {
+    #[serde(default)]
+    achievement: Option<String>,
+    #[serde(default)]
+    achievement_version: Option<i64>,
+    #[serde(default)]
+    cryptosuite: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct BatchBody {
+    achievement: String,
+    #[serde(default)]
+    achievement_version: Option<i64>,
+    #[serde(default)]
+    cryptosuite: Option<String>,
+    rows: Vec<Value>,
+}
+
+/// One row's outcome in a batch response.
+#[derive(Debug, Serialize)]
+struct RowResult {
+    row: usize,
+    status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+impl RowResult {
+    fn failed(row: usize, status: u16, error: String) -> Self {
+        Self {
+            row,
+            status,
+            id: None,
+            url: None,
+            error: Some(error),
+        }
+    }
+}
+
+/// `POST /v1/institutions/{inst}/credentials/batch` (scope `issue`): many credentials.
+///
+/// JSON: `{"achievement", "achievementVersion"?, "cryptosuite"?, "rows": [row, ...]}`.
+/// CSV (`Content-Type: text/csv`, achievement in the query): a header row with `recipient`
+/// and optional `result:NAME`, `evidence` (URLs separated by spaces), `credits_earned`,
+/// `activity_start`, `activity_end`, `valid_from`, `valid_until`.
+/// Answers 200 with one result per row (201 issued, 200 already issued under the
+/// idempotency key, 422 bad row); the batch is stored in one transaction.
+pub(crate) async fn batch(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(inst): Path<String>,
+    Query(query): Query<BatchQuery>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    principal.require(&inst, Scopes::ISSUE)?;
+    slug(&inst, "institution")?;
+    let body = body.map_err(|e| body_error(e.status(), e.body_text()))?;
+    let key = idempotency_key(&headers)?;
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let limit = state.inner().limits.batch_rows;
+    let (achievement, version, suite_name, rows) = if ct.starts_with("application/json") {
+        let b: BatchBody = serde_json::from_slice(&body).map_err(|e| {
+            if e.is_data() {
+                ApiError::unprocessable(format!("the batch does not have the expected shape: {e}"))
+            } else {
+                ApiError::BadRequest(format!("the body is not valid JSON: {e}"))
+            }
+        })?;
+        if b.rows.len() > limit {
+            return Err(too_many(b.rows.len(), limit));
+        }
+        let rows: Vec<Result<IssueRow, String>> = b
+            .rows
+            .into_iter()
+            .map(|v| {
+                serde_json::from_value::<IssueRow>(v)
+                    .map_err(|e| format!("row does not have the expected shape: {e}"))
+            })
+            .collect();
+        (
+            b.achievement,
+            b.achievement_version.or(query.achievement_version),
+            b.cryptosuite.or(query.cryptosuite),
+            rows,
+        )
+    } else if ct.starts_with("text/csv") {
+        let achievement = query.achievement.ok_or_else(|| {
+            ApiError::unprocessable("give the achievement in the query: ?achievement=SLUG")
+        })?;
+        let rows = parse_csv(&body, limit)?;
+        (
+            achievement,
+            query.achievement_version,
+            query.cryptosuite,
+            rows,
+        )
+    } else {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the batch as `application/json` ({\"achievement\", \"rows\": [...]}) or `text/csv`".into(),
+        ));
+    };
+    if rows.is_empty() {
+        return Err(ApiError::unprocessable("the batch has no rows"));
+    }
+    slug(&achievement, "achievement")?;
+    let suite = parse_suite(suite_name.as_deref()).map_err(ApiError::unprocessable)?;
+    let base = state.inner().base_url.clone();
+    let inst2 = inst.clone();
+    let (results, pending) = state
+        .blocking(move |inner| {
+            let t = inner.template(&inst2, &achievement, version)?;
+            let done: HashMap<String, (String, [u8; 32])> = match &key {
+                Some(k) => inner
+                    .store
+                    .keyed_with_prefix(&inst2, &format!("{k}/"))?
+                    .into_iter()
+                    .map(|(key, id, hash)| (key, (id, hash)))
+                    .collect(),
+                None => HashMap::new(),
+            };
+            Ok(sign_rows(&t, rows, key.as_deref(), &done, suite, &base))
+        })
+        .await?;
+    let mut results = results;
+    if !pending.is_empty() {
+        // The bodies move to the writer; keep what the answer needs.
+        let keep: Vec<(usize, String, [u8; 32])> = pending
+            .iter()
+            .map(|(i, c)| (*i, c.id.clone(), c.request_hash))
+            .collect();
+        let rows: Vec<NewCredential> = pending.into_iter().map(|(_, c)| c).collect();
+        let outcomes = state.inner().commits.commit(rows).await?;
+        let base = &state.inner().base_url;
+        for ((index, id, request_hash), outcome) in keep.into_iter().zip(outcomes) {
+            results[index] = match outcome {
+                InsertOutcome::Inserted => RowResult {
+                    row: index + 1,
+                    status: 201,
+                    url: Some(format!("{base}/credentials/{id}")),
+                    id: Some(id),
+                    error: None,
+                },
+                InsertOutcome::Existing(rec) if rec.credential.request_hash == request_hash => {
+                    RowResult {
+                        row: index + 1,
+                        status: 200,
+                        url: Some(format!("{base}/credentials/{}", rec.credential.id)),
+                        id: Some(rec.credential.id),
+                        error: None,
+                    }
+                }
+                InsertOutcome::Existing(_) => RowResult::failed(
+                    index + 1,
+                    422,
+                    "this row's idempotency key was used for a different row".into(),
+                ),
+            };
+        }
+    }
+    let count = |s: u16| results.iter().filter(|r| r.status == s).count();
+    let (issued, existing) = (count(201), count(200));
+    let failed = results.len() - issued - existing;
+    tracing::info!(institution = %inst, issued, existing, failed, "batch processed");
+    Ok((
+        StatusCode::OK,
+        AppJson(
+            json!({"issued": issued, "existing": existing, "failed": failed, "results": results}),
+        ),
+    )
+        .into_response())
+}
+
+fn too_many(n: usize, limit: usize) -> ApiError {
+    ApiError::TooLarge(format!(
+        "the batch has {n} rows; at most {limit} are accepted per request: split it"
+    ))
+}
+
+/// Signs every row not already stored, in parallel. Returns one result slot per row and the
+/// credentials to store (with their row index).
+fn sign_rows(
+    t: &Template,
+    rows: Vec<Result<IssueRow, String>>,
+    key: Option<&str>,
+    done: &HashMap<String, (String, [u8; 32])>,
+    suite: Cryptosuite,
+    base: &str,
+) -> (Vec<RowResult>, Vec<(usize, NewCredential)>) {
+    let at = now();
+    let issued_at = microcred_core::format_datetime(at);
+    let prefix = format!("{}:{}:{}:", t.slug, t.version, suite.name());
+    // The template was linted when it was made; the first row's credential is linted whole
+    // as a check that rows are built right.
+    let first = rows.iter().position(Result::is_ok);
+    let outcomes: Vec<Result<Option<NewCredential>, RowResult>> = rows
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let row = row.map_err(|e| RowResult::failed(i + 1, 422, e))?;
+            let mut material = prefix.clone().into_bytes();
+            material.extend(serde_json::to_vec(&row).unwrap_or_default());
+            let hash = sha256(&material);
+            let row_key = key.map(|k| format!("{k}/{}", i + 1));
+            if let Some((id, stored_hash)) = row_key.as_ref().and_then(|k| done.get(k)) {
+                return if *stored_hash == hash {
+                    Err(RowResult {
+                        row: i + 1,
+                        status: 200,
+                        id: Some(id.clone()),
+                        url: Some(format!("{base}/credentials/{id}")),
+                        error: None,
+                    })
+                } else {
+                    Err(RowResult::failed(i + 1, 422, "this row's idempotency key was used for a different row".into()))
+                };
+            }
+            let issued = t.issue(&row, suite, at, Some(i) == first).map_err(|e| {
+                let status = if matches!(e, RowError::Internal(_)) { 500 } else { 422 };
+                if status == 500 {
+                    tracing::error!(error = %e.message(), row = i + 1, "signing a batch row failed");
+                    RowResult::failed(i + 1, 500, "internal error".into())
+                } else {
+                    RowResult::failed(i + 1, 422, e.message())
+                }
+            })?;
+            Ok(Some(new_credential(t, issued.id, issued.body, row_key, hash, issued_at.clone())))
+        })
+        .collect();
+    let mut results = Vec::with_capacity(outcomes.len());
+    let mut pending = Vec::new();
+    for (i, o) in outcomes.into_iter().enumerate() {
+        match o {
+            Ok(Some(c)) => {
+                results.push(RowResult::failed(i + 1, 500, "not stored".into()));
+                pending.push((i, c));
+            }
+            Ok(None) => results.push(RowResult::failed(i + 1, 500, "not processed".into())),
+            Err(r) => results.push(r),
+        }
+    }
+    (results, pending)
+}
+
+/// Reads a CSV batch into rows (a bad cell fails its row only; a bad header fails all).
+fn parse_csv(body: &[u8], limit: usize) -> Result<Vec<Result<IssueRow, String>>, ApiError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(body);
+    let headers = reader
+        .headers()
+        .map_err(|e| ApiError::BadRequest(format!("cannot read the CSV header row: {e}")))?
+        .clone();
+    enum Col {
+        Recipient,
+        Result(String),
+        Evidence,
+        Credits,
+        Start,
+        End,
+        From,
+        Until,
+    }
+    let mut cols = Vec::new();
+    for h in &headers {
+        let col = match h {
+            "recipient" => Col::Recipient,
+            "evidence" => Col::Evidence,
+            "credits_earned" | "creditsEarned" => Col::Credits,
+            "activity_start" | "activityStartDate" => Col::Start,
+            "activity_end" | "activityEndDate" => Col::End,
+            "valid_from" | "validFrom" => Col::From,
+            "valid_until" | "validUntil" => Col::Until,
+            other => match other.strip_prefix("result:") {
+                Some(name) if !name.is_empty() => Col::Result(name.to_owned()),
+                _ => {
+                    return Err(ApiError::unprocessable(format!(
+                        "unknown CSV column \"{other}\" (columns: recipient, result:NAME, evidence, credits_earned, activity_start, activity_end, valid_from, valid_until)"
+                    )))
+                }
+            },
+        };
+        cols.push(col);
+    }
+    if !cols.iter().any(|c| matches!(c, Col::Recipient)) {
+        return Err(ApiError::unprocessable(
+            "the CSV needs a `recipient` column",
+        ));
+    }
+    let mut rows = Vec::new();
+    for (n, record) in reader.records().enumerate() {
+        if rows.len() >= limit {
+            return Err(too_many(limit + 1, limit));
+        }
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                rows.push(Err(format!("line {}: {e}", n + 2)));
+                continue;
+            }
+        };
+        let mut row = IssueRow::default();
+        let mut error = None;
+        for (col, cell) in cols.iter().zip(record.iter()) {
+            let text = || (!cell.is_empty()).then(|| cell.to_owned());
+            match col {
+                Col::Recipient => row.recipient = cell.to_owned(),
+                Col::Result(name) => {
+                    if !cell.is_empty() {
+                        row.results
+                            .insert(name.clone(), Value::String(cell.to_owned()));
+                    }
+                }
+                Col::Evidence => {
+                    row.evidence = cell
+                        .split_whitespace()
+                        .map(|u| Value::String(u.to_owned()))
+                        .collect()
+                }
+                Col::Credits => {
+                    if !cell.is_empty() {
+                        match cell.parse::<f64>() {
+                            Ok(c) => row.credits_earned = Some(c),
+                            Err(_) => {
+                                error = Some(format!("credits_earned \"{cell}\" is not a number"))
+                            }
+                        }
+                    }
+                }
+                Col::Start => row.activity_start_date = text(),
+                Col::End => row.activity_end_date = text(),
+                Col::From => row.valid_from = text(),
+                Col::Until => row.valid_until = text(),
+            }
+        }
+        rows.push(match error {
+            Some(e) => Err(e),
+            None => Ok(row),
+        });
+    }
+    Ok(rows)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListQuery {
+    #[serde(default)]
+    offset: Option<u64>,
+    #[serde(default)]
+    limit: Option<u64>,
+}
+
+fn credential_meta(base: &str, rec: &CredentialRecord) -> Value {
+    let c = &rec.credential;
+    json!({
+        "id": c.id,
+        "url": format!("{base}/credentials/{}", c.id),
+        "achievement": c.achievement,
+        "achievementVersion": c.achievement_version,
+        "issuedAt": c.issued_at,
+        "verificationMethod": c.method_id,
+        "idempotencyKey": c.idempotency_key,
+        "revoked": rec.revoked_at.is_some(),
+        "revokedAt": rec.revoked_at,
+        "revocationReason": rec.revocation_reason,
+    })
+}
+
+/// `GET /v1/institutions/{inst}/credentials` (any token of the institution): newest first.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(inst): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<AppJson<Value>, ApiError> {
+    principal.require_member(&inst)?;
+    slug(&inst, "institution")?;
+    let page = Page {
+        offset: q.offset.unwrap_or(0),
+        limit: q.limit.unwrap_or(100).min(1000),
+    };
+    let (total, list) = state
+        .blocking(move |inner| {
+            Ok((
+                inner.store.credential_count(&inst)?,
+                inner.store.credentials(&inst, page)?,
+            ))
+        })
+        .await?;
+    let base = &state.inner().base_url;
+    Ok(AppJson(json!({
+        "total": total,
+        "offset": page.offset,
+        "credentials": list.iter().map(|r| credential_meta(base, r)).collect::<Vec<_>>(),
+    })))
+}
+
+/// `GET /v1/institutions/{inst}/credentials/{id}` (any token of the institution).
+pub(crate) async fn get_one(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((inst, id)): Path<(String, String)>,
+) -> Result<AppJson<Value>, ApiError> {
+    principal.require_member(&inst)?;
+    slug(&inst, "institution")?;
+    if !valid_credential_id(&id) {
+        return Err(ApiError::NotFound("no such credential".into()));
+    }
+    let rec = state
+        .blocking(move |inner| {
+            Ok(inner
+                .store
+                .credential(&id)?
+                .filter(|r| r.credential.institution == inst))
+        })
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such credential".into()))?;
+    let mut meta = credential_meta(&state.inner().base_url, &rec);
+    let credential: Value = serde_json::from_slice(&rec.credential.body)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Some(o) = meta.as_object_mut() {
+        o.insert("credential".into(), credential);
+    }
+    Ok(AppJson(meta))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokeBody {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `POST /v1/institutions/{inst}/credentials/{id}/revoke` (scope `revoke`), body optional
+/// `{"reason": "..."}`.
+pub(crate) async fn revoke(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((inst, id)): Path<(String, String)>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<AppJson<Value>, ApiError> {
+    principal.require(&inst, Scopes::REVOKE)?;
+    slug(&inst, "institution")?;
+    let body = body.map_err(|e| body_error(e.status(), e.body_text()))?;
+    let req: RevokeBody = if body.iter().all(u8::is_ascii_whitespace) {
+        RevokeBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            if e.is_data() {
+                ApiError::unprocessable(format!("expected {{\"reason\": \"...\"}}: {e}"))
+            } else {
+                ApiError::BadRequest(format!("the body is not valid JSON: {e}"))
+            }
+        })?
+    };
+    if !valid_credential_id(&id) {
+        return Err(ApiError::NotFound("no such credential".into()));
+    }
+    let reason = req.reason.unwrap_or_default();
+    if reason.len() > 500 {
+        return Err(ApiError::unprocessable(
+            "reason is longer than 500 characters",
+        ));
+    }
+    let id2 = id.clone();
+    let out = state
+        .blocking(move |inner| {
+            Ok(inner
+                .store
+                .revoke_credential(&inst, &id2, &reason, &now_text())?)
+        })
+        .await?;
+    match out {
+        None => Err(ApiError::NotFound("no such credential".into())),
+        Some(changed) => Ok(AppJson(
+            json!({"id": id, "revoked": true, "changed": changed}),
+        )),
+    }
+}

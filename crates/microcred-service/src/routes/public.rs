@@ -1,0 +1,219 @@
+//! Public endpoints (no authentication): wallet fetch, issuer profile, DID documents,
+//! achievement definitions and catalogue, health, OpenAPI.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use serde_json::{json, Value};
+
+use super::{raw_json, slug};
+use crate::app::AppState;
+use crate::error::{ApiError, AppJson};
+use crate::issuer;
+
+static OPENAPI: &str = include_str!("../../openapi.json");
+
+pub(crate) async fn healthz(State(state): State<AppState>) -> Result<AppJson<Value>, ApiError> {
+    state
+        .blocking(|inner| {
+            inner
+                .store
+                .meta("master_key_check")
+                .map(|_| ())
+                .map_err(ApiError::from)
+        })
+        .await?;
+    Ok(AppJson(json!({"status": "ok"})))
+}
+
+pub(crate) async fn openapi() -> Response {
+    raw_json(
+        StatusCode::OK,
+        OPENAPI.as_bytes().to_vec(),
+        "application/json",
+    )
+}
+
+/// Credential ids are UUIDs; anything else cannot exist.
+pub(crate) fn valid_credential_id(id: &str) -> bool {
+    id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+}
+
+/// `GET /credentials/{id}`: the signed credential, byte for byte as stored.
+/// `Accept: application/vc+ld+json` (or `application/vc`) gets that media type; otherwise
+/// `application/json`.
+pub(crate) async fn credential(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if !valid_credential_id(&id) {
+        return Err(ApiError::NotFound("no such credential".into()));
+    }
+    let body = match state.inner().bodies.get(&id) {
+        Some(b) => b,
+        None => {
+            state
+                .blocking(move |inner| {
+                    let body = inner
+                        .store
+                        .credential_body(&id)?
+                        .map(axum::body::Bytes::from)
+                        .ok_or_else(|| ApiError::NotFound("no such credential".into()))?;
+                    inner.bodies.insert(&id, body.clone());
+                    Ok(body)
+                })
+                .await?
+        }
+    };
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let ct = if accept.contains("application/vc+ld+json") {
+        "application/vc+ld+json"
+    } else if accept
+        .split(',')
+        .any(|p| p.trim().starts_with("application/vc") && !p.contains('+'))
+    {
+        "application/vc"
+    } else {
+        "application/json"
+    };
+    let mut r = raw_json(StatusCode::OK, body, ct);
+    r.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept"));
+    Ok(r)
+}
+
+/// `GET /credentials/{id}/status`: whether the institution has revoked it.
+pub(crate) async fn credential_status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<AppJson<Value>, ApiError> {
+    if !valid_credential_id(&id) {
+        return Err(ApiError::NotFound("no such credential".into()));
+    }
+    let base = state.inner().base_url.clone();
+    let rec = state
+        .blocking(move |inner| inner.store.credential(&id).map_err(ApiError::from))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such credential".into()))?;
+    Ok(AppJson(json!({
+        "id": format!("{base}/credentials/{}", rec.credential.id),
+        "revoked": rec.revoked_at.is_some(),
+        "revokedAt": rec.revoked_at,
+    })))
+}
+
+pub(crate) async fn profile(
+    State(state): State<AppState>,
+    Path(inst): Path<String>,
+) -> Result<AppJson<Value>, ApiError> {
+    slug(&inst, "institution")?;
+    let rec = state
+        .blocking(move |inner| inner.institution(&inst))
+        .await?;
+    Ok(AppJson(rec.profile))
+}
+
+/// `GET /institutions/{inst}/did.json`: the `did:web` document (current and retired keys).
+pub(crate) async fn did_document(
+    State(state): State<AppState>,
+    Path(inst): Path<String>,
+) -> Result<Response, ApiError> {
+    slug(&inst, "institution")?;
+    let doc = state
+        .blocking(move |inner| {
+            let rec = inner.institution(&inst)?;
+            let keys = inner.store.keys(&inst)?;
+            Ok(issuer::did_document(&rec, &keys))
+        })
+        .await?;
+    let body = serde_json::to_vec_pretty(&doc).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(raw_json(StatusCode::OK, body, "application/did+json"))
+}
+
+/// `GET /institutions/{inst}/achievements`: the public catalogue (latest versions).
+pub(crate) async fn catalogue(
+    State(state): State<AppState>,
+    Path(inst): Path<String>,
+) -> Result<AppJson<Value>, ApiError> {
+    slug(&inst, "institution")?;
+    let base = state.inner().base_url.clone();
+    let (rec, list) = state
+        .blocking(move |inner| {
+            let rec = inner.institution(&inst)?;
+            let list = inner.store.achievements(&inst)?;
+            Ok((rec, list))
+        })
+        .await?;
+    let items: Vec<Value> = list
+        .iter()
+        .map(|a| {
+            let d = &a.definition;
+            json!({
+                "slug": a.slug,
+                "version": a.version,
+                "id": d.get("id"),
+                "url": format!("{base}/institutions/{}/achievements/{}", rec.slug, a.slug),
+                "name": d.get("name"),
+                "description": d.get("description"),
+                "achievementType": d.get("achievementType"),
+                "humanCode": d.get("humanCode"),
+                "volumeOfLearning": d.get("volumeOfLearning"),
+                "creditsAvailable": d.get("creditsAvailable"),
+                "learningMode": d.get("learningMode"),
+                "updatedAt": a.created_at,
+            })
+        })
+        .collect();
+    Ok(AppJson(json!({
+        "issuer": {"id": rec.did, "name": rec.profile.get("name")},
+        "achievements": items,
+    })))
+}
+
+pub(crate) async fn achievement(
+    State(state): State<AppState>,
+    Path((inst, ach)): Path<(String, String)>,
+) -> Result<AppJson<Value>, ApiError> {
+    definition(state, inst, ach, None).await
+}
+
+pub(crate) async fn achievement_version(
+    State(state): State<AppState>,
+    Path((inst, ach, version)): Path<(String, String, String)>,
+) -> Result<AppJson<Value>, ApiError> {
+    let v: i64 = version.parse().ok().filter(|v| *v > 0).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "no version \"{}\"",
+            version.chars().take(20).collect::<String>()
+        ))
+    })?;
+    definition(state, inst, ach, Some(v)).await
+}
+
+async fn definition(
+    state: AppState,
+    inst: String,
+    ach: String,
+    version: Option<i64>,
+) -> Result<AppJson<Value>, ApiError> {
+    slug(&inst, "institution")?;
+    slug(&ach, "achievement")?;
+    let rec = state
+        .blocking(move |inner| {
+            inner
+                .store
+                .achievement(&inst, &ach, version)?
+                .ok_or_else(|| {
+                    ApiError::NotFound(format!(
+                        "no achievement \"{ach}\"{}",
+                        version.map(|v| format!(" version {v}")).unwrap_or_default()
+                    ))
+                })
+        })
+        .await?;
+    Ok(AppJson(rec.definition))
+}

@@ -1,0 +1,397 @@
+//! The store: everything the service keeps, behind the [`Store`] trait.
+//!
+//! **Design.** The trait is synchronous: SQLite (rusqlite) is synchronous, and a PostgreSQL
+//! implementation can use the synchronous `postgres` client with a small pool. The service
+//! never calls it on an async worker thread: handlers go through
+//! `tokio::task::spawn_blocking`, and credential inserts go through one dedicated writer
+//! thread ([`crate::commit`]) that batches concurrent inserts into one transaction (group
+//! commit). What an implementation must guarantee:
+//!
+//! - [`Store::insert_credentials`] is **one transaction**, durable when it returns `Ok`
+//!   (SQLite: WAL with `synchronous=FULL`; PostgreSQL: `synchronous_commit=on`), and
+//!   idempotent per `(institution, idempotency key)`: a row whose key already exists is not
+//!   inserted; the existing credential is returned instead (a unique index decides races).
+//! - Credential bodies are stored and returned byte for byte.
+//! - Secrets arrive sealed ([`SealedSecret`]); the store never sees a plaintext key, and
+//!   tokens arrive as hashes.
+//!
+//! Times are RFC 3339 UTC strings (`2025-06-01T12:00:00Z`), which sort chronologically.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use serde_json::Value;
+
+/// A store operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A uniqueness rule was violated (e.g. the institution name is taken).
+    #[error("{0}")]
+    Conflict(String),
+    /// Stored data does not read back (corruption, or a newer schema).
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    /// The database failed.
+    #[error("database: {0}")]
+    Backend(String),
+}
+
+/// How an institution is identified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IdentityKind {
+    /// `did:web` served by this service; keys rotate under a stable DID.
+    DidWeb,
+    /// `did:key` of the current key (small set-ups); rotation changes the DID.
+    DidKey,
+}
+
+impl IdentityKind {
+    /// The stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DidWeb => "did:web",
+            Self::DidKey => "did:key",
+        }
+    }
+
+    /// Reads the stored and API name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "did:web" => Some(Self::DidWeb),
+            "did:key" => Some(Self::DidKey),
+            _ => None,
+        }
+    }
+}
+
+/// An institution (issuer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstitutionRecord {
+    /// URL-safe short name, unique (`northbridge`).
+    pub slug: String,
+    /// The issuer id: a `did:web` or the current `did:key`.
+    pub did: String,
+    /// How it is identified.
+    pub identity: IdentityKind,
+    /// The OB `Profile` as published (with `id` = `did`).
+    pub profile: Value,
+    /// Creation time.
+    pub created_at: String,
+}
+
+/// Lifecycle of a signing key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyStatus {
+    /// Signs new credentials (one per institution).
+    Active,
+    /// No longer signs; still listed in the DID document so old credentials verify.
+    Retired,
+    /// Must not be trusted: removed from the DID document.
+    Compromised,
+}
+
+impl KeyStatus {
+    /// The stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Retired => "retired",
+            Self::Compromised => "compromised",
+        }
+    }
+
+    /// Reads the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(Self::Active),
+            "retired" => Some(Self::Retired),
+            "compromised" => Some(Self::Compromised),
+            _ => None,
+        }
+    }
+}
+
+/// A secret sealed under the master key (XChaCha20-Poly1305).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealedSecret {
+    /// The 24-byte nonce.
+    pub nonce: Vec<u8>,
+    /// Ciphertext and tag.
+    pub ciphertext: Vec<u8>,
+}
+
+impl std::fmt::Debug for SealedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SealedSecret(..)")
+    }
+}
+
+/// One signing key of an institution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyRecord {
+    /// The verification method id (`did:web:...#key-1`, or a `did:key` method id).
+    pub method_id: String,
+    /// The institution.
+    pub institution: String,
+    /// Sequence number within the institution (1, 2, ...).
+    pub seq: i64,
+    /// Multikey public key (`z6Mk...`).
+    pub public_multibase: String,
+    /// Lifecycle.
+    pub status: KeyStatus,
+    /// Creation time.
+    pub created_at: String,
+    /// When it stopped signing.
+    pub retired_at: Option<String>,
+    /// The sealed 32-byte seed (associated data: the method id).
+    pub sealed: SealedSecret,
+}
+
+/// Token scopes (a small bit set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Scopes(u8);
+
+impl Scopes {
+    /// Issue credentials.
+    pub const ISSUE: Self = Self(1);
+    /// Revoke credentials.
+    pub const REVOKE: Self = Self(2);
+    /// Manage the institution: profile, keys, achievements, tokens.
+    pub const MANAGE: Self = Self(4);
+    /// The names, in order.
+    pub const NAMES: [(&'static str, Self); 3] = [
+        ("issue", Self::ISSUE),
+        ("revoke", Self::REVOKE),
+        ("manage", Self::MANAGE),
+    ];
+
+    /// Whether every scope of `other` is here.
+    pub fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+    /// The union.
+    pub fn with(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+    /// The stored form.
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+    /// From the stored form (unknown bits dropped).
+    pub fn from_bits(bits: u8) -> Self {
+        Self(bits & 7)
+    }
+    /// Scope names.
+    pub fn names(self) -> Vec<&'static str> {
+        Self::NAMES
+            .iter()
+            .filter(|(_, s)| self.contains(*s))
+            .map(|(n, _)| *n)
+            .collect()
+    }
+    /// Parses one name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| *s)
+    }
+}
+
+/// An API token (only its hash is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Public id of the token (to list and revoke it).
+    pub id: String,
+    /// The institution it acts for.
+    pub institution: String,
+    /// What it may do.
+    pub scopes: Scopes,
+    /// A label for people.
+    pub label: String,
+    /// SHA-256 of the token.
+    pub hash: [u8; 32],
+    /// Creation time.
+    pub created_at: String,
+    /// Revoked tokens no longer authenticate.
+    pub revoked: bool,
+}
+
+/// One version of an achievement definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AchievementRecord {
+    /// The institution.
+    pub institution: String,
+    /// URL-safe short name, unique within the institution (`df-101`).
+    pub slug: String,
+    /// 1, 2, ...: a change makes a new version.
+    pub version: i64,
+    /// The definition as published (with its minted `id`).
+    pub definition: Value,
+    /// SHA-256 of the definition as submitted, to detect "no change".
+    pub content_hash: [u8; 32],
+    /// Creation time.
+    pub created_at: String,
+}
+
+/// A signed credential to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCredential {
+    /// The id in its URL (`/credentials/{id}`), a UUID.
+    pub id: String,
+    /// The institution.
+    pub institution: String,
+    /// Achievement slug and version issued against (empty slug for VC API credentials).
+    pub achievement: String,
+    /// The achievement version.
+    pub achievement_version: i64,
+    /// The client's idempotency key (per institution).
+    pub idempotency_key: Option<String>,
+    /// SHA-256 of the request that produced it (to detect a key reused for another request).
+    pub request_hash: [u8; 32],
+    /// Issue time.
+    pub issued_at: String,
+    /// The verification method that signed it.
+    pub method_id: String,
+    /// The signed credential, byte for byte as served.
+    pub body: Vec<u8>,
+}
+
+/// A stored credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialRecord {
+    /// As stored.
+    pub credential: NewCredential,
+    /// Revocation time, if revoked.
+    pub revoked_at: Option<String>,
+    /// Revocation reason.
+    pub revocation_reason: Option<String>,
+}
+
+/// What inserting one credential did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// Stored.
+    Inserted,
+    /// A credential with the same idempotency key already existed; it is returned.
+    Existing(Box<CredentialRecord>),
+}
+
+/// Listing page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Rows to skip.
+    pub offset: u64,
+    /// Rows to return.
+    pub limit: u64,
+}
+
+/// The persistence interface (see the module docs for the guarantees).
+pub trait Store: Send + Sync + 'static {
+    /// Reads a small metadata value.
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Sets a metadata value if it is absent; returns the value now stored.
+    fn meta_set_if_absent(&self, name: &str, value: &[u8]) -> Result<Vec<u8>, StoreError>;
+
+    /// Creates an institution with its first (active) key. `Conflict` if the slug is taken.
+    fn create_institution(
+        &self,
+        inst: &InstitutionRecord,
+        first_key: &KeyRecord,
+    ) -> Result<(), StoreError>;
+    /// One institution.
+    fn institution(&self, slug: &str) -> Result<Option<InstitutionRecord>, StoreError>;
+    /// All institutions, by slug.
+    fn institutions(&self) -> Result<Vec<InstitutionRecord>, StoreError>;
+    /// Replaces the DID and profile of an institution.
+    fn update_institution(&self, inst: &InstitutionRecord) -> Result<(), StoreError>;
+
+    /// The keys of an institution, oldest first.
+    fn keys(&self, institution: &str) -> Result<Vec<KeyRecord>, StoreError>;
+    /// In one transaction: the active key becomes retired, `new_key` becomes active, and the
+    /// institution is updated (its DID changes for `did:key`).
+    fn rotate_key(
+        &self,
+        inst: &InstitutionRecord,
+        new_key: &KeyRecord,
+        at: &str,
+    ) -> Result<(), StoreError>;
+    /// Marks a non-active key compromised. Returns false if there is no such retired key.
+    fn mark_compromised(
+        &self,
+        institution: &str,
+        method_id: &str,
+        at: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Stores a token.
+    fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
+    /// The token with this hash, if any (revoked ones too).
+    fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError>;
+    /// The tokens of an institution.
+    fn tokens(&self, institution: &str) -> Result<Vec<TokenRecord>, StoreError>;
+    /// Revokes a token; false if the institution has no such token.
+    fn revoke_token(&self, institution: &str, id: &str) -> Result<bool, StoreError>;
+
+    /// Stores a new achievement version. `Conflict` if that version exists.
+    fn insert_achievement(&self, rec: &AchievementRecord) -> Result<(), StoreError>;
+    /// One version, or the latest when `version` is `None`.
+    fn achievement(
+        &self,
+        institution: &str,
+        slug: &str,
+        version: Option<i64>,
+    ) -> Result<Option<AchievementRecord>, StoreError>;
+    /// The latest version of each achievement of an institution.
+    fn achievements(&self, institution: &str) -> Result<Vec<AchievementRecord>, StoreError>;
+    /// The latest version number of an achievement.
+    fn latest_achievement_version(
+        &self,
+        institution: &str,
+        slug: &str,
+    ) -> Result<Option<i64>, StoreError>;
+    /// All version numbers of an achievement.
+    fn achievement_versions(&self, institution: &str, slug: &str) -> Result<Vec<i64>, StoreError>;
+
+    /// Inserts credentials in ONE durable transaction (see the module docs).
+    fn insert_credentials(&self, rows: &[NewCredential]) -> Result<Vec<InsertOutcome>, StoreError>;
+    /// One credential.
+    fn credential(&self, id: &str) -> Result<Option<CredentialRecord>, StoreError>;
+    /// Only the body of a credential (the wallet fetch path).
+    fn credential_body(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The credential stored under an idempotency key.
+    fn credential_by_key(
+        &self,
+        institution: &str,
+        key: &str,
+    ) -> Result<Option<CredentialRecord>, StoreError>;
+    /// `(idempotency key, credential id, request hash)` of every credential of an institution
+    /// whose idempotency key starts with `prefix` (a retried batch finds its stored rows in
+    /// one range scan).
+    fn keyed_with_prefix(
+        &self,
+        institution: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, String, [u8; 32])>, StoreError>;
+    /// Credentials of an institution, newest first (bodies left empty).
+    fn credentials(
+        &self,
+        institution: &str,
+        page: Page,
+    ) -> Result<Vec<CredentialRecord>, StoreError>;
+    /// How many credentials an institution has.
+    fn credential_count(&self, institution: &str) -> Result<u64, StoreError>;
+    /// Marks a credential revoked. `None` if the institution has no such credential,
+    /// `Some(false)` if it was already revoked.
+    fn revoke_credential(
+        &self,
+        institution: &str,
+        id: &str,
+        reason: &str,
+        at: &str,
+    ) -> Result<Option<bool>, StoreError>;
+}

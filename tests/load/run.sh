@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Load test of `microcred serve` on loopback (release build, real SQLite file, durable
+# commits), with the core's own single-thread sign rate measured in the same run.
+#
+#   bash tests/load/run.sh            # ~1.5 minutes
+#   DURATION=30 BATCH_ROWS=2000 bash tests/load/run.sh
+#
+# Targets (2-core machine): batch issuance >= 80% of cores x single-thread sign rate;
+# >= 2,000 single issuances/s; >= 20,000 GET /credentials/{id} per second with p99 < 10 ms;
+# no errors. Traffic goes to 127.0.0.1 only; every step is bounded in time.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+DURATION=${DURATION:-15}          # seconds per wrk run
+BATCH_ROWS=${BATCH_ROWS:-1000}    # rows per batch request
+BATCH_CONN=${BATCH_CONN:-2}       # concurrent batch requests
+SINGLE_CONN=${SINGLE_CONN:-64}
+GET_CONN=${GET_CONN:-64}
+PORT=${PORT:-18181}
+SUITE=${SUITE:-}                  # cryptosuite (default: the service's default)
+CORES=$(nproc)
+
+if ! command -v wrk >/dev/null; then
+  echo "== installing wrk (Debian package)"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; fi
+fi
+
+echo "== building (release)"
+cargo build --release -q -p microcred-cli
+mc="${CARGO_TARGET_DIR:-target}/release/microcred"
+
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== core sign rate (one thread, same credential shape, no HTTP, no storage)"
+"$mc" serve --bench-sign 5 ${SUITE:+--bench-suite "$SUITE"} | tee "$work/bench.txt"
+suite=$(sed -n 's/^suite=//p' "$work/bench.txt")
+sign_rate=$(sed -n 's/^sign_rate_per_thread=//p' "$work/bench.txt")
+
+admin="load-admin-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+MICROCRED_MASTER_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+MICROCRED_ADMIN_TOKEN="$admin" MICROCRED_LOG=warn \
+  "$mc" serve --listen "127.0.0.1:$PORT" --database "$work/load.db" 2> "$work/server.log" &
+server_pid=$!
+base="http://127.0.0.1:$PORT"
+for _ in $(seq 50); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf "$base/healthz" >/dev/null || { cat "$work/server.log"; exit 1; }
+
+json_field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
+curl -sf -X POST "$base/v1/institutions" -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
+  -d "{\"slug\":\"northbridge\",\"profile\":$(cat examples/issuer-profile.json)}" >/dev/null
+token=$(curl -sf -X POST "$base/v1/institutions/northbridge/tokens" -H "Authorization: Bearer $admin" \
+  -H 'Content-Type: application/json' -d '{"scopes":["issue","manage"]}' | json_field token)
+curl -sf -X PUT "$base/v1/institutions/northbridge/achievements/df-101" -H "Authorization: Bearer $token" \
+  -H 'Content-Type: application/json' --data-binary @examples/achievements/df-101.json >/dev/null
+
+# Request bodies and wrk scripts.
+{
+  printf '{"achievement":"df-101","cryptosuite":"%s","rows":[' "$suite"
+  for i in $(seq "$BATCH_ROWS"); do
+    [ "$i" -gt 1 ] && printf ','
+    printf '{"recipient":"did:example:learner%d","results":{"final-assessment":"8%d","status":"Completed"}}' "$i" $((i % 10))
+  done
+  printf ']}'
+} > "$work/batch.json"
+printf '{"achievement":"df-101","cryptosuite":"%s","recipient":"did:example:single","results":{"final-assessment":"86","status":"Completed"}}' "$suite" > "$work/single.json"
+cat > "$work/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
+local f = assert(io.open(os.getenv("BODY")))
+wrk.body = f:read("*a")
+f:close()
+LUA
+
+run_wrk() { # name, wrk args...
+  local name=$1; shift
+  wrk --timeout 60s "$@" > "$work/$name.txt"
+  cat "$work/$name.txt"
+  if grep -q -E "Non-2xx|Socket errors" "$work/$name.txt"; then echo "!! $name had errors" >&2; errors=1; fi
+}
+errors=0
+rps() { awk '/^Requests\/sec/ {print $2}' "$work/$1.txt"; }
+count() { awk '/requests in/ {print $1}' "$work/$1.txt"; }
+# The count once requests still in flight when wrk stopped have finished.
+settled_total() {
+  local a b; a=$(total); sleep 1; b=$(total)
+  while [ "$a" != "$b" ]; do a=$b; sleep 1; b=$(total); done
+  echo "$b"
+}
+total() { curl -sf "$base/v1/institutions/northbridge/credentials?limit=1" -H "Authorization: Bearer $admin" | sed -n 's/.*"total":\([0-9]*\).*/\1/p'; }
+
+echo "== batch issuance: $BATCH_ROWS rows per request, $BATCH_CONN concurrent, ${DURATION}s"
+TOKEN=$token BODY=$work/batch.json run_wrk batch -t1 -c"$BATCH_CONN" -d"${DURATION}s" -s "$work/post.lua" \
+  "$base/v1/institutions/northbridge/credentials/batch"
+after_batch=$(settled_total)
+
+echo "== single issuance: $SINGLE_CONN connections, ${DURATION}s"
+TOKEN=$token BODY=$work/single.json run_wrk single -t2 -c"$SINGLE_CONN" -d"${DURATION}s" -s "$work/post.lua" \
+  "$base/v1/institutions/northbridge/credentials"
+after_single=$(settled_total)
+
+echo "== GET /credentials/{id}: $GET_CONN connections, ${DURATION}s, 1000 different credentials"
+curl -sf "$base/v1/institutions/northbridge/credentials?limit=1000" -H "Authorization: Bearer $admin" \
+  | grep -o '"url":"[^"]*"' | sed 's/.*\/credentials\/\([^"]*\)"/\1/' > "$work/ids.txt"
+cat > "$work/get.lua" <<'LUA'
+local ids = {}
+for line in io.lines(os.getenv("IDS")) do ids[#ids + 1] = line end
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/credentials/" .. ids[(n % #ids) + 1])
+end
+LUA
+IDS=$work/ids.txt run_wrk get -t2 -c"$GET_CONN" -d"${DURATION}s" --latency -s "$work/get.lua" "$base"
+
+# Everything acknowledged is stored, and nothing beyond what was sent: wrk counts completed
+# responses; requests still in flight when it stopped may have been stored too (at most one
+# per connection).
+check_count() { # stored, acknowledged, in-flight bound, what
+  if [ "$1" -lt "$2" ] || [ "$1" -gt $(( $2 + $3 )) ]; then
+    echo "!! $4: $1 credentials stored, $2 acknowledged (+ at most $3 in flight)" >&2; errors=1
+  fi
+}
+check_count "$after_batch" $(( $(count batch) * BATCH_ROWS )) $(( BATCH_CONN * BATCH_ROWS )) "batch run"
+check_count $(( after_single - after_batch )) "$(count single)" "$SINGLE_CONN" "single run"
+
+batch_rate=$(awk -v r="$(rps batch)" -v n="$BATCH_ROWS" 'BEGIN {printf "%.0f", r * n}')
+p99=$(awk '/ 99%/ {print $2}' "$work/get.txt")
+echo
+echo "== results ($CORES cores; durable commits: WAL + synchronous=FULL; $(du -h "$work/load.db" | cut -f1) database)"
+awk -v suite="$suite" -v s="$sign_rate" -v c="$CORES" -v b="$batch_rate" -v one="$(rps single)" -v g="$(rps get)" -v p="$p99" 'BEGIN {
+  printf "suite                           %s\n", suite
+  printf "core sign rate, 1 thread        %8.0f credentials/s\n", s
+  printf "cores x sign rate               %8.0f credentials/s\n", s * c
+  printf "batch issuance over HTTP        %8.0f credentials/s = %.0f%% of cores x sign rate (target >= 80%%)\n", b, 100 * b / (s * c)
+  printf "single issuance over HTTP       %8.0f requests/s (target >= 2000)\n", one
+  printf "GET /credentials/{id}           %8.0f requests/s (target >= 20000), p99 %s (target < 10ms)\n", g, p
+}'
+echo "stored: $after_single credentials; errors: $errors"
+exit "$errors"
