@@ -237,17 +237,21 @@ fn print_report(
     }
     if verdict != "VALID" {
         if let Some(p) = r.first_problem() {
-            writeln!(out, "  => {}", explain(p.check))?;
+            writeln!(out, "  => {}", explain(p.check, p.outcome))?;
         }
     }
     writeln!(out)
 }
 
 /// What a problem means for the person deciding whether to accept the credential.
-fn explain(kind: CheckKind) -> &'static str {
+fn explain(kind: CheckKind, outcome: Outcome) -> &'static str {
+    let undecided = outcome != Outcome::Fail;
     match kind {
+        CheckKind::WellFormed if undecided => "This file is not a credential that can be read (not JSON, or not a supported format).",
         CheckKind::WellFormed => "This file is not a verifiable credential in a form that can be checked.",
+        CheckKind::Proof if undecided => "This verifier cannot check this kind of signature, or the credential uses a JSON-LD context it does not have (add it with --context URL=FILE). Nothing is known either way.",
         CheckKind::Proof => "The credential carries no usable signature; it cannot be shown to come from the institution.",
+        CheckKind::Signature if undecided => "The institution's public key could not be found offline: get the issuer's DID document (e.g. its did.json) or key and pass it with --did-doc FILE or --issuer-key, then verify again. Nothing is known either way.",
         CheckKind::Signature => "The signature does not prove the content: do not rely on this credential as it stands.",
         CheckKind::IssuerKey => "The credential was not signed by the institution it names as issuer.",
         CheckKind::Validity => "The credential is outside its validity period.",

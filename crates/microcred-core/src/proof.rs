@@ -328,7 +328,12 @@ pub(crate) enum ProofFinding {
     /// The proof is malformed or violates the suite's rules.
     Malformed(String),
     /// The verification method could not be resolved offline.
-    Unresolved(ResolveError),
+    Unresolved {
+        /// The proof type and suite, for the report.
+        suite: &'static str,
+        /// Why the method could not be resolved.
+        error: ResolveError,
+    },
     /// Everything was checked; `valid` says whether the signature verified.
     Checked {
         /// The proof type and suite, for the report.
@@ -417,7 +422,12 @@ pub(crate) fn check_proof(
     }
     let method = match keys.resolve(vm) {
         Ok(m) => m,
-        Err(e) => return ProofFinding::Unresolved(e),
+        Err(error) => {
+            return ProofFinding::Unresolved {
+                suite: label,
+                error,
+            }
+        }
     };
     let data = match hash_view(imp, secured, context, &config, contexts) {
         Ok(d) => d,

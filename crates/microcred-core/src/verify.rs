@@ -134,6 +134,10 @@ impl CheckKind {
 pub struct Check {
     /// The aspect checked.
     pub check: CheckKind,
+    /// For credentials with several proofs (a proof set): which proof (1-based) this check
+    /// is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proof: Option<usize>,
     /// The outcome.
     pub outcome: Outcome,
     /// Why, in words.
@@ -174,8 +178,19 @@ impl Report {
     }
 
     fn push(&mut self, check: CheckKind, outcome: Outcome, reason: impl Into<String>) {
+        self.push_for(None, check, outcome, reason);
+    }
+
+    fn push_for(
+        &mut self,
+        proof: Option<usize>,
+        check: CheckKind,
+        outcome: Outcome,
+        reason: impl Into<String>,
+    ) {
         self.checks.push(Check {
             check,
+            proof,
             outcome,
             reason: reason.into(),
         });
@@ -395,6 +410,7 @@ fn check_proofs(
     let many = proofs.len() > 1;
     let mut trust_key = None;
     for (i, proof) in proofs.into_iter().enumerate() {
+        let idx = many.then_some(i + 1);
         let tag = if many {
             format!("proof {} of the set: ", i + 1)
         } else {
@@ -403,7 +419,8 @@ fn check_proofs(
         if let Some(expires) = proof.get("expires") {
             match expires.as_str().and_then(time_fmt::parse) {
                 Some(t) if options.at >= t => {
-                    report.push(
+                    report.push_for(
+                        idx,
                         CheckKind::Proof,
                         Outcome::Fail,
                         format!("{tag}the proof expired at {}", time_fmt::format(t)),
@@ -412,7 +429,8 @@ fn check_proofs(
                 }
                 Some(_) => {}
                 None => {
-                    report.push(
+                    report.push_for(
+                        idx,
                         CheckKind::Proof,
                         Outcome::Fail,
                         format!("{tag}the proof's `expires` is not a dateTime"),
@@ -423,39 +441,55 @@ fn check_proofs(
         }
         match check_proof(doc, proof, options.keys, options.contexts) {
             ProofFinding::Unsupported(why) => {
-                report.push(CheckKind::Proof, Outcome::Unknown, format!("{tag}{why}"));
-                report.push(
+                report.push_for(
+                    idx,
+                    CheckKind::Proof,
+                    Outcome::Unknown,
+                    format!("{tag}{why}"),
+                );
+                report.push_for(
+                    idx,
                     CheckKind::Signature,
                     Outcome::NotChecked,
                     format!("{tag}the proof cannot be checked by this verifier"),
                 );
-                report.push(
+                report.push_for(
+                    idx,
                     CheckKind::IssuerKey,
                     Outcome::NotChecked,
                     format!("{tag}no verified key"),
                 );
             }
             ProofFinding::Malformed(why) => {
-                report.push(CheckKind::Proof, Outcome::Fail, format!("{tag}{why}"));
-                report.push(
+                report.push_for(idx, CheckKind::Proof, Outcome::Fail, format!("{tag}{why}"));
+                report.push_for(
+                    idx,
                     CheckKind::Signature,
                     Outcome::NotChecked,
                     format!("{tag}the proof is malformed"),
                 );
-                report.push(
+                report.push_for(
+                    idx,
                     CheckKind::IssuerKey,
                     Outcome::NotChecked,
                     format!("{tag}no verified key"),
                 );
             }
-            ProofFinding::Unresolved(e) => {
-                report.push(
+            ProofFinding::Unresolved { suite, error } => {
+                report.push_for(
+                    idx,
                     CheckKind::Proof,
                     Outcome::Pass,
-                    format!("{tag}a supported Data Integrity proof"),
+                    format!("{tag}{suite}"),
                 );
-                report.push(CheckKind::Signature, Outcome::Unknown, format!("{tag}{e}"));
-                report.push(
+                report.push_for(
+                    idx,
+                    CheckKind::Signature,
+                    Outcome::Unknown,
+                    format!("{tag}{error}"),
+                );
+                report.push_for(
+                    idx,
                     CheckKind::IssuerKey,
                     Outcome::NotChecked,
                     format!("{tag}the key is unknown"),
@@ -467,11 +501,16 @@ fn check_proofs(
                 purpose,
                 valid,
             } => {
-                report.push(CheckKind::Proof, Outcome::Pass, format!("{tag}{suite}"));
+                report.push_for(
+                    idx,
+                    CheckKind::Proof,
+                    Outcome::Pass,
+                    format!("{tag}{suite}"),
+                );
                 if !options.pinned.is_empty() && !options.pinned.contains(&method.key) {
                     let pinned: Vec<String> =
                         options.pinned.iter().map(PublicKey::to_multibase).collect();
-                    report.push(
+                    report.push_for(idx,
                         CheckKind::Signature,
                         Outcome::Fail,
                         format!(
@@ -481,7 +520,8 @@ fn check_proofs(
                         ),
                     );
                 } else if valid {
-                    report.push(
+                    report.push_for(
+                        idx,
                         CheckKind::Signature,
                         Outcome::Pass,
                         format!(
@@ -490,7 +530,7 @@ fn check_proofs(
                         ),
                     );
                 } else {
-                    report.push(
+                    report.push_for(idx,
                         CheckKind::Signature,
                         Outcome::Fail,
                         format!("{tag}the signature does not match: the credential was changed after it was signed, or signed with another key"),
@@ -499,19 +539,20 @@ fn check_proofs(
                 let signature_ok =
                     valid && (options.pinned.is_empty() || options.pinned.contains(&method.key));
                 if !signature_ok {
-                    report.push(
+                    report.push_for(
+                        idx,
                         CheckKind::IssuerKey,
                         Outcome::NotChecked,
                         format!("{tag}skipped: the signature did not verify"),
                     );
                 } else if purpose != ASSERTION_METHOD {
-                    report.push(
+                    report.push_for(idx,
                         CheckKind::IssuerKey,
                         Outcome::Fail,
                         format!("{tag}proofPurpose is \"{purpose}\"; issuing a credential requires \"assertionMethod\""),
                     );
                 } else if method.controller != issuer_id {
-                    report.push(
+                    report.push_for(idx,
                         CheckKind::IssuerKey,
                         Outcome::Fail,
                         format!(
@@ -520,13 +561,13 @@ fn check_proofs(
                         ),
                     );
                 } else if !method.assertion {
-                    report.push(
+                    report.push_for(idx,
                         CheckKind::IssuerKey,
                         Outcome::Fail,
                         format!("{tag}{} is not listed under assertionMethod in the issuer's DID document", method.id),
                     );
                 } else {
-                    report.push(
+                    report.push_for(idx,
                         CheckKind::IssuerKey,
                         Outcome::Pass,
                         format!("{tag}the key is the issuer's own ({issuer_id}) and authorized to issue"),
