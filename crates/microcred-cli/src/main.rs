@@ -8,12 +8,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bake;
 mod files;
 mod issue;
 mod keygen;
 mod lint;
 mod serve;
 mod sign;
+mod status;
 mod verify;
 
 /// Issue and verify signed microcredentials (Open Badges 3.0 / W3C VC 2.0, Ed25519).
@@ -40,6 +42,13 @@ enum Command {
     Lint(lint::LintArgs),
     /// Run the issuer service (HTTP API, SQLite file by default); `--init` for a first local run.
     Serve(serve::ServeArgs),
+    /// Bake a signed credential into its badge image (PNG or SVG, Open Badges 3.0 baking).
+    Bake(bake::BakeArgs),
+    /// Extract the credential baked into a PNG or SVG badge image, byte for byte.
+    Unbake(bake::UnbakeArgs),
+    /// Save what is needed to verify credentials offline later (issuer DID documents, status
+    /// lists with their capture time) into one file for `verify --bundle`.
+    Bundle(status::BundleArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +61,9 @@ fn main() -> ExitCode {
         Command::Verify(a) => verify::run(a),
         Command::Lint(a) => lint::run(a),
         Command::Serve(a) => serve::run(a),
+        Command::Bake(a) => bake::run_bake(a),
+        Command::Unbake(a) => bake::run_unbake(a),
+        Command::Bundle(a) => status::run_bundle(a),
     };
     match result {
         Ok(code) => code,

@@ -12,7 +12,7 @@ use microcred_core::{
 };
 use serde_json::{json, Value};
 
-use crate::files;
+use crate::{bake, files};
 
 #[derive(Args)]
 pub(crate) struct VerifyArgs {
@@ -39,7 +39,9 @@ pub(crate) struct VerifyArgs {
     /// Verify as of this time (RFC 3339) instead of now.
     #[arg(long)]
     at: Option<String>,
-    /// Credentials to verify (JSON); `-` reads stdin.
+    #[command(flatten)]
+    status: crate::status::StatusArgs,
+    /// Credentials to verify: JSON, or baked badge images (PNG/SVG); `-` reads stdin.
     #[arg(required = true)]
     files: Vec<PathBuf>,
 }
@@ -67,6 +69,7 @@ pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
         }
         None => None,
     };
+    let mut sources = crate::status::Sources::load(&args.status, &mut keys)?;
     let contexts = files::Contexts::load(&args.contexts)?;
     let mut options = VerifyOptions::new(at, &keys)
         .pinned_keys(&pinned)
@@ -77,20 +80,18 @@ pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
     let mut worst = 0u8;
     let mut out = std::io::stdout().lock();
     for path in &args.files {
-        let (report, read_error) = match files::read_input(path) {
-            Ok(bytes) => match sniff(&bytes) {
-                Some(kind) => (
-                    None,
-                    Some(format!(
-                        "{kind} input is not supported yet: give the credential's JSON"
-                    )),
-                ),
-                None => (Some(microcred_core::verify(&bytes, &options)), None),
+        // A baked PNG/SVG badge is unbaked first; `baked` says where the credential came from.
+        let (report, read_error, baked) = match files::read_input(path) {
+            Ok(bytes) => match bake::verify_input(&bytes) {
+                bake::VerifyInput::Credential { bytes, from } => {
+                    (Some(sources.verify(&bytes, &options)), None, from)
+                }
+                bake::VerifyInput::NotVerifiable(why) => (None, Some(why), None),
             },
-            Err(e) => (None, Some(format!("{e:#}"))),
+            Err(e) => (None, Some(format!("{e:#}")), None),
         };
         let code = match (&report, &read_error) {
-            (Some(r), _) => exit_code(r, args.require_trusted),
+            (Some(r), _) => exit_code(r, args.require_trusted, args.status.require_status),
             _ => 2,
         };
         worst = worst.max(code);
@@ -101,6 +102,10 @@ pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
                     if let Some(o) = v.as_object_mut() {
                         o.insert("file".into(), json!(path.display().to_string()));
                         o.insert("exit_code".into(), json!(code));
+                        o.insert("status".into(), json!(r.status()));
+                        if let Some(from) = &baked {
+                            o.insert("baked_image".into(), json!(from));
+                        }
                     }
                     v
                 }
@@ -113,8 +118,17 @@ pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
             };
             writeln!(out, "{}", serde_json::to_string(&obj)?)?;
         } else {
+            if let Some(from) = &baked {
+                writeln!(out, "{}: credential {from}", path.display())?;
+            }
             match (&report, &read_error) {
-                (Some(r), _) => print_report(&mut out, path, r, args.require_trusted)?,
+                (Some(r), _) => print_report(
+                    &mut out,
+                    path,
+                    r,
+                    args.require_trusted,
+                    args.status.require_status,
+                )?,
                 (None, err) => writeln!(
                     out,
                     "{}: COULD NOT CHECK: {}\n",
@@ -138,10 +152,12 @@ fn any_invalid(worst: u8) -> bool {
 }
 
 /// 0 valid, 2 could not check, 3 invalid (mapped to exit 1 at the end: invalid outranks).
-fn exit_code(report: &Report, require_trusted: bool) -> u8 {
+/// An unknown status does not fail a valid credential unless `require_status`.
+fn exit_code(report: &Report, require_trusted: bool, require_status: bool) -> u8 {
     match report.verdict {
         Verdict::Invalid => 3,
         Verdict::Valid if require_trusted && trust_outcome(report) != Some(Outcome::Pass) => 3,
+        Verdict::Valid if require_status && report.status() == Outcome::Unknown => 3,
         Verdict::Valid => 0,
         _ => 2,
     }
@@ -153,17 +169,6 @@ fn trust_outcome(report: &Report) -> Option<Outcome> {
         .iter()
         .find(|c| c.check == CheckKind::Trust)
         .map(|c| c.outcome)
-}
-
-fn sniff(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("a PNG image (baked badge)")
-    } else {
-        let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]);
-        let t = head.trim_start();
-        (t.starts_with("<svg") || (t.starts_with("<?xml") && head.contains("<svg")))
-            .then_some("an SVG image (baked badge)")
-    }
 }
 
 fn load_pinned(spec: &str, keys: &mut KeyRing) -> Result<Vec<PublicKey>> {
@@ -209,8 +214,12 @@ fn print_report(
     path: &Path,
     r: &Report,
     require_trusted: bool,
+    require_status: bool,
 ) -> std::io::Result<()> {
-    let verdict = match exit_code(r, require_trusted) {
+    // An unknown status never passes silently: it is in the verdict line.
+    let status_unknown = r.status() == Outcome::Unknown;
+    let verdict = match exit_code(r, require_trusted, require_status) {
+        0 if status_unknown => "VALID, BUT REVOCATION STATUS UNKNOWN",
         0 => "VALID",
         3 => "INVALID",
         _ => "COULD NOT CHECK",
@@ -236,7 +245,12 @@ fn print_report(
         writeln!(out, "  {:<12} {:<11} {}", c.check.label(), mark, c.reason)?;
     }
     if verdict != "VALID" {
-        if let Some(p) = r.first_problem() {
+        let problem = r.first_problem().or_else(|| {
+            r.checks
+                .iter()
+                .find(|c| c.check == CheckKind::Status && c.outcome == Outcome::Unknown)
+        });
+        if let Some(p) = problem {
             writeln!(out, "  => {}", explain(p.check, p.outcome))?;
         }
     }
@@ -256,7 +270,8 @@ fn explain(kind: CheckKind, outcome: Outcome) -> &'static str {
         CheckKind::IssuerKey => "The credential was not signed by the institution it names as issuer.",
         CheckKind::Validity => "The credential is outside its validity period.",
         CheckKind::Trust => "The issuer is not one you have listed as trusted.",
-        CheckKind::Status => "The credential's revocation status could not be confirmed.",
+        CheckKind::Status if undecided => "Whether the institution has revoked or suspended this credential is not known (see the status line): fetch its status list with --online, or pass a saved copy with --status-list FILE or --bundle FILE. --require-status treats an unknown status as invalid.",
+        CheckKind::Status => "The institution has revoked or suspended this credential: do not accept it as it stands.",
         _ => "See the checks above.",
     }
 }

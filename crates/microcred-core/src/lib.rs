@@ -24,6 +24,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod bake;
 pub mod jcs;
 mod json;
 mod keys;
@@ -31,10 +32,16 @@ mod lint;
 mod model;
 mod proof;
 mod resolve;
+mod status;
 mod time_fmt;
 mod trust;
 mod verify;
 
+pub use bake::{
+    bake, generated_badge, unbake, BakeError, BakedSpec, ImageFormat, PayloadKind, Unbaked,
+    MAX_CHUNK_BYTES, MAX_IMAGE_BYTES, OB2_PNG_KEYWORD, OB2_SVG_NAMESPACE, OB3_PNG_KEYWORD,
+    OB3_SVG_NAMESPACE,
+};
 pub use json::{parse_strict, JsonError};
 pub use keys::{IssuerKey, KeyError, PublicKey, MULTIKEY_CONTEXT};
 pub use lint::{
@@ -53,6 +60,11 @@ pub use proof::{
     ASSERTION_METHOD, DATA_INTEGRITY_PROOF, ED25519_SIGNATURE_2020,
 };
 pub use resolve::{KeyRing, Method, ResolveError};
+pub use status::{
+    status_entries, status_list_credential, status_list_urls, Bitstring, StatusEntry, StatusError,
+    StatusListCredential, MAX_STATUS_LIST_BYTES, MIN_STATUS_LIST_ENTRIES, STATUS_LIST,
+    STATUS_LIST_CREDENTIAL, STATUS_LIST_ENTRY,
+};
 pub use time_fmt::{format as format_datetime, parse as parse_datetime};
 pub use trust::{TrustDecision, TrustError, TrustList, TrustedIssuer};
 pub use verify::{

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use crate::keys::PublicKey;
 use crate::proof::{check_proof, ProofFinding, ASSERTION_METHOD};
 use crate::resolve::KeyRing;
+use crate::status::{self, StatusEntry, StatusError, StatusListCredential};
 use crate::time_fmt;
 use crate::trust::{TrustDecision, TrustList};
 
@@ -27,6 +28,7 @@ pub struct VerifyOptions<'a> {
     contexts: &'a ContextLoader,
     pinned: &'a [PublicKey],
     trust: Option<&'a TrustList>,
+    status_lists: &'a [StatusListCredential],
 }
 
 impl<'a> VerifyOptions<'a> {
@@ -38,6 +40,7 @@ impl<'a> VerifyOptions<'a> {
             contexts: crate::proof::bundled_contexts(),
             pinned: &[],
             trust: None,
+            status_lists: &[],
         }
     }
 
@@ -57,6 +60,15 @@ impl<'a> VerifyOptions<'a> {
     /// Report whether the issuer is on this trust list.
     pub fn trust_list(mut self, trust: &'a TrustList) -> Self {
         self.trust = Some(trust);
+        self
+    }
+
+    /// Check `credentialStatus` (Bitstring Status List) against these lists, already
+    /// fetched or saved by the caller. Each list's own proof is verified with the same keys,
+    /// time and contexts, and its issuer must be the credential's. An entry whose list is
+    /// missing, unusable or untrustworthy makes the status *unknown*, never *pass*.
+    pub fn status_lists(mut self, lists: &'a [StatusListCredential]) -> Self {
+        self.status_lists = lists;
         self
     }
 }
@@ -210,6 +222,22 @@ impl Report {
         self
     }
 
+    /// The combined outcome of the status checks: `Fail` if any entry says revoked or
+    /// suspended, else `Unknown` if any entry could not be decided, else `Pass` if one passed,
+    /// else `NotChecked` (no status entry, or verification stopped earlier).
+    pub fn status(&self) -> Outcome {
+        let outcomes: Vec<Outcome> = self
+            .checks
+            .iter()
+            .filter(|c| c.check == CheckKind::Status)
+            .map(|c| c.outcome)
+            .collect();
+        [Outcome::Fail, Outcome::Unknown, Outcome::Pass]
+            .into_iter()
+            .find(|o| outcomes.contains(o))
+            .unwrap_or(Outcome::NotChecked)
+    }
+
     /// The first failing (or, if none, undecided) required check, for one-line summaries.
     pub fn first_problem(&self) -> Option<&Check> {
         self.checks
@@ -284,7 +312,7 @@ pub fn verify_value(value: &Value, options: &VerifyOptions<'_>) -> Report {
 
     check_proofs(doc, &shape.issuer_id, options, &mut report);
     check_validity(doc, shape.version, options.at, &mut report);
-    check_status(doc, &mut report);
+    check_status(doc, &shape.issuer_id, options, &mut report);
     report.finish()
 }
 
@@ -671,18 +699,155 @@ fn check_validity(
     }
 }
 
-fn check_status(doc: &Map<String, Value>, report: &mut Report) {
-    let reason = match doc.get("credentialStatus") {
-        None => "the credential has no credentialStatus entry, so it cannot be revoked; nothing to check".to_owned(),
-        Some(status) => {
-            let kind = status
-                .get("type")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown type");
-            format!("revocation status ({kind}) was not checked: status checking is not implemented yet")
+fn check_status(
+    doc: &Map<String, Value>,
+    issuer_id: &str,
+    options: &VerifyOptions<'_>,
+    report: &mut Report,
+) {
+    let entries: Vec<&Value> = match doc.get("credentialStatus") {
+        None => {
+            report.push(
+                CheckKind::Status,
+                Outcome::NotChecked,
+                "the credential has no credentialStatus entry, so it cannot be revoked; nothing to check",
+            );
+            return;
         }
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(one) => vec![one],
     };
-    report.push(CheckKind::Status, Outcome::NotChecked, reason);
+    if entries.is_empty() {
+        report.push(
+            CheckKind::Status,
+            Outcome::NotChecked,
+            "credentialStatus is an empty list, so the credential cannot be revoked; nothing to check",
+        );
+        return;
+    }
+    for entry in entries {
+        let (outcome, reason) = match StatusEntry::from_value(entry) {
+            Ok(e) => entry_status(&e, issuer_id, options),
+            Err(e @ StatusError::UnsupportedMethod(_)) => {
+                (Outcome::Unknown, format!("status unknown: {e}"))
+            }
+            Err(e) => (Outcome::Unknown, format!("status unknown: {e}")),
+        };
+        report.push(CheckKind::Status, outcome, reason);
+    }
+}
+
+/// The status of one `BitstringStatusListEntry` (spec §3.2, Validate Algorithm). Anything
+/// that keeps the bit from being read with confidence is `Unknown`, never `Pass`.
+fn entry_status(
+    entry: &StatusEntry,
+    issuer_id: &str,
+    options: &VerifyOptions<'_>,
+) -> (Outcome, String) {
+    let purpose = entry.purpose.as_str();
+    let url = entry.list.as_str();
+    let unknown = |why: String| (Outcome::Unknown, format!("{purpose} status unknown: {why}"));
+    if entry.size != 1 {
+        return unknown(format!(
+            "statusSize {} (multi-bit status messages) is not supported by this verifier",
+            entry.size
+        ));
+    }
+    let Some(list) = status::pick_list(options.status_lists, url) else {
+        return unknown(format!("no copy of the status list {url} was supplied"));
+    };
+    if let Some(why) = list.unavailable_reason() {
+        return unknown(format!(
+            "the status list {url} could not be obtained: {why}"
+        ));
+    }
+    let (Some(value), Some(bits)) = (list.value(), list.bitstring()) else {
+        return unknown(format!("the status list {url} is not usable"));
+    };
+    if let Some(id) = value.get("id").and_then(Value::as_str) {
+        if id != url {
+            return unknown(format!(
+                "the list obtained for {url} says it is {id}, another list"
+            ));
+        }
+    }
+    // The list must be genuine: its proofs verify with the same keys, contexts and time
+    // (and pinned keys) as the credential's. Its own status is not consulted.
+    let list_options = VerifyOptions {
+        trust: None,
+        status_lists: &[],
+        ..options.clone()
+    };
+    let checked = verify_value(value, &list_options);
+    if checked.verdict != Verdict::Valid {
+        let problem = checked.first_problem().map_or_else(
+            || "it did not verify".to_owned(),
+            |c| format!("{}: {}", c.check.label(), c.reason),
+        );
+        return unknown(format!(
+            "the status list {url} cannot be relied on ({problem})"
+        ));
+    }
+    let list_issuer = checked.issuer.as_deref().unwrap_or_default();
+    if list_issuer != issuer_id {
+        return unknown(format!(
+            "the status list {url} is issued by {list_issuer}, not by the credential's issuer {issuer_id}"
+        ));
+    }
+    if !list.purposes().iter().any(|p| p == purpose) {
+        return unknown(format!(
+            "the status list {url} is for {}, not {purpose}",
+            list.purposes().join(", ")
+        ));
+    }
+    if bits.len() < status::MIN_STATUS_LIST_ENTRIES {
+        return unknown(format!(
+            "the status list {url} has {} entries, fewer than the {} the spec requires for group privacy",
+            bits.len(),
+            status::MIN_STATUS_LIST_ENTRIES
+        ));
+    }
+    let Some(set) = bits.get(entry.index) else {
+        return unknown(format!(
+            "index {} is outside the status list {url} ({} entries)",
+            entry.index,
+            bits.len()
+        ));
+    };
+    let captured = list.captured().map_or_else(
+        || "capture time unknown".to_owned(),
+        |t| format!("captured {}", time_fmt::format(t)),
+    );
+    let as_of = format!(
+        "according to status list {url} published {}, {captured}",
+        list.valid_from().unwrap_or("(no validFrom)")
+    );
+    match (purpose, set) {
+        ("revocation", false) => (Outcome::Pass, format!("not revoked ({as_of})")),
+        ("revocation", true) => (
+            Outcome::Fail,
+            format!("REVOKED: the issuer has revoked this credential ({as_of})"),
+        ),
+        ("suspension", false) => (Outcome::Pass, format!("not suspended ({as_of})")),
+        ("suspension", true) => (
+            Outcome::Fail,
+            format!(
+                "SUSPENDED: the issuer has suspended this credential; it must not be accepted while suspended ({as_of})"
+            ),
+        ),
+        ("refresh", false) => (Outcome::Pass, format!("no refresh pending ({as_of})")),
+        ("refresh", true) => (
+            Outcome::Pass,
+            format!("an updated version of this credential is available from the issuer; this one stays valid ({as_of})"),
+        ),
+        (other, set) => (
+            Outcome::NotChecked,
+            format!(
+                "status purpose \"{other}\" is {} ({as_of}); this verifier does not interpret that purpose",
+                if set { "set" } else { "not set" }
+            ),
+        ),
+    }
 }
 
 /// Records every check after `failed` as not checked, so a report always lists all checks.

@@ -1595,3 +1595,48 @@ fn digitalbazaar_ed25519_signature_2020_vc11_credential() {
     );
     assert_eq!(report.verdict, Verdict::Invalid, "{case}: {report:#?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bitstring Status List v1.0 (research-derived, see SOURCES.md): decoded bits, never strings.
+
+#[test]
+fn bitstring_status_list_encoded_list() {
+    use microcred_core::{Bitstring, MIN_STATUS_LIST_ENTRIES};
+    let rel = "research-derived/bitstring-status-list/encodedList-example.json";
+    let v = read_object(rel);
+    let case = format!("tests/vectors/{rel}");
+    let encoded = v["encodedList"].as_str().unwrap();
+    let bits = Bitstring::decode(encoded).unwrap_or_else(|e| panic!("{case}: {e}"));
+    assert_eq!(bits.len(), MIN_STATUS_LIST_ENTRIES, "{case}: length");
+    let expected_set: Vec<u64> = v["setIndexes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        bits.set_indexes().collect::<Vec<_>>(),
+        expected_set,
+        "{case}: set bits"
+    );
+    for (index, want) in v["expectedStatusAt"].as_object().unwrap() {
+        let index: u64 = index.parse().unwrap();
+        let want = want.as_u64().unwrap() == 1;
+        assert_eq!(bits.get(index), Some(want), "{case}: bit {index}");
+    }
+    // Our encoder's output decodes to the same bits (its bytes may differ: GZIP headers).
+    let mut ours = Bitstring::new(MIN_STATUS_LIST_ENTRIES).unwrap();
+    for i in &expected_set {
+        ours.set(*i, true).unwrap();
+    }
+    assert_eq!(Bitstring::decode(&ours.encode()).unwrap(), bits, "{case}");
+    // The spec's Example 3: 131,072 zero bits.
+    let zero = Bitstring::decode(v["specExampleAllZero"].as_str().unwrap())
+        .unwrap_or_else(|e| panic!("{case} specExampleAllZero: {e}"));
+    assert_eq!(
+        zero.len(),
+        MIN_STATUS_LIST_ENTRIES,
+        "{case}: spec example length"
+    );
+    assert_eq!(zero.count_set(), 0, "{case}: spec example is all zero");
+}

@@ -42,6 +42,7 @@ pub(crate) struct Inner {
     pub(crate) admin_hash: [u8; 32],
     pub(crate) limits: Limits,
     pub(crate) bodies: crate::cache::BodyCache,
+    pub(crate) status: crate::status::StatusService,
     tokens: Mutex<HashMap<[u8; 32], (TokenRecord, Instant)>>,
     keys: Mutex<HashMap<String, Arc<ActiveKey>>>,
     templates: Mutex<HashMap<(String, String, i64), Arc<Template>>>,
@@ -157,7 +158,8 @@ impl Inner {
                 self.active_key(inst)?,
                 self.base_url.clone(),
             )
-            .map_err(crate::routes::issue::row_error)?,
+            .map_err(crate::routes::issue::row_error)?
+            .with_status(crate::status::StatusPlan::for_institution(self, inst)?),
         );
         if let Ok(mut m) = self.templates.lock() {
             m.insert(cache_key, template.clone());
@@ -220,7 +222,10 @@ pub fn app(state: AppState) -> Router {
         .route("/credentials/verify", post(routes::vcapi::verify_credential))
         .route("/presentations/verify", post(routes::vcapi::verify_presentation))
         .route("/credentials/{id}", get(routes::public::credential))
+        .route("/credentials/{id}/badge.png", get(routes::badge::badge_png))
+        .route("/credentials/{id}/badge.svg", get(routes::badge::badge_svg))
         .route("/credentials/{id}/status", get(routes::public::credential_status))
+        .route("/status/{list}", get(routes::status::status_list))
         .route("/institutions/{inst}", get(routes::public::profile))
         .route("/institutions/{inst}/did.json", get(routes::public::did_document))
         .route("/institutions/{inst}/achievements", get(routes::public::catalogue))
@@ -238,7 +243,12 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/institutions/{inst}/achievements/{ach}", put(routes::admin::put_achievement))
         .route("/v1/institutions/{inst}/credentials", post(routes::issue::single).get(routes::issue::list))
         .route("/v1/institutions/{inst}/credentials/{id}", get(routes::issue::get_one))
-        .route("/v1/institutions/{inst}/credentials/{id}/revoke", post(routes::issue::revoke))
+        .route("/v1/institutions/{inst}/credentials/{id}/revoke", post(routes::status::revoke))
+        .route("/v1/institutions/{inst}/credentials/{id}/suspend", post(routes::status::suspend))
+        .route("/v1/institutions/{inst}/credentials/{id}/reinstate", post(routes::status::reinstate))
+        .route("/v1/institutions/{inst}/status-events", get(routes::status::events))
+        .route("/v1/institutions/{inst}/status-lists", get(routes::status::lists))
+        .route("/v1/institutions/{inst}/settings", get(routes::status::get_settings).put(routes::status::put_settings))
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .merge(batch)
         .fallback(|| async { ApiError::NotFound("no such endpoint: see /openapi.json".into()) })
@@ -278,6 +288,7 @@ async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Res
 pub struct Server {
     state: AppState,
     writer: Writer,
+    status_writer: crate::status::StatusWriter,
     listener: tokio::net::TcpListener,
     generated_admin_token: Option<Zeroizing<String>>,
 }
@@ -342,6 +353,7 @@ impl Server {
             .map_err(|e| Error::Config(format!("start-up task failed: {e}")))??;
         let store: Arc<dyn Store> = Arc::new(store);
         let (commits, writer) = CommitQueue::start(store.clone())?;
+        let (status_queue, status_writer) = crate::status::StatusQueue::start(store.clone())?;
         let state = AppState(Arc::new(Inner {
             store,
             commits,
@@ -351,6 +363,7 @@ impl Server {
             admin_hash,
             limits: config.limits.clone(),
             bodies: crate::cache::BodyCache::new(config.limits.credential_cache_bytes),
+            status: crate::status::StatusService::new(status_queue),
             tokens: Mutex::new(HashMap::new()),
             keys: Mutex::new(HashMap::new()),
             templates: Mutex::new(HashMap::new()),
@@ -359,6 +372,7 @@ impl Server {
         Ok(Self {
             state,
             writer,
+            status_writer,
             listener,
             generated_admin_token: generated,
         })
@@ -388,6 +402,7 @@ impl Server {
         let Self {
             state,
             writer,
+            status_writer,
             listener,
             ..
         } = self;
@@ -397,9 +412,12 @@ impl Server {
             .with_graceful_shutdown(shutdown)
             .await;
         // Every handler (and so every CommitQueue clone) is gone: the writer drains and stops.
-        tokio::task::spawn_blocking(move || writer.join())
-            .await
-            .map_err(|e| Error::Config(format!("writer join failed: {e}")))?;
+        tokio::task::spawn_blocking(move || {
+            writer.join();
+            status_writer.join();
+        })
+        .await
+        .map_err(|e| Error::Config(format!("writer join failed: {e}")))?;
         tracing::info!("microcred service stopped");
         served.map_err(Error::Io)
     }

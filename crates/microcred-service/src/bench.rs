@@ -1,14 +1,13 @@
 //! The core's own signing rate, measured on the credential shape the service issues, so a
 //! load test can compare the service's issuance rate with pure signing in the same run.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use microcred_core::{
-    Achievement, AchievementSubject, IssuerKey, OpenBadgeCredential, Profile, Recipient,
-};
-use serde_json::Value;
+use microcred_core::{Achievement, IssuerKey, Profile};
+use serde_json::{json, Map, Value};
 
-use crate::issuer::default_suite;
+use crate::issuer::{default_suite, ActiveKey, IssueRow, Template};
 
 /// The sample achievement the benchmark and the load test use (DF-101 from `examples/`).
 pub const SAMPLE_ACHIEVEMENT: &str = include_str!("../../../examples/achievements/df-101.json");
@@ -34,9 +33,15 @@ pub struct SignRate {
     pub credential_bytes: usize,
 }
 
-/// Signs the credential built from `achievement` (an OB Achievement JSON) for `issuer`
-/// (a Profile JSON without `id`) over and over on the calling thread for about `duration`:
-/// `microcred_core::sign` only (the prebuilt unsigned JSON in, the signed JSON out).
+/// Signs the credential the service issues for one learner of `achievement` (an OB
+/// Achievement JSON) from `issuer` (a Profile JSON without `id`) over and over on the calling
+/// thread for about `duration`: `microcred_core::sign` only (the prebuilt unsigned JSON in,
+/// the signed JSON out).
+///
+/// The unsigned credential is made by the service's own issuing template, as a batch row of
+/// the load test is: a DID recipient, one result per result description of the achievement,
+/// and a revocation `credentialStatus` entry (as every credential the service issues has), so
+/// the rate is the one the service's signing runs at.
 pub fn sign_rate(
     achievement: &Value,
     issuer: &Value,
@@ -55,26 +60,57 @@ pub fn sign_rate(
             .or_insert_with(|| "https://example.org/achievements/x".into());
     }
     let ach = Achievement::from_value(ach).map_err(|e| e.to_string())?;
-    let recipient = Recipient::parse("did:example:learner", "").map_err(|e| e.to_string())?;
-    let subject = AchievementSubject::new(&recipient, ach);
-    let now = time::OffsetDateTime::now_utc();
-    let credential = OpenBadgeCredential::new(
-        "urn:uuid:00000000-0000-4000-8000-000000000000",
+    let base: Arc<str> = Arc::from("https://credentials.example.org");
+    let mut results = Map::new();
+    for (i, rd) in ach.result_description.iter().enumerate() {
+        let name = rd.id.rsplit('/').next().unwrap_or(&rd.id).to_owned();
+        let value = if rd.result_type == "Status" {
+            "Completed".to_owned()
+        } else {
+            format!("8{}", i % 10)
+        };
+        results.insert(name, value.into());
+    }
+    let template = Template::new(
+        "bench",
+        "bench",
+        1,
+        ach,
         profile,
-        now,
-        subject,
+        Arc::new(ActiveKey { key }),
+        base.clone(),
     )
-    .map_err(|e| e.to_string())?
-    .to_value();
+    .map_err(|e| e.message())?;
+    let row = IssueRow {
+        recipient: "did:example:learner1".into(),
+        results,
+        ..IssueRow::default()
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let (_, mut credential) = template.build(&row, now).map_err(|e| e.message())?;
+    if let Some(o) = credential.as_object_mut() {
+        let list = format!("{base}/status/0192e4a0-7c1b-7d3e-8f00-5a1b2c3d4e5f");
+        o.insert(
+            "credentialStatus".into(),
+            json!({
+                "id": format!("{list}#94321"),
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": "revocation",
+                "statusListIndex": "94321",
+                "statusListCredential": list,
+            }),
+        );
+    }
+    let key = &template.key.key;
     let suite = crate::issuer::parse_suite(suite)?;
-    let first = microcred_core::sign(&credential, &key, suite, now).map_err(|e| e.to_string())?;
+    let first = microcred_core::sign(&credential, key, suite, now).map_err(|e| e.to_string())?;
     let credential_bytes = serde_json::to_vec(&first).map_err(|e| e.to_string())?.len();
     let start = Instant::now();
     let mut count = 0u64;
     while start.elapsed() < duration || count == 0 {
         for _ in 0..50 {
             let signed =
-                microcred_core::sign(&credential, &key, suite, now).map_err(|e| e.to_string())?;
+                microcred_core::sign(&credential, key, suite, now).map_err(|e| e.to_string())?;
             std::hint::black_box(signed);
         }
         count += 50;

@@ -184,6 +184,27 @@ pub(crate) fn random_hex(n: usize) -> Result<String, CryptoError> {
     Ok(hex(&b))
 }
 
+/// A new credential id: a UUID in the version 7 layout, 48 bits of Unix time in
+/// milliseconds then 74 random bits.
+///
+/// Ids minted later sort later, so the store's unique index on ids grows at its end: with
+/// random (version 4) ids every insert landed on a random index page, and each commit rewrote
+/// about one index page per credential, which made storing cost more the larger the
+/// database grew. The 74 random bits keep ids unguessable (a credential's URL is public but
+/// cannot be found by enumeration), and the time they reveal is the issue time the
+/// credential states anyway.
+pub(crate) fn new_credential_id() -> Result<String, CryptoError> {
+    let mut random = [0u8; 10];
+    getrandom::getrandom(&mut random).map_err(|_| CryptoError::Random)?;
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    Ok(uuid::Builder::from_unix_timestamp_millis(millis, &random)
+        .into_uuid()
+        .to_string())
+}
+
 /// SHA-256.
 pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
@@ -192,6 +213,20 @@ pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credential_ids_are_uuids_that_sort_by_time() {
+        let a = new_credential_id().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = new_credential_id().unwrap();
+        assert!(a < b, "{a} {b}");
+        for id in [&a, &b] {
+            let u = uuid::Uuid::parse_str(id).unwrap();
+            assert_eq!(u.get_version_num(), 7);
+            assert_eq!(u.hyphenated().to_string(), *id);
+        }
+        assert_ne!(new_credential_id().unwrap(), new_credential_id().unwrap());
+    }
 
     #[test]
     fn master_key_forms_and_sealing() {

@@ -243,6 +243,8 @@ pub(crate) struct Template {
     pub(crate) base_url: Arc<str>,
     /// The credential of a placeholder learner, from `OpenBadgeCredential::new(..).to_value()`.
     base: Map<String, Value>,
+    /// Gives each issued credential its `credentialStatus` (Bitstring Status List entries).
+    status: Option<crate::status::StatusPlan>,
 }
 
 /// A signed credential ready to store.
@@ -305,7 +307,14 @@ impl Template {
             key,
             base_url,
             base,
+            status: None,
         })
+    }
+
+    /// Issues with `credentialStatus` entries from `plan` (fresh indexes per credential).
+    pub(crate) fn with_status(mut self, plan: crate::status::StatusPlan) -> Self {
+        self.status = Some(plan);
+        self
     }
 
     /// Builds, lints (when `lint`) and signs one learner's credential.
@@ -316,7 +325,13 @@ impl Template {
         now: OffsetDateTime,
         lint: bool,
     ) -> Result<Issued, RowError> {
-        let (id, value) = self.build(row, now)?;
+        let (id, mut value) = self.build(row, now)?;
+        if let (Some(plan), Value::Object(doc)) = (&self.status, &mut value) {
+            let status = plan.credential_status().map_err(|e| {
+                RowError::Internal(format!("allocating status list indexes failed: {e}"))
+            })?;
+            doc.insert("credentialStatus".into(), status);
+        }
         if lint {
             let report = microcred_core::lint(&value);
             if report.has_errors() {
@@ -335,9 +350,9 @@ impl Template {
         row: &IssueRow,
         now: OffsetDateTime,
     ) -> Result<(String, Value), RowError> {
-        let salt = crypto::random_hex(16).map_err(|e| RowError::Internal(e.to_string()))?;
-        let recipient = Recipient::parse(&row.recipient, &salt)
-            .map_err(|e| RowError::Invalid(e.to_string()))?;
+        // The salt is only used for an e-mail address (drawn below, when there is one).
+        let recipient =
+            Recipient::parse(&row.recipient, "").map_err(|e| RowError::Invalid(e.to_string()))?;
         let mut results = Vec::with_capacity(row.results.len());
         for (name, value) in &row.results {
             let value = match value {
@@ -411,7 +426,7 @@ impl Template {
             .map(|e| evidence(e).and_then(|e| to_json(&e)))
             .collect::<Result<_, _>>()?;
         let when = microcred_core::format_datetime(valid_from);
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = crypto::new_credential_id().map_err(|e| RowError::Internal(e.to_string()))?;
         let url = format!("{}/credentials/{id}", self.base_url);
 
         // The learner's part, in the model's member order.
@@ -420,11 +435,12 @@ impl Template {
             Recipient::Id(did) => {
                 subject.insert("id".into(), did.clone().into());
             }
-            Recipient::Email { email, salt } => {
+            Recipient::Email { email, .. } => {
+                let salt = crypto::random_hex(16).map_err(|e| RowError::Internal(e.to_string()))?;
                 subject.insert("type".into(), json!(["AchievementSubject"]));
                 subject.insert(
                     "identifier".into(),
-                    to_json(&[IdentityObject::hashed_email(email, salt)])?,
+                    to_json(&[IdentityObject::hashed_email(email, &salt)])?,
                 );
             }
             _ => {

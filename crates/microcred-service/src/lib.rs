@@ -2,8 +2,10 @@
 //!
 //! The issuer service behind `microcred serve`: institutions with encrypted Ed25519 keys and
 //! `did:web` (or `did:key`) identities, a versioned achievement catalogue linted by the core,
-//! single and batch issuance with idempotent retries, stable credential URLs for wallets, and
-//! the W3C VC API (`/credentials/issue`, `/credentials/verify`, `/presentations/verify`).
+//! single and batch issuance with idempotent retries, stable credential URLs for wallets,
+//! revocation and suspension through W3C Bitstring Status Lists (signed, cacheable lists at
+//! `/status/{id}`; audited changes), and the W3C VC API (`/credentials/issue`,
+//! `/credentials/verify`, `/presentations/verify`).
 //!
 //! ```text
 //!  HTTP ─> axum router ─> auth (bearer, scopes) ─> handler
@@ -36,6 +38,15 @@
 //! server.run(microcred_service::shutdown_signal()).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! With the default `mimalloc` feature this crate sets [mimalloc](https://docs.rs/mimalloc)
+//! as the global allocator of every program linking it (the `microcred` binary): signing
+//! allocates heavily, and mimalloc signs about a quarter faster than the system allocator.
+//! Build with `default-features = false` to keep the program's own allocator.
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod app;
 mod auth;
@@ -47,6 +58,7 @@ mod crypto;
 mod error;
 mod issuer;
 mod routes;
+mod status;
 mod store;
 
 pub use app::{app, init_tracing, shutdown_signal, AppState, Server};
@@ -56,6 +68,7 @@ pub use crypto::{CryptoError, MasterKey};
 pub use error::{ApiError, AppJson, Error};
 pub use store::{
     AchievementRecord, CredentialRecord, IdentityKind, InsertOutcome, InstitutionRecord, KeyRecord,
-    KeyStatus, NewCredential, Page, Scopes, SealedSecret, SqliteStore, Store, StoreError,
-    TokenRecord,
+    KeyStatus, NewCredential, Page, Scopes, SealedSecret, SqliteStore, StatusAction, StatusChange,
+    StatusChangeOutcome, StatusEvent, StatusLease, StatusListRecord, StatusPurpose, StatusSettings,
+    StatusSlot, Store, StoreError, TokenRecord,
 };

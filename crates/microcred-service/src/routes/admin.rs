@@ -28,6 +28,9 @@ pub(crate) struct CreateInstitution {
     identity: Option<String>,
     /// The OB Profile fields (name, url, email, address, description, image, ...).
     profile: Map<String, Value>,
+    /// Also give credentials a suspension entry (revocation entries are always given).
+    #[serde(default)]
+    suspension: bool,
 }
 
 fn institution_view(inner: &Inner, inst: &InstitutionRecord, keys: &[KeyRecord]) -> Value {
@@ -92,6 +95,12 @@ pub(crate) async fn create_institution(
                 created_at: at,
             };
             inner.store.create_institution(&rec, &key)?;
+            if req.suspension {
+                inner.store.set_status_settings(
+                    &rec.slug,
+                    &crate::store::StatusSettings { suspension: true },
+                )?;
+            }
             tracing::info!(institution = %rec.slug, did = %rec.did, key = %key.method_id, "institution created");
             Ok(institution_view(inner, &rec, &[key]))
         })
@@ -134,6 +143,10 @@ pub(crate) async fn get_institution(
                 o.insert(
                     "achievements".into(),
                     json!(inner.store.achievements(&inst)?.len()),
+                );
+                o.insert(
+                    "suspension".into(),
+                    json!(inner.store.status_settings(&inst)?.suspension),
                 );
             }
             Ok(v)

@@ -1,4 +1,5 @@
-//! Issuance: one credential, or a batch (JSON rows or CSV); listing and revocation.
+//! Issuance: one credential, or a batch (JSON rows or CSV); listing. (Revocation and
+//! suspension are in `status.rs`.)
 //!
 //! Both paths sign first (a batch on every core with rayon), then store through the group
 //! commit queue and answer only after the commit: an acknowledged credential is durable.
@@ -8,18 +9,19 @@
 //! was lost in a crash.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use microcred_core::Cryptosuite;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::{idempotency_key, json_str, raw_json, slug};
-use crate::app::{now, now_text, AppState};
+use crate::app::{now, AppState};
 use crate::auth::Principal;
 use crate::crypto::sha256;
 use crate::error::{body_error, ApiError, AppJson};
@@ -218,7 +220,8 @@ struct BatchBody {
     achievement_version: Option<i64>,
     #[serde(default)]
     cryptosuite: Option<String>,
-    rows: Vec<Value>,
+    /// Kept raw: each row is read on its own, so a bad row fails alone.
+    rows: Vec<Box<serde_json::value::RawValue>>,
 }
 
 /// One row's outcome in a batch response.
@@ -266,62 +269,24 @@ pub(crate) async fn batch(
     slug(&inst, "institution")?;
     let body = body.map_err(|e| body_error(e.status(), e.body_text()))?;
     let key = idempotency_key(&headers)?;
+    let key_for_rows = key.clone();
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
     let limit = state.inner().limits.batch_rows;
-    let (achievement, version, suite_name, rows) = if ct.starts_with("application/json") {
-        let b: BatchBody = serde_json::from_slice(&body).map_err(|e| {
-            if e.is_data() {
-                ApiError::unprocessable(format!("the batch does not have the expected shape: {e}"))
-            } else {
-                ApiError::BadRequest(format!("the body is not valid JSON: {e}"))
-            }
-        })?;
-        if b.rows.len() > limit {
-            return Err(too_many(b.rows.len(), limit));
-        }
-        let rows: Vec<Result<IssueRow, String>> = b
-            .rows
-            .into_iter()
-            .map(|v| {
-                serde_json::from_value::<IssueRow>(v)
-                    .map_err(|e| format!("row does not have the expected shape: {e}"))
-            })
-            .collect();
-        (
-            b.achievement,
-            b.achievement_version.or(query.achievement_version),
-            b.cryptosuite.or(query.cryptosuite),
-            rows,
-        )
-    } else if ct.starts_with("text/csv") {
-        let achievement = query.achievement.ok_or_else(|| {
-            ApiError::unprocessable("give the achievement in the query: ?achievement=SLUG")
-        })?;
-        let rows = parse_csv(&body, limit)?;
-        (
-            achievement,
-            query.achievement_version,
-            query.cryptosuite,
-            rows,
-        )
-    } else {
-        return Err(ApiError::UnsupportedMediaType(
-            "send the batch as `application/json` ({\"achievement\", \"rows\": [...]}) or `text/csv`".into(),
-        ));
-    };
-    if rows.is_empty() {
-        return Err(ApiError::unprocessable("the batch has no rows"));
-    }
-    slug(&achievement, "achievement")?;
-    let suite = parse_suite(suite_name.as_deref()).map_err(ApiError::unprocessable)?;
     let base = state.inner().base_url.clone();
     let inst2 = inst.clone();
-    let (results, pending) = state
+    // Reading the body (up to 10,000 rows) and the look-ups run off the async workers.
+    let (t, rows, suite, done) = state
         .blocking(move |inner| {
+            let (achievement, version, suite_name, rows) = parse_batch(&ct, &body, query, limit)?;
+            if rows.is_empty() {
+                return Err(ApiError::unprocessable("the batch has no rows"));
+            }
+            slug(&achievement, "achievement")?;
+            let suite = parse_suite(suite_name.as_deref()).map_err(ApiError::unprocessable)?;
             let t = inner.template(&inst2, &achievement, version)?;
             let done: HashMap<String, (String, [u8; 32])> = match &key {
                 Some(k) => inner
@@ -332,10 +297,10 @@ pub(crate) async fn batch(
                     .collect(),
                 None => HashMap::new(),
             };
-            Ok(sign_rows(&t, rows, key.as_deref(), &done, suite, &base))
+            Ok((t, rows, suite, done))
         })
         .await?;
-    let mut results = results;
+    let (mut results, pending) = sign_rows(t, rows, key_for_rows, done, suite, base).await?;
     if !pending.is_empty() {
         // The bodies move to the writer; keep what the answer needs.
         let keep: Vec<(usize, String, [u8; 32])> = pending
@@ -346,7 +311,10 @@ pub(crate) async fn batch(
         let outcomes = state.inner().commits.commit(rows).await?;
         let base = &state.inner().base_url;
         for ((index, id, request_hash), outcome) in keep.into_iter().zip(outcomes) {
-            results[index] = match outcome {
+            let Some(slot) = results.get_mut(index) else {
+                continue;
+            };
+            *slot = match outcome {
                 InsertOutcome::Inserted => RowResult {
                     row: index + 1,
                     status: 201,
@@ -377,11 +345,81 @@ pub(crate) async fn batch(
     tracing::info!(institution = %inst, issued, existing, failed, "batch processed");
     Ok((
         StatusCode::OK,
-        AppJson(
-            json!({"issued": issued, "existing": existing, "failed": failed, "results": results}),
-        ),
+        AppJson(BatchResponse {
+            issued,
+            existing,
+            failed,
+            results: &results,
+        }),
     )
         .into_response())
+}
+
+/// The answer to a batch.
+#[derive(Serialize)]
+struct BatchResponse<'a> {
+    issued: usize,
+    existing: usize,
+    failed: usize,
+    results: &'a [RowResult],
+}
+
+type BatchInput = (
+    String,
+    Option<i64>,
+    Option<String>,
+    Vec<Result<IssueRow, String>>,
+);
+
+/// Reads a batch body: achievement, version, suite and rows (a row that does not parse fails
+/// alone).
+fn parse_batch(
+    ct: &str,
+    body: &[u8],
+    query: BatchQuery,
+    limit: usize,
+) -> Result<BatchInput, ApiError> {
+    if ct.starts_with("application/json") {
+        let b: BatchBody = serde_json::from_slice(body).map_err(|e| {
+            if e.is_data() {
+                ApiError::unprocessable(format!("the batch does not have the expected shape: {e}"))
+            } else {
+                ApiError::BadRequest(format!("the body is not valid JSON: {e}"))
+            }
+        })?;
+        if b.rows.len() > limit {
+            return Err(too_many(b.rows.len(), limit));
+        }
+        let rows: Vec<Result<IssueRow, String>> = b
+            .rows
+            .iter()
+            .map(|v| {
+                serde_json::from_str::<IssueRow>(v.get())
+                    .map_err(|e| format!("row does not have the expected shape: {e}"))
+            })
+            .collect();
+        Ok((
+            b.achievement,
+            b.achievement_version.or(query.achievement_version),
+            b.cryptosuite.or(query.cryptosuite),
+            rows,
+        ))
+    } else if ct.starts_with("text/csv") {
+        let achievement = query.achievement.ok_or_else(|| {
+            ApiError::unprocessable("give the achievement in the query: ?achievement=SLUG")
+        })?;
+        let rows = parse_csv(body, limit)?;
+        Ok((
+            achievement,
+            query.achievement_version,
+            query.cryptosuite,
+            rows,
+        ))
+    } else {
+        Err(ApiError::UnsupportedMediaType(
+            "send the batch as `application/json` ({\"achievement\", \"rows\": [...]}) or `text/csv`".into(),
+        ))
+    }
 }
 
 fn too_many(n: usize, limit: usize) -> ApiError {
@@ -390,69 +428,181 @@ fn too_many(n: usize, limit: usize) -> ApiError {
     ))
 }
 
-/// Signs every row not already stored, in parallel. Returns one result slot per row and the
-/// credentials to store (with their row index).
-fn sign_rows(
-    t: &Template,
-    rows: Vec<Result<IssueRow, String>>,
-    key: Option<&str>,
-    done: &HashMap<String, (String, [u8; 32])>,
+/// Rows signed per job on the signing pool.
+const SIGN_CHUNK: usize = 32;
+
+/// The pool that signs batches: one thread per core, jobs taken in submission order.
+///
+/// A batch is cut into jobs of [`SIGN_CHUNK`] rows queued first in, first out, so concurrent
+/// batches are signed one after the other on every core rather than side by side: the first
+/// finishes early and is committed while the next one signs, instead of both finishing
+/// together and leaving the cores idle during their common commit.
+fn sign_pool() -> Result<&'static rayon::ThreadPool, ApiError> {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .thread_name(|i| format!("microcred-sign-{i}"))
+            .panic_handler(|_| tracing::error!("a batch signing job panicked"))
+            .build()
+            .map_err(|e| tracing::error!(error = %e, "cannot start the signing pool"))
+            .ok()
+    })
+    .as_ref()
+    .ok_or_else(|| ApiError::Internal("the signing pool could not be started".into()))
+}
+
+/// What every signing job of one batch shares.
+struct BatchJob {
+    t: Arc<Template>,
+    key: Option<String>,
+    done: HashMap<String, (String, [u8; 32])>,
     suite: Cryptosuite,
-    base: &str,
-) -> (Vec<RowResult>, Vec<(usize, NewCredential)>) {
+    base: Arc<str>,
+    at: time::OffsetDateTime,
+    issued_at: String,
+    prefix: String,
+    /// The row whose credential is linted whole.
+    first: Option<usize>,
+    /// The request is gone (client left, or timed out): jobs not started yet do nothing.
+    cancelled: AtomicBool,
+}
+
+/// Marks the batch cancelled when the request's future is dropped before its jobs ran.
+struct CancelOnDrop(Arc<BatchJob>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancelled.store(true, Ordering::Relaxed);
+    }
+}
+
+type RowOutcome = Result<NewCredential, RowResult>;
+
+/// Signs every row not already stored, on the signing pool. Returns one result slot per row
+/// and the credentials to store (with their row index).
+async fn sign_rows(
+    t: Arc<Template>,
+    rows: Vec<Result<IssueRow, String>>,
+    key: Option<String>,
+    done: HashMap<String, (String, [u8; 32])>,
+    suite: Cryptosuite,
+    base: Arc<str>,
+) -> Result<(Vec<RowResult>, Vec<(usize, NewCredential)>), ApiError> {
+    let pool = sign_pool()?;
     let at = now();
-    let issued_at = microcred_core::format_datetime(at);
-    let prefix = format!("{}:{}:{}:", t.slug, t.version, suite.name());
-    // The template was linted when it was made; the first row's credential is linted whole
-    // as a check that rows are built right.
-    let first = rows.iter().position(Result::is_ok);
-    let outcomes: Vec<Result<Option<NewCredential>, RowResult>> = rows
-        .into_par_iter()
-        .enumerate()
-        .map(|(i, row)| {
-            let row = row.map_err(|e| RowResult::failed(i + 1, 422, e))?;
-            let mut material = prefix.clone().into_bytes();
-            material.extend(serde_json::to_vec(&row).unwrap_or_default());
-            let hash = sha256(&material);
-            let row_key = key.map(|k| format!("{k}/{}", i + 1));
-            if let Some((id, stored_hash)) = row_key.as_ref().and_then(|k| done.get(k)) {
-                return if *stored_hash == hash {
-                    Err(RowResult {
-                        row: i + 1,
-                        status: 200,
-                        id: Some(id.clone()),
-                        url: Some(format!("{base}/credentials/{id}")),
-                        error: None,
-                    })
-                } else {
-                    Err(RowResult::failed(i + 1, 422, "this row's idempotency key was used for a different row".into()))
-                };
+    let n = rows.len();
+    let job = Arc::new(BatchJob {
+        prefix: format!("{}:{}:{}:", t.slug, t.version, suite.name()),
+        issued_at: microcred_core::format_datetime(at),
+        // The template was linted when it was made; the first row's credential is linted
+        // whole as a check that rows are built right.
+        first: rows.iter().position(Result::is_ok),
+        t,
+        key,
+        done,
+        suite,
+        base,
+        at,
+        cancelled: AtomicBool::new(false),
+    });
+    let _cancel = CancelOnDrop(job.clone());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, Vec<RowOutcome>)>();
+    let mut chunks = 0;
+    let mut rows = rows.into_iter();
+    loop {
+        let chunk: Vec<Result<IssueRow, String>> = rows.by_ref().take(SIGN_CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        let start = chunks * SIGN_CHUNK;
+        chunks += 1;
+        let (job, tx) = (job.clone(), tx.clone());
+        pool.spawn_fifo(move || {
+            if job.cancelled.load(Ordering::Relaxed) {
+                return;
             }
-            let issued = t.issue(&row, suite, at, Some(i) == first).map_err(|e| {
-                let status = if matches!(e, RowError::Internal(_)) { 500 } else { 422 };
-                if status == 500 {
-                    tracing::error!(error = %e.message(), row = i + 1, "signing a batch row failed");
-                    RowResult::failed(i + 1, 500, "internal error".into())
-                } else {
-                    RowResult::failed(i + 1, 422, e.message())
-                }
-            })?;
-            Ok(Some(new_credential(t, issued.id, issued.body, row_key, hash, issued_at.clone())))
-        })
-        .collect();
-    let mut results = Vec::with_capacity(outcomes.len());
-    let mut pending = Vec::new();
-    for (i, o) in outcomes.into_iter().enumerate() {
+            let out = chunk
+                .into_iter()
+                .enumerate()
+                .map(|(j, row)| sign_row(&job, start + j, row))
+                .collect();
+            let _ = tx.send((start, out));
+        });
+    }
+    drop(tx);
+    let mut slots: Vec<Option<RowOutcome>> = Vec::with_capacity(n);
+    slots.resize_with(n, || None);
+    let mut received = 0;
+    while let Some((start, out)) = rx.recv().await {
+        received += 1;
+        for (slot, o) in slots.iter_mut().skip(start).zip(out) {
+            *slot = Some(o);
+        }
+    }
+    if received != chunks {
+        return Err(ApiError::Internal(
+            "a batch signing job failed (see the log)".into(),
+        ));
+    }
+    let mut results = Vec::with_capacity(n);
+    let mut pending = Vec::with_capacity(n);
+    for (i, o) in slots.into_iter().enumerate() {
         match o {
-            Ok(Some(c)) => {
+            Some(Ok(c)) => {
                 results.push(RowResult::failed(i + 1, 500, "not stored".into()));
                 pending.push((i, c));
             }
-            Ok(None) => results.push(RowResult::failed(i + 1, 500, "not processed".into())),
-            Err(r) => results.push(r),
+            Some(Err(r)) => results.push(r),
+            None => results.push(RowResult::failed(i + 1, 500, "not processed".into())),
         }
     }
-    (results, pending)
+    Ok((results, pending))
+}
+
+/// Signs row `i` of a batch (or finds it already stored under its idempotency key).
+fn sign_row(job: &BatchJob, i: usize, row: Result<IssueRow, String>) -> RowOutcome {
+    let row = row.map_err(|e| RowResult::failed(i + 1, 422, e))?;
+    let mut material = job.prefix.clone().into_bytes();
+    material.extend(serde_json::to_vec(&row).unwrap_or_default());
+    let hash = sha256(&material);
+    let row_key = job.key.as_ref().map(|k| format!("{k}/{}", i + 1));
+    if let Some((id, stored_hash)) = row_key.as_ref().and_then(|k| job.done.get(k)) {
+        return Err(if *stored_hash == hash {
+            RowResult {
+                row: i + 1,
+                status: 200,
+                id: Some(id.clone()),
+                url: Some(format!("{}/credentials/{id}", job.base)),
+                error: None,
+            }
+        } else {
+            RowResult::failed(
+                i + 1,
+                422,
+                "this row's idempotency key was used for a different row".into(),
+            )
+        });
+    }
+    let issued = job
+        .t
+        .issue(&row, job.suite, job.at, Some(i) == job.first)
+        .map_err(|e| {
+            if matches!(e, RowError::Internal(_)) {
+                tracing::error!(error = %e.message(), row = i + 1, "signing a batch row failed");
+                RowResult::failed(i + 1, 500, "internal error".into())
+            } else {
+                RowResult::failed(i + 1, 422, e.message())
+            }
+        })?;
+    Ok(new_credential(
+        &job.t,
+        issued.id,
+        issued.body,
+        row_key,
+        hash,
+        job.issued_at.clone(),
+    ))
 }
 
 /// Reads a CSV batch into rows (a bad cell fails its row only; a bad header fails all).
@@ -636,58 +786,4 @@ pub(crate) async fn get_one(
         o.insert("credential".into(), credential);
     }
     Ok(AppJson(meta))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RevokeBody {
-    #[serde(default)]
-    reason: Option<String>,
-}
-
-/// `POST /v1/institutions/{inst}/credentials/{id}/revoke` (scope `revoke`), body optional
-/// `{"reason": "..."}`.
-pub(crate) async fn revoke(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path((inst, id)): Path<(String, String)>,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<AppJson<Value>, ApiError> {
-    principal.require(&inst, Scopes::REVOKE)?;
-    slug(&inst, "institution")?;
-    let body = body.map_err(|e| body_error(e.status(), e.body_text()))?;
-    let req: RevokeBody = if body.iter().all(u8::is_ascii_whitespace) {
-        RevokeBody::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            if e.is_data() {
-                ApiError::unprocessable(format!("expected {{\"reason\": \"...\"}}: {e}"))
-            } else {
-                ApiError::BadRequest(format!("the body is not valid JSON: {e}"))
-            }
-        })?
-    };
-    if !valid_credential_id(&id) {
-        return Err(ApiError::NotFound("no such credential".into()));
-    }
-    let reason = req.reason.unwrap_or_default();
-    if reason.len() > 500 {
-        return Err(ApiError::unprocessable(
-            "reason is longer than 500 characters",
-        ));
-    }
-    let id2 = id.clone();
-    let out = state
-        .blocking(move |inner| {
-            Ok(inner
-                .store
-                .revoke_credential(&inst, &id2, &reason, &now_text())?)
-        })
-        .await?;
-    match out {
-        None => Err(ApiError::NotFound("no such credential".into())),
-        Some(changed) => Ok(AppJson(
-            json!({"id": id, "revoked": true, "changed": changed}),
-        )),
-    }
 }

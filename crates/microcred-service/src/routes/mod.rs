@@ -1,8 +1,12 @@
 //! HTTP handlers, one module per area.
 
 pub(crate) mod admin;
+pub(crate) mod badge;
 pub(crate) mod issue;
+pub(crate) mod pages;
 pub(crate) mod public;
+mod render;
+pub(crate) mod status;
 pub(crate) mod vcapi;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};

@@ -1,9 +1,9 @@
 //! Public endpoints (no authentication): wallet fetch, issuer profile, DID documents,
 //! achievement definitions and catalogue, health, OpenAPI.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::{raw_json, slug};
@@ -45,10 +45,14 @@ pub(crate) fn valid_credential_id(id: &str) -> bool {
 pub(crate) async fn credential(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if !valid_credential_id(&id) {
         return Err(ApiError::NotFound("no such credential".into()));
+    }
+    if super::pages::wants_html(&headers, query.as_deref()) {
+        return super::pages::credential_page(state, id).await;
     }
     let body = match state.inner().bodies.get(&id) {
         Some(b) => b,
@@ -86,7 +90,8 @@ pub(crate) async fn credential(
     Ok(r)
 }
 
-/// `GET /credentials/{id}/status`: whether the institution has revoked it.
+/// `GET /credentials/{id}/status`: whether the institution has revoked or suspended it (the
+/// status lists are the privacy-preserving way to learn this; see `/status/{list}`).
 pub(crate) async fn credential_status(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -95,14 +100,32 @@ pub(crate) async fn credential_status(
         return Err(ApiError::NotFound("no such credential".into()));
     }
     let base = state.inner().base_url.clone();
-    let rec = state
-        .blocking(move |inner| inner.store.credential(&id).map_err(ApiError::from))
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no such credential".into()))?;
+    let (rec, suspended, lists) = state
+        .blocking(move |inner| {
+            let Some(rec) = inner.store.credential(&id)? else {
+                return Ok((None, false, Vec::new()));
+            };
+            let slots = crate::status::slots(&rec.credential.body);
+            let mut suspended = false;
+            for s in &slots {
+                if s.purpose == crate::store::StatusPurpose::Suspension {
+                    suspended |= inner.store.status_bit(&s.list_id, s.index)?;
+                }
+            }
+            let lists: Vec<String> = slots
+                .iter()
+                .map(|s| crate::status::list_url(&inner.base_url, &s.list_id))
+                .collect();
+            Ok((Some(rec), suspended, lists))
+        })
+        .await?;
+    let rec = rec.ok_or_else(|| ApiError::NotFound("no such credential".into()))?;
     Ok(AppJson(json!({
         "id": format!("{base}/credentials/{}", rec.credential.id),
         "revoked": rec.revoked_at.is_some(),
         "revokedAt": rec.revoked_at,
+        "suspended": suspended,
+        "statusLists": lists,
     })))
 }
 
@@ -138,8 +161,13 @@ pub(crate) async fn did_document(
 pub(crate) async fn catalogue(
     State(state): State<AppState>,
     Path(inst): Path<String>,
-) -> Result<AppJson<Value>, ApiError> {
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     slug(&inst, "institution")?;
+    if super::pages::wants_html(&headers, query.as_deref()) {
+        return super::pages::catalogue_page(state, inst).await;
+    }
     let base = state.inner().base_url.clone();
     let (rec, list) = state
         .blocking(move |inner| {
@@ -168,10 +196,14 @@ pub(crate) async fn catalogue(
             })
         })
         .collect();
-    Ok(AppJson(json!({
+    let mut r = AppJson(json!({
         "issuer": {"id": rec.did, "name": rec.profile.get("name")},
         "achievements": items,
-    })))
+    }))
+    .into_response();
+    r.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept"));
+    Ok(r)
 }
 
 pub(crate) async fn achievement(

@@ -12,7 +12,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use microcred_core::{KeyRing, Report, Verdict, VerifyOptions};
+use microcred_core::{KeyRing, Report, StatusListCredential, Verdict, VerifyOptions};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -71,6 +71,11 @@ pub(crate) async fn issue(
             "`credential` already has a proof: send the unsigned credential",
         ));
     }
+    if credential.contains_key("credentialStatus") {
+        return Err(ApiError::unprocessable(
+            "leave `credentialStatus` out: the service gives every credential its own entries in the institution's status lists",
+        ));
+    }
     let request_hash = sha256(
         &serde_json::to_vec(&(&credential, &req.options))
             .map_err(|e| ApiError::Internal(e.to_string()))?,
@@ -112,7 +117,8 @@ pub(crate) async fn issue(
                     )))
                 }
             }
-            let id = uuid::Uuid::new_v4().to_string();
+            let id = crate::crypto::new_credential_id()
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
             if !credential.contains_key("id") {
                 credential.insert("id".into(), format!("{base2}/credentials/{id}").into());
             }
@@ -120,6 +126,9 @@ pub(crate) async fn issue(
             if !credential.contains_key("validFrom") && !credential.contains_key("issuanceDate") {
                 credential.insert("validFrom".into(), microcred_core::format_datetime(at).into());
             }
+            let status = crate::status::StatusPlan::for_institution(inner, &inst)?
+                .credential_status()?;
+            credential.insert("credentialStatus".into(), status);
             let value = Value::Object(credential);
             let report = microcred_core::lint(&value);
             if report.has_errors() {
@@ -202,6 +211,41 @@ fn hosted_keys(inner: &crate::app::Inner) -> Result<KeyRing, ApiError> {
     Ok(ring)
 }
 
+/// The published copies of this service's status lists that `credentials` refer to (others
+/// are not fetched: their status is reported unknown).
+pub(crate) fn hosted_lists(
+    inner: &crate::app::Inner,
+    credentials: &[&Value],
+) -> Result<Vec<StatusListCredential>, ApiError> {
+    let at = now();
+    let mut lists = Vec::new();
+    let mut seen = Vec::new();
+    for c in credentials {
+        for url in microcred_core::status_list_urls(c) {
+            if seen.contains(&url) {
+                continue;
+            }
+            seen.push(url.clone());
+            let Some(id) = url
+                .strip_prefix(&*inner.base_url)
+                .and_then(|rest| rest.strip_prefix("/status/"))
+                .filter(|id| crate::status::valid_list_id(id))
+            else {
+                continue;
+            };
+            let list = match inner.status.published(inner, id) {
+                Ok(p) => StatusListCredential::from_bytes(&p.body)
+                    .map(|l| l.fetched_from(&url).captured_at(at))
+                    .unwrap_or_else(|e| StatusListCredential::unavailable(&url, e.to_string())),
+                Err(ApiError::NotFound(_)) => continue,
+                Err(e) => StatusListCredential::unavailable(&url, e.to_string()),
+            };
+            lists.push(list);
+        }
+    }
+    Ok(lists)
+}
+
 /// Parses the body strictly (duplicate member names refused) as a JSON object.
 fn strict_object(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
@@ -217,7 +261,7 @@ fn strict_object(
 }
 
 fn result_body(report: &Report) -> Value {
-    use microcred_core::Outcome;
+    use microcred_core::{CheckKind, Outcome};
     let passed: Vec<&str> = report
         .checks
         .iter()
@@ -229,14 +273,18 @@ fn result_body(report: &Report) -> Value {
         .iter()
         .filter(|c| {
             c.outcome == Outcome::Fail
-                || (c.outcome == Outcome::Unknown && c.check.label() != "issuer trust")
+                || (c.outcome == Outcome::Unknown
+                    && !matches!(c.check, CheckKind::Trust | CheckKind::Status))
         })
         .map(|c| json!({"check": c.check.label(), "message": c.reason}))
         .collect();
     let warnings: Vec<Value> = report
         .checks
         .iter()
-        .filter(|c| c.outcome == Outcome::NotChecked)
+        .filter(|c| {
+            c.outcome == Outcome::NotChecked
+                || (c.outcome == Outcome::Unknown && c.check == CheckKind::Status)
+        })
         .map(|c| json!({"check": c.check.label(), "message": c.reason}))
         .collect();
     json!({
@@ -281,8 +329,14 @@ pub(crate) async fn verify_credential(
         .shift_remove("verifiableCredential")
         .ok_or_else(|| ApiError::unprocessable("the body needs `verifiableCredential`"))?;
     let at = options_time(req.get("options"))?;
-    let ring = state.blocking(hosted_keys).await?;
-    let report = microcred_core::verify_value(&vc, &VerifyOptions::new(at, &ring));
+    let (ring, lists, vc) = state
+        .blocking(move |inner| {
+            let lists = hosted_lists(inner, &[&vc])?;
+            Ok((hosted_keys(inner)?, lists, vc))
+        })
+        .await?;
+    let report =
+        microcred_core::verify_value(&vc, &VerifyOptions::new(at, &ring).status_lists(&lists));
     let status = verdict_status([report.verdict]);
     Ok((status, AppJson(result_body(&report))).into_response())
 }
@@ -328,8 +382,14 @@ pub(crate) async fn verify_presentation(
             "the presentation holds no `verifiableCredential`",
         ));
     }
-    let ring = state.blocking(hosted_keys).await?;
-    let options = VerifyOptions::new(at, &ring);
+    let (ring, lists, credentials) = state
+        .blocking(move |inner| {
+            let refs: Vec<&Value> = credentials.iter().collect();
+            let lists = hosted_lists(inner, &refs)?;
+            Ok((hosted_keys(inner)?, lists, credentials))
+        })
+        .await?;
+    let options = VerifyOptions::new(at, &ring).status_lists(&lists);
     let reports: Vec<Report> = credentials
         .iter()
         .map(|c| microcred_core::verify_value(c, &options))

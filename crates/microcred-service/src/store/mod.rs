@@ -12,6 +12,10 @@
 //!   idempotent per `(institution, idempotency key)`: a row whose key already exists is not
 //!   inserted; the existing credential is returned instead (a unique index decides races).
 //! - Credential bodies are stored and returned byte for byte.
+//! - [`Store::lease_status_block`] is one durable transaction that never leases a status list
+//!   counter value twice (so an index is never handed out twice, even across crashes), and
+//!   [`Store::apply_status_changes`] applies every change of a group, with its audit event, in
+//!   one durable transaction.
 //! - Secrets arrive sealed ([`SealedSecret`]); the store never sees a plaintext key, and
 //!   tokens arrive as hashes.
 //!
@@ -281,6 +285,179 @@ pub enum InsertOutcome {
     Existing(Box<CredentialRecord>),
 }
 
+/// What a status list (and a bit in it) means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StatusPurpose {
+    /// Cancels the credential for good.
+    Revocation,
+    /// Suspends the credential until it is reinstated.
+    Suspension,
+}
+
+impl StatusPurpose {
+    /// The `statusPurpose` value (and stored name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Revocation => "revocation",
+            Self::Suspension => "suspension",
+        }
+    }
+
+    /// Reads a `statusPurpose` value.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "revocation" => Some(Self::Revocation),
+            "suspension" => Some(Self::Suspension),
+            _ => None,
+        }
+    }
+}
+
+/// An institution's status settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StatusSettings {
+    /// Credentials issued from now on also get a `suspension` entry (revocation is always on).
+    pub suspension: bool,
+}
+
+/// A Bitstring Status List of an institution, published at `/status/{id}`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StatusListRecord {
+    /// Public id (a UUID): the list's URL is `<base>/status/<id>`.
+    pub id: String,
+    /// The institution.
+    pub institution: String,
+    /// What its bits mean.
+    pub purpose: StatusPurpose,
+    /// 1, 2, ... per (institution, purpose): a new list starts when one is full.
+    pub seq: i64,
+    /// The issuer id the list is published under (the institution's DID when it was made).
+    pub issuer: String,
+    /// Entries (bits); a power of two, at least 131,072.
+    pub size: u64,
+    /// Allocation counter values handed out so far (never handed out again).
+    pub allocated: u64,
+    /// Key of the pseudo-random permutation from counter values to indexes (so indexes say
+    /// nothing about issue order).
+    pub permutation_key: [u8; 32],
+    /// Bumped at every change of a bit (the published list is regenerated on the next read).
+    pub version: i64,
+    /// Creation time.
+    pub created_at: String,
+    /// Time of the last change of a bit.
+    pub updated_at: String,
+}
+
+impl std::fmt::Debug for StatusListRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatusListRecord")
+            .field("id", &self.id)
+            .field("institution", &self.institution)
+            .field("purpose", &self.purpose)
+            .field("seq", &self.seq)
+            .field("size", &self.size)
+            .field("allocated", &self.allocated)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Counter values `start..end` of `list`, leased for allocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusLease {
+    /// The list, as it was before the lease.
+    pub list: StatusListRecord,
+    /// First counter value leased.
+    pub start: u64,
+    /// One past the last.
+    pub end: u64,
+}
+
+/// A credential's bit in one of its institution's lists (read from the signed credential).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusSlot {
+    /// The list's id.
+    pub list_id: String,
+    /// The index (`statusListIndex`).
+    pub index: u64,
+    /// The list's purpose, as the credential states it.
+    pub purpose: StatusPurpose,
+}
+
+/// What to do to a credential's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StatusAction {
+    /// Revoke for good (sets the revocation bit).
+    Revoke,
+    /// Suspend (sets the suspension bit).
+    Suspend,
+    /// Lift a suspension (clears the suspension bit).
+    Reinstate,
+}
+
+impl StatusAction {
+    /// The stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Revoke => "revoke",
+            Self::Suspend => "suspend",
+            Self::Reinstate => "reinstate",
+        }
+    }
+}
+
+/// One requested status change, with who asked and why (for the audit trail).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    /// The institution acting.
+    pub institution: String,
+    /// The credential.
+    pub credential_id: String,
+    /// What to do.
+    pub action: StatusAction,
+    /// The credential's entries in the institution's lists.
+    pub slots: Vec<StatusSlot>,
+    /// Why (free text, audited).
+    pub reason: String,
+    /// Who: the API token's id.
+    pub actor: String,
+    /// When.
+    pub at: String,
+}
+
+/// What a status change did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StatusChangeOutcome {
+    /// Applied (and audited).
+    Changed,
+    /// Already in that state (audited, nothing changed).
+    Unchanged,
+    /// The institution has no such credential.
+    NotFound,
+    /// Not possible in the current state (e.g. reinstating a revoked credential).
+    Conflict(String),
+}
+
+/// One audited status change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusEvent {
+    /// The credential.
+    pub credential_id: String,
+    /// What was asked.
+    pub action: StatusAction,
+    /// Whether it changed anything.
+    pub changed: bool,
+    /// Why.
+    pub reason: String,
+    /// Who (API token id).
+    pub actor: String,
+    /// When.
+    pub at: String,
+}
+
 /// Listing page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
@@ -385,13 +562,45 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<CredentialRecord>, StoreError>;
     /// How many credentials an institution has.
     fn credential_count(&self, institution: &str) -> Result<u64, StoreError>;
-    /// Marks a credential revoked. `None` if the institution has no such credential,
-    /// `Some(false)` if it was already revoked.
-    fn revoke_credential(
+    /// The status settings of an institution (defaults when never set).
+    fn status_settings(&self, institution: &str) -> Result<StatusSettings, StoreError>;
+    /// Replaces the status settings of an institution.
+    fn set_status_settings(
         &self,
         institution: &str,
-        id: &str,
-        reason: &str,
-        at: &str,
-    ) -> Result<Option<bool>, StoreError>;
+        settings: &StatusSettings,
+    ) -> Result<(), StoreError>;
+    /// Leases up to `want` allocation counter values (at least one) from the newest list of
+    /// `(institution, purpose, issuer)` that has room, creating `fresh` (with the next `seq`)
+    /// when there is none. **One durable transaction**: a value leased is never leased again,
+    /// even after a crash, so an index is never handed out twice.
+    fn lease_status_block(
+        &self,
+        institution: &str,
+        purpose: StatusPurpose,
+        issuer: &str,
+        want: u64,
+        fresh: &StatusListRecord,
+    ) -> Result<StatusLease, StoreError>;
+    /// One status list.
+    fn status_list(&self, id: &str) -> Result<Option<StatusListRecord>, StoreError>;
+    /// The status lists of an institution, oldest first.
+    fn status_lists(&self, institution: &str) -> Result<Vec<StatusListRecord>, StoreError>;
+    /// The list's version and its set indexes, ascending, read together (one snapshot).
+    fn status_list_bits(&self, id: &str) -> Result<Option<(i64, Vec<u64>)>, StoreError>;
+    /// Whether the bit at `index` of list `id` is set.
+    fn status_bit(&self, id: &str, index: u64) -> Result<bool, StoreError>;
+    /// Applies revocations, suspensions and reinstatements in ONE durable transaction, in
+    /// order; each gets its own outcome, and each accepted one an audit event.
+    fn apply_status_changes(
+        &self,
+        changes: &[StatusChange],
+    ) -> Result<Vec<StatusChangeOutcome>, StoreError>;
+    /// Audit events of an institution (optionally of one credential), newest first.
+    fn status_events(
+        &self,
+        institution: &str,
+        credential: Option<&str>,
+        page: Page,
+    ) -> Result<Vec<StatusEvent>, StoreError>;
 }

@@ -6,20 +6,33 @@
 //!   response" rules out.) Group commit ([`crate::commit`]) pays one fsync for many inserts.
 //! - One writer connection (SQLite has one writer at a time anyway) behind a mutex, and a
 //!   pool of read-only connections: in WAL mode readers never wait for the writer.
+//! - Checkpoints (copying the WAL back into the database file) run on their own connection
+//!   and thread ([`Checkpointer`]), not inside the writer's commits: a commit appends to the
+//!   WAL and returns, and the copy overlaps the next commits. They are still synchronous
+//!   (`synchronous=FULL` on that connection too: the WAL is synced before the copy and the
+//!   database file after it, before the WAL may be reused).
+//! - New databases use 16 KiB pages: a signed credential (~7 KiB) then fits in its table
+//!   page instead of spilling into overflow pages, which halves the pages written per
+//!   credential. (Existing databases keep their page size.)
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
 use serde_json::Value;
 
 use super::{
     AchievementRecord, CredentialRecord, IdentityKind, InsertOutcome, InstitutionRecord, KeyRecord,
-    KeyStatus, NewCredential, Page, Scopes, SealedSecret, Store, StoreError, TokenRecord,
+    KeyStatus, NewCredential, Page, Scopes, SealedSecret, StatusAction, StatusChange,
+    StatusChangeOutcome, StatusEvent, StatusLease, StatusListRecord, StatusPurpose, StatusSettings,
+    StatusSlot, Store, StoreError, TokenRecord,
 };
 
 /// Schema version kept in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = r"
 CREATE TABLE IF NOT EXISTS meta (
@@ -80,16 +93,178 @@ CREATE TABLE IF NOT EXISTS credentials (
 CREATE UNIQUE INDEX IF NOT EXISTS credentials_idempotency
     ON credentials(institution, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS credentials_institution ON credentials(institution);
+CREATE TABLE IF NOT EXISTS institution_settings (
+    institution TEXT PRIMARY KEY REFERENCES institutions(slug),
+    suspension INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS status_lists (
+    id TEXT PRIMARY KEY,
+    institution TEXT NOT NULL REFERENCES institutions(slug),
+    purpose TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    issuer TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    allocated INTEGER NOT NULL,
+    permutation_key BLOB NOT NULL,
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (institution, purpose, seq),
+    CHECK (allocated >= 0 AND allocated <= size)
+);
+CREATE TABLE IF NOT EXISTS status_bits (
+    list_id TEXT NOT NULL REFERENCES status_lists(id),
+    idx INTEGER NOT NULL,
+    PRIMARY KEY (list_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS status_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    institution TEXT NOT NULL REFERENCES institutions(slug),
+    credential_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    changed INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS status_events_credential ON status_events(institution, credential_id);
 ";
 
 const CREDENTIAL_COLUMNS: &str = "id, institution, achievement, achievement_version, idempotency_key, request_hash, issued_at, method_id, body, revoked_at, revocation_reason";
 const CREDENTIAL_META_COLUMNS: &str = "id, institution, achievement, achievement_version, idempotency_key, request_hash, issued_at, method_id, x'', revoked_at, revocation_reason";
+
+/// Page size of new databases (see the module docs).
+const PAGE_SIZE: u32 = 16 * 1024;
+/// Page cache of the writer connection: a large group commit is written without spilling
+/// pages to the WAL before it commits (which would write some pages twice).
+const WRITER_CACHE_KIB: u32 = 64 * 1024;
+/// Credential bytes committed between two checkpoints.
+const CHECKPOINT_BYTES: u64 = 64 << 20;
+/// How often the checkpointer looks for other (small) committed changes.
+const CHECKPOINT_IDLE: Duration = Duration::from_secs(2);
+/// A WAL larger than this is checkpointed with `RESTART` (waits for the writer and readers,
+/// then lets the next commit start the WAL over), so it cannot grow without bound when
+/// commits keep overlapping passive checkpoints.
+const WAL_RESTART_BYTES: u64 = 512 << 20;
+/// The WAL file is truncated to this size when it starts over.
+const WAL_KEEP_BYTES: u64 = 128 << 20;
 
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    checkpoints: Checkpointer,
+}
+
+/// The checkpoint thread: woken after every [`CHECKPOINT_BYTES`] of credentials committed,
+/// and every [`CHECKPOINT_IDLE`] when anything else was committed.
+struct Checkpointer {
+    /// Credential bytes committed since the last wake-up.
+    pending: AtomicU64,
+    /// Something was committed since the last checkpoint.
+    dirty: Arc<AtomicBool>,
+    wake: Mutex<Option<mpsc::Sender<()>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Checkpointer {
+    /// Starts the thread; `None` when it cannot run (the writer then checkpoints itself).
+    fn start(path: &Path) -> Option<Self> {
+        let (tx, rx) = mpsc::channel::<()>();
+        let dirty = Arc::new(AtomicBool::new(false));
+        let conn = Connection::open(path).ok()?;
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -2048;",
+        )
+        .ok()?;
+        let page_size: u64 = conn
+            .query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0))
+            .ok()
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(4096);
+        let flag = dirty.clone();
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || loop {
+                match rx.recv_timeout(CHECKPOINT_IDLE) {
+                    Ok(()) => {}
+                    Err(mpsc::RecvTimeoutError::Timeout) if flag.load(Ordering::Relaxed) => {}
+                    Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+                flag.store(false, Ordering::Relaxed);
+                checkpoint(&conn, page_size);
+            })
+            .ok()?;
+        Some(Self {
+            pending: AtomicU64::new(0),
+            dirty,
+            wake: Mutex::new(Some(tx)),
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Records a commit of `bytes` credential bytes (0 for other changes).
+    fn committed(&self, bytes: u64) {
+        self.dirty.store(true, Ordering::Relaxed);
+        if bytes == 0 {
+            return;
+        }
+        let total = self.pending.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if total >= CHECKPOINT_BYTES {
+            self.pending.store(0, Ordering::Relaxed);
+            if let Ok(wake) = self.wake.lock() {
+                if let Some(tx) = wake.as_ref() {
+                    let _ = tx.send(());
+                }
+            }
+        }
+    }
+
+    /// Stops the thread (closing the last connection then checkpoints everything).
+    fn stop(&self) {
+        if let Ok(mut wake) = self.wake.lock() {
+            wake.take();
+        }
+        let handle = self.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(h) = handle {
+            if h.join().is_err() {
+                tracing::error!("the SQLite checkpoint thread panicked");
+            }
+        }
+    }
+}
+
+/// One passive checkpoint (copies what it can without waiting for anyone); a `RESTART` one
+/// when the WAL has grown past [`WAL_RESTART_BYTES`].
+fn checkpoint(conn: &Connection, page_size: u64) {
+    let run = |mode: &str| {
+        conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+    };
+    match run("PASSIVE") {
+        Ok((_, log, _)) => {
+            let wal = u64::try_from(log).unwrap_or(0) * page_size;
+            if wal > WAL_RESTART_BYTES {
+                if let Err(e) = run("RESTART") {
+                    tracing::warn!(error = %e, "restarting the WAL failed");
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.checkpoints.stop();
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -115,12 +290,16 @@ impl SqliteStore {
             StoreError::Backend(format!("cannot open database {}: {e}", path.display()))
         })?;
         writer
-            .execute_batch(
-                "PRAGMA journal_mode = WAL;
+            .execute_batch(&format!(
+                // page_size only applies to a new (empty) database, before WAL is set.
+                "PRAGMA page_size = {PAGE_SIZE};
+                 PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = FULL;
                  PRAGMA foreign_keys = ON;
-                 PRAGMA busy_timeout = 5000;",
-            )
+                 PRAGMA busy_timeout = 5000;
+                 PRAGMA cache_size = -{WRITER_CACHE_KIB};
+                 PRAGMA journal_size_limit = {WAL_KEEP_BYTES};"
+            ))
             .map_err(backend)?;
         let mode: String = writer
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
@@ -145,10 +324,28 @@ impl SqliteStore {
             .execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))
             .map_err(backend)?;
         writer.set_prepared_statement_cache_capacity(64);
+        let checkpoints = match Checkpointer::start(path) {
+            Some(c) => {
+                writer
+                    .execute_batch("PRAGMA wal_autocheckpoint = 0;")
+                    .map_err(backend)?;
+                c
+            }
+            None => {
+                tracing::warn!("no checkpoint thread: the writer checkpoints the WAL itself");
+                Checkpointer {
+                    pending: AtomicU64::new(0),
+                    dirty: Arc::new(AtomicBool::new(false)),
+                    wake: Mutex::new(None),
+                    thread: Mutex::new(None),
+                }
+            }
+        };
         Ok(Self {
             path: path.to_path_buf(),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            checkpoints,
         })
     }
 
@@ -194,6 +391,7 @@ impl SqliteStore {
             .map_err(backend)?;
         let out = f(&tx)?;
         tx.commit().map_err(backend)?;
+        self.checkpoints.committed(0);
         Ok(out)
     }
 }
@@ -330,6 +528,192 @@ fn insert_key(tx: &rusqlite::Transaction<'_>, k: &KeyRecord) -> Result<(), Store
         }
     })?;
     Ok(())
+}
+
+const STATUS_LIST_COLUMNS: &str = "id, institution, purpose, seq, issuer, size, allocated, permutation_key, version, created_at, updated_at";
+
+fn to_i64(v: u64) -> Result<i64, StoreError> {
+    i64::try_from(v).map_err(|_| StoreError::Backend(format!("{v} does not fit the database")))
+}
+
+fn status_list_row(row: &Row<'_>) -> Result<StatusListRecord, rusqlite::Error> {
+    let purpose: String = row.get(2)?;
+    let unsigned = |idx: usize| -> Result<u64, rusqlite::Error> {
+        u64::try_from(row.get::<_, i64>(idx)?).map_err(|_| conversion(idx, "negative count"))
+    };
+    let key: Vec<u8> = row.get(7)?;
+    Ok(StatusListRecord {
+        id: row.get(0)?,
+        institution: row.get(1)?,
+        purpose: StatusPurpose::parse(&purpose).ok_or_else(|| conversion(2, "status purpose"))?,
+        seq: row.get(3)?,
+        issuer: row.get(4)?,
+        size: unsigned(5)?,
+        allocated: unsigned(6)?,
+        permutation_key: key.try_into().map_err(|_| {
+            rusqlite::Error::FromSqlConversionFailure(
+                7,
+                rusqlite::types::Type::Blob,
+                "permutation key is not 32 bytes".into(),
+            )
+        })?,
+        version: row.get(8)?,
+        created_at: row.get(9)?,
+        updated_at: row.get(10)?,
+    })
+}
+
+fn insert_status_list(
+    tx: &rusqlite::Transaction<'_>,
+    l: &StatusListRecord,
+) -> Result<(), StoreError> {
+    tx.execute(
+        &format!("INSERT INTO status_lists ({STATUS_LIST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+        params![
+            l.id,
+            l.institution,
+            l.purpose.as_str(),
+            l.seq,
+            l.issuer,
+            to_i64(l.size)?,
+            to_i64(l.allocated)?,
+            l.permutation_key.as_slice(),
+            l.version,
+            l.created_at,
+            l.updated_at
+        ],
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::Conflict(format!("status list {} already exists", l.id))
+        } else {
+            backend(e)
+        }
+    })?;
+    Ok(())
+}
+
+/// Sets or clears one bit; bumps the list's version when it changed. True if it changed.
+fn set_status_bit(
+    tx: &rusqlite::Transaction<'_>,
+    slot: &StatusSlot,
+    value: bool,
+    at: &str,
+) -> Result<bool, StoreError> {
+    let index = to_i64(slot.index)?;
+    let sql = if value {
+        "INSERT OR IGNORE INTO status_bits (list_id, idx) VALUES (?1, ?2)"
+    } else {
+        "DELETE FROM status_bits WHERE list_id = ?1 AND idx = ?2"
+    };
+    let n = tx
+        .prepare_cached(sql)
+        .map_err(backend)?
+        .execute(params![slot.list_id, index])
+        .map_err(backend)?;
+    if n > 0 {
+        tx.prepare_cached(
+            "UPDATE status_lists SET version = version + 1, updated_at = ?2 WHERE id = ?1",
+        )
+        .map_err(backend)?
+        .execute(params![slot.list_id, at])
+        .map_err(backend)?;
+    }
+    Ok(n > 0)
+}
+
+/// One revocation / suspension / reinstatement inside the caller's transaction.
+fn apply_status_change(
+    tx: &rusqlite::Transaction<'_>,
+    ch: &StatusChange,
+) -> Result<StatusChangeOutcome, StoreError> {
+    let revoked: Option<Option<String>> = tx
+        .prepare_cached("SELECT revoked_at FROM credentials WHERE institution = ?1 AND id = ?2")
+        .map_err(backend)?
+        .query_row(params![ch.institution, ch.credential_id], |r| r.get(0))
+        .optional()
+        .map_err(backend)?;
+    let Some(revoked_at) = revoked else {
+        return Ok(StatusChangeOutcome::NotFound);
+    };
+    // The slots come from the signed credential: they must be this institution's lists,
+    // with the purpose the credential states, and in range.
+    for slot in &ch.slots {
+        let list: Option<(String, i64)> = tx
+            .prepare_cached(
+                "SELECT purpose, size FROM status_lists WHERE id = ?1 AND institution = ?2",
+            )
+            .map_err(backend)?
+            .query_row(params![slot.list_id, ch.institution], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+            .map_err(backend)?;
+        let fits = matches!(&list, Some((p, size)) if p == slot.purpose.as_str()
+            && i64::try_from(slot.index).is_ok_and(|i| i < *size));
+        if !fits {
+            return Ok(StatusChangeOutcome::Conflict(format!(
+                "the credential's {} entry does not point into one of this institution's status lists",
+                slot.purpose.as_str()
+            )));
+        }
+    }
+    let slot = |p: StatusPurpose| ch.slots.iter().find(|s| s.purpose == p);
+    let outcome = match ch.action {
+        StatusAction::Revoke if revoked_at.is_some() => StatusChangeOutcome::Unchanged,
+        StatusAction::Revoke => {
+            tx.execute(
+                "UPDATE credentials SET revoked_at = ?3, revocation_reason = ?4 WHERE institution = ?1 AND id = ?2",
+                params![ch.institution, ch.credential_id, ch.at, ch.reason],
+            )
+            .map_err(backend)?;
+            if let Some(s) = slot(StatusPurpose::Revocation) {
+                set_status_bit(tx, s, true, &ch.at)?;
+            }
+            StatusChangeOutcome::Changed
+        }
+        StatusAction::Suspend | StatusAction::Reinstate => {
+            let suspend = ch.action == StatusAction::Suspend;
+            match slot(StatusPurpose::Suspension) {
+                None => StatusChangeOutcome::Conflict(if suspend {
+                    "this credential was issued without a suspension entry (suspension was not enabled for the institution then): it can only be revoked".into()
+                } else {
+                    "this credential has no suspension entry, so there is nothing to reinstate (revocation is permanent)".into()
+                }),
+                Some(_) if revoked_at.is_some() => StatusChangeOutcome::Conflict(
+                    "the credential is revoked, and revocation is permanent: it cannot be suspended or reinstated".into(),
+                ),
+                Some(s) => {
+                    if set_status_bit(tx, s, suspend, &ch.at)? {
+                        StatusChangeOutcome::Changed
+                    } else {
+                        StatusChangeOutcome::Unchanged
+                    }
+                }
+            }
+        }
+    };
+    if matches!(
+        outcome,
+        StatusChangeOutcome::Changed | StatusChangeOutcome::Unchanged
+    ) {
+        tx.prepare_cached(
+            "INSERT INTO status_events (institution, credential_id, action, changed, reason, actor, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .map_err(backend)?
+        .execute(params![
+            ch.institution,
+            ch.credential_id,
+            ch.action.as_str(),
+            i64::from(outcome == StatusChangeOutcome::Changed),
+            ch.reason,
+            ch.actor,
+            ch.at
+        ])
+        .map_err(backend)?;
+    }
+    Ok(outcome)
 }
 
 impl Store for SqliteStore {
@@ -608,7 +992,8 @@ impl Store for SqliteStore {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        self.write(|tx| {
+        let bytes: usize = rows.iter().map(|c| c.body.len()).sum();
+        let out = self.write(|tx| {
             let mut insert = tx
                 .prepare_cached(&format!(
                     "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, NULL)
@@ -645,7 +1030,10 @@ impl Store for SqliteStore {
                 }
             }
             Ok(out)
-        })
+        })?;
+        self.checkpoints
+            .committed(u64::try_from(bytes).unwrap_or(u64::MAX));
+        Ok(out)
     }
 
     fn credential(&self, id: &str) -> Result<Option<CredentialRecord>, StoreError> {
@@ -704,34 +1092,189 @@ impl Store for SqliteStore {
         .map(|n| u64::try_from(n).unwrap_or(0))
     }
 
-    fn revoke_credential(
+    fn status_settings(&self, institution: &str) -> Result<StatusSettings, StoreError> {
+        let flag: Option<i64> = self.read(|c| {
+            c.prepare_cached("SELECT suspension FROM institution_settings WHERE institution = ?1")?
+                .query_row([institution], |r| r.get(0))
+                .optional()
+        })?;
+        Ok(StatusSettings {
+            suspension: flag.unwrap_or(0) != 0,
+        })
+    }
+
+    fn set_status_settings(
         &self,
         institution: &str,
-        id: &str,
-        reason: &str,
-        at: &str,
-    ) -> Result<Option<bool>, StoreError> {
+        settings: &StatusSettings,
+    ) -> Result<(), StoreError> {
         self.write(|tx| {
-            let revoked: Option<Option<String>> = tx
+            tx.execute(
+                "INSERT INTO institution_settings (institution, suspension) VALUES (?1, ?2)
+                 ON CONFLICT (institution) DO UPDATE SET suspension = excluded.suspension",
+                params![institution, i64::from(settings.suspension)],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    fn lease_status_block(
+        &self,
+        institution: &str,
+        purpose: StatusPurpose,
+        issuer: &str,
+        want: u64,
+        fresh: &StatusListRecord,
+    ) -> Result<StatusLease, StoreError> {
+        self.write(|tx| {
+            let current = tx
+                .prepare_cached(&format!(
+                    "SELECT {STATUS_LIST_COLUMNS} FROM status_lists
+                     WHERE institution = ?1 AND purpose = ?2 AND issuer = ?3 AND allocated < size
+                     ORDER BY seq DESC LIMIT 1"
+                ))
+                .map_err(backend)?
                 .query_row(
-                    "SELECT revoked_at FROM credentials WHERE institution = ?1 AND id = ?2",
-                    params![institution, id],
-                    |r| r.get(0),
+                    params![institution, purpose.as_str(), issuer],
+                    status_list_row,
                 )
                 .optional()
                 .map_err(backend)?;
-            match revoked {
-                None => Ok(None),
-                Some(Some(_)) => Ok(Some(false)),
-                Some(None) => {
-                    tx.execute(
-                        "UPDATE credentials SET revoked_at = ?3, revocation_reason = ?4 WHERE institution = ?1 AND id = ?2",
-                        params![institution, id, at, reason],
-                    )
-                    .map_err(backend)?;
-                    Ok(Some(true))
+            let list = match current {
+                Some(list) => list,
+                None => {
+                    let seq: i64 = tx
+                        .query_row(
+                            "SELECT COALESCE(MAX(seq), 0) + 1 FROM status_lists WHERE institution = ?1 AND purpose = ?2",
+                            params![institution, purpose.as_str()],
+                            |r| r.get(0),
+                        )
+                        .map_err(backend)?;
+                    let list = StatusListRecord {
+                        institution: institution.to_owned(),
+                        purpose,
+                        seq,
+                        issuer: issuer.to_owned(),
+                        allocated: 0,
+                        ..fresh.clone()
+                    };
+                    insert_status_list(tx, &list)?;
+                    list
                 }
-            }
+            };
+            let n = want.max(1).min(list.size.saturating_sub(list.allocated));
+            tx.execute(
+                "UPDATE status_lists SET allocated = allocated + ?2 WHERE id = ?1",
+                params![list.id, to_i64(n)?],
+            )
+            .map_err(backend)?;
+            Ok(StatusLease {
+                start: list.allocated,
+                end: list.allocated + n,
+                list,
+            })
+        })
+    }
+
+    fn status_list(&self, id: &str) -> Result<Option<StatusListRecord>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {STATUS_LIST_COLUMNS} FROM status_lists WHERE id = ?1"
+            ))?
+            .query_row([id], status_list_row)
+            .optional()
+        })
+    }
+
+    fn status_lists(&self, institution: &str) -> Result<Vec<StatusListRecord>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {STATUS_LIST_COLUMNS} FROM status_lists WHERE institution = ?1 ORDER BY purpose, seq"
+            ))?
+            .query_map([institution], status_list_row)?
+            .collect()
+        })
+    }
+
+    fn status_list_bits(&self, id: &str) -> Result<Option<(i64, Vec<u64>)>, StoreError> {
+        self.read(|c| {
+            // One read transaction: the version and the bits are from the same snapshot.
+            let tx = c.unchecked_transaction()?;
+            let version: Option<i64> = tx
+                .prepare_cached("SELECT version FROM status_lists WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))
+                .optional()?;
+            let Some(version) = version else {
+                return Ok(None);
+            };
+            let indexes: Vec<i64> = tx
+                .prepare_cached("SELECT idx FROM status_bits WHERE list_id = ?1 ORDER BY idx")?
+                .query_map([id], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            tx.commit()?;
+            Ok(Some((
+                version,
+                indexes
+                    .into_iter()
+                    .filter_map(|i| u64::try_from(i).ok())
+                    .collect(),
+            )))
+        })
+    }
+
+    fn status_bit(&self, id: &str, index: u64) -> Result<bool, StoreError> {
+        let index = to_i64(index)?;
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM status_bits WHERE list_id = ?1 AND idx = ?2)",
+            )?
+            .query_row(params![id, index], |r| r.get::<_, i64>(0))
+        })
+        .map(|n| n != 0)
+    }
+
+    fn apply_status_changes(
+        &self,
+        changes: &[StatusChange],
+    ) -> Result<Vec<StatusChangeOutcome>, StoreError> {
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write(|tx| changes.iter().map(|c| apply_status_change(tx, c)).collect())
+    }
+
+    fn status_events(
+        &self,
+        institution: &str,
+        credential: Option<&str>,
+        page: Page,
+    ) -> Result<Vec<StatusEvent>, StoreError> {
+        let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(page.offset).unwrap_or(i64::MAX);
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT credential_id, action, changed, reason, actor, at FROM status_events
+                 WHERE institution = ?1 AND (?2 IS NULL OR credential_id = ?2)
+                 ORDER BY seq DESC LIMIT ?3 OFFSET ?4",
+            )?
+            .query_map(params![institution, credential, limit, offset], |r| {
+                let action: String = r.get(1)?;
+                Ok(StatusEvent {
+                    credential_id: r.get(0)?,
+                    action: match action.as_str() {
+                        "revoke" => StatusAction::Revoke,
+                        "suspend" => StatusAction::Suspend,
+                        "reinstate" => StatusAction::Reinstate,
+                        _ => return Err(conversion(1, "status action")),
+                    },
+                    changed: r.get::<_, i64>(2)? != 0,
+                    reason: r.get(3)?,
+                    actor: r.get(4)?,
+                    at: r.get(5)?,
+                })
+            })?
+            .collect()
         })
     }
 }
@@ -799,16 +1342,227 @@ mod tests {
         assert_eq!(s.credential_body("a").unwrap().unwrap(), b"{\"id\":\"a\"}");
         assert!(s.credential("c").unwrap().is_none());
         assert_eq!(s.credential_count("inst").unwrap(), 2);
+        let revoke = |inst: &str| StatusChange {
+            institution: inst.into(),
+            credential_id: "a".into(),
+            action: StatusAction::Revoke,
+            slots: Vec::new(),
+            reason: "r".into(),
+            actor: "tok_1".into(),
+            at: "t".into(),
+        };
         assert_eq!(
-            s.revoke_credential("inst", "a", "r", "t").unwrap(),
-            Some(true)
+            s.apply_status_changes(&[revoke("inst"), revoke("inst"), revoke("other")])
+                .unwrap(),
+            [
+                StatusChangeOutcome::Changed,
+                StatusChangeOutcome::Unchanged,
+                StatusChangeOutcome::NotFound
+            ]
         );
-        assert_eq!(
-            s.revoke_credential("inst", "a", "r", "t").unwrap(),
-            Some(false)
-        );
-        assert_eq!(s.revoke_credential("other", "a", "r", "t").unwrap(), None);
+        assert!(s.credential("a").unwrap().unwrap().revoked_at.is_some());
         assert_eq!(s.meta_set_if_absent("m", b"1").unwrap(), b"1");
         assert_eq!(s.meta_set_if_absent("m", b"2").unwrap(), b"1");
+    }
+
+    fn institution(s: &SqliteStore) {
+        let inst = InstitutionRecord {
+            slug: "inst".into(),
+            did: "did:web:x".into(),
+            identity: IdentityKind::DidWeb,
+            profile: serde_json::json!({"id": "did:web:x"}),
+            created_at: "2025-01-01T00:00:00Z".into(),
+        };
+        let key = KeyRecord {
+            method_id: "did:web:x#key-1".into(),
+            institution: "inst".into(),
+            seq: 1,
+            public_multibase: "z6Mk".into(),
+            status: KeyStatus::Active,
+            created_at: "2025-01-01T00:00:00Z".into(),
+            retired_at: None,
+            sealed: SealedSecret {
+                nonce: vec![0; 24],
+                ciphertext: vec![1; 48],
+            },
+        };
+        s.create_institution(&inst, &key).unwrap();
+    }
+
+    fn fresh(id: &str) -> StatusListRecord {
+        StatusListRecord {
+            id: id.into(),
+            institution: String::new(),
+            purpose: StatusPurpose::Revocation,
+            seq: 0,
+            issuer: String::new(),
+            size: 131_072,
+            allocated: 0,
+            permutation_key: [3; 32],
+            version: 0,
+            created_at: "t0".into(),
+            updated_at: "t0".into(),
+        }
+    }
+
+    #[test]
+    fn status_leases_never_overlap_and_roll_over_to_new_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        institution(&s);
+        let r = StatusPurpose::Revocation;
+        let a = s
+            .lease_status_block("inst", r, "did:web:x", 100_000, &fresh("l1"))
+            .unwrap();
+        assert_eq!(
+            (a.list.id.as_str(), a.list.seq, a.start, a.end),
+            ("l1", 1, 0, 100_000)
+        );
+        // Only what is left of list 1; `fresh` is not used while it has room.
+        let b = s
+            .lease_status_block("inst", r, "did:web:x", 100_000, &fresh("l2"))
+            .unwrap();
+        assert_eq!(
+            (b.list.id.as_str(), b.start, b.end),
+            ("l1", 100_000, 131_072)
+        );
+        let c = s
+            .lease_status_block("inst", r, "did:web:x", 10, &fresh("l2"))
+            .unwrap();
+        assert_eq!(
+            (c.list.id.as_str(), c.list.seq, c.start, c.end),
+            ("l2", 2, 0, 10)
+        );
+        // Another issuer (a did:key institution after rotation) gets its own list.
+        let d = s
+            .lease_status_block("inst", r, "did:key:z2", 1, &fresh("l3"))
+            .unwrap();
+        assert_eq!((d.list.id.as_str(), d.list.seq), ("l3", 3));
+        assert_eq!(s.status_lists("inst").unwrap().len(), 3);
+        assert_eq!(s.status_list("l1").unwrap().unwrap().allocated, 131_072);
+    }
+
+    #[test]
+    fn status_changes_flip_bits_bump_versions_and_are_audited() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        institution(&s);
+        s.insert_credentials(&[cred("a", None), cred("b", None)])
+            .unwrap();
+        let rev = s
+            .lease_status_block(
+                "inst",
+                StatusPurpose::Revocation,
+                "did:web:x",
+                1,
+                &fresh("r1"),
+            )
+            .unwrap();
+        assert_eq!((rev.list.id.as_str(), rev.start, rev.end), ("r1", 0, 1));
+        let mut f = fresh("s1");
+        f.purpose = StatusPurpose::Suspension;
+        let sus = s
+            .lease_status_block("inst", StatusPurpose::Suspension, "did:web:x", 1, &f)
+            .unwrap();
+        assert_eq!(sus.list.purpose, StatusPurpose::Suspension);
+        let slots = vec![
+            StatusSlot {
+                list_id: "r1".into(),
+                index: 77,
+                purpose: StatusPurpose::Revocation,
+            },
+            StatusSlot {
+                list_id: "s1".into(),
+                index: 5,
+                purpose: StatusPurpose::Suspension,
+            },
+        ];
+        let ch = |id: &str, action, slots: &Vec<StatusSlot>| StatusChange {
+            institution: "inst".into(),
+            credential_id: id.into(),
+            action,
+            slots: slots.clone(),
+            reason: format!("{action:?} {id}"),
+            actor: "tok_1".into(),
+            at: "t1".into(),
+        };
+        use StatusAction::{Reinstate, Revoke, Suspend};
+        use StatusChangeOutcome::{Changed, Conflict, Unchanged};
+        let out = s
+            .apply_status_changes(&[
+                ch("a", Suspend, &slots),
+                ch("a", Suspend, &slots),
+                ch("a", Reinstate, &slots),
+                ch("a", Reinstate, &slots),
+                ch("a", Suspend, &slots),
+            ])
+            .unwrap();
+        assert_eq!(out, [Changed, Unchanged, Changed, Unchanged, Changed]);
+        assert!(s.status_bit("s1", 5).unwrap());
+        assert_eq!(s.status_list_bits("s1").unwrap().unwrap(), (3, vec![5]));
+        let out = s
+            .apply_status_changes(&[ch("a", Revoke, &slots), ch("a", Reinstate, &slots)])
+            .unwrap();
+        assert_eq!(out[0], Changed);
+        assert!(matches!(out[1], Conflict(_)));
+        assert_eq!(s.status_list_bits("r1").unwrap().unwrap(), (1, vec![77]));
+        // A slot that is not the institution's, or out of range, is refused.
+        let bad = vec![StatusSlot {
+            list_id: "r1".into(),
+            index: 131_072,
+            purpose: StatusPurpose::Revocation,
+        }];
+        assert!(matches!(
+            s.apply_status_changes(&[ch("b", Revoke, &bad)]).unwrap()[0],
+            Conflict(_)
+        ));
+        let wrong = vec![StatusSlot {
+            list_id: "s1".into(),
+            index: 1,
+            purpose: StatusPurpose::Revocation,
+        }];
+        assert!(matches!(
+            s.apply_status_changes(&[ch("b", Revoke, &wrong)]).unwrap()[0],
+            Conflict(_)
+        ));
+        // Suspension without a suspension entry.
+        assert!(matches!(
+            s.apply_status_changes(&[ch("b", Suspend, &Vec::new())])
+                .unwrap()[0],
+            Conflict(_)
+        ));
+        let events = s
+            .status_events(
+                "inst",
+                Some("a"),
+                Page {
+                    offset: 0,
+                    limit: 100,
+                },
+            )
+            .unwrap();
+        assert_eq!(events.len(), 6, "{events:?}");
+        assert_eq!(events[0].action, Revoke);
+        assert!(events[0].changed);
+        assert_eq!(events[0].actor, "tok_1");
+        assert_eq!(events[5].reason, "Suspend a");
+        assert!(s
+            .status_events(
+                "inst",
+                Some("b"),
+                Page {
+                    offset: 0,
+                    limit: 10
+                }
+            )
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            s.status_settings("inst").unwrap(),
+            StatusSettings::default()
+        );
+        s.set_status_settings("inst", &StatusSettings { suspension: true })
+            .unwrap();
+        assert!(s.status_settings("inst").unwrap().suspension);
     }
 }

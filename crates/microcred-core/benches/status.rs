@@ -1,0 +1,64 @@
+//! Bitstring Status List costs on a full 131,072-entry list: `encodedList` encoding (GZIP +
+//! base64url) and decoding, with few bits set (the usual case) and with half the bits set at
+//! random (the worst case for compression), and producing a signed list credential
+//! (encode + eddsa-rdfc-2022), which is what the service does when it regenerates a list.
+//!
+//! Run: `cargo bench -p microcred-core --bench status -- --warm-up-time 1 --measurement-time 4`
+
+// A benchmark's fixed set-up either works or the benchmark is meaningless: unwrap is the point.
+#![allow(clippy::unwrap_used)]
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use microcred_core::{
+    sign, status_list_credential, Bitstring, Cryptosuite, IssuerKey, MIN_STATUS_LIST_ENTRIES,
+};
+use sha2::{Digest, Sha256};
+use time::macros::datetime;
+
+/// A full list with `set` pseudo-random bits set (deterministic: SHA-256 counter stream).
+fn list(set: usize) -> Bitstring {
+    let mut bits = Bitstring::new(MIN_STATUS_LIST_ENTRIES).unwrap();
+    let mut n = 0u64;
+    while bits.count_set() < set {
+        let d = Sha256::digest(n.to_be_bytes());
+        let i = u64::from(u32::from_be_bytes([d[0], d[1], d[2], d[3]]))
+            % MIN_STATUS_LIST_ENTRIES as u64;
+        bits.set(i, true).unwrap();
+        n += 1;
+    }
+    bits
+}
+
+fn bench(c: &mut Criterion) {
+    let key = IssuerKey::from_seed(&[42u8; 32]).unwrap();
+    let at = datetime!(2025-06-01 12:00 UTC);
+    for (label, set) in [("2k_set", 2_000), ("half_set", MIN_STATUS_LIST_ENTRIES / 2)] {
+        let bits = list(set);
+        let encoded = bits.encode();
+        eprintln!("{label}: encodedList is {} characters", encoded.len());
+        let mut g = c.benchmark_group(format!("status_list_{label}"));
+        g.bench_function("encode", |b| b.iter(|| black_box(&bits).encode()));
+        g.bench_function("decode", |b| {
+            b.iter(|| Bitstring::decode(black_box(&encoded)).unwrap())
+        });
+        g.bench_function("encode_and_sign_rdfc", |b| {
+            b.iter(|| {
+                let doc = status_list_credential(
+                    "https://college.example/status/0b7c1e2a-6a43-4b6e-9a55-7d1f1f6f3a11",
+                    key.controller(),
+                    "revocation",
+                    black_box(&bits),
+                    at,
+                    Some(60_000),
+                );
+                sign(&doc, &key, Cryptosuite::EddsaRdfc2022, at).unwrap()
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

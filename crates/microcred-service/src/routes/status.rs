@@ -1,0 +1,352 @@
+//! Status (Bitstring Status List v1.0): publishing lists, revoking / suspending / reinstating
+//! credentials, the audit trail, and the institution's status settings.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{raw_json, slug};
+use crate::app::{now_text, AppState};
+use crate::auth::Principal;
+use crate::error::{body_error, ApiError, AppJson};
+use crate::routes::public::valid_credential_id;
+use crate::status::{list_url, slots, valid_list_id, MAX_AGE_SECS};
+use crate::store::{
+    Page, Scopes, StatusAction, StatusChange, StatusChangeOutcome, StatusPurpose, StatusSettings,
+};
+
+/// `GET /status/{list}` (public): the signed `BitstringStatusListCredential`, with `ETag`
+/// (`If-None-Match` answers 304) and `Cache-Control: public, max-age` equal to its `ttl`.
+pub(crate) async fn status_list(
+    State(state): State<AppState>,
+    Path(list): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if !valid_list_id(&list) {
+        return Err(ApiError::NotFound("no such status list".into()));
+    }
+    let published = state
+        .blocking(move |inner| inner.status.published(inner, &list))
+        .await?;
+    let etag = HeaderValue::from_str(&published.etag)
+        .map_err(|e| ApiError::Internal(format!("etag: {e}")))?;
+    let cache = HeaderValue::from_str(&format!("public, max-age={MAX_AGE_SECS}"))
+        .map_err(|e| ApiError::Internal(format!("cache-control: {e}")))?;
+    let unchanged = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == published.etag || t.trim() == "*")
+        });
+    let mut r = if unchanged {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let accept = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let ct = if accept.contains("application/vc+ld+json") {
+            "application/vc+ld+json"
+        } else if accept
+            .split(',')
+            .any(|p| p.trim().starts_with("application/vc") && !p.contains('+'))
+        {
+            "application/vc"
+        } else {
+            "application/json"
+        };
+        raw_json(StatusCode::OK, published.body, ct)
+    };
+    let h = r.headers_mut();
+    h.insert(header::ETAG, etag);
+    h.insert(header::CACHE_CONTROL, cache);
+    h.insert(header::VARY, HeaderValue::from_static("accept"));
+    Ok(r)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeBody {
+    reason: String,
+}
+
+/// `POST /v1/institutions/{inst}/credentials/{id}/revoke` (scope `revoke`),
+/// `{"reason": "..."}`: permanent.
+pub(crate) async fn revoke(
+    state: State<AppState>,
+    principal: Principal,
+    path: Path<(String, String)>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<AppJson<Value>, ApiError> {
+    change(state, principal, path, body, StatusAction::Revoke).await
+}
+
+/// `POST /v1/institutions/{inst}/credentials/{id}/suspend` (scope `revoke`),
+/// `{"reason": "..."}`: until reinstated (credentials issued with a suspension entry).
+pub(crate) async fn suspend(
+    state: State<AppState>,
+    principal: Principal,
+    path: Path<(String, String)>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<AppJson<Value>, ApiError> {
+    change(state, principal, path, body, StatusAction::Suspend).await
+}
+
+/// `POST /v1/institutions/{inst}/credentials/{id}/reinstate` (scope `revoke`),
+/// `{"reason": "..."}`: lifts a suspension.
+pub(crate) async fn reinstate(
+    state: State<AppState>,
+    principal: Principal,
+    path: Path<(String, String)>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<AppJson<Value>, ApiError> {
+    change(state, principal, path, body, StatusAction::Reinstate).await
+}
+
+async fn change(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((inst, id)): Path<(String, String)>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    action: StatusAction,
+) -> Result<AppJson<Value>, ApiError> {
+    principal.require(&inst, Scopes::REVOKE)?;
+    slug(&inst, "institution")?;
+    let actor = match &principal {
+        Principal::Institution { token_id, .. } => token_id.clone(),
+        Principal::Admin => "admin".to_owned(),
+    };
+    let body = body.map_err(|e| body_error(e.status(), e.body_text()))?;
+    let req: ChangeBody = serde_json::from_slice(&body).map_err(|e| {
+        if e.is_data() || e.is_eof() {
+            ApiError::unprocessable(format!(
+                "give the reason, which is kept in the audit trail: {{\"reason\": \"...\"}} ({e})"
+            ))
+        } else {
+            ApiError::BadRequest(format!("the body is not valid JSON: {e}"))
+        }
+    })?;
+    let reason = req.reason.trim().to_owned();
+    if reason.is_empty() {
+        return Err(ApiError::unprocessable(
+            "the reason must not be empty: it is kept in the audit trail",
+        ));
+    }
+    if reason.chars().count() > 500 {
+        return Err(ApiError::unprocessable(
+            "reason is longer than 500 characters",
+        ));
+    }
+    if !valid_credential_id(&id) {
+        return Err(ApiError::NotFound("no such credential".into()));
+    }
+    let (inst2, id2) = (inst.clone(), id.clone());
+    let found = state
+        .blocking(move |inner| {
+            Ok(inner
+                .store
+                .credential(&id2)?
+                .filter(|r| r.credential.institution == inst2)
+                .map(|r| slots(&r.credential.body)))
+        })
+        .await?;
+    let Some(credential_slots) = found else {
+        return Err(ApiError::NotFound("no such credential".into()));
+    };
+    let outcome = state
+        .inner()
+        .status
+        .queue
+        .apply(StatusChange {
+            institution: inst.clone(),
+            credential_id: id.clone(),
+            action,
+            slots: credential_slots.clone(),
+            reason: reason.clone(),
+            actor: actor.clone(),
+            at: now_text(),
+        })
+        .await?;
+    let changed = match outcome {
+        StatusChangeOutcome::Changed => true,
+        StatusChangeOutcome::Unchanged => false,
+        StatusChangeOutcome::NotFound => {
+            return Err(ApiError::NotFound("no such credential".into()))
+        }
+        StatusChangeOutcome::Conflict(m) => return Err(ApiError::Conflict(m)),
+    };
+    tracing::info!(institution = %inst, credential = %id, action = action.as_str(), changed, actor = %actor, "credential status changed");
+    let base = state.inner().base_url.clone();
+    let purpose = match action {
+        StatusAction::Revoke => StatusPurpose::Revocation,
+        _ => StatusPurpose::Suspension,
+    };
+    let list = credential_slots
+        .iter()
+        .find(|s| s.purpose == purpose)
+        .map(|s| list_url(&base, &s.list_id));
+    let mut out = json!({
+        "id": id,
+        "action": action.as_str(),
+        "changed": changed,
+        "statusList": list,
+    });
+    if let Some(o) = out.as_object_mut() {
+        match action {
+            StatusAction::Revoke => {
+                o.insert("revoked".into(), true.into());
+            }
+            StatusAction::Suspend => {
+                o.insert("suspended".into(), true.into());
+            }
+            _ => {
+                o.insert("suspended".into(), false.into());
+            }
+        }
+        if list.is_none() {
+            o.insert(
+                "note".into(),
+                "this credential was issued without a status list entry: the revocation is recorded here, but verifiers cannot learn of it".into(),
+            );
+        }
+    }
+    Ok(AppJson(out))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EventsQuery {
+    #[serde(default)]
+    credential: Option<String>,
+    #[serde(default)]
+    offset: Option<u64>,
+    #[serde(default)]
+    limit: Option<u64>,
+}
+
+/// `GET /v1/institutions/{inst}/status-events[?credential=ID]` (manage): the audit trail of
+/// revocations, suspensions and reinstatements, newest first.
+pub(crate) async fn events(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(inst): Path<String>,
+    Query(q): Query<EventsQuery>,
+) -> Result<AppJson<Value>, ApiError> {
+    principal.require(&inst, Scopes::MANAGE)?;
+    slug(&inst, "institution")?;
+    let page = Page {
+        offset: q.offset.unwrap_or(0),
+        limit: q.limit.unwrap_or(100).min(1000),
+    };
+    let list = state
+        .blocking(move |inner| {
+            inner.institution(&inst)?;
+            Ok(inner
+                .store
+                .status_events(&inst, q.credential.as_deref(), page)?)
+        })
+        .await?;
+    Ok(AppJson(json!({
+        "offset": page.offset,
+        "events": list.iter().map(|e| json!({
+            "credential": e.credential_id,
+            "action": e.action.as_str(),
+            "changed": e.changed,
+            "reason": e.reason,
+            "actor": e.actor,
+            "at": e.at,
+        })).collect::<Vec<_>>(),
+    })))
+}
+
+/// `GET /v1/institutions/{inst}/status-lists` (manage): the institution's lists, their fill
+/// and URLs.
+pub(crate) async fn lists(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(inst): Path<String>,
+) -> Result<AppJson<Value>, ApiError> {
+    principal.require(&inst, Scopes::MANAGE)?;
+    slug(&inst, "institution")?;
+    let list = state
+        .blocking(move |inner| {
+            inner.institution(&inst)?;
+            Ok(inner.store.status_lists(&inst)?)
+        })
+        .await?;
+    let base = &state.inner().base_url;
+    Ok(AppJson(json!({
+        "statusLists": list.iter().map(|l| json!({
+            "id": l.id,
+            "url": list_url(base, &l.id),
+            "purpose": l.purpose.as_str(),
+            "seq": l.seq,
+            "issuer": l.issuer,
+            "size": l.size,
+            "allocated": l.allocated,
+            "version": l.version,
+            "createdAt": l.created_at,
+            "updatedAt": l.updated_at,
+        })).collect::<Vec<_>>(),
+    })))
+}
+
+fn settings_view(s: &StatusSettings) -> Value {
+    let mut purposes = vec!["revocation"];
+    if s.suspension {
+        purposes.push("suspension");
+    }
+    json!({"suspension": s.suspension, "statusPurposes": purposes})
+}
+
+/// `GET /v1/institutions/{inst}/settings` (any token of the institution).
+pub(crate) async fn get_settings(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(inst): Path<String>,
+) -> Result<AppJson<Value>, ApiError> {
+    principal.require_member(&inst)?;
+    slug(&inst, "institution")?;
+    let s = state
+        .blocking(move |inner| {
+            inner.institution(&inst)?;
+            Ok(inner.store.status_settings(&inst)?)
+        })
+        .await?;
+    Ok(AppJson(settings_view(&s)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SettingsBody {
+    /// Give credentials issued from now on a suspension entry too.
+    suspension: bool,
+}
+
+/// `PUT /v1/institutions/{inst}/settings` (manage), `{"suspension": true}`: applies to
+/// credentials issued from now on.
+pub(crate) async fn put_settings(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(inst): Path<String>,
+    AppJson(req): AppJson<SettingsBody>,
+) -> Result<AppJson<Value>, ApiError> {
+    principal.require(&inst, Scopes::MANAGE)?;
+    slug(&inst, "institution")?;
+    let s = state
+        .blocking(move |inner| {
+            inner.institution(&inst)?;
+            let s = StatusSettings {
+                suspension: req.suspension,
+            };
+            inner.store.set_status_settings(&inst, &s)?;
+            inner.invalidate(&inst);
+            Ok(s)
+        })
+        .await?;
+    Ok(AppJson(settings_view(&s)))
+}

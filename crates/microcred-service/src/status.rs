@@ -1,0 +1,535 @@
+//! Bitstring Status List v1.0 in the service: allocating indexes, applying revocations and
+//! suspensions through one writer, and publishing signed lists.
+//!
+//! **Allocation.** Every credential gets one index per purpose (revocation, and suspension
+//! where the institution enabled it) in the institution's current list of that purpose
+//! (131,072 entries; a new list starts when one is full). Indexes come from a *counter*
+//! passed through a keyed pseudo-random permutation of `0..size` ([`permute`], a Feistel
+//! network with the list's secret key): counter values never repeat, so indexes never
+//! collide, and an index says nothing about when the credential was issued (the spec's
+//! privacy advice). Counter values are leased from the store in blocks, durably, before they
+//! are used (`Store::lease_status_block`): a crash loses at most the unused rest of a block,
+//! and nothing is ever handed out twice. Leases are cached in memory, so issuance pays one
+//! database write per [`LEASE_BLOCK`] credentials, not one per credential.
+//!
+//! **Changes.** Revoke / suspend / reinstate requests go to one writer thread
+//! ([`StatusQueue`]) that applies every waiting request in one transaction (group commit, as
+//! for issuance): bits are rows (`status_bits`), so there is no read-modify-write of a shared
+//! bitstring and no lost update; each request is audited in the same transaction. Which bit
+//! belongs to a credential is read from the credential's own signed `credentialStatus`, so a
+//! change can only ever land on the bit verifiers will read for that credential.
+//!
+//! **Publishing.** `GET /status/{id}` answers the list as a `BitstringStatusListCredential`
+//! signed by the institution. A list is regenerated (bits read in one snapshot, GZIP, sign)
+//! only when its version changed since the copy in memory; answers carry an `ETag` and
+//! `Cache-Control: max-age` matching the list's `ttl`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use axum::body::Bytes;
+use microcred_core::{status_entries, Bitstring, StatusEntry, MIN_STATUS_LIST_ENTRIES};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::app::{now, now_text, Inner};
+use crate::error::ApiError;
+use crate::issuer::{self, ActiveKey};
+use crate::store::{
+    KeyStatus, StatusChange, StatusChangeOutcome, StatusListRecord, StatusPurpose, StatusSlot,
+    Store, StoreError,
+};
+
+/// Entries per list: the spec's minimum, 2^17.
+pub(crate) const LIST_SIZE: u64 = MIN_STATUS_LIST_ENTRIES as u64;
+/// Counter values leased from the store at a time.
+pub(crate) const LEASE_BLOCK: u64 = 1024;
+/// How long a published list may be cached (HTTP `max-age`, and the list's `ttl`).
+pub(crate) const MAX_AGE_SECS: u64 = 60;
+/// Status changes merged into one transaction at most.
+const MAX_CHANGES_PER_COMMIT: usize = 4096;
+/// Status change requests that may wait for the writer.
+const QUEUE_DEPTH: usize = 8192;
+
+/// The public URL of a list.
+pub(crate) fn list_url(base: &str, id: &str) -> String {
+    format!("{base}/status/{id}")
+}
+
+/// List ids are UUIDs.
+pub(crate) fn valid_list_id(id: &str) -> bool {
+    id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+}
+
+/// A keyed pseudo-random permutation of `0..size`: a 4-round Feistel network (round function
+/// SHA-256 of key, round and half) over the smallest even number of bits that covers `size`,
+/// with cycle walking back into range. A bijection for any key, so distinct counters always
+/// give distinct indexes.
+///
+/// **Never change this function**: lists in existing databases continue their counters with
+/// it, and a different permutation would hand out indexes already in use. (A pinned test
+/// checks its outputs.)
+pub(crate) fn permute(key: &[u8; 32], size: u64, counter: u64) -> u64 {
+    debug_assert!(counter < size);
+    let bits = 64 - size.saturating_sub(1).leading_zeros();
+    let half = bits.div_ceil(2).max(1);
+    let mask = (1u64 << half) - 1;
+    let mut x = counter;
+    loop {
+        let (mut left, mut right) = (x >> half, x & mask);
+        for round in 0..4u8 {
+            let mut h = Sha256::new();
+            h.update(key);
+            h.update([round]);
+            h.update(right.to_be_bytes());
+            let digest = h.finalize();
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&digest[..8]);
+            let f = u64::from_be_bytes(word) & mask;
+            (left, right) = (right, left ^ f);
+        }
+        x = (left << half) | right;
+        // The walk stays on the cycle of `counter`, which is in range: it ends.
+        if x < size {
+            return x;
+        }
+    }
+}
+
+struct Lease {
+    list_id: String,
+    issuer: String,
+    size: u64,
+    key: [u8; 32],
+    next: u64,
+    end: u64,
+}
+
+/// Hands out indexes from leased counter blocks (see the module docs).
+#[derive(Default)]
+pub(crate) struct Allocator {
+    leases: Mutex<HashMap<(String, StatusPurpose), Lease>>,
+}
+
+impl Allocator {
+    /// `n` fresh `(list id, index)` pairs in `institution`'s current `purpose` list published
+    /// under `issuer`.
+    pub(crate) fn allocate(
+        &self,
+        store: &dyn Store,
+        institution: &str,
+        issuer: &str,
+        purpose: StatusPurpose,
+        n: u64,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut leases = self.leases.lock().map_err(|_| {
+            StoreError::Backend("the status index allocator lock was poisoned".into())
+        })?;
+        let key = (institution.to_owned(), purpose);
+        let mut out = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
+        while (out.len() as u64) < n {
+            let missing = n - out.len() as u64;
+            match leases.get_mut(&key) {
+                Some(l) if l.issuer == issuer && l.next < l.end => {
+                    let take = missing.min(l.end - l.next);
+                    for counter in l.next..l.next + take {
+                        out.push((l.list_id.clone(), permute(&l.key, l.size, counter)));
+                    }
+                    l.next += take;
+                }
+                _ => {
+                    let fresh = fresh_list(purpose)?;
+                    let lease = store.lease_status_block(
+                        institution,
+                        purpose,
+                        issuer,
+                        missing.max(LEASE_BLOCK),
+                        &fresh,
+                    )?;
+                    leases.insert(
+                        key.clone(),
+                        Lease {
+                            list_id: lease.list.id,
+                            issuer: issuer.to_owned(),
+                            size: lease.list.size,
+                            key: lease.list.permutation_key,
+                            next: lease.start,
+                            end: lease.end,
+                        },
+                    );
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A new list's record, in case the store has to start one.
+fn fresh_list(purpose: StatusPurpose) -> Result<StatusListRecord, StoreError> {
+    let seed = crate::crypto::random_seed().map_err(|e| StoreError::Backend(e.to_string()))?;
+    let at = now_text();
+    Ok(StatusListRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        institution: String::new(),
+        purpose,
+        seq: 0,
+        issuer: String::new(),
+        size: LIST_SIZE,
+        allocated: 0,
+        permutation_key: *seed,
+        version: 0,
+        created_at: at.clone(),
+        updated_at: at,
+    })
+}
+
+/// What the issuing path needs to give each credential its `credentialStatus`.
+#[derive(Clone)]
+pub(crate) struct StatusPlan {
+    pub(crate) allocator: Arc<Allocator>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) base_url: Arc<str>,
+    pub(crate) institution: String,
+    pub(crate) issuer: String,
+    pub(crate) purposes: Vec<StatusPurpose>,
+}
+
+impl StatusPlan {
+    /// The plan for `institution` as it is configured now.
+    pub(crate) fn for_institution(inner: &Inner, institution: &str) -> Result<Self, ApiError> {
+        let inst = inner.institution(institution)?;
+        let settings = inner.store.status_settings(institution)?;
+        let mut purposes = vec![StatusPurpose::Revocation];
+        if settings.suspension {
+            purposes.push(StatusPurpose::Suspension);
+        }
+        Ok(Self {
+            allocator: inner.status.allocator.clone(),
+            store: inner.store.clone(),
+            base_url: inner.base_url.clone(),
+            institution: institution.to_owned(),
+            issuer: inst.did,
+            purposes,
+        })
+    }
+
+    /// A fresh `credentialStatus` value: one entry (an object), or an array with one entry
+    /// per purpose.
+    pub(crate) fn credential_status(&self) -> Result<Value, StoreError> {
+        let mut entries = Vec::with_capacity(self.purposes.len());
+        for purpose in &self.purposes {
+            let slots = self.allocator.allocate(
+                &*self.store,
+                &self.institution,
+                &self.issuer,
+                *purpose,
+                1,
+            )?;
+            for (list, index) in slots {
+                let url = list_url(&self.base_url, &list);
+                entries.push(StatusEntry::new(&url, purpose.as_str(), index).to_value());
+            }
+        }
+        Ok(match entries.len() {
+            1 => entries.pop().unwrap_or_default(),
+            _ => Value::Array(entries),
+        })
+    }
+}
+
+/// A credential's bits in this service's lists, read from its signed `credentialStatus`.
+pub(crate) fn slots(body: &[u8]) -> Vec<StatusSlot> {
+    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+        return Vec::new();
+    };
+    status_entries(&value)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            let purpose = StatusPurpose::parse(&e.purpose)?;
+            let (_, id) = e.list.rsplit_once("/status/")?;
+            valid_list_id(id).then(|| StatusSlot {
+                list_id: id.to_owned(),
+                index: e.index,
+                purpose,
+            })
+        })
+        .collect()
+}
+
+/// A signed list, ready to serve.
+#[derive(Clone)]
+pub(crate) struct Published {
+    pub(crate) version: i64,
+    pub(crate) body: Bytes,
+    pub(crate) etag: String,
+}
+
+/// Allocation, change queue and published copies, shared by the handlers.
+pub(crate) struct StatusService {
+    pub(crate) allocator: Arc<Allocator>,
+    pub(crate) queue: StatusQueue,
+    published: Mutex<HashMap<String, Published>>,
+}
+
+impl StatusService {
+    pub(crate) fn new(queue: StatusQueue) -> Self {
+        Self {
+            allocator: Arc::new(Allocator::default()),
+            queue,
+            published: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The list `id` as a signed `BitstringStatusListCredential`: the copy in memory if the
+    /// list has not changed since, else regenerated now.
+    pub(crate) fn published(&self, inner: &Inner, id: &str) -> Result<Published, ApiError> {
+        let missing = || ApiError::NotFound("no such status list".into());
+        let rec = inner.store.status_list(id)?.ok_or_else(missing)?;
+        if let Some(p) = self.published.lock().ok().and_then(|m| m.get(id).cloned()) {
+            if p.version == rec.version {
+                return Ok(p);
+            }
+        }
+        let (version, set) = inner.store.status_list_bits(id)?.ok_or_else(missing)?;
+        let p = self.generate(inner, &rec, version, &set)?;
+        if let Ok(mut m) = self.published.lock() {
+            let newer = m.get(id).is_none_or(|old| old.version < p.version);
+            if newer {
+                m.insert(id.to_owned(), p.clone());
+            }
+        }
+        Ok(p)
+    }
+
+    /// Builds and signs the list credential for `rec` with bits `set` (at `version`).
+    fn generate(
+        &self,
+        inner: &Inner,
+        rec: &StatusListRecord,
+        version: i64,
+        set: &[u64],
+    ) -> Result<Published, ApiError> {
+        let size = usize::try_from(rec.size)
+            .map_err(|_| ApiError::Internal(format!("status list {} is too large", rec.id)))?;
+        let mut bits = Bitstring::new(size)
+            .map_err(|e| ApiError::Internal(format!("status list {}: {e}", rec.id)))?;
+        for i in set {
+            bits.set(*i, true)
+                .map_err(|e| ApiError::Internal(format!("status list {}: {e}", rec.id)))?;
+        }
+        let key = list_key(inner, rec)?;
+        let at = now();
+        // Valid from the last change: the list states the status as of then, and a verifier
+        // whose clock is a little behind does not see a list "not yet valid".
+        let valid_from = microcred_core::parse_datetime(&rec.updated_at).unwrap_or(at);
+        let doc = microcred_core::status_list_credential(
+            &list_url(&inner.base_url, &rec.id),
+            &rec.issuer,
+            rec.purpose.as_str(),
+            &bits,
+            valid_from,
+            Some(MAX_AGE_SECS * 1000),
+        );
+        let signed = microcred_core::sign(&doc, &key.key, issuer::default_suite(), at)
+            .map_err(|e| ApiError::Internal(format!("signing status list {}: {e}", rec.id)))?;
+        let body = serde_json::to_vec(&signed).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let digest = crate::crypto::sha256(&body);
+        let etag = format!("\"{}\"", crate::crypto::hex(&digest[..16]));
+        Ok(Published {
+            version,
+            body: Bytes::from(body),
+            etag,
+        })
+    }
+}
+
+/// The key that signs a list: the institution's active key while its DID is the one the list
+/// was published under (always, for `did:web`); for a `did:key` institution that rotated, the
+/// key of the list's own DID, unless it was marked compromised.
+fn list_key(inner: &Inner, rec: &StatusListRecord) -> Result<Arc<ActiveKey>, ApiError> {
+    let inst = inner.institution(&rec.institution)?;
+    if inst.did == rec.issuer {
+        return inner.active_key(&rec.institution);
+    }
+    let prefix = format!("{}#", rec.issuer);
+    let keys = inner.store.keys(&rec.institution)?;
+    let found = keys
+        .iter()
+        .find(|k| k.method_id.starts_with(&prefix) && k.status != KeyStatus::Compromised)
+        .ok_or_else(|| {
+            ApiError::Unavailable(format!(
+                "status list {} was published under {}, whose key is compromised: it can no longer be signed",
+                rec.id, rec.issuer
+            ))
+        })?;
+    let key = issuer::open_key(&inner.master, found)
+        .map_err(|e| ApiError::Internal(format!("key {}: {e}", found.method_id)))?;
+    Ok(Arc::new(ActiveKey { key }))
+}
+
+struct Job {
+    changes: Vec<StatusChange>,
+    reply: oneshot::Sender<Result<Vec<StatusChangeOutcome>, StoreError>>,
+}
+
+/// The handle through which status changes are applied.
+#[derive(Clone)]
+pub(crate) struct StatusQueue {
+    tx: mpsc::Sender<Job>,
+}
+
+/// The status writer thread; dropping every [`StatusQueue`] lets it drain and stop.
+pub(crate) struct StatusWriter {
+    handle: JoinHandle<()>,
+}
+
+impl StatusWriter {
+    /// Waits until every queued change is applied and the thread has stopped.
+    pub(crate) fn join(self) {
+        if self.handle.join().is_err() {
+            tracing::error!("the status writer thread panicked");
+        }
+    }
+}
+
+impl StatusQueue {
+    /// Starts the writer thread.
+    pub(crate) fn start(store: Arc<dyn Store>) -> std::io::Result<(Self, StatusWriter)> {
+        let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+        let handle = std::thread::Builder::new()
+            .name("status-writer".into())
+            .spawn(move || run(&*store, rx))?;
+        Ok((Self { tx }, StatusWriter { handle }))
+    }
+
+    /// Applies `change` durably (with other waiting changes, in one transaction).
+    pub(crate) async fn apply(
+        &self,
+        change: StatusChange,
+    ) -> Result<StatusChangeOutcome, StoreError> {
+        let (reply, wait) = oneshot::channel();
+        self.tx
+            .send(Job {
+                changes: vec![change],
+                reply,
+            })
+            .await
+            .map_err(|_| {
+                StoreError::Backend("the status writer has stopped (shutting down)".into())
+            })?;
+        let mut out = wait.await.map_err(|_| {
+            StoreError::Backend("the status writer stopped before answering".into())
+        })??;
+        out.pop()
+            .ok_or_else(|| StoreError::Backend("the store returned no outcome".into()))
+    }
+}
+
+fn run(store: &dyn Store, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.blocking_recv() {
+        let mut total = first.changes.len();
+        let mut jobs = vec![first];
+        while total < MAX_CHANGES_PER_COMMIT {
+            match rx.try_recv() {
+                Ok(job) => {
+                    total += job.changes.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let lengths: Vec<usize> = jobs.iter().map(|j| j.changes.len()).collect();
+        let mut all = Vec::with_capacity(total);
+        for job in &mut jobs {
+            all.append(&mut job.changes);
+        }
+        match store.apply_status_changes(&all) {
+            Ok(outcomes) => {
+                let mut outcomes = outcomes.into_iter();
+                for (job, n) in jobs.into_iter().zip(lengths) {
+                    let mine: Vec<StatusChangeOutcome> = outcomes.by_ref().take(n).collect();
+                    let _ = job.reply.send(Ok(mine));
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                tracing::error!(error = %message, changes = total, "applying status changes failed");
+                for job in jobs {
+                    let _ = job.reply.send(Err(StoreError::Backend(message.clone())));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permutation_is_a_bijection_that_hides_order() {
+        let key = [42u8; 32];
+        let size = LIST_SIZE;
+        let mut seen = vec![false; usize::try_from(size).unwrap()];
+        let mut ascending = 0;
+        let mut prev = 0;
+        for c in 0..size {
+            let i = permute(&key, size, c);
+            assert!(i < size);
+            let slot = &mut seen[usize::try_from(i).unwrap()];
+            assert!(!*slot, "index {i} handed out twice");
+            *slot = true;
+            if i > prev {
+                ascending += 1;
+            }
+            prev = i;
+        }
+        // Consecutive counters land anywhere: about half the steps go up.
+        assert!((50_000..80_000).contains(&ascending), "{ascending}");
+        // Another key, another order.
+        assert_ne!(
+            (0..8).map(|c| permute(&key, size, c)).collect::<Vec<_>>(),
+            (0..8)
+                .map(|c| permute(&[7; 32], size, c))
+                .collect::<Vec<_>>()
+        );
+        // Odd bit widths and tiny domains work too.
+        for size in [2u64, 8, 1000, 262_144] {
+            let mut all: Vec<u64> = (0..size).map(|c| permute(&key, size, c)).collect();
+            all.sort_unstable();
+            assert_eq!(all, (0..size).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn permutation_is_pinned() {
+        // Stored lists depend on these exact values: see `permute`.
+        let got: Vec<u64> = (0..6).map(|c| permute(&[1; 32], LIST_SIZE, c)).collect();
+        assert_eq!(got, PINNED);
+    }
+
+    const PINNED: [u64; 6] = [76_908, 46_520, 10_373, 28_810, 104_300, 31_596];
+
+    #[test]
+    fn slots_are_read_from_the_signed_entries() {
+        let id = "0b7c1e2a-6a43-4b6e-9a55-7d1f1f6f3a11";
+        let body = serde_json::json!({"credentialStatus": [
+            StatusEntry::new(&format!("https://old.example/status/{id}"), "revocation", 5).to_value(),
+            StatusEntry::new("https://elsewhere.example/list", "suspension", 6).to_value(),
+            StatusEntry::new(&format!("https://x.example/status/{id}"), "refresh", 7).to_value(),
+        ]});
+        let got = slots(&serde_json::to_vec(&body).unwrap());
+        assert_eq!(
+            got,
+            [StatusSlot {
+                list_id: id.into(),
+                index: 5,
+                purpose: StatusPurpose::Revocation
+            }]
+        );
+        assert!(slots(b"not json").is_empty());
+    }
+}

@@ -1,0 +1,343 @@
+//! The pages people look at, served by a real server on a loopback port: a credential's page
+//! and an institution's catalogue as HTML for browsers, while programs keep getting the exact
+//! stored JSON. (The headless-browser check and HTML validation are `tests/pages/run.sh`.)
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use common::http::{Client, Response};
+use serde_json::{json, Value};
+
+const ADMIN: &str = "test-admin-token-0123456789abcdef";
+const MASTER_HEX: &str = "8f2c6b1e4d0a93b7c5e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7";
+const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7";
+const EVIL: &str = "Data <script>alert(1)</script> & \"Friends\"";
+
+struct TestServer {
+    client: Client,
+    _dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = microcred_service::Config::default();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.database = dir.path().join("service.db");
+        config.master_key = Some(zeroize::Zeroizing::new(MASTER_HEX.into()));
+        config.admin_token = Some(zeroize::Zeroizing::new(ADMIN.into()));
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel::<SocketAddr>();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let server = microcred_service::Server::bind(config).await.unwrap();
+                addr_tx.send(server.local_addr().unwrap()).unwrap();
+                server
+                    .run(async move {
+                        let _ = stop_rx.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        let addr = addr_rx.recv().unwrap();
+        Self {
+            client: Client::new(addr),
+            _dir: dir,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+fn get(c: &Client, path: &str, accept: Option<&str>) -> Response {
+    let h: Vec<(&str, &str)> = accept.map(|a| vec![("Accept", a)]).unwrap_or_default();
+    c.request("GET", path, &h, None)
+}
+
+/// An institution with one achievement (its name and description hostile markup, its
+/// language French) and one credential; returns (token, credential path, stored salt).
+fn setup(c: &Client) -> (String, String, String) {
+    let profile = read_json(&examples().join("issuer-profile.json"));
+    let r = c.post(
+        "/v1/institutions",
+        Some(ADMIN),
+        &json!({"slug": "northbridge", "profile": profile}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = c.post(
+        "/v1/institutions/northbridge/tokens",
+        Some(ADMIN),
+        &json!({"scopes": ["issue", "manage", "revoke"]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let token = r.json()["token"].as_str().unwrap().to_owned();
+    let mut ach = read_json(&examples().join("achievements/df-101.json"));
+    ach["name"] = json!(EVIL);
+    ach["description"] = json!("<img src=x onerror=alert(2)> learns things");
+    ach["inLanguage"] = json!("fr-CA");
+    let r = c.send_json(
+        "PUT",
+        "/v1/institutions/northbridge/achievements/df-101",
+        Some(&token),
+        &ach,
+        &[],
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let plain = read_json(&examples().join("achievements/df-102.json"));
+    let r = c.send_json(
+        "PUT",
+        "/v1/institutions/northbridge/achievements/df-102",
+        Some(&token),
+        &plain,
+        &[],
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = c.post(
+        "/v1/institutions/northbridge/credentials",
+        Some(&token),
+        &json!({"achievement": "df-101", "recipient": "amara@example.org",
+                "results": {"final-assessment": 86, "status": "Completed"}}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let body = r.json();
+    let url = body["url"].as_str().unwrap().to_owned();
+    let salt = body["credential"]["credentialSubject"]["identifier"][0]["salt"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = url
+        .strip_prefix(&format!("http://{}", c.addr))
+        .unwrap()
+        .to_owned();
+    (token, path, salt)
+}
+
+#[test]
+fn credential_page_shows_the_credential_escaped_and_verified() {
+    let s = TestServer::start();
+    let c = &s.client;
+    let (_, path, salt) = setup(c);
+    let stored = get(c, &path, None);
+    assert_eq!(stored.status, 200);
+    let vc: Value = serde_json::from_slice(&stored.body).unwrap();
+
+    let r = get(c, &path, Some(BROWSER));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(r.header("vary"), Some("accept"));
+    assert!(r
+        .header("content-security-policy")
+        .unwrap()
+        .contains("default-src 'none'"));
+    let html = r.text();
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(html.contains("<html lang=\"fr-CA\">"));
+
+    // Untrusted content is text, never markup.
+    assert!(!html.to_ascii_lowercase().contains("<script"), "{html}");
+    assert!(!html.contains("<img src=x"), "{html}");
+    assert!(html
+        .contains("<h1>Data &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Friends&quot;</h1>"));
+    assert!(html.contains("&lt;img src=x onerror=alert(2)&gt; learns things"));
+
+    // What people look for.
+    for needle in [
+        "<header class=\"site\">",
+        "<main class=\"wrap\">",
+        "Northbridge College of Applied Arts and Technology</a>, Canada",
+        "<span>Microcredential</span>",
+        "Code DF-101",
+        "class=\"badge-img\"",
+        "Issued to a hashed e-mail identity",
+        "Competencies and frameworks",
+        "ESCO - European Skills, Competences, Qualifications and Occupations",
+        "<code>1973c966-f236-40c9-b2d4-5d71a89019be</code>",
+        "<th scope=\"col\">Framework</th>",
+        "Final performance assessment",
+        "<td data-label=\"Required\">70 %</td>",
+        "<strong>86 %</strong>",
+        "<strong>Completed</strong>",
+        "<dt>Workload</dt><dd>15 hours</dd>",
+        "<dt>Credits</dt><dd>1.0",
+        "<dt>Learning mode</dt><dd>Online</dd>",
+        "Northbridge College micro-credential approval process",
+        "Stackable: stacks into",
+        "✓ Verified",
+        "<th scope=\"row\">Signature</th><td class=\"o-pass\" data-label=\"Result\">✓ Passed</td>",
+        "<th scope=\"row\">Status</th><td class=\"o-pass\" data-label=\"Result\">✓ Passed</td>",
+        "<th scope=\"row\">Validity</th><td class=\"o-pass\" data-label=\"Result\">✓ Passed</td>",
+        "No expiry date",
+        "Add to LinkedIn profile",
+        "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&amp;name=Data%20%3Cscript%3E",
+        "&amp;organizationName=Northbridge%20College%20of%20Applied%20Arts%20and%20Technology",
+        "Download credential (JSON)",
+        "/badge.png\" download=",
+        "<meta property=\"og:type\" content=\"website\">",
+        "<meta property=\"og:title\" content=\"Data &lt;script&gt;",
+        "<meta property=\"og:image\" content=\"https://credentials.northbridge.example/images/df-101.png\">",
+        "<link rel=\"alternate\" type=\"application/vc+ld+json\" href=\"",
+    ] {
+        assert!(html.contains(needle), "missing {needle:?} in\n{html}");
+    }
+    let url = vc["id"].as_str().unwrap();
+    assert!(html.contains(&format!("<meta property=\"og:url\" content=\"{url}\">")));
+    assert!(html.contains(&format!("href=\"{url}?format=json\"")));
+    let year = &vc["validFrom"].as_str().unwrap()[..4];
+    assert!(html.contains(&format!("&amp;issueYear={year}&amp;issueMonth=")));
+    // The learner's salt and hash never appear.
+    let hash = vc["credentialSubject"]["identifier"][0]["identityHash"]
+        .as_str()
+        .unwrap();
+    assert!(!html.contains(&salt) && !html.contains(hash.trim_start_matches("sha256$")));
+    assert!(!html.contains("amara"));
+    // No JavaScript anywhere, no external style sheets or scripts.
+    assert!(!html.contains("javascript:") && !html.contains("<link rel=\"stylesheet\""));
+}
+
+#[test]
+fn content_negotiation_never_alters_the_json() {
+    let s = TestServer::start();
+    let c = &s.client;
+    let (_, path, _) = setup(c);
+    let stored = get(c, &path, None);
+    assert_eq!(stored.status, 200);
+    assert_eq!(stored.header("vary"), Some("accept"));
+    let json_url = format!("{path}?format=json");
+    for (accept, p, ct) in [
+        (Some("application/json"), path.as_str(), "application/json"),
+        (
+            Some("application/vc+ld+json"),
+            path.as_str(),
+            "application/vc+ld+json",
+        ),
+        (Some("*/*"), path.as_str(), "application/json"),
+        (
+            Some("text/html;q=0.5, application/json"),
+            path.as_str(),
+            "application/json",
+        ),
+        (
+            Some("text/html, application/json"),
+            path.as_str(),
+            "application/json",
+        ),
+        (Some(BROWSER), json_url.as_str(), "application/json"),
+        (None, json_url.as_str(), "application/json"),
+    ] {
+        let r = get(c, p, accept);
+        assert_eq!(r.status, 200, "{accept:?} {p}");
+        assert_eq!(r.body, stored.body, "{accept:?} {p}: bytes differ");
+        assert_eq!(r.header("content-type"), Some(ct), "{accept:?} {p}");
+        assert_eq!(r.header("vary"), Some("accept"), "{accept:?} {p}");
+    }
+    // The page is served after the JSON was (cached body) and before (fresh): same bytes.
+    let _ = get(c, &path, Some(BROWSER));
+    assert_eq!(get(c, &path, Some("application/json")).body, stored.body);
+
+    // Unknown credentials are 404 for browsers too.
+    let r = get(
+        c,
+        "/credentials/00000000-0000-0000-0000-000000000000",
+        Some(BROWSER),
+    );
+    assert_eq!(r.status, 404);
+    let r = get(c, "/credentials/nope", Some(BROWSER));
+    assert_eq!(r.status, 404);
+}
+
+#[test]
+fn revoked_credentials_show_as_not_valid_live() {
+    let s = TestServer::start();
+    let c = &s.client;
+    let (token, path, _) = setup(c);
+    let id = path.rsplit('/').next().unwrap();
+    let before = get(c, &path, None).body;
+    let r = c.post(
+        &format!("/v1/institutions/northbridge/credentials/{id}/revoke"),
+        Some(&token),
+        &json!({"reason": "issued in error"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let html = get(c, &path, Some(BROWSER)).text();
+    assert!(html.contains("✗ Not valid"), "{html}");
+    assert!(html.contains(
+        "<th scope=\"row\">Status</th><td class=\"o-fail\" data-label=\"Result\">✗ Failed</td>"
+    ));
+    assert!(!html.contains("✓ Verified"));
+    // The celebratory badge image is not shown on a credential that does not verify.
+    assert!(!html.contains("class=\"badge-img\""));
+    // Revocation changes the status list, never the credential.
+    assert_eq!(get(c, &path, None).body, before);
+}
+
+#[test]
+fn catalogue_page_lists_the_microcredentials() {
+    let s = TestServer::start();
+    let c = &s.client;
+    setup(c);
+    let r = get(c, "/institutions/northbridge/achievements", Some(BROWSER));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(r.header("vary"), Some("accept"));
+    let html = r.text();
+    assert!(!html.to_ascii_lowercase().contains("<script"), "{html}");
+    for needle in [
+        "<html lang=\"en\">",
+        "<h1>Microcredentials</h1>",
+        "2 microcredentials on offer",
+        "Data &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Friends&quot;</a>",
+        "/institutions/northbridge/achievements/df-101\">",
+        "/institutions/northbridge/achievements/df-102\">",
+        "<td class=\"nowrap\" data-label=\"Code\">DF-101</td>",
+        "<td data-label=\"Workload\">15 hours</td>",
+        "<td data-label=\"Mode\">Online</td>",
+        "<th scope=\"col\">Competencies</th>",
+    ] {
+        assert!(html.contains(needle), "missing {needle:?} in\n{html}");
+    }
+    // Programs keep the JSON catalogue.
+    for accept in [None, Some("application/json"), Some("*/*")] {
+        let r = get(c, "/institutions/northbridge/achievements", accept);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.json()["achievements"].as_array().unwrap().len(), 2);
+    }
+    let r = get(
+        c,
+        "/institutions/northbridge/achievements?format=json",
+        Some(BROWSER),
+    );
+    assert_eq!(r.json()["achievements"].as_array().unwrap().len(), 2);
+    let r = get(c, "/institutions/nobody/achievements", Some(BROWSER));
+    assert_eq!(r.status, 404);
+}
