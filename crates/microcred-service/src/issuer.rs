@@ -2,11 +2,12 @@
 //!
 //! No HTTP here: routes call these functions (on blocking threads where they sign or read).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use microcred_core::{
-    Achievement, AchievementSubject, Cryptosuite, Evidence, IdentityObject, IssuerKey, LintReport,
-    OpenBadgeCredential, Profile, Recipient, ResultEntry, MULTIKEY_CONTEXT,
+    Achievement, AchievementSubject, ContextLoader, Cryptosuite, Evidence, IdentityObject,
+    IssuerKey, LintReport, OpenBadgeCredential, Profile, Recipient, ResultEntry, MULTIKEY_CONTEXT,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -245,6 +246,71 @@ pub(crate) struct Template {
     base: Map<String, Value>,
     /// Gives each issued credential its `credentialStatus` (Bitstring Status List entries).
     status: Option<crate::status::StatusPlan>,
+    /// `"name":value` JSON of the members every credential copies from `base` unchanged
+    /// (top level, and in `credentialSubject`): see [`Template::encode`].
+    fragments: Fragments,
+}
+
+/// Members that [`Template::build`] fills in for each learner (or may replace); every other
+/// member of the template is copied unchanged into each credential.
+const LEARNER_MEMBERS: &[&str] = &[
+    "id",
+    "validFrom",
+    "validUntil",
+    "awardedDate",
+    "credentialSubject",
+    "evidence",
+    "credentialStatus",
+    "proof",
+];
+/// The same for the members of `credentialSubject`.
+const LEARNER_SUBJECT_MEMBERS: &[&str] = &[
+    "id",
+    "type",
+    "identifier",
+    "result",
+    "creditsEarned",
+    "activityStartDate",
+    "activityEndDate",
+];
+
+/// Serialized members shared by every credential of a template.
+#[derive(Default)]
+struct Fragments {
+    top: HashMap<String, Vec<u8>>,
+    subject: HashMap<String, Vec<u8>>,
+    /// Bytes of the placeholder credential: a capacity hint for the output.
+    size: usize,
+}
+
+impl Fragments {
+    fn new(base: &Map<String, Value>) -> Result<Self, RowError> {
+        fn member(k: &str, v: &Value) -> Result<Vec<u8>, RowError> {
+            let mut out = serde_json::to_vec(k).map_err(|e| RowError::Internal(e.to_string()))?;
+            out.push(b':');
+            serde_json::to_writer(&mut out, v).map_err(|e| RowError::Internal(e.to_string()))?;
+            Ok(out)
+        }
+        let mut f = Self {
+            size: serde_json::to_vec(base)
+                .map_err(|e| RowError::Internal(e.to_string()))?
+                .len(),
+            ..Self::default()
+        };
+        for (k, v) in base {
+            if !LEARNER_MEMBERS.contains(&k.as_str()) {
+                f.top.insert(k.clone(), member(k, v)?);
+            }
+        }
+        if let Some(Value::Object(subject)) = base.get("credentialSubject") {
+            for (k, v) in subject {
+                if !LEARNER_SUBJECT_MEMBERS.contains(&k.as_str()) {
+                    f.subject.insert(k.clone(), member(k, v)?);
+                }
+            }
+        }
+        Ok(f)
+    }
 }
 
 /// A signed credential ready to store.
@@ -299,6 +365,7 @@ impl Template {
                 "the credential model did not produce a JSON object".into(),
             ));
         };
+        let fragments = Fragments::new(&base)?;
         Ok(Self {
             institution: institution.to_owned(),
             slug: slug.to_owned(),
@@ -308,7 +375,58 @@ impl Template {
             base_url,
             base,
             status: None,
+            fragments,
         })
+    }
+
+    /// The JSON bytes of `signed`, a credential made by [`Self::build`] (plus members named in
+    /// [`LEARNER_MEMBERS`], such as its status and proof): exactly `serde_json::to_vec(signed)`,
+    /// but the members every credential copies unchanged from the template (the issuer
+    /// profile, the achievement, contexts: most of the bytes) are written from
+    /// [`Fragments`] made once instead of being serialized again for every learner.
+    fn encode(&self, signed: &Value) -> Result<Vec<u8>, RowError> {
+        /// Writes `members` as a JSON object, shared members from `fragments`; with `subject`,
+        /// `credentialSubject` likewise from those fragments.
+        fn object(
+            out: &mut Vec<u8>,
+            members: &Map<String, Value>,
+            fragments: &HashMap<String, Vec<u8>>,
+            subject: Option<&HashMap<String, Vec<u8>>>,
+        ) -> Result<(), RowError> {
+            out.push(b'{');
+            for (i, (k, v)) in members.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                if let Some(bytes) = fragments.get(k) {
+                    out.extend_from_slice(bytes);
+                    continue;
+                }
+                serde_json::to_writer(&mut *out, k)
+                    .map_err(|e| RowError::Internal(e.to_string()))?;
+                out.push(b':');
+                match (subject, v) {
+                    (Some(inner), Value::Object(m)) if k == "credentialSubject" => {
+                        object(out, m, inner, None)?;
+                    }
+                    _ => serde_json::to_writer(&mut *out, v)
+                        .map_err(|e| RowError::Internal(e.to_string()))?,
+                }
+            }
+            out.push(b'}');
+            Ok(())
+        }
+        let Value::Object(doc) = signed else {
+            return serde_json::to_vec(signed).map_err(|e| RowError::Internal(e.to_string()));
+        };
+        let mut out = Vec::with_capacity(self.fragments.size + 1024);
+        object(
+            &mut out,
+            doc,
+            &self.fragments.top,
+            Some(&self.fragments.subject),
+        )?;
+        Ok(out)
     }
 
     /// Issues with `credentialStatus` entries from `plan` (fresh indexes per credential).
@@ -325,6 +443,20 @@ impl Template {
         now: OffsetDateTime,
         lint: bool,
     ) -> Result<Issued, RowError> {
+        self.issue_with(row, suite, now, lint, microcred_core::bundled_contexts())
+    }
+
+    /// [`Self::issue`] resolving JSON-LD contexts with `contexts`. (The batch signing pool
+    /// gives each of its threads its own loader: the cache of a shared one is a lock and
+    /// reference counts that cores signing at the same time keep taking from each other.)
+    pub(crate) fn issue_with(
+        &self,
+        row: &IssueRow,
+        suite: Cryptosuite,
+        now: OffsetDateTime,
+        lint: bool,
+        contexts: &ContextLoader,
+    ) -> Result<Issued, RowError> {
         let (id, mut value) = self.build(row, now)?;
         if let (Some(plan), Value::Object(doc)) = (&self.status, &mut value) {
             let status = plan.credential_status().map_err(|e| {
@@ -338,9 +470,10 @@ impl Template {
                 return Err(RowError::Lint(report));
             }
         }
-        let signed = microcred_core::sign(&value, &self.key.key, suite, now)
-            .map_err(|e| RowError::Internal(format!("signing failed: {e}")))?;
-        let body = serde_json::to_vec(&signed).map_err(|e| RowError::Internal(e.to_string()))?;
+        let signed =
+            microcred_core::sign_with_contexts(&value, &self.key.key, suite, now, contexts)
+                .map_err(|e| RowError::Internal(format!("signing failed: {e}")))?;
+        let body = self.encode(&signed)?;
         Ok(Issued { id, body })
     }
 
@@ -518,6 +651,55 @@ fn evidence(v: &Value) -> Result<Evidence, RowError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sample_template() -> Template {
+        let key = IssuerKey::from_seed(&[9u8; 32]).unwrap();
+        let mut issuer: Value = serde_json::from_str(crate::bench::SAMPLE_ISSUER).unwrap();
+        issuer["id"] = key.controller().into();
+        let mut ach: Value = serde_json::from_str(crate::bench::SAMPLE_ACHIEVEMENT).unwrap();
+        ach["id"] = "https://example.org/achievements/df-101".into();
+        Template::new(
+            "inst",
+            "df-101",
+            1,
+            Achievement::from_value(ach).unwrap(),
+            Profile::from_value(issuer).unwrap(),
+            Arc::new(ActiveKey { key }),
+            Arc::from("https://issuer.example"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn encoded_credentials_are_their_json_byte_for_byte() {
+        let t = sample_template();
+        let now = OffsetDateTime::now_utc();
+        let rows: Vec<IssueRow> = vec![
+            serde_json::from_value(json!({"recipient": "did:example:a"})).unwrap(),
+            serde_json::from_value(json!({
+                "recipient": "Learner@Example.org",
+                "results": {"final-assessment": 91, "status": "Completed"},
+                "evidence": ["https://example.org/e/1", {"name": "Portfolio \"β\"", "narrative": "line\nbreak"}],
+                "creditsEarned": 1.5,
+                "activityStartDate": "2025-01-06T09:00:00-05:00",
+                "activityEndDate": "2025-04-25T17:00:00Z",
+                "validFrom": "2025-05-01T00:00:00Z",
+                "validUntil": "2030-05-01T00:00:00Z"
+            }))
+            .unwrap(),
+        ];
+        for row in &rows {
+            for suite in Cryptosuite::ALL {
+                let issued = t.issue(row, *suite, now, true).unwrap();
+                let signed: Value = serde_json::from_slice(&issued.body).unwrap();
+                assert_eq!(issued.body, serde_json::to_vec(&signed).unwrap());
+                let (_, mut doc) = t.build(row, now).unwrap();
+                doc["credentialStatus"] = json!({"id": "x#1", "type": "BitstringStatusListEntry"});
+                doc["proof"] = json!({"type": "DataIntegrityProof"});
+                assert_eq!(t.encode(&doc).unwrap(), serde_json::to_vec(&doc).unwrap());
+            }
+        }
+    }
 
     #[test]
     fn did_web_encodes_port_and_prefix() {

@@ -1,8 +1,10 @@
 //! Issuance: one credential, or a batch (JSON rows or CSV); listing. (Revocation and
 //! suspension are in `status.rs`.)
 //!
-//! Both paths sign first (a batch on every core with rayon), then store through the group
-//! commit queue and answer only after the commit: an acknowledged credential is durable.
+//! Both paths sign first (a batch on the signing pool, one thread per core, in chunks taken
+//! first in, first out), then store through the group commit queue and answer only after the
+//! commit: an acknowledged credential is durable. A batch's answer lists ids and URLs, not
+//! the credentials (fetch them at their URLs).
 //! `Idempotency-Key` makes retries safe: the key (per institution; for a batch, the key plus
 //! `/<row number>`) is stored with the credential under a unique index, so a retry returns
 //! the stored credential instead of issuing another, even if the first attempt's response
@@ -584,9 +586,15 @@ fn sign_row(job: &BatchJob, i: usize, row: Result<IssueRow, String>) -> RowOutco
             )
         });
     }
-    let issued = job
-        .t
-        .issue(&row, job.suite, job.at, Some(i) == job.first)
+    thread_local! {
+        // Each signing thread resolves contexts with its own loader (see `issue_with`).
+        static CONTEXTS: microcred_core::ContextLoader = microcred_core::ContextLoader::bundled();
+    }
+    let issued = CONTEXTS
+        .with(|contexts| {
+            job.t
+                .issue_with(&row, job.suite, job.at, Some(i) == job.first, contexts)
+        })
         .map_err(|e| {
             if matches!(e, RowError::Internal(_)) {
                 tracing::error!(error = %e.message(), row = i + 1, "signing a batch row failed");

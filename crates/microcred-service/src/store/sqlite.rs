@@ -138,16 +138,19 @@ const PAGE_SIZE: u32 = 16 * 1024;
 /// Page cache of the writer connection: a large group commit is written without spilling
 /// pages to the WAL before it commits (which would write some pages twice).
 const WRITER_CACHE_KIB: u32 = 64 * 1024;
-/// Credential bytes committed between two checkpoints.
-const CHECKPOINT_BYTES: u64 = 64 << 20;
+/// Credential bytes committed between two checkpoints. (Small enough that a checkpoint
+/// usually ends before the next commit, which lets that commit start the WAL over: the WAL
+/// then stays small and its pages stay in the OS cache.)
+const CHECKPOINT_BYTES: u64 = 32 << 20;
 /// How often the checkpointer looks for other (small) committed changes.
 const CHECKPOINT_IDLE: Duration = Duration::from_secs(2);
 /// A WAL larger than this is checkpointed with `RESTART` (waits for the writer and readers,
 /// then lets the next commit start the WAL over), so it cannot grow without bound when
 /// commits keep overlapping passive checkpoints.
 const WAL_RESTART_BYTES: u64 = 512 << 20;
-/// The WAL file is truncated to this size when it starts over.
-const WAL_KEEP_BYTES: u64 = 128 << 20;
+/// The WAL file is truncated to this size when it starts over (only after it grew past
+/// [`WAL_RESTART_BYTES`]: a WAL file kept at its usual size is rewritten in place).
+const WAL_KEEP_BYTES: u64 = WAL_RESTART_BYTES;
 
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
@@ -249,7 +252,8 @@ fn checkpoint(conn: &Connection, page_size: u64) {
         })
     };
     match run("PASSIVE") {
-        Ok((_, log, _)) => {
+        Ok((busy, log, done)) => {
+            tracing::debug!(busy, log, done, "WAL checkpoint");
             let wal = u64::try_from(log).unwrap_or(0) * page_size;
             if wal > WAL_RESTART_BYTES {
                 if let Err(e) = run("RESTART") {
