@@ -1,1 +1,5 @@
+// Each test binary uses a different part of these helpers.
+#![allow(dead_code, unreachable_pub)]
+
 pub mod http;
+pub mod server;
