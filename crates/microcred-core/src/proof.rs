@@ -102,6 +102,13 @@ trait SuiteImpl: Sync {
         context: Option<&Value>,
         contexts: &ContextLoader,
     ) -> Result<Vec<u8>, ProofError>;
+    /// Canonical bytes of `document`, which has no `proof` member and keeps its own
+    /// `@context` (the signing case: no copy of the document is made).
+    fn transform_unsecured(
+        &self,
+        document: &Value,
+        contexts: &ContextLoader,
+    ) -> Result<Vec<u8>, ProofError>;
     /// Canonical bytes of the proof configuration (proof options without `proofValue`);
     /// `document_context` is the document's `@context`.
     fn transform_config(
@@ -123,6 +130,13 @@ impl SuiteImpl for Jcs {
         _: &ContextLoader,
     ) -> Result<Vec<u8>, ProofError> {
         Ok(crate::jcs::canonicalize_document_view(document, "proof", context).into_bytes())
+    }
+    fn transform_unsecured(
+        &self,
+        document: &Value,
+        _: &ContextLoader,
+    ) -> Result<Vec<u8>, ProofError> {
+        Ok(crate::jcs::canonicalize(document))
     }
     fn transform_config(
         &self,
@@ -167,6 +181,13 @@ impl SuiteImpl for Rdfc {
             }
         }
         Self::nquads(&Value::Object(doc), contexts)
+    }
+    fn transform_unsecured(
+        &self,
+        document: &Value,
+        contexts: &ContextLoader,
+    ) -> Result<Vec<u8>, ProofError> {
+        Self::nquads(document, contexts)
     }
     fn transform_config(
         &self,
@@ -292,7 +313,25 @@ pub fn sign_with_contexts(
     created: OffsetDateTime,
     contexts: &ContextLoader,
 ) -> Result<Value, ProofError> {
-    let mut unsecured = document.as_object().ok_or(ProofError::NotAnObject)?.clone();
+    if !document.is_object() {
+        return Err(ProofError::NotAnObject);
+    }
+    sign_owned(document.clone(), key, suite, created, contexts)
+}
+
+/// [`sign_with_contexts`] taking the document by value: the secured document is `document`
+/// with its proof added, so no copy of it is made (for callers that build a document only to
+/// sign it, such as an issuing service).
+pub fn sign_owned(
+    document: Value,
+    key: &IssuerKey,
+    suite: Cryptosuite,
+    created: OffsetDateTime,
+    contexts: &ContextLoader,
+) -> Result<Value, ProofError> {
+    let Value::Object(mut unsecured) = document else {
+        return Err(ProofError::NotAnObject);
+    };
     let existing = unsecured.shift_remove("proof");
     let mut config = Map::new();
     config.insert("type".into(), DATA_INTEGRITY_PROOF.into());
@@ -305,8 +344,14 @@ pub fn sign_with_contexts(
             config.insert("@context".into(), ctx.clone());
         }
     }
-    let data = hash_view(suite.implementation(), &unsecured, None, &config, contexts)?;
-    let signature = key.sign(&data.hash);
+    let imp = suite.implementation();
+    let canonical_config = imp.transform_config(&config, unsecured.get("@context"), contexts)?;
+    let unsecured = Value::Object(unsecured);
+    let canonical_document = imp.transform_unsecured(&unsecured, contexts)?;
+    let mut hash = [0u8; 64];
+    hash[..32].copy_from_slice(&Sha256::digest(&canonical_config));
+    hash[32..].copy_from_slice(&Sha256::digest(&canonical_document));
+    let signature = key.sign(&hash);
     config.insert("proofValue".into(), encode_multibase(&signature).into());
     let proof = match existing {
         None => Value::Object(config),
@@ -316,8 +361,11 @@ pub fn sign_with_contexts(
         }
         Some(single) => Value::Array(vec![single, Value::Object(config)]),
     };
-    unsecured.insert("proof".into(), proof);
-    Ok(Value::Object(unsecured))
+    let Value::Object(mut secured) = unsecured else {
+        return Err(ProofError::NotAnObject);
+    };
+    secured.insert("proof".into(), proof);
+    Ok(Value::Object(secured))
 }
 
 /// What checking one proof found. Produced by [`check_proof`].

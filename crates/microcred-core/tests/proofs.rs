@@ -4,6 +4,8 @@
 // Test helpers (outside #[test] functions) may unwrap and panic too: a failure is the report.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use microcred_core::{
     hash_data, sign, sign_with_contexts, verify, verify_value, CheckKind, ContextLoader,
     Cryptosuite, IssuerKey, JsonLdError, KeyRing, Outcome, ProofError, Report, Verdict,
@@ -13,21 +15,14 @@ use serde_json::{json, Value};
 use time::macros::datetime;
 use time::OffsetDateTime;
 
+use common::{ed25519_sign, outcomes, z_base58};
+
 const CREATED: OffsetDateTime = datetime!(2025-03-01 08:00 UTC);
 const AT: OffsetDateTime = datetime!(2025-06-01 12:00 UTC);
 const SEED: [u8; 32] = [11u8; 32];
 
 fn key() -> IssuerKey {
     IssuerKey::from_seed(&SEED).unwrap()
-}
-
-fn outcomes(report: &Report, kind: CheckKind) -> Vec<Outcome> {
-    report
-        .checks
-        .iter()
-        .filter(|c| c.check == kind)
-        .map(|c| c.outcome)
-        .collect()
 }
 
 fn reasons(report: &Report, kind: CheckKind) -> Vec<&str> {
@@ -45,17 +40,6 @@ fn check(doc: &Value) -> Report {
         &serde_json::to_vec(doc).unwrap(),
         &VerifyOptions::new(AT, &keys),
     )
-}
-
-fn ed25519_sign(seed: &[u8; 32], message: &[u8]) -> [u8; 64] {
-    use ed25519_dalek::Signer as _;
-    ed25519_dalek::SigningKey::from_bytes(seed)
-        .sign(message)
-        .to_bytes()
-}
-
-fn z_base58(bytes: &[u8]) -> String {
-    format!("z{}", bs58::encode(bytes).into_string())
 }
 
 /// A small OB 3.0 credential issued by `key()` (only terms the contexts define).

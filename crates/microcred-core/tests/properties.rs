@@ -12,6 +12,8 @@
 // Test helpers (outside #[test] functions) may unwrap and panic too: a failure is the report.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::sync::OnceLock;
 
 use microcred_core::{
@@ -23,6 +25,8 @@ use proptest::sample::Index;
 use serde_json::{json, Map, Number, Value};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
+
+use common::outcomes;
 
 // ---------------------------------------------------------------------------------------------
 // fixtures
@@ -60,15 +64,6 @@ fn config() -> ProptestConfig {
         max_shrink_iters: 256,
         ..ProptestConfig::default()
     }
-}
-
-fn outcomes(report: &Report, kind: CheckKind) -> Vec<Outcome> {
-    report
-        .checks
-        .iter()
-        .filter(|c| c.check == kind)
-        .map(|c| c.outcome)
-        .collect()
 }
 
 fn canon(v: &Value) -> String {

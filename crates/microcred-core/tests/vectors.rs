@@ -6,16 +6,20 @@
 // Test helpers (outside #[test] functions) may unwrap and panic too: a failure is the report.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use microcred_core::{
     hash_data, jcs, parse_datetime, parse_strict, sign, verify, CheckKind, Cryptosuite, IssuerKey,
-    KeyRing, Outcome, PublicKey, Report, Verdict, VerifyOptions,
+    KeyRing, Outcome, PublicKey, Verdict, VerifyOptions,
 };
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+
+use common::{ed25519_sign, outcomes, z_base58};
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -81,15 +85,6 @@ fn base64url(text: &str) -> Vec<u8> {
         }
     }
     out
-}
-
-fn outcome(report: &Report, kind: CheckKind) -> Vec<Outcome> {
-    report
-        .checks
-        .iter()
-        .filter(|c| c.check == kind)
-        .map(|c| c.outcome)
-        .collect()
 }
 
 /// Collects failures so that every case of a family runs, then fails once with all of them.
@@ -240,27 +235,27 @@ fn w3c_eddsa_jcs_2022_verify_signed_jcs() {
     // The signature is good, but the vector's issuer is an https URL while the key is a
     // did:key: the key is not the issuer's, so the credential must not be accepted.
     assert_eq!(
-        outcome(&report, CheckKind::WellFormed),
+        outcomes(&report, CheckKind::WellFormed),
         [Outcome::Pass],
         "{name}: {report:#?}"
     );
     assert_eq!(
-        outcome(&report, CheckKind::Proof),
+        outcomes(&report, CheckKind::Proof),
         [Outcome::Pass],
         "{name}: {report:#?}"
     );
     assert_eq!(
-        outcome(&report, CheckKind::Signature),
+        outcomes(&report, CheckKind::Signature),
         [Outcome::Pass],
         "{name}: {report:#?}"
     );
     assert_eq!(
-        outcome(&report, CheckKind::IssuerKey),
+        outcomes(&report, CheckKind::IssuerKey),
         [Outcome::Fail],
         "{name}: {report:#?}"
     );
     assert_eq!(
-        outcome(&report, CheckKind::Validity),
+        outcomes(&report, CheckKind::Validity),
         [Outcome::Pass],
         "{name}: {report:#?}"
     );
@@ -279,13 +274,13 @@ fn ob30_min_jcs_verifies() {
     let at = parse_datetime("2025-07-01T00:00:00Z").unwrap();
     let report = verify(bytes.as_bytes(), &VerifyOptions::new(at, &keys));
     assert_eq!(
-        outcome(&report, CheckKind::Signature),
+        outcomes(&report, CheckKind::Signature),
         [Outcome::Pass],
         "{name}: {report:#?}"
     );
     // Its issuer is the signing key's did:key, so every required check passes.
     assert_eq!(
-        outcome(&report, CheckKind::IssuerKey),
+        outcomes(&report, CheckKind::IssuerKey),
         [Outcome::Pass],
         "{name}: {report:#?}"
     );
@@ -769,19 +764,6 @@ fn seed_of(secret_multibase: &str) -> [u8; 32] {
     bytes[2..34].try_into().unwrap()
 }
 
-/// Ed25519 over the 64-byte message, for proofs `sign` does not make (a proof `id`, a chain,
-/// a legacy suite). Deterministic (RFC 8032), so the result is comparable byte for byte.
-fn ed25519_sign(seed: &[u8; 32], message: &[u8]) -> [u8; 64] {
-    use ed25519_dalek::Signer as _;
-    ed25519_dalek::SigningKey::from_bytes(seed)
-        .sign(message)
-        .to_bytes()
-}
-
-fn z_base58(bytes: &[u8]) -> String {
-    format!("z{}", bs58::encode(bytes).into_string())
-}
-
 /// `obj` without the member `name`.
 fn without(obj: &Map<String, Value>, name: &str) -> Map<String, Value> {
     let mut obj = obj.clone();
@@ -953,7 +935,7 @@ fn w3c_eddsa_rdfc_2022_verify_signed_data_int() {
         (CheckKind::Validity, Outcome::Pass),
     ] {
         assert_eq!(
-            outcome(&report, kind),
+            outcomes(&report, kind),
             [want],
             "{name} {kind:?}: {report:#?}"
         );
@@ -1125,7 +1107,7 @@ fn ob30_1edtech_rdfc_verifies_with_controller_document() {
     let empty = KeyRing::new();
     let report = verify(&bytes, &VerifyOptions::new(at, &empty));
     assert_eq!(
-        outcome(&report, CheckKind::Signature),
+        outcomes(&report, CheckKind::Signature),
         [Outcome::Unknown],
         "{case}: {report:#?}"
     );
@@ -1141,7 +1123,7 @@ fn ob30_1edtech_rdfc_verifies_with_controller_document() {
     let report = verify(&bytes, &VerifyOptions::new(at, &keys));
     assert_eq!(report.verdict, Verdict::Valid, "{case}: {report:#?}");
     assert_eq!(
-        outcome(&report, CheckKind::IssuerKey),
+        outcomes(&report, CheckKind::IssuerKey),
         [Outcome::Pass],
         "{case}: {report:#?}"
     );
@@ -1149,12 +1131,12 @@ fn ob30_1edtech_rdfc_verifies_with_controller_document() {
     let before = parse_datetime("2009-12-31T23:59:59Z").unwrap();
     let report = verify(&bytes, &VerifyOptions::new(before, &keys));
     assert_eq!(
-        outcome(&report, CheckKind::Signature),
+        outcomes(&report, CheckKind::Signature),
         [Outcome::Pass],
         "{case}: {report:#?}"
     );
     assert_eq!(
-        outcome(&report, CheckKind::Validity),
+        outcomes(&report, CheckKind::Validity),
         [Outcome::Fail],
         "{case}: {report:#?}"
     );
@@ -1166,7 +1148,7 @@ fn ob30_1edtech_rdfc_verifies_with_controller_document() {
         &VerifyOptions::new(at, &keys),
     );
     assert_eq!(
-        outcome(&report, CheckKind::Signature),
+        outcomes(&report, CheckKind::Signature),
         [Outcome::Fail],
         "{case}: {report:#?}"
     );
@@ -1247,12 +1229,12 @@ fn ob30_min_rdfc_verifies() {
     let at = parse_datetime("2025-07-01T00:00:00Z").unwrap();
     let report = verify(bytes.as_bytes(), &VerifyOptions::new(at, &keys));
     assert_eq!(
-        outcome(&report, CheckKind::Signature),
+        outcomes(&report, CheckKind::Signature),
         [Outcome::Pass],
         "{name}: {report:#?}"
     );
     assert_eq!(
-        outcome(&report, CheckKind::IssuerKey),
+        outcomes(&report, CheckKind::IssuerKey),
         [Outcome::Pass],
         "{name}: {report:#?}"
     );
@@ -1348,17 +1330,17 @@ fn w3c_proof_set_verify() {
         let (name, bytes) = read(&format!("{SET_DIR}/{file}"));
         let report = verify(bytes.as_bytes(), &VerifyOptions::new(at, &keys));
         assert_eq!(
-            outcome(&report, CheckKind::Proof),
+            outcomes(&report, CheckKind::Proof),
             vec![Outcome::Pass; n],
             "{name}: {report:#?}"
         );
         assert_eq!(
-            outcome(&report, CheckKind::Signature),
+            outcomes(&report, CheckKind::Signature),
             vec![Outcome::Pass; n],
             "{name}: {report:#?}"
         );
         assert_eq!(
-            outcome(&report, CheckKind::IssuerKey),
+            outcomes(&report, CheckKind::IssuerKey),
             vec![Outcome::Fail; n],
             "{name}: {report:#?}"
         );
@@ -1396,12 +1378,12 @@ fn w3c_proof_chain_is_reported_unsupported() {
         let mut signature = vec![Outcome::Pass; set];
         signature.extend(vec![Outcome::NotChecked; chained]);
         assert_eq!(
-            outcome(&report, CheckKind::Proof),
+            outcomes(&report, CheckKind::Proof),
             proof,
             "{name}: {report:#?}"
         );
         assert_eq!(
-            outcome(&report, CheckKind::Signature),
+            outcomes(&report, CheckKind::Signature),
             signature,
             "{name}: {report:#?}"
         );
@@ -1497,7 +1479,7 @@ fn digitalbazaar_ed25519_signature_2020_signed_fixture() {
     let bytes = serde_json::to_vec(&signed).unwrap();
     let report = verify(&bytes, &VerifyOptions::new(at, &keys));
     assert_eq!(
-        outcome(&report, CheckKind::Proof),
+        outcomes(&report, CheckKind::Proof),
         [Outcome::Pass],
         "{case}: {report:#?}"
     );
@@ -1506,12 +1488,12 @@ fn digitalbazaar_ed25519_signature_2020_signed_fixture() {
         "{case}: {report:#?}"
     );
     assert_eq!(
-        outcome(&report, CheckKind::Signature),
+        outcomes(&report, CheckKind::Signature),
         [Outcome::Pass],
         "{case}: {report:#?}"
     );
     assert_eq!(
-        outcome(&report, CheckKind::IssuerKey),
+        outcomes(&report, CheckKind::IssuerKey),
         [Outcome::Fail],
         "{case}: {report:#?}"
     );
@@ -1521,7 +1503,7 @@ fn digitalbazaar_ed25519_signature_2020_signed_fixture() {
     ring.add_controller_document(&v["controllerDoc"]).unwrap();
     let again = verify(&bytes, &VerifyOptions::new(at, &ring));
     assert_eq!(
-        outcome(&again, CheckKind::Signature),
+        outcomes(&again, CheckKind::Signature),
         [Outcome::Pass],
         "{case}: {again:#?}"
     );
@@ -1589,7 +1571,7 @@ fn digitalbazaar_ed25519_signature_2020_vc11_credential() {
         &VerifyOptions::new(at, &keys),
     );
     assert_eq!(
-        outcome(&report, CheckKind::Signature),
+        outcomes(&report, CheckKind::Signature),
         [Outcome::Fail],
         "{case}: {report:#?}"
     );

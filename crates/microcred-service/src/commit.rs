@@ -168,6 +168,7 @@ mod tests {
                         issued_at: "t".into(),
                         method_id: "m".into(),
                         body: vec![b'x'],
+                        packed: None,
                     })
                     .collect();
                 q.commit(rows).await.unwrap()

@@ -16,7 +16,10 @@ use zeroize::Zeroizing;
 
 use crate::config::BaseUrl;
 use crate::crypto::{self, CryptoError, MasterKey};
-use crate::store::{IdentityKind, InstitutionRecord, KeyRecord, KeyStatus, SealedSecret};
+use crate::store::{
+    BodyParts, IdentityKind, InstitutionRecord, KeyRecord, KeyStatus, PackedBody, Packer,
+    SealedSecret,
+};
 
 /// The suite used when a request names none: the core's default. Kept in one place.
 pub(crate) fn default_suite() -> Cryptosuite {
@@ -275,10 +278,11 @@ const LEARNER_SUBJECT_MEMBERS: &[&str] = &[
 ];
 
 /// Serialized members shared by every credential of a template.
-#[derive(Default)]
 struct Fragments {
-    top: HashMap<String, Vec<u8>>,
-    subject: HashMap<String, Vec<u8>>,
+    /// `"name":value` of each shared member; `top` and `subject` give their numbers.
+    parts: Arc<BodyParts>,
+    top: HashMap<String, usize>,
+    subject: HashMap<String, usize>,
     /// Bytes of the placeholder credential: a capacity hint for the output.
     size: usize,
 }
@@ -291,25 +295,32 @@ impl Fragments {
             serde_json::to_writer(&mut out, v).map_err(|e| RowError::Internal(e.to_string()))?;
             Ok(out)
         }
-        let mut f = Self {
-            size: serde_json::to_vec(base)
-                .map_err(|e| RowError::Internal(e.to_string()))?
-                .len(),
-            ..Self::default()
-        };
+        let size = serde_json::to_vec(base)
+            .map_err(|e| RowError::Internal(e.to_string()))?
+            .len();
+        let mut parts = Vec::new();
+        let mut top = HashMap::new();
         for (k, v) in base {
             if !LEARNER_MEMBERS.contains(&k.as_str()) {
-                f.top.insert(k.clone(), member(k, v)?);
+                top.insert(k.clone(), parts.len());
+                parts.push(member(k, v)?);
             }
         }
+        let mut subject_parts = HashMap::new();
         if let Some(Value::Object(subject)) = base.get("credentialSubject") {
             for (k, v) in subject {
                 if !LEARNER_SUBJECT_MEMBERS.contains(&k.as_str()) {
-                    f.subject.insert(k.clone(), member(k, v)?);
+                    subject_parts.insert(k.clone(), parts.len());
+                    parts.push(member(k, v)?);
                 }
             }
         }
-        Ok(f)
+        Ok(Self {
+            parts: Arc::new(BodyParts::new(parts)),
+            top,
+            subject: subject_parts,
+            size,
+        })
     }
 }
 
@@ -319,6 +330,20 @@ pub(crate) struct Issued {
     pub(crate) id: String,
     /// The signed credential's bytes.
     pub(crate) body: Vec<u8>,
+    /// The same without the bytes every credential of the template shares (what is stored).
+    pub(crate) packed: PackedBody,
+}
+
+/// The template's shared member values taken back from a credential once it is signed and
+/// written, to be moved into the next credential instead of copied (see
+/// [`Template::issue_with`]): the achievement and issuer profile are most of a credential's
+/// JSON, and copying and freeing them for every learner costs as much as a tenth of signing.
+/// Slots are numbered like the members of the template's placeholder credential (and of its
+/// `credentialSubject`); only members no learner value ever replaces are kept.
+#[derive(Default)]
+pub(crate) struct Spare {
+    top: Vec<Option<Value>>,
+    subject: Vec<Option<Value>>,
 }
 
 fn parse_time(field: &str, text: &str) -> Result<OffsetDateTime, RowError> {
@@ -383,50 +408,54 @@ impl Template {
     /// [`LEARNER_MEMBERS`], such as its status and proof): exactly `serde_json::to_vec(signed)`,
     /// but the members every credential copies unchanged from the template (the issuer
     /// profile, the achievement, contexts: most of the bytes) are written from
-    /// [`Fragments`] made once instead of being serialized again for every learner.
-    fn encode(&self, signed: &Value) -> Result<Vec<u8>, RowError> {
-        /// Writes `members` as a JSON object, shared members from `fragments`; with `subject`,
-        /// `credentialSubject` likewise from those fragments.
+    /// [`Fragments`] made once instead of being serialized again for every learner. Also
+    /// returns the bytes in packed form (the shared members as references).
+    fn encode(&self, signed: &Value) -> Result<(Vec<u8>, PackedBody), RowError> {
+        /// Writes `members` as a JSON object, shared members from `shared`; with `subject`,
+        /// `credentialSubject` likewise from those parts.
         fn object(
-            out: &mut Vec<u8>,
+            p: &mut Packer,
             members: &Map<String, Value>,
-            fragments: &HashMap<String, Vec<u8>>,
-            subject: Option<&HashMap<String, Vec<u8>>>,
+            shared: &HashMap<String, usize>,
+            subject: Option<&HashMap<String, usize>>,
         ) -> Result<(), RowError> {
-            out.push(b'{');
+            p.out().push(b'{');
             for (i, (k, v)) in members.iter().enumerate() {
                 if i > 0 {
-                    out.push(b',');
+                    p.out().push(b',');
                 }
-                if let Some(bytes) = fragments.get(k) {
-                    out.extend_from_slice(bytes);
-                    continue;
+                if let Some(&part) = shared.get(k) {
+                    if p.part(part) {
+                        continue;
+                    }
                 }
+                let out = p.out();
                 serde_json::to_writer(&mut *out, k)
                     .map_err(|e| RowError::Internal(e.to_string()))?;
                 out.push(b':');
                 match (subject, v) {
                     (Some(inner), Value::Object(m)) if k == "credentialSubject" => {
-                        object(out, m, inner, None)?;
+                        object(p, m, inner, None)?;
                     }
                     _ => serde_json::to_writer(&mut *out, v)
                         .map_err(|e| RowError::Internal(e.to_string()))?,
                 }
             }
-            out.push(b'}');
+            p.out().push(b'}');
             Ok(())
         }
-        let Value::Object(doc) = signed else {
-            return serde_json::to_vec(signed).map_err(|e| RowError::Internal(e.to_string()));
-        };
-        let mut out = Vec::with_capacity(self.fragments.size + 1024);
-        object(
-            &mut out,
-            doc,
-            &self.fragments.top,
-            Some(&self.fragments.subject),
-        )?;
-        Ok(out)
+        let mut p = Packer::new(self.fragments.parts.clone(), self.fragments.size + 1024);
+        match signed {
+            Value::Object(doc) => object(
+                &mut p,
+                doc,
+                &self.fragments.top,
+                Some(&self.fragments.subject),
+            )?,
+            other => serde_json::to_writer(p.out(), other)
+                .map_err(|e| RowError::Internal(e.to_string()))?,
+        }
+        Ok(p.finish())
     }
 
     /// Issues with `credentialStatus` entries from `plan` (fresh indexes per credential).
@@ -443,7 +472,14 @@ impl Template {
         now: OffsetDateTime,
         lint: bool,
     ) -> Result<Issued, RowError> {
-        self.issue_with(row, suite, now, lint, microcred_core::bundled_contexts())
+        self.issue_with(
+            row,
+            suite,
+            now,
+            lint,
+            microcred_core::bundled_contexts(),
+            &mut Spare::default(),
+        )
     }
 
     /// [`Self::issue`] resolving JSON-LD contexts with `contexts`. (The batch signing pool
@@ -456,8 +492,9 @@ impl Template {
         now: OffsetDateTime,
         lint: bool,
         contexts: &ContextLoader,
+        spare: &mut Spare,
     ) -> Result<Issued, RowError> {
-        let (id, mut value) = self.build(row, now)?;
+        let (id, mut value) = self.build_reusing(row, now, spare)?;
         if let (Some(plan), Value::Object(doc)) = (&self.status, &mut value) {
             let status = plan.credential_status().map_err(|e| {
                 RowError::Internal(format!("allocating status list indexes failed: {e}"))
@@ -470,11 +507,51 @@ impl Template {
                 return Err(RowError::Lint(report));
             }
         }
-        let signed =
-            microcred_core::sign_with_contexts(&value, &self.key.key, suite, now, contexts)
-                .map_err(|e| RowError::Internal(format!("signing failed: {e}")))?;
-        let body = self.encode(&signed)?;
-        Ok(Issued { id, body })
+        let signed = microcred_core::sign_owned(value, &self.key.key, suite, now, contexts)
+            .map_err(|e| RowError::Internal(format!("signing failed: {e}")))?;
+        let (body, packed) = self.encode(&signed)?;
+        self.keep_spare(signed, spare);
+        Ok(Issued { id, body, packed })
+    }
+
+    /// Puts the shared members of `signed` (made by [`Self::build_reusing`] from this
+    /// template, then signed) into `spare` for the next credential.
+    fn keep_spare(&self, signed: Value, spare: &mut Spare) {
+        let Value::Object(doc) = signed else {
+            return;
+        };
+        spare.top.resize_with(self.base.len(), || None);
+        for (k, v) in doc {
+            if k == "credentialSubject" {
+                let (Value::Object(subject), Some(Value::Object(base_subject))) =
+                    (v, self.base.get("credentialSubject"))
+                else {
+                    continue;
+                };
+                spare.subject.resize_with(base_subject.len(), || None);
+                for (sk, sv) in subject {
+                    if LEARNER_SUBJECT_MEMBERS.contains(&sk.as_str()) {
+                        continue;
+                    }
+                    if let Some(s) = base_subject
+                        .keys()
+                        .position(|b| *b == sk)
+                        .and_then(|i| spare.subject.get_mut(i))
+                    {
+                        *s = Some(sv);
+                    }
+                }
+            } else if !LEARNER_MEMBERS.contains(&k.as_str()) {
+                if let Some(s) = self
+                    .base
+                    .keys()
+                    .position(|b| *b == k)
+                    .and_then(|i| spare.top.get_mut(i))
+                {
+                    *s = Some(v);
+                }
+            }
+        }
     }
 
     /// Builds one learner's unsigned credential; returns its UUID and JSON.
@@ -482,6 +559,16 @@ impl Template {
         &self,
         row: &IssueRow,
         now: OffsetDateTime,
+    ) -> Result<(String, Value), RowError> {
+        self.build_reusing(row, now, &mut Spare::default())
+    }
+
+    /// [`Self::build`] moving the shared members' values out of `spare` where it has them.
+    fn build_reusing(
+        &self,
+        row: &IssueRow,
+        now: OffsetDateTime,
+        spare: &mut Spare,
     ) -> Result<(String, Value), RowError> {
         // The salt is only used for an e-mail address (drawn below, when there is one).
         let recipient =
@@ -584,9 +671,14 @@ impl Template {
             }
         }
         if let Some(Value::Object(base_subject)) = self.base.get("credentialSubject") {
-            for (k, v) in base_subject {
+            for (i, (k, v)) in base_subject.iter().enumerate() {
                 if !matches!(k.as_str(), "id" | "identifier") && !subject.contains_key(k) {
-                    subject.insert(k.clone(), v.clone());
+                    let kept = if LEARNER_SUBJECT_MEMBERS.contains(&k.as_str()) {
+                        None
+                    } else {
+                        spare.subject.get_mut(i).and_then(Option::take)
+                    };
+                    subject.insert(k.clone(), kept.unwrap_or_else(|| v.clone()));
                 }
             }
         }
@@ -603,8 +695,8 @@ impl Template {
             subject.insert("activityEndDate".into(), e.into());
         }
         let mut subject = Some(subject);
-        let mut doc = Map::new();
-        for (k, v) in &self.base {
+        let mut doc = Map::with_capacity(self.base.len() + 4);
+        for (i, (k, v)) in self.base.iter().enumerate() {
             match k.as_str() {
                 "id" => {
                     doc.insert(k.clone(), url.clone().into());
@@ -625,7 +717,12 @@ impl Template {
                     }
                 }
                 _ => {
-                    doc.insert(k.clone(), v.clone());
+                    let kept = if LEARNER_MEMBERS.contains(&k.as_str()) {
+                        None
+                    } else {
+                        spare.top.get_mut(i).and_then(Option::take)
+                    };
+                    doc.insert(k.clone(), kept.unwrap_or_else(|| v.clone()));
                 }
             }
         }
@@ -671,6 +768,44 @@ mod tests {
     }
 
     #[test]
+    fn reused_shared_values_build_the_same_credentials() {
+        let t = sample_template();
+        let now = OffsetDateTime::now_utc();
+        let rows: Vec<IssueRow> = [
+            json!({"recipient": "did:example:a", "results": {"final-assessment": 91}}),
+            json!({"recipient": "learner@example.org", "evidence": ["https://example.org/e/1"],
+                   "validUntil": "2040-01-01T00:00:00Z"}),
+            json!({"recipient": "did:example:b", "creditsEarned": 2}),
+            json!({"recipient": "did:example:c"}),
+        ]
+        .into_iter()
+        .map(|v| serde_json::from_value(v).unwrap())
+        .collect();
+        // Credential ids and e-mail salts are random: compare everything else.
+        let normal = |mut v: Value| {
+            v["id"] = Value::Null;
+            if v["credentialSubject"].get("identifier").is_some() {
+                v["credentialSubject"]["identifier"] = Value::Null;
+            }
+            v
+        };
+        let mut spare = Spare::default();
+        for _ in 0..2 {
+            for row in &rows {
+                let (_, reused) = t.build_reusing(row, now, &mut spare).unwrap();
+                let (_, fresh) = t.build(row, now).unwrap();
+                assert_eq!(normal(reused.clone()), normal(fresh));
+                let mut signed = reused;
+                signed["proof"] = json!({"type": "DataIntegrityProof"});
+                t.keep_spare(signed, &mut spare);
+            }
+        }
+        // The shared values did come back for reuse.
+        assert!(spare.top.iter().filter(|s| s.is_some()).count() >= 3);
+        assert!(spare.subject.iter().any(Option::is_some));
+    }
+
+    #[test]
     fn encoded_credentials_are_their_json_byte_for_byte() {
         let t = sample_template();
         let now = OffsetDateTime::now_utc();
@@ -693,10 +828,17 @@ mod tests {
                 let issued = t.issue(row, *suite, now, true).unwrap();
                 let signed: Value = serde_json::from_slice(&issued.body).unwrap();
                 assert_eq!(issued.body, serde_json::to_vec(&signed).unwrap());
+                // The packed form gives back the same bytes and is a fraction of them.
+                let packed = issued.packed;
+                assert!(packed.stored.len() * 2 < issued.body.len());
+                assert_eq!(
+                    crate::store::unpack(packed.stored, Some(&packed.parts)).unwrap(),
+                    issued.body
+                );
                 let (_, mut doc) = t.build(row, now).unwrap();
                 doc["credentialStatus"] = json!({"id": "x#1", "type": "BitstringStatusListEntry"});
                 doc["proof"] = json!({"type": "DataIntegrityProof"});
-                assert_eq!(t.encode(&doc).unwrap(), serde_json::to_vec(&doc).unwrap());
+                assert_eq!(t.encode(&doc).unwrap().0, serde_json::to_vec(&doc).unwrap());
             }
         }
     }

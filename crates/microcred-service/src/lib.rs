@@ -67,8 +67,8 @@ pub use config::{Config, Limits};
 pub use crypto::{CryptoError, MasterKey};
 pub use error::{ApiError, AppJson, Error};
 pub use store::{
-    AchievementRecord, CredentialRecord, IdentityKind, InsertOutcome, InstitutionRecord, KeyRecord,
-    KeyStatus, NewCredential, Page, Scopes, SealedSecret, SqliteStore, StatusAction, StatusChange,
-    StatusChangeOutcome, StatusEvent, StatusLease, StatusListRecord, StatusPurpose, StatusSettings,
-    StatusSlot, Store, StoreError, TokenRecord,
+    AchievementRecord, BodyParts, CredentialRecord, IdentityKind, InsertOutcome, InstitutionRecord,
+    KeyRecord, KeyStatus, NewCredential, PackedBody, Packer, Page, Scopes, SealedSecret,
+    SqliteStore, StatusAction, StatusChange, StatusChangeOutcome, StatusEvent, StatusLease,
+    StatusListRecord, StatusPurpose, StatusSettings, StatusSlot, Store, StoreError, TokenRecord,
 };

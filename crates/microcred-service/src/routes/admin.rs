@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::{slug, valid_slug};
+use super::{authorize, valid_slug, Access};
 use crate::app::{now, now_text, AppState, Inner};
 use crate::auth::Principal;
 use crate::crypto;
@@ -128,8 +128,7 @@ pub(crate) async fn get_institution(
     principal: Principal,
     Path(inst): Path<String>,
 ) -> Result<AppJson<Value>, ApiError> {
-    principal.require_member(&inst)?;
-    slug(&inst, "institution")?;
+    authorize(&principal, &inst, Access::Member)?;
     let view = state
         .blocking(move |inner| {
             let rec = inner.institution(&inst)?;
@@ -162,8 +161,7 @@ pub(crate) async fn update_profile(
     Path(inst): Path<String>,
     AppJson(profile): AppJson<Map<String, Value>>,
 ) -> Result<AppJson<Value>, ApiError> {
-    principal.require(&inst, Scopes::MANAGE)?;
-    slug(&inst, "institution")?;
+    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
     let out = state
         .blocking(move |inner| {
             let mut rec = inner.institution(&inst)?;
@@ -183,8 +181,7 @@ pub(crate) async fn list_keys(
     principal: Principal,
     Path(inst): Path<String>,
 ) -> Result<AppJson<Value>, ApiError> {
-    principal.require(&inst, Scopes::MANAGE)?;
-    slug(&inst, "institution")?;
+    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
     let keys = state
         .blocking(move |inner| {
             inner.institution(&inst)?;
@@ -203,8 +200,7 @@ pub(crate) async fn rotate_key(
     principal: Principal,
     Path(inst): Path<String>,
 ) -> Result<AppJson<Value>, ApiError> {
-    principal.require(&inst, Scopes::MANAGE)?;
-    slug(&inst, "institution")?;
+    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
     let out = state
         .blocking(move |inner| {
             let mut rec = inner.institution(&inst)?;
@@ -250,8 +246,7 @@ pub(crate) async fn mark_compromised(
     Path(inst): Path<String>,
     AppJson(req): AppJson<KeyRef>,
 ) -> Result<AppJson<Value>, ApiError> {
-    principal.require(&inst, Scopes::MANAGE)?;
-    slug(&inst, "institution")?;
+    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
     let out = state
         .blocking(move |inner| {
             inner.institution(&inst)?;
@@ -290,8 +285,7 @@ pub(crate) async fn create_token(
     Path(inst): Path<String>,
     AppJson(req): AppJson<CreateToken>,
 ) -> Result<Response, ApiError> {
-    principal.require(&inst, Scopes::MANAGE)?;
-    slug(&inst, "institution")?;
+    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
     let mut scopes = Scopes::default();
     for s in &req.scopes {
         scopes = scopes.with(Scopes::parse(s).ok_or_else(|| {
@@ -344,8 +338,7 @@ pub(crate) async fn list_tokens(
     principal: Principal,
     Path(inst): Path<String>,
 ) -> Result<AppJson<Value>, ApiError> {
-    principal.require(&inst, Scopes::MANAGE)?;
-    slug(&inst, "institution")?;
+    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
     let list = state
         .blocking(move |inner| Ok(inner.store.tokens(&inst)?))
         .await?;
@@ -360,8 +353,7 @@ pub(crate) async fn revoke_token(
     principal: Principal,
     Path((inst, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    principal.require(&inst, Scopes::MANAGE)?;
-    slug(&inst, "institution")?;
+    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
     let found = state
         .blocking(move |inner| {
             let found = inner.store.revoke_token(&inst, &id)?;
@@ -391,8 +383,7 @@ pub(crate) async fn create_achievement(
     Path(inst): Path<String>,
     AppJson(req): AppJson<CreateAchievement>,
 ) -> Result<Response, ApiError> {
-    principal.require(&inst, Scopes::MANAGE)?;
-    slug(&inst, "institution")?;
+    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
     if !valid_slug(&req.slug) {
         return Err(ApiError::unprocessable(
             "slug must be 1 to 63 characters of a-z, 0-9 and '-'",
@@ -411,8 +402,7 @@ pub(crate) async fn put_achievement(
     Path((inst, ach)): Path<(String, String)>,
     AppJson(def): AppJson<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
-    principal.require(&inst, Scopes::MANAGE)?;
-    slug(&inst, "institution")?;
+    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
     if !valid_slug(&ach) {
         return Err(ApiError::unprocessable(
             "the achievement name must be 1 to 63 characters of a-z, 0-9 and '-'",
@@ -556,8 +546,7 @@ pub(crate) async fn list_achievements(
     principal: Principal,
     Path(inst): Path<String>,
 ) -> Result<AppJson<Value>, ApiError> {
-    principal.require_member(&inst)?;
-    slug(&inst, "institution")?;
+    authorize(&principal, &inst, Access::Member)?;
     let out = state
         .blocking(move |inner| {
             inner.institution(&inst)?;

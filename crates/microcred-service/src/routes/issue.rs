@@ -27,7 +27,7 @@ use crate::app::{now, AppState};
 use crate::auth::Principal;
 use crate::crypto::sha256;
 use crate::error::{body_error, ApiError, AppJson};
-use crate::issuer::{parse_suite, IssueRow, RowError, Template};
+use crate::issuer::{parse_suite, IssueRow, Issued, RowError, Spare, Template};
 use crate::routes::public::valid_credential_id;
 use crate::store::{CredentialRecord, InsertOutcome, NewCredential, Page, Scopes};
 
@@ -131,7 +131,7 @@ pub(crate) fn replay(
 
 enum Prepared {
     Replay(Box<CredentialRecord>),
-    New(NewCredential),
+    New(Box<NewCredential>),
 }
 
 /// `POST /v1/institutions/{inst}/credentials` (scope `issue`): one credential.
@@ -159,22 +159,22 @@ pub(crate) async fn single(
             let t = inner.template(&inst, &req.achievement, req.achievement_version)?;
             let at = now();
             let issued = t.issue(&req.row(), suite, at, true).map_err(row_error)?;
-            Ok(Prepared::New(new_credential(
+            Ok(Prepared::New(Box::new(new_credential(
                 &t,
-                issued.id,
-                issued.body,
+                issued,
                 key,
                 request_hash,
                 microcred_core::format_datetime(at),
-            )))
+            ))))
         })
         .await?;
     match prepared {
         Prepared::Replay(rec) => replay(&base, &rec, &request_hash),
         Prepared::New(c) => {
-            let mut out = state.inner().commits.commit(vec![c.clone()]).await?;
+            let (id, body) = (c.id.clone(), c.body.clone());
+            let mut out = state.inner().commits.commit(vec![*c]).await?;
             match out.pop() {
-                Some(InsertOutcome::Inserted) => Ok(issued_response(&base, &c.id, &c.body, false)),
+                Some(InsertOutcome::Inserted) => Ok(issued_response(&base, &id, &body, false)),
                 Some(InsertOutcome::Existing(rec)) => replay(&base, &rec, &request_hash),
                 None => Err(ApiError::Internal("the store returned no outcome".into())),
             }
@@ -184,14 +184,13 @@ pub(crate) async fn single(
 
 fn new_credential(
     t: &Template,
-    id: String,
-    body: Vec<u8>,
+    issued: Issued,
     idempotency_key: Option<String>,
     request_hash: [u8; 32],
     issued_at: String,
 ) -> NewCredential {
     NewCredential {
-        id,
+        id: issued.id,
         institution: t.institution.clone(),
         achievement: t.slug.clone(),
         achievement_version: t.version,
@@ -199,7 +198,8 @@ fn new_credential(
         request_hash,
         issued_at,
         method_id: t.key.key.id().to_owned(),
-        body,
+        body: issued.body,
+        packed: Some(issued.packed),
     }
 }
 
@@ -524,10 +524,12 @@ async fn sign_rows(
             if job.cancelled.load(Ordering::Relaxed) {
                 return;
             }
+            // The rows of a chunk pass the template's shared values from one to the next.
+            let mut spare = Spare::default();
             let out = chunk
                 .into_iter()
                 .enumerate()
-                .map(|(j, row)| sign_row(&job, start + j, row))
+                .map(|(j, row)| sign_row(&job, start + j, row, &mut spare))
                 .collect();
             let _ = tx.send((start, out));
         });
@@ -563,7 +565,12 @@ async fn sign_rows(
 }
 
 /// Signs row `i` of a batch (or finds it already stored under its idempotency key).
-fn sign_row(job: &BatchJob, i: usize, row: Result<IssueRow, String>) -> RowOutcome {
+fn sign_row(
+    job: &BatchJob,
+    i: usize,
+    row: Result<IssueRow, String>,
+    spare: &mut Spare,
+) -> RowOutcome {
     let row = row.map_err(|e| RowResult::failed(i + 1, 422, e))?;
     let mut material = job.prefix.clone().into_bytes();
     material.extend(serde_json::to_vec(&row).unwrap_or_default());
@@ -592,8 +599,14 @@ fn sign_row(job: &BatchJob, i: usize, row: Result<IssueRow, String>) -> RowOutco
     }
     let issued = CONTEXTS
         .with(|contexts| {
-            job.t
-                .issue_with(&row, job.suite, job.at, Some(i) == job.first, contexts)
+            job.t.issue_with(
+                &row,
+                job.suite,
+                job.at,
+                Some(i) == job.first,
+                contexts,
+                spare,
+            )
         })
         .map_err(|e| {
             if matches!(e, RowError::Internal(_)) {
@@ -605,8 +618,7 @@ fn sign_row(job: &BatchJob, i: usize, row: Result<IssueRow, String>) -> RowOutco
         })?;
     Ok(new_credential(
         &job.t,
-        issued.id,
-        issued.body,
+        issued,
         row_key,
         hash,
         job.issued_at.clone(),

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{raw_json, slug};
+use super::{authorize, raw_json, Access};
 use crate::app::{now_text, AppState};
 use crate::auth::Principal;
 use crate::error::{body_error, ApiError, AppJson};
@@ -114,8 +114,7 @@ async fn change(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
     action: StatusAction,
 ) -> Result<AppJson<Value>, ApiError> {
-    principal.require(&inst, Scopes::REVOKE)?;
-    slug(&inst, "institution")?;
+    authorize(&principal, &inst, Access::Scope(Scopes::REVOKE))?;
     let actor = match &principal {
         Principal::Institution { token_id, .. } => token_id.clone(),
         Principal::Admin => "admin".to_owned(),
@@ -236,8 +235,7 @@ pub(crate) async fn events(
     Path(inst): Path<String>,
     Query(q): Query<EventsQuery>,
 ) -> Result<AppJson<Value>, ApiError> {
-    principal.require(&inst, Scopes::MANAGE)?;
-    slug(&inst, "institution")?;
+    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
     let page = Page {
         offset: q.offset.unwrap_or(0),
         limit: q.limit.unwrap_or(100).min(1000),
@@ -270,8 +268,7 @@ pub(crate) async fn lists(
     principal: Principal,
     Path(inst): Path<String>,
 ) -> Result<AppJson<Value>, ApiError> {
-    principal.require(&inst, Scopes::MANAGE)?;
-    slug(&inst, "institution")?;
+    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
     let list = state
         .blocking(move |inner| {
             inner.institution(&inst)?;
@@ -309,8 +306,7 @@ pub(crate) async fn get_settings(
     principal: Principal,
     Path(inst): Path<String>,
 ) -> Result<AppJson<Value>, ApiError> {
-    principal.require_member(&inst)?;
-    slug(&inst, "institution")?;
+    authorize(&principal, &inst, Access::Member)?;
     let s = state
         .blocking(move |inner| {
             inner.institution(&inst)?;
@@ -335,8 +331,7 @@ pub(crate) async fn put_settings(
     Path(inst): Path<String>,
     AppJson(req): AppJson<SettingsBody>,
 ) -> Result<AppJson<Value>, ApiError> {
-    principal.require(&inst, Scopes::MANAGE)?;
-    slug(&inst, "institution")?;
+    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
     let s = state
         .blocking(move |inner| {
             inner.institution(&inst)?;

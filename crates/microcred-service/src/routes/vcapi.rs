@@ -151,6 +151,7 @@ pub(crate) async fn issue(
                 issued_at: microcred_core::format_datetime(at),
                 method_id: signing.key.id().to_owned(),
                 body,
+                packed: None,
             }))
         })
         .await?;

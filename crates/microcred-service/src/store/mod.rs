@@ -21,8 +21,11 @@
 //!
 //! Times are RFC 3339 UTC strings (`2025-06-01T12:00:00Z`), which sort chronologically.
 
+mod packed;
 mod sqlite;
 
+pub(crate) use packed::{parts_hash, unpack};
+pub use packed::{BodyParts, PackedBody, Packer};
 pub use sqlite::SqliteStore;
 
 use serde_json::Value;
@@ -263,6 +266,10 @@ pub struct NewCredential {
     pub method_id: String,
     /// The signed credential, byte for byte as served.
     pub body: Vec<u8>,
+    /// The same bytes without the parts shared with the other credentials of its template,
+    /// when it was made from one: what the store keeps (see [`Packer`]). Always `None` in
+    /// records read back (their `body` is whole).
+    pub packed: Option<PackedBody>,
 }
 
 /// A stored credential.

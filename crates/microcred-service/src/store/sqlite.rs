@@ -15,6 +15,7 @@
 //!   page instead of spilling into overflow pages, which halves the pages written per
 //!   credential. (Existing databases keep their page size.)
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -25,14 +26,14 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
 use serde_json::Value;
 
 use super::{
-    AchievementRecord, CredentialRecord, IdentityKind, InsertOutcome, InstitutionRecord, KeyRecord,
-    KeyStatus, NewCredential, Page, Scopes, SealedSecret, StatusAction, StatusChange,
-    StatusChangeOutcome, StatusEvent, StatusLease, StatusListRecord, StatusPurpose, StatusSettings,
-    StatusSlot, Store, StoreError, TokenRecord,
+    parts_hash, unpack, AchievementRecord, BodyParts, CredentialRecord, IdentityKind,
+    InsertOutcome, InstitutionRecord, KeyRecord, KeyStatus, NewCredential, Page, Scopes,
+    SealedSecret, StatusAction, StatusChange, StatusChangeOutcome, StatusEvent, StatusLease,
+    StatusListRecord, StatusPurpose, StatusSettings, StatusSlot, Store, StoreError, TokenRecord,
 };
 
 /// Schema version kept in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = r"
 CREATE TABLE IF NOT EXISTS meta (
@@ -93,6 +94,10 @@ CREATE TABLE IF NOT EXISTS credentials (
 CREATE UNIQUE INDEX IF NOT EXISTS credentials_idempotency
     ON credentials(institution, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS credentials_institution ON credentials(institution);
+CREATE TABLE IF NOT EXISTS body_parts (
+    hash BLOB PRIMARY KEY,
+    parts BLOB NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS institution_settings (
     institution TEXT PRIMARY KEY REFERENCES institutions(slug),
     suspension INTEGER NOT NULL DEFAULT 0
@@ -158,6 +163,8 @@ pub struct SqliteStore {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     checkpoints: Checkpointer,
+    /// Part sets of packed bodies known to be in `body_parts` (they never change).
+    parts: Mutex<HashMap<[u8; 32], Arc<BodyParts>>>,
 }
 
 /// The checkpoint thread: woken after every [`CHECKPOINT_BYTES`] of credentials committed,
@@ -350,6 +357,7 @@ impl SqliteStore {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             checkpoints,
+            parts: Mutex::new(HashMap::new()),
         })
     }
 
@@ -397,6 +405,78 @@ impl SqliteStore {
         tx.commit().map_err(backend)?;
         self.checkpoints.committed(0);
         Ok(out)
+    }
+}
+
+impl SqliteStore {
+    /// The part set named `hash`, from memory or the database.
+    fn body_parts(&self, hash: &[u8; 32]) -> Result<Arc<BodyParts>, StoreError> {
+        if let Some(p) = self.parts.lock().map_err(|_| poisoned())?.get(hash) {
+            return Ok(p.clone());
+        }
+        let blob: Option<Vec<u8>> = self.read(|c| {
+            c.prepare_cached("SELECT parts FROM body_parts WHERE hash = ?1")?
+                .query_row([hash.as_slice()], |r| r.get(0))
+                .optional()
+        })?;
+        let parts = blob
+            .and_then(|b| BodyParts::from_blob(hash, &b))
+            .ok_or_else(|| {
+                StoreError::Corrupt(
+                    "the shared parts of a stored credential are missing or damaged".into(),
+                )
+            })?;
+        let parts = Arc::new(parts);
+        self.parts
+            .lock()
+            .map_err(|_| poisoned())?
+            .insert(*hash, parts.clone());
+        Ok(parts)
+    }
+
+    /// A credential's bytes from what is stored (see [`super::Packer`]).
+    fn whole(&self, stored: Vec<u8>) -> Result<Vec<u8>, StoreError> {
+        let parts = match parts_hash(&stored) {
+            Some(hash) => Some(self.body_parts(&hash)?),
+            None => None,
+        };
+        unpack(stored, parts.as_deref()).map_err(StoreError::Corrupt)
+    }
+
+    fn whole_record(&self, mut rec: CredentialRecord) -> Result<CredentialRecord, StoreError> {
+        rec.credential.body = self.whole(std::mem::take(&mut rec.credential.body))?;
+        Ok(rec)
+    }
+
+    /// What to store for `c`: its packed form (its part set stored first, once) when it has
+    /// one that gives back exactly its bytes, else its bytes.
+    fn stored_form<'a>(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        c: &'a NewCredential,
+        added: &mut Vec<Arc<BodyParts>>,
+    ) -> Result<&'a [u8], StoreError> {
+        let Some(p) = &c.packed else {
+            return Ok(&c.body);
+        };
+        if unpack(p.stored.clone(), Some(&p.parts)).as_deref() != Ok(c.body.as_slice()) {
+            tracing::error!(id = %c.id, "a packed credential body does not give back its bytes; storing them whole");
+            return Ok(&c.body);
+        }
+        let hash = p.parts.hash();
+        let known = self
+            .parts
+            .lock()
+            .map_err(|_| poisoned())?
+            .contains_key(hash)
+            || added.iter().any(|a| a.hash() == hash);
+        if !known {
+            tx.prepare_cached("INSERT OR IGNORE INTO body_parts (hash, parts) VALUES (?1, ?2)")
+                .and_then(|mut s| s.execute(params![hash.as_slice(), p.parts.to_blob()]))
+                .map_err(backend)?;
+            added.push(p.parts.clone());
+        }
+        Ok(&p.stored)
     }
 }
 
@@ -494,6 +574,7 @@ fn credential_row(row: &Row<'_>) -> Result<CredentialRecord, rusqlite::Error> {
             issued_at: row.get(6)?,
             method_id: row.get(7)?,
             body: row.get(8)?,
+            packed: None,
         },
         revoked_at: row.get(9)?,
         revocation_reason: row.get(10)?,
@@ -996,7 +1077,8 @@ impl Store for SqliteStore {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let bytes: usize = rows.iter().map(|c| c.body.len()).sum();
+        let mut bytes = 0;
+        let mut added = Vec::new();
         let out = self.write(|tx| {
             let mut insert = tx
                 .prepare_cached(&format!(
@@ -1011,6 +1093,8 @@ impl Store for SqliteStore {
                 .map_err(backend)?;
             let mut out = Vec::with_capacity(rows.len());
             for c in rows {
+                let stored = self.stored_form(tx, c, &mut added)?;
+                bytes += stored.len();
                 let n = insert
                     .execute(params![
                         c.id,
@@ -1021,7 +1105,7 @@ impl Store for SqliteStore {
                         c.request_hash.as_slice(),
                         c.issued_at,
                         c.method_id,
-                        c.body
+                        stored
                     ])
                     .map_err(backend)?;
                 if n == 1 {
@@ -1035,9 +1119,19 @@ impl Store for SqliteStore {
             }
             Ok(out)
         })?;
+        if let Ok(mut known) = self.parts.lock() {
+            known.extend(added.into_iter().map(|p| (*p.hash(), p)));
+        }
         self.checkpoints
             .committed(u64::try_from(bytes).unwrap_or(u64::MAX));
-        Ok(out)
+        out.into_iter()
+            .map(|o| match o {
+                InsertOutcome::Existing(rec) => {
+                    Ok(InsertOutcome::Existing(Box::new(self.whole_record(*rec)?)))
+                }
+                inserted => Ok(inserted),
+            })
+            .collect()
     }
 
     fn credential(&self, id: &str) -> Result<Option<CredentialRecord>, StoreError> {
@@ -1047,7 +1141,9 @@ impl Store for SqliteStore {
             ))?
             .query_row([id], credential_row)
             .optional()
-        })
+        })?
+        .map(|r| self.whole_record(r))
+        .transpose()
     }
 
     fn credential_body(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -1055,7 +1151,9 @@ impl Store for SqliteStore {
             c.prepare_cached("SELECT body FROM credentials WHERE id = ?1")?
                 .query_row([id], |r| r.get(0))
                 .optional()
-        })
+        })?
+        .map(|b| self.whole(b))
+        .transpose()
     }
 
     fn credential_by_key(
@@ -1069,7 +1167,9 @@ impl Store for SqliteStore {
             ))?
             .query_row([institution, key], credential_row)
             .optional()
-        })
+        })?
+        .map(|r| self.whole_record(r))
+        .transpose()
     }
 
     fn credentials(
@@ -1298,7 +1398,107 @@ mod tests {
             issued_at: "2025-01-01T00:00:00Z".into(),
             method_id: "did:x#k".into(),
             body: format!("{{\"id\":\"{id}\"}}").into_bytes(),
+            packed: None,
         }
+    }
+
+    fn store_with_institution(path: &Path) -> SqliteStore {
+        let s = SqliteStore::open(path).unwrap();
+        let inst = InstitutionRecord {
+            slug: "inst".into(),
+            did: "did:web:x".into(),
+            identity: IdentityKind::DidWeb,
+            profile: serde_json::json!({"id": "did:web:x"}),
+            created_at: "2025-01-01T00:00:00Z".into(),
+        };
+        let key = KeyRecord {
+            method_id: "did:web:x#key-1".into(),
+            institution: "inst".into(),
+            seq: 1,
+            public_multibase: "z6Mk".into(),
+            status: KeyStatus::Active,
+            created_at: "2025-01-01T00:00:00Z".into(),
+            retired_at: None,
+            sealed: SealedSecret {
+                nonce: vec![0; 24],
+                ciphertext: vec![1; 48],
+            },
+        };
+        s.create_institution(&inst, &key).unwrap();
+        s
+    }
+
+    #[test]
+    fn packed_bodies_are_stored_small_and_read_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let shared = serde_json::to_vec(&serde_json::json!({"name": "x".repeat(5000)})).unwrap();
+        let parts = Arc::new(BodyParts::new(vec![shared.clone()]));
+        let packed_cred = |id: &str, key: Option<&str>| {
+            let mut p = super::super::Packer::new(parts.clone(), 6000);
+            p.out()
+                .extend_from_slice(format!("{{\"id\":\"{id}\",\"a\":").as_bytes());
+            assert!(p.part(0));
+            p.out().push(b'}');
+            let (body, packed) = p.finish();
+            NewCredential {
+                body,
+                packed: Some(packed),
+                ..cred(id, key)
+            }
+        };
+        let (a, b) = (packed_cred("a", Some("k")), packed_cred("b", None));
+        // A packed form that does not give back the body is not trusted: the body is stored.
+        let mut c = packed_cred("c", None);
+        c.body.push(b' ');
+        {
+            let s = store_with_institution(&path);
+            let out = s
+                .insert_credentials(&[a.clone(), b.clone(), c.clone()])
+                .unwrap();
+            assert!(out.iter().all(|o| *o == InsertOutcome::Inserted));
+            assert_eq!(s.credential_body("a").unwrap().unwrap(), a.body);
+            // The same key again: the record comes back whole.
+            match &s
+                .insert_credentials(&[packed_cred("z", Some("k"))])
+                .unwrap()[0]
+            {
+                InsertOutcome::Existing(rec) => assert_eq!(rec.credential.body, a.body),
+                other => panic!("{other:?}"),
+            }
+        }
+        // Reopened (no part set in memory): every read gives the exact bytes.
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.credential_body("b").unwrap().unwrap(), b.body);
+        assert_eq!(s.credential("a").unwrap().unwrap().credential.body, a.body);
+        assert_eq!(
+            s.credential_by_key("inst", "k")
+                .unwrap()
+                .unwrap()
+                .credential
+                .body,
+            a.body
+        );
+        assert_eq!(s.credential_body("c").unwrap().unwrap(), c.body);
+        // The shared bytes are stored once, not three times.
+        let stored: i64 = s
+            .read(|c| {
+                c.query_row("SELECT SUM(length(body)) FROM credentials", [], |r| {
+                    r.get(0)
+                })
+            })
+            .unwrap();
+        assert!(stored < 2 * 5000 + 3 * 200, "{stored} bytes stored");
+        // A damaged part set is reported, not served.
+        let w = s.writer.lock().unwrap();
+        w.execute("UPDATE body_parts SET parts = x'00'", [])
+            .unwrap();
+        drop(w);
+        let fresh = SqliteStore::open(&path).unwrap();
+        assert!(matches!(
+            fresh.credential_body("a"),
+            Err(StoreError::Corrupt(_))
+        ));
     }
 
     #[test]
