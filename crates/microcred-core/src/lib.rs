@@ -57,7 +57,7 @@ pub use model::{
 };
 pub use proof::{
     bundled_contexts, hash_data, sign, sign_owned, sign_with_contexts, Cryptosuite, HashData,
-    ProofError, ASSERTION_METHOD, DATA_INTEGRITY_PROOF, ED25519_SIGNATURE_2020,
+    ProofError, ProofSetup, ASSERTION_METHOD, DATA_INTEGRITY_PROOF, ED25519_SIGNATURE_2020,
 };
 pub use resolve::{KeyRing, Method, ResolveError};
 pub use status::{

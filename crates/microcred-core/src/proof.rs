@@ -329,43 +329,134 @@ pub fn sign_owned(
     created: OffsetDateTime,
     contexts: &ContextLoader,
 ) -> Result<Value, ProofError> {
-    let Value::Object(mut unsecured) = document else {
-        return Err(ProofError::NotAnObject);
-    };
-    let existing = unsecured.shift_remove("proof");
-    let mut config = Map::new();
-    config.insert("type".into(), DATA_INTEGRITY_PROOF.into());
-    config.insert("cryptosuite".into(), suite.name().into());
-    config.insert("created".into(), time_fmt::format(created).into());
-    config.insert("verificationMethod".into(), key.id().into());
-    config.insert("proofPurpose".into(), ASSERTION_METHOD.into());
-    if suite.proof_has_context() {
-        if let Some(ctx) = unsecured.get("@context") {
-            config.insert("@context".into(), ctx.clone());
-        }
+    ProofSetup::new(key, suite, created, document.get("@context"), contexts)?
+        .sign_owned(document, key, contexts)
+}
+
+/// The proof options of one signing key, suite and creation time, with their canonical form
+/// and hash computed once: signing many documents that share an `@context` (a batch of
+/// credentials) then canonicalizes only each document. Signing a document whose `@context`
+/// differs from the one given here still works (its configuration is then canonicalized for
+/// it); the proofs are exactly those [`sign_owned`] makes.
+pub struct ProofSetup {
+    suite: Cryptosuite,
+    /// The proof without `proofValue`.
+    config: Map<String, Value>,
+    /// The document `@context` the hash was made with.
+    context: Option<Value>,
+    config_hash: [u8; 32],
+}
+
+impl fmt::Debug for ProofSetup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProofSetup")
+            .field("suite", &self.suite)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
-    let imp = suite.implementation();
-    let canonical_config = imp.transform_config(&config, unsecured.get("@context"), contexts)?;
-    let unsecured = Value::Object(unsecured);
-    let canonical_document = imp.transform_unsecured(&unsecured, contexts)?;
-    let mut hash = [0u8; 64];
-    hash[..32].copy_from_slice(&Sha256::digest(&canonical_config));
-    hash[32..].copy_from_slice(&Sha256::digest(&canonical_document));
-    let signature = key.sign(&hash);
-    config.insert("proofValue".into(), encode_multibase(&signature).into());
-    let proof = match existing {
-        None => Value::Object(config),
-        Some(Value::Array(mut proofs)) => {
-            proofs.push(Value::Object(config));
-            Value::Array(proofs)
+}
+
+impl ProofSetup {
+    /// Proof options for `key` (its verification method), `suite` and `created`, for
+    /// documents whose `@context` is `context`.
+    pub fn new(
+        key: &IssuerKey,
+        suite: Cryptosuite,
+        created: OffsetDateTime,
+        context: Option<&Value>,
+        contexts: &ContextLoader,
+    ) -> Result<Self, ProofError> {
+        let mut config = Map::new();
+        config.insert("type".into(), DATA_INTEGRITY_PROOF.into());
+        config.insert("cryptosuite".into(), suite.name().into());
+        config.insert("created".into(), time_fmt::format(created).into());
+        config.insert("verificationMethod".into(), key.id().into());
+        config.insert("proofPurpose".into(), ASSERTION_METHOD.into());
+        if suite.proof_has_context() {
+            if let Some(ctx) = context {
+                config.insert("@context".into(), ctx.clone());
+            }
         }
-        Some(single) => Value::Array(vec![single, Value::Object(config)]),
-    };
-    let Value::Object(mut secured) = unsecured else {
-        return Err(ProofError::NotAnObject);
-    };
-    secured.insert("proof".into(), proof);
-    Ok(Value::Object(secured))
+        let config_hash = Self::hash_config(suite, &config, context, contexts)?;
+        Ok(Self {
+            suite,
+            config,
+            context: context.cloned(),
+            config_hash,
+        })
+    }
+
+    fn hash_config(
+        suite: Cryptosuite,
+        config: &Map<String, Value>,
+        context: Option<&Value>,
+        contexts: &ContextLoader,
+    ) -> Result<[u8; 32], ProofError> {
+        let canonical = suite
+            .implementation()
+            .transform_config(config, context, contexts)?;
+        Ok(Sha256::digest(&canonical).into())
+    }
+
+    /// Adds the proof to `document` (see [`sign_with_contexts`]); `key` must be the key the
+    /// setup was made for.
+    pub fn sign_owned(
+        &self,
+        document: Value,
+        key: &IssuerKey,
+        contexts: &ContextLoader,
+    ) -> Result<Value, ProofError> {
+        if self
+            .config
+            .get("verificationMethod")
+            .and_then(Value::as_str)
+            != Some(key.id())
+        {
+            return Err(ProofError::Malformed(
+                "the key is not the one this proof setup was made for".into(),
+            ));
+        }
+        let Value::Object(mut unsecured) = document else {
+            return Err(ProofError::NotAnObject);
+        };
+        let existing = unsecured.shift_remove("proof");
+        let mut config = self.config.clone();
+        let document_context = unsecured.get("@context");
+        let config_hash = if document_context == self.context.as_ref() {
+            self.config_hash
+        } else {
+            config.shift_remove("@context");
+            if self.suite.proof_has_context() {
+                if let Some(ctx) = document_context {
+                    config.insert("@context".into(), ctx.clone());
+                }
+            }
+            Self::hash_config(self.suite, &config, document_context, contexts)?
+        };
+        let unsecured = Value::Object(unsecured);
+        let canonical_document = self
+            .suite
+            .implementation()
+            .transform_unsecured(&unsecured, contexts)?;
+        let mut hash = [0u8; 64];
+        hash[..32].copy_from_slice(&config_hash);
+        hash[32..].copy_from_slice(&Sha256::digest(&canonical_document));
+        let signature = key.sign(&hash);
+        config.insert("proofValue".into(), encode_multibase(&signature).into());
+        let proof = match existing {
+            None => Value::Object(config),
+            Some(Value::Array(mut proofs)) => {
+                proofs.push(Value::Object(config));
+                Value::Array(proofs)
+            }
+            Some(single) => Value::Array(vec![single, Value::Object(config)]),
+        };
+        let Value::Object(mut secured) = unsecured else {
+            return Err(ProofError::NotAnObject);
+        };
+        secured.insert("proof".into(), proof);
+        Ok(Value::Object(secured))
+    }
 }
 
 /// What checking one proof found. Produced by [`check_proof`].

@@ -574,3 +574,39 @@ fn undefined_term_in_an_rdfc_proof_is_not_valid() {
         "{report:#?}"
     );
 }
+
+/// A proof setup made once (a batch) signs exactly as one-off signing does, for documents with
+/// its `@context` and for one with another, and refuses a key it was not made for.
+#[test]
+fn proof_setup_signs_as_one_off_signing_does() {
+    let loader = microcred_core::bundled_contexts();
+    let base = ob_credential();
+    let mut other_context = base.clone();
+    other_context["@context"] =
+        json!([VC_V2_CONTEXT, OB_CONTEXT, {"@vocab": "https://example.org/vocab#"}]);
+    for suite in [Cryptosuite::EddsaRdfc2022, Cryptosuite::EddsaJcs2022] {
+        let setup =
+            microcred_core::ProofSetup::new(&key(), suite, CREATED, base.get("@context"), loader)
+                .unwrap();
+        for (i, doc) in [base.clone(), other_context.clone()]
+            .into_iter()
+            .enumerate()
+        {
+            let mut doc = doc;
+            doc["name"] = json!(format!("Credential {i}"));
+            let batch = setup.sign_owned(doc.clone(), &key(), loader).unwrap();
+            let one_off = sign(&doc, &key(), suite, CREATED).unwrap();
+            assert_eq!(batch, one_off, "{suite} document {i}");
+            assert_eq!(
+                check(&batch).verdict,
+                Verdict::Valid,
+                "{suite} document {i}"
+            );
+        }
+        let other_key = IssuerKey::from_seed(&[12u8; 32]).unwrap();
+        assert!(matches!(
+            setup.sign_owned(base.clone(), &other_key, loader),
+            Err(ProofError::Malformed(_))
+        ));
+    }
+}

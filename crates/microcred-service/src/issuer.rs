@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use microcred_core::{
     Achievement, AchievementSubject, ContextLoader, Cryptosuite, Evidence, IdentityObject,
-    IssuerKey, LintReport, OpenBadgeCredential, Profile, Recipient, ResultEntry, MULTIKEY_CONTEXT,
+    IssuerKey, LintReport, OpenBadgeCredential, Profile, ProofSetup, Recipient, ResultEntry,
+    MULTIKEY_CONTEXT,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -474,25 +475,27 @@ impl Template {
     ) -> Result<Issued, RowError> {
         self.issue_with(
             row,
-            suite,
             now,
             lint,
             microcred_core::bundled_contexts(),
             &mut Spare::default(),
+            &self.proof_setup(suite, now)?,
         )
     }
 
-    /// [`Self::issue`] resolving JSON-LD contexts with `contexts`. (The batch signing pool
-    /// gives each of its threads its own loader: the cache of a shared one is a lock and
-    /// reference counts that cores signing at the same time keep taking from each other.)
+    /// [`Self::issue`] signing with `setup` (made by [`Self::proof_setup`] for `now`),
+    /// resolving JSON-LD contexts with `contexts`, and moving the template's shared values
+    /// from `spare` and back. (The batch signing pool gives each of its threads its own
+    /// loader: the cache of a shared one is a lock and reference counts that cores signing at
+    /// the same time keep taking from each other.)
     pub(crate) fn issue_with(
         &self,
         row: &IssueRow,
-        suite: Cryptosuite,
         now: OffsetDateTime,
         lint: bool,
         contexts: &ContextLoader,
         spare: &mut Spare,
+        setup: &ProofSetup,
     ) -> Result<Issued, RowError> {
         let (id, mut value) = self.build_reusing(row, now, spare)?;
         if let (Some(plan), Value::Object(doc)) = (&self.status, &mut value) {
@@ -507,11 +510,29 @@ impl Template {
                 return Err(RowError::Lint(report));
             }
         }
-        let signed = microcred_core::sign_owned(value, &self.key.key, suite, now, contexts)
+        let signed = setup
+            .sign_owned(value, &self.key.key, contexts)
             .map_err(|e| RowError::Internal(format!("signing failed: {e}")))?;
         let (body, packed) = self.encode(&signed)?;
         self.keep_spare(signed, spare);
         Ok(Issued { id, body, packed })
+    }
+
+    /// The proof options of a batch signed with this template's key and `suite` at `created`
+    /// (canonicalized once for all its rows: they share the template's `@context`).
+    pub(crate) fn proof_setup(
+        &self,
+        suite: Cryptosuite,
+        created: OffsetDateTime,
+    ) -> Result<ProofSetup, RowError> {
+        ProofSetup::new(
+            &self.key.key,
+            suite,
+            created,
+            self.base.get("@context"),
+            microcred_core::bundled_contexts(),
+        )
+        .map_err(|e| RowError::Internal(format!("preparing the proof options failed: {e}")))
     }
 
     /// Puts the shared members of `signed` (made by [`Self::build_reusing`] from this

@@ -18,7 +18,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use microcred_core::Cryptosuite;
+use microcred_core::{Cryptosuite, ProofSetup};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -459,7 +459,8 @@ struct BatchJob {
     t: Arc<Template>,
     key: Option<String>,
     done: HashMap<String, (String, [u8; 32])>,
-    suite: Cryptosuite,
+    /// The proof options every row is signed with (canonicalized once).
+    setup: ProofSetup,
     base: Arc<str>,
     at: time::OffsetDateTime,
     issued_at: String,
@@ -494,7 +495,9 @@ async fn sign_rows(
     let pool = sign_pool()?;
     let at = now();
     let n = rows.len();
+    let setup = t.proof_setup(suite, at).map_err(row_error)?;
     let job = Arc::new(BatchJob {
+        setup,
         prefix: format!("{}:{}:{}:", t.slug, t.version, suite.name()),
         issued_at: microcred_core::format_datetime(at),
         // The template was linted when it was made; the first row's credential is linted
@@ -503,7 +506,6 @@ async fn sign_rows(
         t,
         key,
         done,
-        suite,
         base,
         at,
         cancelled: AtomicBool::new(false),
@@ -601,11 +603,11 @@ fn sign_row(
         .with(|contexts| {
             job.t.issue_with(
                 &row,
-                job.suite,
                 job.at,
                 Some(i) == job.first,
                 contexts,
                 spare,
+                &job.setup,
             )
         })
         .map_err(|e| {

@@ -1402,8 +1402,7 @@ mod tests {
         }
     }
 
-    fn store_with_institution(path: &Path) -> SqliteStore {
-        let s = SqliteStore::open(path).unwrap();
+    fn sample_institution() -> (InstitutionRecord, KeyRecord) {
         let inst = InstitutionRecord {
             slug: "inst".into(),
             did: "did:web:x".into(),
@@ -1424,6 +1423,12 @@ mod tests {
                 ciphertext: vec![1; 48],
             },
         };
+        (inst, key)
+    }
+
+    fn store_with_institution(path: &Path) -> SqliteStore {
+        let s = SqliteStore::open(path).unwrap();
+        let (inst, key) = sample_institution();
         s.create_institution(&inst, &key).unwrap();
         s
     }
@@ -1504,28 +1509,8 @@ mod tests {
     #[test]
     fn idempotent_inserts_and_exact_bodies() {
         let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStore::open(&dir.path().join("t.db")).unwrap();
-        let inst = InstitutionRecord {
-            slug: "inst".into(),
-            did: "did:web:x".into(),
-            identity: IdentityKind::DidWeb,
-            profile: serde_json::json!({"id": "did:web:x"}),
-            created_at: "2025-01-01T00:00:00Z".into(),
-        };
-        let key = KeyRecord {
-            method_id: "did:web:x#key-1".into(),
-            institution: "inst".into(),
-            seq: 1,
-            public_multibase: "z6Mk".into(),
-            status: KeyStatus::Active,
-            created_at: "2025-01-01T00:00:00Z".into(),
-            retired_at: None,
-            sealed: SealedSecret {
-                nonce: vec![0; 24],
-                ciphertext: vec![1; 48],
-            },
-        };
-        s.create_institution(&inst, &key).unwrap();
+        let s = store_with_institution(&dir.path().join("t.db"));
+        let (inst, key) = sample_institution();
         assert!(matches!(
             s.create_institution(&inst, &key),
             Err(StoreError::Conflict(_))
