@@ -486,10 +486,12 @@ pub(crate) enum ProofFinding {
     },
 }
 
-/// Checks one proof of `secured` (the whole received document, proofs included).
+/// Checks one proof of `secured` (the whole received document, proofs included); `all` is
+/// every proof of the document (for a proof chain's `previousProof`).
 pub(crate) fn check_proof(
     secured: &Map<String, Value>,
     proof: &Value,
+    all: &[&Value],
     keys: &KeyRing,
     contexts: &ContextLoader,
 ) -> ProofFinding {
@@ -517,11 +519,12 @@ pub(crate) fn check_proof(
         }
         None => return ProofFinding::Malformed("the proof has no string `type`".into()),
     };
-    if proof.contains_key("previousProof") {
-        return ProofFinding::Unsupported(
-            "proof chains (previousProof) are not supported by this verifier".into(),
-        );
-    }
+    // A proof chain (Data Integrity §4.5): the proofs named by `previousProof` are part of
+    // what this proof signed. (Each of them is checked on its own as a member of the set.)
+    let previous = match previous_proofs(proof, all) {
+        Ok(p) => p,
+        Err(why) => return ProofFinding::Malformed(why),
+    };
     let Some(purpose) = text("proofPurpose") else {
         return ProofFinding::Malformed("the proof has no string `proofPurpose`".into());
     };
@@ -568,7 +571,18 @@ pub(crate) fn check_proof(
             }
         }
     };
-    let data = match hash_view(imp, secured, context, &config, contexts) {
+    let data = match previous {
+        None => hash_view(imp, secured, context, &config, contexts),
+        Some(chain) => {
+            let mut chained = secured.clone();
+            chained.insert("proof".into(), Value::Array(chain));
+            if let Some(ctx) = context {
+                chained.insert("@context".into(), ctx.clone());
+            }
+            hash_chained(imp, Value::Object(chained), &config, contexts)
+        }
+    };
+    let data = match data {
         Ok(d) => d,
         Err(e) if e.is_missing_context() => {
             return ProofFinding::Unsupported(format!("cannot process the credential: {e}"))
@@ -586,6 +600,59 @@ pub(crate) fn check_proof(
         purpose: purpose.to_owned(),
         valid,
     }
+}
+
+/// The proofs named by `proof.previousProof` (a string or a list of strings), in the order
+/// named; `None` if the proof is not part of a chain. An id that names no proof of the
+/// document is an error (Data Integrity §4.5: PROOF_VERIFICATION_ERROR).
+fn previous_proofs(
+    proof: &Map<String, Value>,
+    all: &[&Value],
+) -> Result<Option<Vec<Value>>, String> {
+    let ids: Vec<&str> = match proof.get("previousProof") {
+        None => return Ok(None),
+        Some(Value::String(id)) => vec![id],
+        Some(Value::Array(items)) if !items.is_empty() => items
+            .iter()
+            .map(|v| {
+                v.as_str().ok_or_else(|| {
+                    "`previousProof` must be a string or a list of strings".to_owned()
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err("`previousProof` must be a string or a list of strings".into()),
+    };
+    ids.into_iter()
+        .map(|id| {
+            all.iter()
+                .find(|p| p.get("id").and_then(Value::as_str) == Some(id))
+                .map(|p| (*p).clone())
+                .ok_or_else(|| {
+                    format!("`previousProof` names \"{id}\", but no proof of the credential has that id")
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// [`hash_view`] for a proof in a chain: `document` is the document as that proof signed it
+/// (`proof` holding the previous proofs, `@context` already the proof's when it has one).
+fn hash_chained(
+    imp: &dyn SuiteImpl,
+    document: Value,
+    config: &Map<String, Value>,
+    contexts: &ContextLoader,
+) -> Result<HashData, ProofError> {
+    let canonical_config = imp.transform_config(config, document.get("@context"), contexts)?;
+    let canonical_document = imp.transform_unsecured(&document, contexts)?;
+    let mut hash = [0u8; 64];
+    hash[..32].copy_from_slice(&Sha256::digest(&canonical_config));
+    hash[32..].copy_from_slice(&Sha256::digest(&canonical_document));
+    Ok(HashData {
+        canonical_config,
+        canonical_document,
+        hash,
+    })
 }
 
 fn context_starts_with(document: Option<&Value>, proof: &Value) -> bool {

@@ -437,7 +437,8 @@ fn check_proofs(
     };
     let many = proofs.len() > 1;
     let mut trust_key = None;
-    for (i, proof) in proofs.into_iter().enumerate() {
+    let mut cosigned = false;
+    for (i, proof) in proofs.iter().copied().enumerate() {
         let idx = many.then_some(i + 1);
         let tag = if many {
             format!("proof {} of the set: ", i + 1)
@@ -467,7 +468,7 @@ fn check_proofs(
                 }
             }
         }
-        match check_proof(doc, proof, options.keys, options.contexts) {
+        match check_proof(doc, proof, &proofs, options.keys, options.contexts) {
             ProofFinding::Unsupported(why) => {
                 report.push_for(
                     idx,
@@ -579,6 +580,19 @@ fn check_proofs(
                         Outcome::Fail,
                         format!("{tag}proofPurpose is \"{purpose}\"; issuing a credential requires \"assertionMethod\""),
                     );
+                } else if method.controller != issuer_id && many {
+                    // A co-signature in a proof set (a witness, an accreditor): it must verify
+                    // like every proof, but it is not the issuer's; one proof must be.
+                    report.push_for(
+                        idx,
+                        CheckKind::IssuerKey,
+                        Outcome::Pass,
+                        format!(
+                            "{tag}co-signed by {}, not by the issuer: its signature verified, but it vouches for nothing about the issuer",
+                            method.controller
+                        ),
+                    );
+                    cosigned = true;
                 } else if method.controller != issuer_id {
                     report.push_for(idx,
                         CheckKind::IssuerKey,
@@ -604,6 +618,20 @@ fn check_proofs(
                 }
             }
         }
+    }
+    // Co-signatures never stand in for the issuer's: when every issuer-key check passed only
+    // as a co-signature, nothing shows the issuer signed.
+    let issuer_checks_all_passed = report
+        .checks
+        .iter()
+        .filter(|c| c.check == CheckKind::IssuerKey)
+        .all(|c| c.outcome == Outcome::Pass);
+    if cosigned && trust_key.is_none() && issuer_checks_all_passed {
+        report.push(
+            CheckKind::IssuerKey,
+            Outcome::Fail,
+            format!("no proof is by a key of the issuer {issuer_id}: only co-signers signed this credential"),
+        );
     }
     match (options.trust, trust_key) {
         (None, _) => report.push(

@@ -318,10 +318,11 @@ fn proof_set_with_one_proof_value_changed_is_invalid() {
 // ---------------------------------------------------------------------------------------------
 // proof chains
 
-/// A chained proof (`previousProof`) is not supported: on a credential whose other checks all
-/// pass, the verdict is Indeterminate (never Valid), and the report says why.
+/// A chained proof (`previousProof`, Data Integrity §4.5) signs the document holding the
+/// proofs it names; both proofs are checked, and the credential is Valid. A `previousProof`
+/// that names no proof of the credential, or a changed previous proof, makes it Invalid.
 #[test]
-fn proof_chain_is_indeterminate() {
+fn proof_chain_verifies() {
     let key = key();
     let unsigned = ob_credential();
     let doc = unsigned.as_object().unwrap();
@@ -364,22 +365,33 @@ fn proof_chain_is_indeterminate() {
     chained["proof"] = json!([first, second]);
 
     let report = check(&chained);
-    assert_eq!(report.verdict, Verdict::Indeterminate, "{report:#?}");
-    assert_eq!(
-        outcomes(&report, CheckKind::Proof),
-        [Outcome::Pass, Outcome::Unknown]
-    );
+    assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
     assert_eq!(
         outcomes(&report, CheckKind::Signature),
-        [Outcome::Pass, Outcome::NotChecked]
+        [Outcome::Pass, Outcome::Pass]
     );
-    assert!(
-        reasons(&report, CheckKind::Proof)[1].contains("previousProof"),
-        "{report:#?}"
+
+    let mut unknown_previous = chained.clone();
+    unknown_previous["proof"][1]["previousProof"] = "urn:uuid:somewhere-else".into();
+    let report = check(&unknown_previous);
+    assert_eq!(report.verdict, Verdict::Invalid, "{report:#?}");
+    assert_eq!(
+        outcomes(&report, CheckKind::Proof),
+        [Outcome::Pass, Outcome::Fail]
     );
-    assert!(report
-        .first_problem()
-        .is_some_and(|c| c.reason.contains("previousProof")));
+    assert!(reasons(&report, CheckKind::Proof)[1].contains("urn:uuid:somewhere-else"));
+
+    // The first proof's id changed in both places: the first proof fails (its `id` is part
+    // of the configuration it signed), and so does the second (it signed the first as it was).
+    let mut changed = chained;
+    changed["proof"][0]["id"] = "urn:uuid:11111111-1f43-4a43-9a0a-4c1c3c6b8a01".into();
+    changed["proof"][1]["previousProof"] = "urn:uuid:11111111-1f43-4a43-9a0a-4c1c3c6b8a01".into();
+    let report = check(&changed);
+    assert_eq!(report.verdict, Verdict::Invalid, "{report:#?}");
+    assert_eq!(
+        outcomes(&report, CheckKind::Signature),
+        [Outcome::Fail, Outcome::Fail]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -608,5 +620,23 @@ fn proof_setup_signs_as_one_off_signing_does() {
             setup.sign_owned(base.clone(), &other_key, loader),
             Err(ProofError::Malformed(_))
         ));
+    }
+}
+
+/// A proof set with the issuer's proof and a co-signer's (another key) is valid: every proof
+/// verifies, one is the issuer's, and the report names the co-signer. Tampering still fails.
+#[test]
+fn co_signed_proof_set_is_valid_when_the_issuer_signed_too() {
+    let cosigner = IssuerKey::from_seed(&[99u8; 32]).unwrap();
+    for suite in [Cryptosuite::EddsaRdfc2022, Cryptosuite::EddsaJcs2022] {
+        let issued = sign(&ob_credential(), &key(), suite, CREATED).unwrap();
+        let both = sign(&issued, &cosigner, Cryptosuite::EddsaRdfc2022, CREATED).unwrap();
+        let report = check(&both);
+        assert_eq!(report.verdict, Verdict::Valid, "{suite}: {report:#?}");
+        let reasons = reasons(&report, CheckKind::IssuerKey);
+        assert!(reasons[1].contains("co-signed by") && reasons[1].contains(cosigner.controller()));
+        let mut tampered = both.clone();
+        tampered["name"] = json!("Changed");
+        assert_eq!(check(&tampered).verdict, Verdict::Invalid);
     }
 }

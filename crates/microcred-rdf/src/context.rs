@@ -443,6 +443,18 @@ impl<'l> Processor<'l> {
         };
         let mut result = active.clone();
         for item in items {
+            // A context document's shape (`{"@context": ...}`) as an item of a context array
+            // (also unwrapped by `Expander::apply_local` for a document's own `@context`):
+            // JSON-LD 1.1 has no rule for it (`@context` would be a keyword redefinition, as
+            // the spec's test er56 requires for a lone local context, which stays an error),
+            // but jsonld.js and pyld unwrap it, and credentials signed with them (among them
+            // the W3C Data Integrity test suite's fixtures) rely on that.
+            if let (Value::Array(_), Value::Object(m)) = (local, item) {
+                if let Some(inner) = m.get("@context") {
+                    result = self.process(&result, inner, base_url, opts, remote)?;
+                    continue;
+                }
+            }
             result = self.process_item(&result, item, base_url, opts, remote)?;
         }
         Ok(result)

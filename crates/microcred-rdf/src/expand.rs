@@ -291,6 +291,12 @@ impl<'a, 'l> Expander<'a, 'l> {
         };
         let mut cur = ctx.clone();
         for item in items {
+            // `{"@context": ...}` as an array item: the context it wraps (see
+            // `context::Processor::process_inner`).
+            let item = match (local, item) {
+                (Value::Array(_), Value::Object(m)) => m.get("@context").unwrap_or(item),
+                _ => item,
+            };
             let shared = match item {
                 Value::Object(_) => self
                     .proc

@@ -208,4 +208,31 @@ mod tests {
         check::<Canonical>();
         check::<Error>();
     }
+
+    /// `{"@context": {...}}` as an item of a context array is read as the context it wraps
+    /// (as jsonld.js and pyld do); as a lone local context it stays a keyword redefinition.
+    #[test]
+    fn wrapped_context_in_an_array_is_unwrapped() {
+        #![allow(clippy::unwrap_used)]
+        let loader = ContextLoader::bundled();
+        let opts = CanonicalOptions::default();
+        let terms = serde_json::json!({"p": "https://example.org/p"});
+        let doc = |ctx: Value| serde_json::json!({"@context": ctx, "@id": "https://example.org/1", "p": "v"});
+        let plain =
+            canonicalize_document(&doc(serde_json::json!([terms])), &loader, &opts).unwrap();
+        let wrapped = canonicalize_document(
+            &doc(serde_json::json!([{"@context": terms}])),
+            &loader,
+            &opts,
+        )
+        .unwrap();
+        assert_eq!(plain.nquads, wrapped.nquads);
+        assert_eq!(plain.quad_count, 1);
+        assert!(canonicalize_document(
+            &doc(serde_json::json!({"@context": terms})),
+            &loader,
+            &opts
+        )
+        .is_err());
+    }
 }

@@ -2,7 +2,9 @@
 //! `/presentations/verify`.
 //!
 //! Issue needs an institution token with scope `issue`; the credential's issuer is the
-//! token's institution. Verify is public and works from the exact bytes received (strict
+//! token's institution. Every VC 2.0 credential gets the institution's status entries; a
+//! VC 1.1 one (legacy: its context has no term for them) is issued without, so it cannot be
+//! revoked. Verify is public and works from the exact bytes received (strict
 //! JSON: duplicate member names are refused), resolving keys of institutions hosted here
 //! (current and retired) and `did:key`; other DIDs are not fetched.
 //! Verify answers 200 when verified, 400 when the credential is invalid, 422 when it could
@@ -24,6 +26,18 @@ use crate::crypto::sha256;
 use crate::error::{body_error, ApiError, AppJson};
 use crate::issuer::{did_document, parse_suite};
 use crate::store::{InsertOutcome, NewCredential, Scopes};
+
+/// The Data Integrity context (bundled), which defines the proof terms for VC 1.1 documents.
+const DATA_INTEGRITY_V2_CONTEXT: &str = "https://w3id.org/security/data-integrity/v2";
+
+/// The first `@context` entry of `credential`, when it is a string.
+fn first_context(credential: &Map<String, Value>) -> Option<&str> {
+    match credential.get("@context") {
+        Some(Value::Array(items)) => items.first().and_then(Value::as_str),
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    }
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -123,12 +137,26 @@ pub(crate) async fn issue(
                 credential.insert("id".into(), format!("{base2}/credentials/{id}").into());
             }
             let at = now();
+            // VC 1.1 (legacy, still sent by the W3C test suites) has `issuanceDate`, and no term
+            // for Bitstring Status List entries: such credentials are issued without a status.
+            let vc1 = first_context(&credential) == Some(microcred_core::VC_V1_CONTEXT);
             if !credential.contains_key("validFrom") && !credential.contains_key("issuanceDate") {
-                credential.insert("validFrom".into(), microcred_core::format_datetime(at).into());
+                let field = if vc1 { "issuanceDate" } else { "validFrom" };
+                credential.insert(field.into(), microcred_core::format_datetime(at).into());
             }
-            let status = crate::status::StatusPlan::for_institution(inner, &inst)?
-                .credential_status()?;
-            credential.insert("credentialStatus".into(), status);
+            if vc1 {
+                // The VC 1.1 context does not define the proof's terms (`DataIntegrityProof`,
+                // `cryptosuite`): Data Integrity's context is added, as its spec requires.
+                if let Some(Value::Array(items)) = credential.get_mut("@context") {
+                    if !items.iter().any(|c| c.as_str() == Some(DATA_INTEGRITY_V2_CONTEXT)) {
+                        items.push(DATA_INTEGRITY_V2_CONTEXT.into());
+                    }
+                }
+            } else {
+                let status = crate::status::StatusPlan::for_institution(inner, &inst)?
+                    .credential_status()?;
+                credential.insert("credentialStatus".into(), status);
+            }
             let value = Value::Object(credential);
             let report = microcred_core::lint(&value);
             if report.has_errors() {
