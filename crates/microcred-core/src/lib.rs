@@ -45,8 +45,8 @@ pub use bake::{
 pub use json::{parse_strict, JsonError};
 pub use keys::{IssuerKey, KeyError, PublicKey, MULTIKEY_CONTEXT};
 pub use lint::{
-    lint, lint_achievement, lint_with_contexts, Finding, LintReport, Severity, LEARNING_MODES,
-    SUPERVISION_VALUES,
+    json_ld_problem, lint, lint_achievement, lint_with_contexts, Finding, LintReport, Severity,
+    LEARNING_MODES, SUPERVISION_VALUES,
 };
 pub use microcred_rdf::{ContextLoader, Error as JsonLdError};
 pub use model::{
@@ -68,6 +68,6 @@ pub use status::{
 pub use time_fmt::{format as format_datetime, parse as parse_datetime};
 pub use trust::{TrustDecision, TrustError, TrustList, TrustedIssuer};
 pub use verify::{
-    verify, verify_value, Check, CheckKind, Outcome, Report, Verdict, VerifyOptions, VC_V1_CONTEXT,
-    VC_V2_CONTEXT,
+    verify, verify_presentation_proofs, verify_value, Check, CheckKind, Outcome,
+    PresentationProofs, Report, Verdict, VerifyOptions, VC_V1_CONTEXT, VC_V2_CONTEXT,
 };

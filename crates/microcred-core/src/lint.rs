@@ -104,6 +104,14 @@ pub fn lint_with_contexts(credential: &Value, contexts: &ContextLoader) -> LintR
     r
 }
 
+/// The problem JSON-LD processing (safe mode, bundled contexts) finds in `document` without its
+/// `proof` (any JSON-LD document: a presentation, say), or `None` if it processes cleanly.
+pub fn json_ld_problem(document: &Value) -> Option<String> {
+    let mut r = LintReport::default();
+    lint_json_ld(document, crate::proof::bundled_contexts(), &mut r);
+    r.findings.into_iter().next().map(|f| f.message)
+}
+
 /// JSON-LD safe mode over the document without its proofs.
 fn lint_json_ld(credential: &Value, contexts: &ContextLoader, r: &mut LintReport) {
     let Some(doc) = credential.as_object() else {
@@ -199,18 +207,44 @@ fn lint_fields(credential: &Value) -> LintReport {
         ),
         None => {}
     }
-    lint_dates(doc, contexts.first() == Some(&VC_V1_CONTEXT), &mut r);
+    lint_dates(doc, contexts.first() == Some(&VC_V1_CONTEXT), is_ob, &mut r);
     let issuer = doc.get("issuer");
     match issuer {
-        Some(Value::Object(p)) => lint_profile(p, "issuer", &mut r),
+        Some(Value::Object(p)) if is_ob => lint_profile(p, "issuer", &mut r),
+        Some(Value::Object(p)) => {
+            if !p.get("id").and_then(Value::as_str).is_some_and(has_scheme) {
+                r.add(e, "vc.issuer", "issuer.id", "an issuer object needs an `id`: the issuer's URL or DID");
+            }
+        }
         Some(Value::String(s)) if is_ob => r.add(e, "ob.issuer.profile", "issuer", format!("Open Badges 3.0 requires the issuer as an embedded Profile object ({{\"id\": \"{s}\", \"type\": [\"Profile\"], \"name\": ...}})")),
         Some(Value::String(s)) if !has_scheme(s) => r.add(e, "vc.issuer", "issuer", "the issuer must be an absolute URL or DID"),
         Some(Value::String(_)) => {}
         _ => r.add(e, "vc.issuer", "issuer", "no `issuer`"),
     }
     let subject = match doc.get("credentialSubject") {
+        Some(Value::Object(s)) if s.is_empty() => {
+            r.add(
+                e,
+                "vc.credentialSubject",
+                "credentialSubject",
+                "`credentialSubject` is empty: it must make at least one claim",
+            );
+            None
+        }
         Some(Value::Object(s)) => Some(s),
-        Some(Value::Array(items)) if !is_ob && !items.is_empty() => None,
+        Some(Value::Array(items)) if !is_ob && !items.is_empty() => {
+            for (i, item) in items.iter().enumerate() {
+                if item.as_object().is_none_or(|o| o.is_empty()) {
+                    r.add(
+                        e,
+                        "vc.credentialSubject",
+                        &format!("credentialSubject[{i}]"),
+                        "each subject must be an object making at least one claim",
+                    );
+                }
+            }
+            None
+        }
         _ => {
             r.add(
                 e,
@@ -228,8 +262,9 @@ fn lint_fields(credential: &Value) -> LintReport {
             lint_microcredential(achievement, issuer, subject, doc, &mut r);
         }
     }
+    lint_vc2_objects(doc, &mut r);
     for (i, ev) in as_objects(doc.get("evidence")).enumerate() {
-        if !string_list(ev.get("type")).contains(&"Evidence") {
+        if is_ob && !string_list(ev.get("type")).contains(&"Evidence") {
             r.add(
                 e,
                 "ob.evidence.type",
@@ -243,6 +278,99 @@ fn lint_fields(credential: &Value) -> LintReport {
     }
     r.findings.sort_by_key(|f| f.severity);
     r
+}
+
+/// VC Data Model 2.0 rules on the objects of `credentialStatus`, `termsOfUse`,
+/// `refreshService`, `credentialSchema`, `evidence` (§4.5: each MUST have a `type`; ids are
+/// URLs) and `relatedResource` (§5.3: objects with a unique `id` and a digest).
+fn lint_vc2_objects(doc: &Map<String, Value>, r: &mut LintReport) {
+    let e = Severity::Error;
+    for prop in [
+        "credentialStatus",
+        "termsOfUse",
+        "refreshService",
+        "credentialSchema",
+        "evidence",
+    ] {
+        let items: Vec<&Value> = match doc.get(prop) {
+            None => continue,
+            Some(Value::Array(items)) => items.iter().collect(),
+            Some(one) => vec![one],
+        };
+        for (i, item) in items.into_iter().enumerate() {
+            let path = format!("{prop}[{i}]");
+            let Some(o) = item.as_object() else {
+                r.add(
+                    e,
+                    "vc.object.required",
+                    &path,
+                    format!("each `{prop}` value must be an object with a `type`"),
+                );
+                continue;
+            };
+            if string_list(o.get("type")).is_empty() {
+                r.add(
+                    e,
+                    "vc.type.required",
+                    &format!("{path}.type"),
+                    format!("a `{prop}` object must have a `type`"),
+                );
+            }
+            match o.get("id") {
+                Some(Value::String(id)) if has_scheme(id) => {}
+                None if prop != "credentialSchema" => {}
+                _ => r.add(
+                    e,
+                    "vc.id.url",
+                    &format!("{path}.id"),
+                    format!(
+                        "the `id` of a `{prop}` object must be a URL{}",
+                        if prop == "credentialSchema" {
+                            " (it is required)"
+                        } else {
+                            ""
+                        }
+                    ),
+                ),
+            }
+        }
+    }
+    if let Some(related) = doc.get("relatedResource") {
+        let items: Vec<&Value> = match related {
+            Value::Array(items) => items.iter().collect(),
+            one => vec![one],
+        };
+        let mut seen = Vec::new();
+        for (i, item) in items.into_iter().enumerate() {
+            let path = format!("relatedResource[{i}]");
+            let Some(o) = item.as_object() else {
+                r.add(e, "vc.relatedResource", &path, "each `relatedResource` value must be an object with `id` and `digestSRI` or `digestMultibase`");
+                continue;
+            };
+            match o.get("id").and_then(Value::as_str) {
+                Some(id) if has_scheme(id) => {
+                    if seen.contains(&id) {
+                        r.add(e, "vc.relatedResource.id", &format!("{path}.id"), format!("\"{id}\" is listed twice: each related resource's `id` must be unique"));
+                    }
+                    seen.push(id);
+                }
+                _ => r.add(
+                    e,
+                    "vc.relatedResource.id",
+                    &format!("{path}.id"),
+                    "a related resource needs an `id` that is a URL",
+                ),
+            }
+            if !o.contains_key("digestSRI") && !o.contains_key("digestMultibase") {
+                r.add(
+                    e,
+                    "vc.relatedResource.digest",
+                    &path,
+                    "a related resource needs `digestSRI` or `digestMultibase`",
+                );
+            }
+        }
+    }
 }
 
 /// Lints an achievement definition on its own (as an institution's catalogue entry).
@@ -265,7 +393,9 @@ pub fn lint_achievement(achievement: &Value) -> LintReport {
     r
 }
 
-fn lint_dates(doc: &Map<String, Value>, v1: bool, r: &mut LintReport) {
+/// Dates: the issue date is required by VC 1.1 (`issuanceDate`) and Open Badges 3.0
+/// (`validFrom`); VC 2.0 alone makes `validFrom` optional.
+fn lint_dates(doc: &Map<String, Value>, v1: bool, is_ob: bool, r: &mut LintReport) {
     let (from, until) = if v1 {
         ("issuanceDate", "expirationDate")
     } else {
@@ -273,6 +403,7 @@ fn lint_dates(doc: &Map<String, Value>, v1: bool, r: &mut LintReport) {
     };
     let parse = |name: &str| doc.get(name).map(|v| v.as_str().and_then(time_fmt::parse));
     match parse(from) {
+        None if !v1 && !is_ob => {}
         None => r.add(
             Severity::Error,
             "ob.validFrom",
@@ -721,6 +852,89 @@ fn as_objects(v: Option<&Value>) -> impl Iterator<Item = &Map<String, Value>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// VC Data Model 2.0 MUSTs on typed objects, subjects and related resources, for any VC.
+    #[test]
+    fn vc2_object_rules() {
+        let base = serde_json::json!({
+            "@context": [VC_V2_CONTEXT],
+            "type": ["VerifiableCredential"],
+            "issuer": {"id": "did:example:issuer", "name": "Not an OB profile"},
+            "credentialSubject": {"id": "did:example:s"},
+            "evidence": {"type": ["SomeEvidence"]},
+        });
+        let rules = |v: &Value| -> Vec<&'static str> {
+            lint_fields(v).errors().map(|f| f.rule).collect::<Vec<_>>()
+        };
+        assert!(rules(&base).is_empty(), "{:?}", rules(&base));
+        let with = |k: &str, v: Value| {
+            let mut d = base.clone();
+            d[k] = v;
+            d
+        };
+        for (k, v, rule) in [
+            (
+                "termsOfUse",
+                serde_json::json!({"id": "https://e.org/p"}),
+                "vc.type.required",
+            ),
+            (
+                "refreshService",
+                serde_json::json!([{"url": "https://e.org/r"}]),
+                "vc.type.required",
+            ),
+            (
+                "credentialSchema",
+                serde_json::json!({"type": "JsonSchema"}),
+                "vc.id.url",
+            ),
+            (
+                "credentialStatus",
+                serde_json::json!("https://e.org/s"),
+                "vc.object.required",
+            ),
+            (
+                "credentialSubject",
+                serde_json::json!({}),
+                "vc.credentialSubject",
+            ),
+            (
+                "credentialSubject",
+                serde_json::json!([{"id": "did:e:1"}, {}]),
+                "vc.credentialSubject",
+            ),
+            (
+                "relatedResource",
+                serde_json::json!(["https://e.org/x"]),
+                "vc.relatedResource",
+            ),
+            (
+                "relatedResource",
+                serde_json::json!([{"id": "https://e.org/x"}]),
+                "vc.relatedResource.digest",
+            ),
+            (
+                "relatedResource",
+                serde_json::json!([{"digestSRI": "sha384-x"}]),
+                "vc.relatedResource.id",
+            ),
+            (
+                "relatedResource",
+                serde_json::json!([
+                {"id": "https://e.org/x", "digestSRI": "sha384-x"},
+                {"id": "https://e.org/x", "digestSRI": "sha384-y"}]),
+                "vc.relatedResource.id",
+            ),
+        ] {
+            let doc = with(k, v);
+            assert!(rules(&doc).contains(&rule), "{k}: {:?}", rules(&doc));
+        }
+        let ok = with(
+            "relatedResource",
+            serde_json::json!({"id": "https://e.org/x", "digestMultibase": "uEi"}),
+        );
+        assert!(rules(&ok).is_empty(), "{:?}", rules(&ok));
+    }
 
     #[test]
     fn durations() {

@@ -366,12 +366,61 @@ impl ProofSetup {
         context: Option<&Value>,
         contexts: &ContextLoader,
     ) -> Result<Self, ProofError> {
+        Self::build(
+            key,
+            suite,
+            created,
+            context,
+            ASSERTION_METHOD,
+            &[],
+            contexts,
+        )
+    }
+
+    /// Proof options for a holder signing a verifiable presentation: purpose
+    /// `authentication`, with the verifier's `challenge` and `domain` when given.
+    pub fn for_presentation(
+        key: &IssuerKey,
+        suite: Cryptosuite,
+        created: OffsetDateTime,
+        context: Option<&Value>,
+        challenge: Option<&str>,
+        domain: Option<&str>,
+        contexts: &ContextLoader,
+    ) -> Result<Self, ProofError> {
+        let extra: Vec<(&str, &str)> = [("challenge", challenge), ("domain", domain)]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect();
+        Self::build(
+            key,
+            suite,
+            created,
+            context,
+            "authentication",
+            &extra,
+            contexts,
+        )
+    }
+
+    fn build(
+        key: &IssuerKey,
+        suite: Cryptosuite,
+        created: OffsetDateTime,
+        context: Option<&Value>,
+        purpose: &str,
+        extra: &[(&str, &str)],
+        contexts: &ContextLoader,
+    ) -> Result<Self, ProofError> {
         let mut config = Map::new();
         config.insert("type".into(), DATA_INTEGRITY_PROOF.into());
         config.insert("cryptosuite".into(), suite.name().into());
         config.insert("created".into(), time_fmt::format(created).into());
         config.insert("verificationMethod".into(), key.id().into());
-        config.insert("proofPurpose".into(), ASSERTION_METHOD.into());
+        config.insert("proofPurpose".into(), purpose.into());
+        for (k, v) in extra {
+            config.insert((*k).into(), (*v).into());
+        }
         if suite.proof_has_context() {
             if let Some(ctx) = context {
                 config.insert("@context".into(), ctx.clone());

@@ -898,3 +898,87 @@ fn skip_rest(report: &mut Report, failed: CheckKind) {
         );
     }
 }
+
+/// What checking a verifiable presentation's own proofs found (the holder's signatures over
+/// the presentation; the credentials inside are verified on their own with [`verify_value`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PresentationProofs {
+    /// One outcome per proof, with the reason (`Pass` only when the signature verified
+    /// strictly, the purpose is `authentication`, the key's controller is the holder when the
+    /// presentation names one, and `challenge`/`domain` match those expected).
+    pub checks: Vec<(Outcome, String)>,
+}
+
+impl PresentationProofs {
+    /// `Valid` when every proof passed, `Invalid` when any failed, else `Indeterminate`.
+    pub fn verdict(&self) -> Verdict {
+        if self.checks.iter().any(|(o, _)| *o == Outcome::Fail) {
+            Verdict::Invalid
+        } else if self.checks.iter().all(|(o, _)| *o == Outcome::Pass) {
+            Verdict::Valid
+        } else {
+            Verdict::Indeterminate
+        }
+    }
+}
+
+/// Checks the proofs of presentation `vp` (its `proof` member: one or a set); a presentation
+/// without a proof yields no checks. `challenge` and `domain` are the values the verifier
+/// asked the holder to sign (a proof must carry exactly them when given).
+pub fn verify_presentation_proofs(
+    vp: &Map<String, Value>,
+    options: &VerifyOptions<'_>,
+    challenge: Option<&str>,
+    domain: Option<&str>,
+) -> PresentationProofs {
+    let proofs: Vec<&Value> = match vp.get("proof") {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(one) => vec![one],
+    };
+    let holder = match vp.get("holder") {
+        Some(Value::String(h)) => Some(h.as_str()),
+        Some(Value::Object(h)) => h.get("id").and_then(Value::as_str),
+        _ => None,
+    };
+    let mut checks = Vec::with_capacity(proofs.len());
+    for proof in &proofs {
+        let expected = |name: &str, want: Option<&str>| -> Option<String> {
+            let want = want?;
+            let got = proof.get(name).and_then(Value::as_str);
+            (got != Some(want)).then(|| {
+                format!("the proof's `{name}` is {got:?}, but \"{want}\" was expected: it was not made for this request")
+            })
+        };
+        if let Some(why) = expected("challenge", challenge).or_else(|| expected("domain", domain)) {
+            checks.push((Outcome::Fail, why));
+            continue;
+        }
+        let check = match check_proof(vp, proof, &proofs, options.keys, options.contexts) {
+            ProofFinding::Unsupported(why) => (Outcome::Unknown, why),
+            ProofFinding::Malformed(why) => (Outcome::Fail, why),
+            ProofFinding::Unresolved { error, .. } => (Outcome::Unknown, error.to_string()),
+            ProofFinding::Checked { valid: false, .. } => (
+                Outcome::Fail,
+                "the signature does not match: the presentation was changed after it was signed".into(),
+            ),
+            ProofFinding::Checked { purpose, .. } if purpose != "authentication" => (
+                Outcome::Fail,
+                format!("proofPurpose is \"{purpose}\"; a presentation is signed for \"authentication\""),
+            ),
+            ProofFinding::Checked { method, .. } => match holder {
+                Some(h) if method.controller != h => (
+                    Outcome::Fail,
+                    format!("the signing key belongs to {}, but the holder is {h}", method.controller),
+                ),
+                _ => (
+                    Outcome::Pass,
+                    format!("signed by {} (Ed25519, strict)", method.id),
+                ),
+            },
+        };
+        checks.push(check);
+    }
+    PresentationProofs { checks }
+}

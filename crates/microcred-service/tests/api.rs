@@ -954,4 +954,113 @@ fn vc_api() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["verified"], true);
+
+    // A presentation signed by its holder (authentication, with the verifier's challenge).
+    let holder = microcred_core::IssuerKey::from_seed(&[5u8; 32]).unwrap();
+    let mut vp = json!({"@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"], "holder": holder.controller(), "verifiableCredential": [vc]});
+    let created = time::OffsetDateTime::now_utc();
+    let setup = microcred_core::ProofSetup::for_presentation(
+        &holder,
+        microcred_core::Cryptosuite::EddsaRdfc2022,
+        created,
+        vp.get("@context"),
+        Some("c-8841"),
+        Some("employer.example"),
+        microcred_core::bundled_contexts(),
+    )
+    .unwrap();
+    vp = setup
+        .sign_owned(vp, &holder, microcred_core::bundled_contexts())
+        .unwrap();
+    let r = c.post(
+        "/presentations/verify",
+        None,
+        &json!({"verifiablePresentation": vp, "options": {"challenge": "c-8841", "domain": "employer.example"}}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("signed by"));
+    // A challenge the proof does not carry: not made for this request.
+    let r = c.post(
+        "/presentations/verify",
+        None,
+        &json!({"verifiablePresentation": vp, "options": {"challenge": "abc123"}}),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    // Changed after the holder signed it.
+    let mut changed = vp.clone();
+    changed["holder"] = json!("did:example:mallory");
+    assert_eq!(
+        c.post(
+            "/presentations/verify",
+            None,
+            &json!({"verifiablePresentation": changed})
+        )
+        .status,
+        400
+    );
+    // A presentation without credentials or proof is well-formed (and binds nothing); one
+    // whose first context is not VC 2.0, or without the type, is not.
+    let r = c.post(
+        "/presentations/verify",
+        None,
+        &json!({"verifiablePresentation": {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": "VerifiablePresentation"}}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    for bad in [
+        json!({"type": ["VerifiablePresentation"]}),
+        json!({"@context": ["https://www.w3.org/ns/credentials/examples/v2", "https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"]}),
+        json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["Other"]}),
+    ] {
+        let r = c.post(
+            "/presentations/verify",
+            None,
+            &json!({"verifiablePresentation": bad}),
+        );
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+    }
+
+    // VC 1.1 is issued with the Data Integrity context and without a status entry.
+    let v1 = json!({"@context": ["https://www.w3.org/2018/credentials/v1"], "type": ["VerifiableCredential"],
+        "issuanceDate": "2024-01-01T00:00:00Z", "credentialSubject": {"id": "did:example:h"}});
+    let r = c.post("/credentials/issue", Some(&tok), &json!({"credential": v1}));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let vc1 = r.json()["verifiableCredential"].clone();
+    assert_eq!(
+        vc1["@context"][1],
+        "https://w3id.org/security/data-integrity/v2"
+    );
+    assert!(vc1.get("credentialStatus").is_none());
+    let r = c.post(
+        "/credentials/verify",
+        None,
+        &json!({"verifiableCredential": vc1}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    // A credential that brings its own status keeps it (and gets none of ours).
+    let own = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+        "credentialSubject": {"id": "did:example:h"},
+        "credentialStatus": {"id": "https://status.example/lists/1#7", "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation", "statusListIndex": "7", "statusListCredential": "https://status.example/lists/1"}});
+    let r = c.post(
+        "/credentials/issue",
+        Some(&tok),
+        &json!({"credential": own}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.json()["verifiableCredential"]["credentialStatus"]["statusListCredential"],
+        "https://status.example/lists/1"
+    );
+    // VC Data Model 2.0 rules: such objects need a `type`.
+    let mut untyped = own.clone();
+    untyped["termsOfUse"] = json!({"id": "https://example.org/policy"});
+    let r = c.post(
+        "/credentials/issue",
+        Some(&tok),
+        &json!({"credential": untyped}),
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("termsOfUse"));
 }

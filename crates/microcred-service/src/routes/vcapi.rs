@@ -2,9 +2,10 @@
 //! `/presentations/verify`.
 //!
 //! Issue needs an institution token with scope `issue`; the credential's issuer is the
-//! token's institution. Every VC 2.0 credential gets the institution's status entries; a
-//! VC 1.1 one (legacy: its context has no term for them) is issued without, so it cannot be
-//! revoked. Verify is public and works from the exact bytes received (strict
+//! token's institution. Every VC 2.0 credential gets the institution's status entries,
+//! unless the request brings its own `credentialStatus` (kept as sent: that status is managed
+//! elsewhere, and this service's revocation does not apply); a VC 1.1 one (legacy: its
+//! context has no term for them) is issued without, so it cannot be revoked. Verify is public and works from the exact bytes received (strict
 //! JSON: duplicate member names are refused), resolving keys of institutions hosted here
 //! (current and retired) and `did:key`; other DIDs are not fetched.
 //! Verify answers 200 when verified, 400 when the credential is invalid, 422 when it could
@@ -85,11 +86,6 @@ pub(crate) async fn issue(
             "`credential` already has a proof: send the unsigned credential",
         ));
     }
-    if credential.contains_key("credentialStatus") {
-        return Err(ApiError::unprocessable(
-            "leave `credentialStatus` out: the service gives every credential its own entries in the institution's status lists",
-        ));
-    }
     let request_hash = sha256(
         &serde_json::to_vec(&(&credential, &req.options))
             .map_err(|e| ApiError::Internal(e.to_string()))?,
@@ -152,7 +148,7 @@ pub(crate) async fn issue(
                         items.push(DATA_INTEGRITY_V2_CONTEXT.into());
                     }
                 }
-            } else {
+            } else if !credential.contains_key("credentialStatus") {
                 let status = crate::status::StatusPlan::for_institution(inner, &inst)?
                     .credential_status()?;
                 credential.insert("credentialStatus".into(), status);
@@ -387,35 +383,66 @@ pub(crate) async fn verify_presentation(
             "`verifiablePresentation` must be an object",
         ));
     };
+    // The presentation itself (VC Data Model 2.0 §4.13): its context, type and JSON-LD.
+    let invalid = |why: String| -> Result<Response, ApiError> {
+        Ok((
+            StatusCode::BAD_REQUEST,
+            AppJson(json!({
+                "verified": false,
+                "errors": [{"check": "presentation", "message": why}],
+                "credentialResults": [],
+            })),
+        )
+            .into_response())
+    };
+    match first_context(&vp) {
+        Some(microcred_core::VC_V2_CONTEXT | microcred_core::VC_V1_CONTEXT) => {}
+        _ => {
+            return invalid(format!(
+                "the presentation's first @context must be \"{}\"",
+                microcred_core::VC_V2_CONTEXT
+            ))
+        }
+    }
     let types: Vec<&str> = match vp.get("type") {
         Some(Value::String(s)) => vec![s.as_str()],
         Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),
     };
     if !types.contains(&"VerifiablePresentation") {
-        return Err(ApiError::unprocessable(
-            "the presentation's `type` must include \"VerifiablePresentation\"",
-        ));
+        return invalid("the presentation's `type` must include \"VerifiablePresentation\"".into());
     }
     let credentials: Vec<Value> = match vp.get("verifiableCredential") {
+        None => Vec::new(),
         Some(Value::Array(a)) => a.clone(),
         Some(v @ Value::Object(_)) => vec![v.clone()],
-        _ => {
-            return Err(ApiError::unprocessable(
-                "the presentation holds no `verifiableCredential`",
-            ))
+        Some(_) => {
+            return invalid("`verifiableCredential` must be a credential or a list of them".into())
         }
     };
-    if credentials.is_empty() {
-        return Err(ApiError::unprocessable(
-            "the presentation holds no `verifiableCredential`",
+    let options_map = req.get("options").and_then(Value::as_object);
+    let option = |name: &str| {
+        options_map
+            .and_then(|o| o.get(name))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let (challenge, domain) = (option("challenge"), option("domain"));
+    let unsigned: Map<String, Value> = vp
+        .iter()
+        .filter(|(k, _)| k.as_str() != "verifiableCredential")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if let Some(problem) = microcred_core::json_ld_problem(&Value::Object(unsigned)) {
+        return invalid(format!(
+            "the presentation cannot be processed as JSON-LD: {problem}"
         ));
     }
-    let (ring, lists, credentials) = state
+    let (ring, lists, credentials, vp) = state
         .blocking(move |inner| {
             let refs: Vec<&Value> = credentials.iter().collect();
             let lists = hosted_lists(inner, &refs)?;
-            Ok((hosted_keys(inner)?, lists, credentials))
+            Ok((hosted_keys(inner)?, lists, credentials, vp))
         })
         .await?;
     let options = VerifyOptions::new(at, &ring).status_lists(&lists);
@@ -423,16 +450,37 @@ pub(crate) async fn verify_presentation(
         .iter()
         .map(|c| microcred_core::verify_value(c, &options))
         .collect();
-    let status = verdict_status(reports.iter().map(|r| r.verdict));
-    let mut warnings = Vec::new();
-    if vp.contains_key("proof") {
-        warnings.push(json!({"check": "presentation proof", "message": "the presentation's own proof (holder binding) is not checked by this service"}));
+    let proofs = microcred_core::verify_presentation_proofs(
+        &vp,
+        &options,
+        challenge.as_deref(),
+        domain.as_deref(),
+    );
+    let status = verdict_status(
+        reports
+            .iter()
+            .map(|r| r.verdict)
+            .chain(std::iter::once(proofs.verdict())),
+    );
+    let (mut checks, mut warnings, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+    for (outcome, why) in &proofs.checks {
+        let entry = json!({"check": "presentation proof", "message": why});
+        match outcome {
+            microcred_core::Outcome::Pass => checks.push(entry),
+            microcred_core::Outcome::Fail => errors.push(entry),
+            _ => warnings.push(entry),
+        }
+    }
+    if proofs.checks.is_empty() {
+        warnings.push(json!({"check": "presentation proof", "message": "the presentation has no proof: nothing binds it to a holder"}));
     }
     Ok((
         status,
         AppJson(json!({
             "verified": status == StatusCode::OK,
+            "checks": checks,
             "warnings": warnings,
+            "errors": errors,
             "credentialResults": reports.iter().map(result_body).collect::<Vec<_>>(),
         })),
     )
