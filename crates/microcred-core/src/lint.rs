@@ -281,8 +281,8 @@ fn lint_fields(credential: &Value) -> LintReport {
 }
 
 /// VC Data Model 2.0 rules on the objects of `credentialStatus`, `termsOfUse`,
-/// `refreshService`, `credentialSchema`, `evidence` (§4.5: each MUST have a `type`; ids are
-/// URLs) and `relatedResource` (§5.3: objects with a unique `id` and a digest).
+/// `refreshService`, `credentialSchema`, `evidence` and `proof` (§4.5: each MUST have a
+/// `type`; ids are URLs) and `relatedResource` (§5.3: objects with a unique `id` and a digest).
 fn lint_vc2_objects(doc: &Map<String, Value>, r: &mut LintReport) {
     let e = Severity::Error;
     for prop in [
@@ -291,6 +291,7 @@ fn lint_vc2_objects(doc: &Map<String, Value>, r: &mut LintReport) {
         "refreshService",
         "credentialSchema",
         "evidence",
+        "proof",
     ] {
         let items: Vec<&Value> = match doc.get(prop) {
             None => continue,

@@ -536,7 +536,13 @@ fn check_proofs(
                     Outcome::Pass,
                     format!("{tag}{suite}"),
                 );
-                if !options.pinned.is_empty() && !options.pinned.contains(&method.key) {
+                // Pinned keys say which keys speak for the issuer; a co-signer's proof in a
+                // set is checked with its own key (and never counts as the issuer's).
+                let pin_applies = !many || method.controller == issuer_id;
+                if pin_applies
+                    && !options.pinned.is_empty()
+                    && !options.pinned.contains(&method.key)
+                {
                     let pinned: Vec<String> =
                         options.pinned.iter().map(PublicKey::to_multibase).collect();
                     report.push_for(idx,
@@ -565,8 +571,10 @@ fn check_proofs(
                         format!("{tag}the signature does not match: the credential was changed after it was signed, or signed with another key"),
                     );
                 }
-                let signature_ok =
-                    valid && (options.pinned.is_empty() || options.pinned.contains(&method.key));
+                let signature_ok = valid
+                    && (!pin_applies
+                        || options.pinned.is_empty()
+                        || options.pinned.contains(&method.key));
                 if !signature_ok {
                     report.push_for(
                         idx,

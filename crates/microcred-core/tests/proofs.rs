@@ -638,5 +638,15 @@ fn co_signed_proof_set_is_valid_when_the_issuer_signed_too() {
         let mut tampered = both.clone();
         tampered["name"] = json!("Changed");
         assert_eq!(check(&tampered).verdict, Verdict::Invalid);
+        // Pinning the institution's key constrains the issuer's proof, not the co-signer's;
+        // pinning only the co-signer's key leaves no proof that speaks for the issuer.
+        let keys = KeyRing::new();
+        let bytes = serde_json::to_vec(&both).unwrap();
+        let pinned = [key().public_key()];
+        let report = verify(&bytes, &VerifyOptions::new(AT, &keys).pinned_keys(&pinned));
+        assert_eq!(report.verdict, Verdict::Valid, "{suite}: {report:#?}");
+        let wrong = [cosigner.public_key()];
+        let report = verify(&bytes, &VerifyOptions::new(AT, &keys).pinned_keys(&wrong));
+        assert_eq!(report.verdict, Verdict::Invalid, "{suite}: {report:#?}");
     }
 }
