@@ -18,7 +18,7 @@ use ed25519_dalek::{Signer, SigningKey};
 use microcred_core::{
     bundled_contexts, hash_data, parse_strict, sign, verify, Achievement, AchievementSubject,
     Cryptosuite, IssuerKey, KeyRing, OpenBadgeCredential, Profile, Recipient, Verdict,
-    VerifyOptions, MICROCRED_CONTEXT, OB_ASSESSMENT_CONTEXT, OB_CONTEXT, OB_EXTENSIONS_CONTEXT,
+    VerifyOptions, microcred_context, OB_ASSESSMENT_CONTEXT, OB_CONTEXT, OB_EXTENSIONS_CONTEXT,
     VC_V2_CONTEXT,
 };
 use microcred_rdf::{canonicalize, canonicalize_document, to_rdf, CanonicalOptions};
@@ -135,7 +135,7 @@ fn benches(c: &mut Criterion) {
             OB_CONTEXT,
             OB_EXTENSIONS_CONTEXT,
             OB_ASSESSMENT_CONTEXT,
-            MICROCRED_CONTEXT
+            microcred_context()
         ])
     );
     // Signing runs JSON-LD in safe mode: every member is a defined term.

@@ -14,8 +14,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::model::{
-    uses_any_term, ASSESSMENT_TERMS, MICROCRED_CONTEXT, MICROCRED_TERMS, OB_ASSESSMENT_CONTEXT,
-    OB_EXTENSIONS_CONTEXT,
+    defines_microcred_terms, uses_any_term, ASSESSMENT_TERMS, MICROCRED_LEGACY_CONTEXT,
+    MICROCRED_TERMS, OB_ASSESSMENT_CONTEXT, OB_EXTENSIONS_CONTEXT,
 };
 use crate::time_fmt;
 use crate::verify::{has_scheme, VC_V1_CONTEXT, VC_V2_CONTEXT};
@@ -174,8 +174,14 @@ fn lint_fields(credential: &Value) -> LintReport {
     {
         r.add(e, "ob.context", "@context", "an OpenBadgeCredential needs the Open Badges 3.0 context (https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json)");
     }
-    if uses_any_term(credential, MICROCRED_TERMS) && !contexts.contains(&MICROCRED_CONTEXT) {
-        r.add(e, "mc.context", "@context", format!("microcredential extension terms are used but the context \"{MICROCRED_CONTEXT}\" is missing: add it to @context"));
+    lint_context_urls(doc.get("@context"), &mut r);
+    let inline_mc = match doc.get("@context") {
+        Some(Value::Array(items)) => items.iter().any(defines_microcred_terms),
+        Some(one) => defines_microcred_terms(one),
+        None => false,
+    };
+    if uses_any_term(credential, MICROCRED_TERMS) && !inline_mc && !contexts.contains(&MICROCRED_LEGACY_CONTEXT) {
+        r.add(e, "mc.context", "@context", "microcredential extension terms (volumeOfLearning, learningMode, ...) are used but no @context defines them: add microcred's inline context map (contexts/microcred-inline-v1.json) as the last @context entry; credentials microcred builds carry it already");
     }
     if uses_any_term(credential, ASSESSMENT_TERMS) && !contexts.contains(&OB_ASSESSMENT_CONTEXT) {
         r.add(e, "ob.assessment.context", "@context", format!("assessment extension terms are used but the context \"{OB_ASSESSMENT_CONTEXT}\" is missing: add it to @context"));
@@ -278,6 +284,42 @@ fn lint_fields(credential: &Value) -> LintReport {
     }
     r.findings.sort_by_key(|f| f.severity);
     r
+}
+
+/// Context URLs that no publisher serves. Every verifier in the field loads each `@context`
+/// URL (or looks it up in its own table), so a credential naming one fails everywhere but in
+/// microcred; signing it is refused.
+fn lint_context_urls(context: Option<&Value>, r: &mut LintReport) {
+    let urls: Vec<&str> = match context {
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        Some(Value::String(s)) => vec![s.as_str()],
+        _ => Vec::new(),
+    };
+    for url in urls {
+        if url == MICROCRED_LEGACY_CONTEXT {
+            r.add(Severity::Error, "mc.context.placeholder", "@context", format!("\"{MICROCRED_LEGACY_CONTEXT}\" is a placeholder that nobody serves, so no verifier but microcred could process this credential: replace it with microcred's inline context map (contexts/microcred-inline-v1.json)"));
+        } else if let Some(host) = reserved_host(url) {
+            r.add(Severity::Error, "jsonld.context.unserved", "@context", format!("the context \"{url}\" is on the reserved domain \"{host}\" (RFC 2606/6761), which nobody serves: verifiers that load contexts by URL would reject the credential; use a context its publisher serves, or an inline context map"));
+        }
+    }
+}
+
+/// The host of `url` when it is under a top-level domain reserved for examples and tests
+/// (`.example`, `.test`, `.invalid`, `.localhost`) or is `example.com/net/org`.
+fn reserved_host(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?.split(':').next()?;
+    let h = host.trim_end_matches('.').to_ascii_lowercase();
+    let reserved = [".example", ".test", ".invalid", ".localhost"]
+        .iter()
+        .any(|tld| h.ends_with(tld))
+        || ["example.com", "example.net", "example.org"]
+            .iter()
+            .any(|d| h == *d || h.ends_with(&format!(".{d}")));
+    reserved.then_some(host)
 }
 
 /// VC Data Model 2.0 rules on the objects of `credentialStatus`, `termsOfUse`,

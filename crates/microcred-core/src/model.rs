@@ -19,13 +19,42 @@ pub const OB_EXTENSIONS_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0
 /// 1EdTech Open Badges Assessment Extension context.
 pub const OB_ASSESSMENT_CONTEXT: &str =
     "https://purl.imsglobal.org/spec/ob-assessment/v2p0/context/";
-/// The microcredential extension context (shipped in `contexts/microcred-v1.jsonld`).
-pub const MICROCRED_CONTEXT: &str = "https://microcredential.example/ns/v1/context.json";
-/// The bundled text of the microcredential extension context.
-pub const MICROCRED_CONTEXT_TEXT: &str = include_str!("../../../contexts/microcred-v1.jsonld");
+/// The vocabulary (namespace) IRI of the microcredential extension terms: every term is
+/// `<MICROCRED_VOCAB><term>`. Its human-readable definitions are published by every
+/// microcred service at `/ns/microcred/v1` (see ARCHITECTURE.md, "Extension terms").
+pub const MICROCRED_VOCAB: &str = "https://w3id.org/microcred/v1#";
+/// The text of the microcredential extension's **inline** JSON-LD context: a context map
+/// (not a URL) that every credential using the extension carries in its `@context`, so that
+/// any JSON-LD processor can expand it without fetching anything
+/// (`contexts/microcred-inline-v1.json`).
+pub const MICROCRED_INLINE_CONTEXT_TEXT: &str =
+    include_str!("../../../contexts/microcred-inline-v1.json");
+/// The placeholder context URL that microcred 0.1 put in credentials. Nobody serves it, so
+/// verifiers in the field cannot process such credentials; microcred still verifies them
+/// (its text is bundled) but lint refuses to sign anything that names it.
+pub const MICROCRED_LEGACY_CONTEXT: &str = "https://microcredential.example/ns/v1/context.json";
 /// The official OB 3.0 JSON Schema.
 pub const OB_SCHEMA: &str =
     "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json";
+
+/// The microcredential extension's inline context map (parsed [`MICROCRED_INLINE_CONTEXT_TEXT`]),
+/// ready to be pushed into a credential's `@context` array.
+pub fn microcred_context() -> Value {
+    static PARSED: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    PARSED
+        .get_or_init(|| {
+            // The text is compiled in and checked by a unit test; Null is never reached.
+            serde_json::from_str(MICROCRED_INLINE_CONTEXT_TEXT).unwrap_or(Value::Null)
+        })
+        .clone()
+}
+
+/// Whether `item` (one entry of an `@context` array) is a context map that defines the
+/// microcredential extension terms (microcred's inline context or an equivalent one).
+pub(crate) fn defines_microcred_terms(item: &Value) -> bool {
+    item.as_object()
+        .is_some_and(|m| MICROCRED_TERMS.iter().any(|t| m.contains_key(*t)))
+}
 
 /// Terms defined by the microcredential extension context.
 pub(crate) const MICROCRED_TERMS: &[&str] = &[
@@ -655,7 +684,7 @@ impl OpenBadgeCredential {
             context.push(OB_ASSESSMENT_CONTEXT.into());
         }
         if uses_any_term(&achievement, MICROCRED_TERMS) {
-            context.push(MICROCRED_CONTEXT.into());
+            context.push(microcred_context());
         }
         let when = time_fmt::format(valid_from);
         Ok(Self {

@@ -132,7 +132,8 @@ static BUNDLED: &[(&str, &str)] = &[
         "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json",
         ctx!("clr-context-2.0.1.json"),
     ),
-    // This project's micro-credential extension (placeholder URL until published)
+    // microcred 0.1 put this placeholder URL (nobody serves it) in credentials; kept so they
+    // still verify in microcred. New credentials carry the inline context instead.
     (
         "https://microcredential.example/ns/v1/context.json",
         ctx!("microcred-v1.jsonld"),
