@@ -55,8 +55,12 @@ pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
     }
     for path in &args.did_docs {
         let doc = files::read_json(path)?;
-        keys.add_controller_document(&doc)
-            .with_context(|| format!("{} is not a usable DID document", path.display()))?;
+        keys.add_controller_document(&doc).with_context(|| {
+            format!(
+                "{} is not a usable DID document or verification method",
+                path.display()
+            )
+        })?;
     }
     let trust = match &args.trust {
         Some(path) => {
@@ -183,10 +187,16 @@ fn load_pinned(spec: &str, keys: &mut KeyRing) -> Result<Vec<PublicKey>> {
     }
     let path = Path::new(spec);
     let doc = files::read_json(path)?;
-    if doc.get("verificationMethod").is_some() || doc.get("assertionMethod").is_some() {
+    // A DID / controller document, or one verification method saved on its own (Controlled
+    // Identifiers): both go through the key ring, which knows both shapes.
+    let key_pair_file = doc.get("secretKeyMultibase").is_some();
+    if doc.get("verificationMethod").is_some()
+        || doc.get("assertionMethod").is_some()
+        || (doc.get("controller").is_some() && !key_pair_file)
+    {
         let methods = keys
             .add_controller_document(&doc)
-            .with_context(|| format!("{spec} is not a usable DID document"))?;
+            .with_context(|| format!("{spec} is not a usable DID document or verification method"))?;
         let assertion: Vec<PublicKey> = methods
             .iter()
             .filter(|m| m.assertion)

@@ -615,6 +615,51 @@ fn did_web_issuer_verifies_only_with_its_document() {
     assert_eq!(code(&o), 0, "{}", text(&o));
 }
 
+/// W3C Controlled Identifiers: a verification method saved on its own (as served at its URL)
+/// works wherever a DID document does; a document naming another key is refused.
+#[test]
+fn standalone_verification_method_document_works_as_did_doc_and_issuer_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(
+        &[
+            "keygen",
+            "--out",
+            "key.json",
+            "--controller",
+            "did:web:credentials.northbridge.example",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let o = run(
+        &["did-doc", "--key", "key.json", "--out", "did.json"],
+        dir.path(),
+    );
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let did: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("did.json")).unwrap()).unwrap();
+    let mut vm = did["verificationMethod"][0].clone();
+    vm["@context"] = Value::from("https://www.w3.org/ns/cid/v1");
+    assert!(vm.get("controller").is_some() && vm.get("publicKeyMultibase").is_some());
+    std::fs::write(dir.path().join("vm.json"), vm.to_string()).unwrap();
+    assert_eq!(
+        code(&issue(dir.path(), "df-101.json", "did:example:l", "c.json")),
+        0
+    );
+    for flag in ["--did-doc", "--issuer-key"] {
+        let o = run(&["verify", flag, "vm.json", "c.json"], dir.path());
+        assert_eq!(code(&o), 0, "{flag}: {}", text(&o));
+    }
+    // The same method document with another key: the signature does not verify.
+    let other = setup();
+    let other_key: Value =
+        serde_json::from_slice(&std::fs::read(&other.1).unwrap()).unwrap();
+    vm["publicKeyMultibase"] = other_key["publicKeyMultibase"].clone();
+    std::fs::write(dir.path().join("vm-other.json"), vm.to_string()).unwrap();
+    let o = run(&["verify", "--did-doc", "vm-other.json", "c.json"], dir.path());
+    assert_eq!(code(&o), 1, "{}", text(&o));
+}
+
 #[test]
 fn keys_are_private_and_never_printed() {
     let dir = tempfile::tempdir().unwrap();

@@ -31,6 +31,7 @@ mod keys;
 mod lint;
 mod model;
 mod proof;
+mod related;
 mod resolve;
 mod status;
 mod time_fmt;
@@ -45,8 +46,9 @@ pub use bake::{
 pub use json::{parse_strict, JsonError};
 pub use keys::{IssuerKey, KeyError, PublicKey, MULTIKEY_CONTEXT};
 pub use lint::{
-    json_ld_problem, lint, lint_achievement, lint_with_contexts, Finding, LintReport, Severity,
-    LEARNING_MODES, SUPERVISION_VALUES,
+    json_ld_problem, lint, lint_achievement, lint_achievement_with, lint_with, lint_with_contexts,
+    Finding, LintOptions, LintProfile, LintReport, ProfileRule, Requirement, Severity,
+    UnknownProfile, LEARNING_MODES, NO_PROFILE, SUPERVISION_VALUES,
 };
 pub use microcred_rdf::{ContextLoader, Error as JsonLdError};
 pub use model::{
@@ -59,6 +61,7 @@ pub use proof::{
     bundled_contexts, hash_data, sign, sign_owned, sign_with_contexts, Cryptosuite, HashData,
     ProofError, ProofSetup, ASSERTION_METHOD, DATA_INTEGRITY_PROOF, ED25519_SIGNATURE_2020,
 };
+pub use related::{check_related_resource, published_bytes, RelatedResourceCheck};
 pub use resolve::{KeyRing, Method, ResolveError};
 pub use status::{
     status_entries, status_list_credential, status_list_urls, Bitstring, StatusEntry, StatusError,

@@ -1,11 +1,13 @@
 //! Lint: what is missing or wrong in a credential before it is signed.
 //!
-//! Three rule sets, each finding with the JSON path it concerns:
-//! - `vc`/`ob`: VC 2.0 and Open Badges 3.0 required fields (always errors);
-//! - `eu`: the elements the EU Council Recommendation of 16 June 2022 (Annex I) makes
-//!   mandatory for a micro-credential: errors when `achievementType` is `MicroCredential`,
-//!   warnings otherwise;
-//! - `heqco`: HEQCO's quality markers (competency-based, assessed, stackable): warnings.
+//! Each finding has a rule id and the JSON path it concerns:
+//! - `vc`/`ob`/`jsonld`/`mc`: what makes a credential invalid or unsafe under VC 2.0 and
+//!   Open Badges 3.0 (required fields, JSON-LD safe mode, dates, malformed values of the
+//!   extension's typed fields such as `volumeOfLearning` or `learningMode`): always errors;
+//! - policy (`eu`, `heqco`, `au`, `nzqa`): what a micro-credential framework asks for, as
+//!   named [`LintProfile`]s (tables, see `profiles.rs`). Under a chosen profile its mandatory
+//!   elements are errors for `achievementType: MicroCredential` and warnings for other
+//!   achievements; without a profile the EU 2022 and HEQCO tables are warnings only.
 //!
 //! Errors block signing; warnings are reported.
 
@@ -19,6 +21,11 @@ use crate::model::{
 };
 use crate::time_fmt;
 use crate::verify::{has_scheme, VC_V1_CONTEXT, VC_V2_CONTEXT};
+
+mod profiles;
+
+use profiles::{lint_policy, Policy, Target};
+pub use profiles::{LintProfile, ProfileRule, Requirement, UnknownProfile, NO_PROFILE};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -47,6 +54,9 @@ pub struct Finding {
 /// All findings for one document.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct LintReport {
+    /// The lint profile applied (`None`: no profile, policy findings are warnings).
+    #[serde(rename = "lintProfile")]
+    pub profile: Option<&'static str>,
     /// Findings, errors first.
     pub findings: Vec<Finding>,
 }
@@ -90,15 +100,68 @@ pub const SUPERVISION_VALUES: &[&str] = &[
 /// The values of `mc:learningMode` (form of participation).
 pub const LEARNING_MODES: &[&str] = &["online", "onsite", "blended"];
 
-/// Lints an unsigned (or signed) credential, resolving JSON-LD contexts from the bundled set.
-pub fn lint(credential: &Value) -> LintReport {
-    lint_with_contexts(credential, crate::proof::bundled_contexts())
+/// How to lint: which JSON-LD contexts resolve, and which profile applies.
+///
+/// ```
+/// use microcred_core::{LintOptions, LintProfile};
+/// let eu = LintProfile::by_name("eu-2022")?;
+/// let options = LintOptions::new().with_profile(Some(eu));
+/// let report = microcred_core::lint_with(&serde_json::json!({}), &options);
+/// assert!(report.has_errors());
+/// assert_eq!(report.profile, Some("eu-2022"));
+/// # Ok::<(), microcred_core::UnknownProfile>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct LintOptions<'a> {
+    /// Resolves the JSON-LD contexts for the safe-mode check; `None`: the bundled ones.
+    pub contexts: Option<&'a ContextLoader>,
+    /// The policy profile; `None`: policy findings are warnings.
+    pub profile: Option<&'static LintProfile>,
 }
 
-/// Lints a credential; `contexts` resolves its JSON-LD contexts for the safe-mode check
-/// (every property and type must survive JSON-LD processing, or it would not be signed).
+impl<'a> LintOptions<'a> {
+    /// Bundled contexts, no profile.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Resolve contexts with `contexts`.
+    pub fn with_contexts(mut self, contexts: &'a ContextLoader) -> Self {
+        self.contexts = Some(contexts);
+        self
+    }
+
+    /// Apply `profile` (`None`: no profile).
+    pub fn with_profile(mut self, profile: Option<&'static LintProfile>) -> Self {
+        self.profile = profile;
+        self
+    }
+
+    fn policy(&self) -> Policy {
+        self.profile.map_or(Policy::Advice, Policy::Profile)
+    }
+}
+
+/// Lints an unsigned (or signed) credential, resolving JSON-LD contexts from the bundled set,
+/// without a profile.
+pub fn lint(credential: &Value) -> LintReport {
+    lint_with(credential, &LintOptions::new())
+}
+
+/// Lints a credential without a profile; `contexts` resolves its JSON-LD contexts for the
+/// safe-mode check (every property and type must survive JSON-LD processing, or it would
+/// not be signed).
 pub fn lint_with_contexts(credential: &Value, contexts: &ContextLoader) -> LintReport {
-    let mut r = lint_fields(credential);
+    lint_with(credential, &LintOptions::new().with_contexts(contexts))
+}
+
+/// Lints a credential with `options` (contexts and profile).
+pub fn lint_with(credential: &Value, options: &LintOptions<'_>) -> LintReport {
+    let mut r = lint_fields(credential, options.policy());
+    let contexts = options
+        .contexts
+        .unwrap_or_else(|| crate::proof::bundled_contexts());
     lint_json_ld(credential, contexts, &mut r);
     r.findings.sort_by_key(|f| f.severity);
     r
@@ -135,8 +198,11 @@ fn lint_json_ld(credential: &Value, contexts: &ContextLoader, r: &mut LintReport
     }
 }
 
-fn lint_fields(credential: &Value) -> LintReport {
-    let mut r = LintReport::default();
+fn lint_fields(credential: &Value, policy: Policy) -> LintReport {
+    let mut r = LintReport {
+        profile: policy.profile().map(LintProfile::name),
+        ..LintReport::default()
+    };
     let Some(doc) = credential.as_object() else {
         r.add(
             Severity::Error,
@@ -264,8 +330,14 @@ fn lint_fields(credential: &Value) -> LintReport {
     if let (true, Some(subject)) = (is_ob, subject) {
         lint_subject(subject, &mut r);
         if let Some(Value::Object(achievement)) = subject.get("achievement") {
-            let issuer = issuer.and_then(Value::as_object);
-            lint_microcredential(achievement, issuer, subject, doc, &mut r);
+            let target = Target {
+                achievement,
+                issuer: issuer.and_then(Value::as_object),
+                subject: Some(subject),
+                base: "credentialSubject.achievement",
+            };
+            lint_extension_values(&target, &mut r);
+            lint_policy(&target, policy, &mut r);
         }
     }
     lint_vc2_objects(doc, &mut r);
@@ -412,18 +484,49 @@ fn lint_vc2_objects(doc: &Map<String, Value>, r: &mut LintReport) {
                     "a related resource needs `digestSRI` or `digestMultibase`",
                 );
             }
+            lint_related_digest(o, &path, r);
         }
     }
 }
 
-/// Lints an achievement definition on its own (as an institution's catalogue entry).
+/// A related resource's digest, checked against the bytes microcred holds of it (the W3C
+/// contexts, byte for byte as published); other resources cannot be checked offline.
+fn lint_related_digest(o: &Map<String, Value>, path: &str, r: &mut LintReport) {
+    use crate::related::{check_related_resource, published_bytes, RelatedResourceCheck};
+    let id = o.get("id").and_then(Value::as_str).unwrap_or_default();
+    match check_related_resource(o, published_bytes) {
+        RelatedResourceCheck::Match => {}
+        RelatedResourceCheck::Mismatch { member, actual } => r.add(Severity::Error, "vc.relatedResource.digest", &format!("{path}.{member}"), format!("the digest does not match \"{id}\" as its publisher serves it ({actual}): fix the digest, or the credential pins bytes nobody can obtain")),
+        RelatedResourceCheck::Malformed { member, reason } => r.add(Severity::Error, "vc.relatedResource.digest", &format!("{path}.{member}"), format!("the digest {reason}")),
+        RelatedResourceCheck::Unavailable => r.add(Severity::Warning, "vc.relatedResource.unchecked", path, format!("microcred does not hold \"{id}\" and never fetches it, so its digest was not checked: make sure it is right")),
+    }
+}
+
+/// Lints an achievement definition on its own (as an institution's catalogue entry), without
+/// a profile.
 pub fn lint_achievement(achievement: &Value) -> LintReport {
-    let mut r = LintReport::default();
+    lint_achievement_with(achievement, &LintOptions::new())
+}
+
+/// Lints an achievement definition on its own under `options.profile` (the issuer's elements,
+/// such as its country, are checked when a credential is linted, not here).
+pub fn lint_achievement_with(achievement: &Value, options: &LintOptions<'_>) -> LintReport {
+    let policy = options.policy();
+    let mut r = LintReport {
+        profile: policy.profile().map(LintProfile::name),
+        ..LintReport::default()
+    };
     match achievement.as_object() {
         Some(a) => {
             lint_achievement_fields(a, "achievement", &mut r);
-            let empty = Map::new();
-            lint_microcredential(a, None, &empty, &empty, &mut r);
+            let target = Target {
+                achievement: a,
+                issuer: None,
+                subject: None,
+                base: "achievement",
+            };
+            lint_extension_values(&target, &mut r);
+            lint_policy(&target, policy, &mut r);
         }
         None => r.add(
             Severity::Error,
@@ -693,117 +796,42 @@ fn lint_achievement_fields(a: &Map<String, Value>, path: &str, r: &mut LintRepor
     }
 }
 
-fn lint_microcredential(
-    a: &Map<String, Value>,
-    issuer: Option<&Map<String, Value>>,
-    subject: &Map<String, Value>,
-    doc: &Map<String, Value>,
-    r: &mut LintReport,
-) {
-    let is_mc = a.get("achievementType").and_then(Value::as_str) == Some("MicroCredential");
-    let sev = if is_mc {
-        Severity::Error
-    } else {
-        Severity::Warning
-    };
-    let base = if doc.is_empty() {
-        "achievement"
-    } else {
-        "credentialSubject.achievement"
-    };
-    let p = |f: &str| format!("{base}.{f}");
-    let why = if is_mc {
-        "mandatory for a MicroCredential (EU 2022 Recommendation, Annex I)"
-    } else {
-        "a mandatory micro-credential element (EU 2022 Recommendation, Annex I)"
-    };
-
-    if let Some(issuer) = issuer {
-        if issuer.get("name").and_then(Value::as_str).is_none() {
-            r.add(
-                sev,
-                "eu.awardingBody",
-                "issuer.name",
-                format!("the awarding body's name is {why}"),
-            );
+/// The microcredential extension's typed values, whatever the profile: a value outside its
+/// definition is an error (a workload that is not a duration, an unknown learning mode).
+fn lint_extension_values(t: &Target<'_>, r: &mut LintReport) {
+    let a = t.achievement;
+    let p = |f: &str| format!("{}.{f}", t.base);
+    for field in ["volumeOfLearning", "reviewPeriod"] {
+        match a.get(field) {
+            None => {}
+            Some(Value::String(d)) if is_iso_duration(d) => {}
+            Some(_) => r.add(
+                Severity::Error,
+                if field == "volumeOfLearning" {
+                    "mc.volumeOfLearning"
+                } else {
+                    "mc.reviewPeriod"
+                },
+                &p(field),
+                format!("{field} must be an ISO 8601 duration such as \"PT15H\" or \"P3Y\""),
+            ),
         }
-        let addr = issuer.get("address");
-        let country = addr
-            .and_then(|a| {
-                a.get("addressCountryCode")
-                    .or_else(|| a.get("addressCountry"))
-            })
-            .and_then(Value::as_str);
-        if country.is_none() {
-            r.add(sev, "eu.country", "issuer.address.addressCountryCode", format!("the awarding body's country is {why}: add issuer.address.addressCountryCode (e.g. \"CA\")"));
-        }
-    }
-    let narrative = a
-        .get("criteria")
-        .and_then(|c| c.get("narrative"))
-        .and_then(Value::as_str)
-        .is_some_and(|s| !s.trim().is_empty());
-    let alignments: Vec<&Map<String, Value>> = as_objects(a.get("alignment")).collect();
-    if !narrative && alignments.is_empty() {
-        r.add(sev, "eu.learningOutcomes", &p("criteria.narrative"), format!("learning outcomes are {why}: state them in criteria.narrative and/or as competency alignments"));
-    }
-    let volume = a.get("volumeOfLearning");
-    match volume {
-        Some(Value::String(d)) if is_iso_duration(d) => {}
-        Some(_) => r.add(Severity::Error, "mc.volumeOfLearning", &p("volumeOfLearning"), "volumeOfLearning must be an ISO 8601 duration such as \"PT15H\""),
-        None if a.get("creditsAvailable").is_none() => r.add(sev, "eu.workload", &p("volumeOfLearning"), format!("the notional workload is {why}: add volumeOfLearning (e.g. \"PT15H\") and/or creditsAvailable with creditSystem")),
-        None => {}
     }
     if a.get("creditsAvailable").is_some() && a.get("creditSystem").is_none() {
         r.add(Severity::Warning, "mc.creditSystem", &p("creditSystem"), "creditsAvailable has no unit: add creditSystem (e.g. ECTS) so the number means something");
     }
-    let has_level = a.get("qualificationLevel").is_some()
-        || alignments.iter().any(|al| {
-            matches!(
-                al.get("targetType").and_then(Value::as_str),
-                Some("ext:EQFLevel" | "ext:NQFLevel")
-            )
-        });
-    if !has_level {
-        r.add(Severity::Warning, "eu.level", &p("qualificationLevel"), "no EQF/NQF level is stated (mandatory where applicable): add qualificationLevel or an ext:EQFLevel alignment if the micro-credential has one");
+    if let Some(m) = a.get("learningMode") {
+        if !m.as_str().is_some_and(|m| LEARNING_MODES.contains(&m)) {
+            r.add(
+                Severity::Error,
+                "mc.learningMode",
+                &p("learningMode"),
+                format!("learningMode {m} must be one of {}", LEARNING_MODES.join(", ")),
+            );
+        }
     }
-    let descriptions: Vec<&Map<String, Value>> = as_objects(a.get("resultDescription")).collect();
-    if !descriptions
-        .iter()
-        .any(|d| d.get("assessmentType").and_then(Value::as_str).is_some())
-    {
-        r.add(sev, "eu.assessmentType", &p("resultDescription"), format!("the type of assessment is {why}: add a resultDescription with assessmentType (Exam, Performance or Artifact)"));
-    }
-    match a.get("learningMode").and_then(Value::as_str) {
-        Some(m) if LEARNING_MODES.contains(&m) => {}
-        Some(m) => r.add(
-            Severity::Error,
-            "mc.learningMode",
-            &p("learningMode"),
-            format!(
-                "learningMode \"{m}\" must be one of {}",
-                LEARNING_MODES.join(", ")
-            ),
-        ),
-        None => r.add(
-            sev,
-            "eu.formOfParticipation",
-            &p("learningMode"),
-            format!(
-                "the form of participation is {why}: add learningMode (online, onsite or blended)"
-            ),
-        ),
-    }
-    if as_objects(a.get("qualityAssurance")).next().is_none() {
-        r.add(
-            sev,
-            "eu.qualityAssurance",
-            &p("qualityAssurance"),
-            format!("the type of quality assurance is {why}: add qualityAssurance"),
-        );
-    }
-    if let Some(s) = a.get("assessmentSupervision").and_then(Value::as_str) {
-        if !SUPERVISION_VALUES.contains(&s) {
+    if let Some(s) = a.get("assessmentSupervision") {
+        if !s.as_str().is_some_and(|s| SUPERVISION_VALUES.contains(&s)) {
             r.add(
                 Severity::Error,
                 "mc.assessmentSupervision",
@@ -815,43 +843,26 @@ fn lint_microcredential(
             );
         }
     }
-    // HEQCO quality markers.
-    let w = Severity::Warning;
-    if alignments.is_empty() {
-        r.add(w, "heqco.competencyBased", &p("alignment"), "not competency-based: align the achievement to competencies in a framework such as ESCO");
-    }
-    let assessed = !descriptions.is_empty()
-        && (doc.is_empty() || as_objects(subject.get("result")).next().is_some());
-    if !assessed {
-        r.add(w, "heqco.assessed", &p("resultDescription"), "not shown as assessed: describe the assessment (resultDescription) and record the learner's result");
-    }
-    let stackable = a.get("stackability").is_some()
-        || a.get("stackingRequirement").is_some()
-        || alignments.iter().any(|al| {
-            matches!(
-                al.get("targetType").and_then(Value::as_str),
-                Some("ext:StacksInto" | "ceterms:Credential")
-            )
-        });
-    if !stackable {
-        r.add(w, "heqco.stackable", &p("stackability"), "stackability is not stated: say whether it stacks into a larger credential (stackability)");
-    }
 }
 
 /// ISO 8601 duration (`P[nY][nM][nW][nD][T[nH][nM][nS]]`).
 fn is_iso_duration(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix('P') else {
-        return false;
-    };
+    duration_hours(s).is_some()
+}
+
+/// The hours of an ISO 8601 duration, or `None` when `s` is not one. Years, months, weeks and
+/// days count as at least 24 hours each (enough to compare with hour thresholds).
+fn duration_hours(s: &str) -> Option<f64> {
+    let rest = s.strip_prefix('P')?;
     let (date, time) = match rest.split_once('T') {
         Some((d, t)) => (d, Some(t)),
         None => (rest, None),
     };
-    let ok = |part: &str, units: &str| -> Option<usize> {
-        let mut count = 0;
+    // Sums the components of one part; `None` if malformed, with the number of components.
+    let part = |text: &str, units: &str, hours: &[f64]| -> Option<(usize, f64)> {
+        let (mut count, mut total, mut last_unit) = (0, 0.0, 0);
         let mut digits = String::new();
-        let mut last_unit = 0;
-        for c in part.chars() {
+        for c in text.chars() {
             if c.is_ascii_digit() || (c == '.' && !digits.is_empty()) {
                 digits.push(c);
             } else {
@@ -859,19 +870,22 @@ fn is_iso_duration(s: &str) -> bool {
                 if digits.is_empty() || pos <= last_unit {
                     return None;
                 }
+                let n: f64 = digits.parse().ok()?;
+                total += n * hours.get(pos - 1)?;
                 last_unit = pos;
                 digits.clear();
                 count += 1;
             }
         }
-        digits.is_empty().then_some(count)
+        digits.is_empty().then_some((count, total))
     };
-    let Some(d) = ok(date, "YMWD") else {
-        return false;
-    };
+    let (d, date_hours) = part(date, "YMWD", &[8760.0, 720.0, 168.0, 24.0])?;
     match time {
-        Some(t) => ok(t, "HMS").is_some_and(|n| n > 0),
-        None => d > 0,
+        Some(t) => {
+            let (n, time_hours) = part(t, "HMS", &[1.0, 1.0 / 60.0, 1.0 / 3600.0])?;
+            (n > 0).then_some(date_hours + time_hours)
+        }
+        None => (d > 0).then_some(date_hours),
     }
 }
 
@@ -907,7 +921,10 @@ mod tests {
             "evidence": {"type": ["SomeEvidence"]},
         });
         let rules = |v: &Value| -> Vec<&'static str> {
-            lint_fields(v).errors().map(|f| f.rule).collect::<Vec<_>>()
+            lint_fields(v, Policy::Advice)
+                .errors()
+                .map(|f| f.rule)
+                .collect::<Vec<_>>()
         };
         assert!(rules(&base).is_empty(), "{:?}", rules(&base));
         let with = |k: &str, v: Value| {

@@ -109,6 +109,14 @@ trait SuiteImpl: Sync {
         document: &Value,
         contexts: &ContextLoader,
     ) -> Result<Vec<u8>, ProofError>;
+    /// Whether a proof's own `@context` replaces the document's when verifying. Only
+    /// `eddsa-jcs-2022` does this (vc-di-eddsa §3.3.2, Verify Proof step 4: the document is
+    /// hashed with the proof's `@context`, so contexts appended after signing are allowed).
+    /// RDF-based proofs never do: the proof configuration is interpreted with the document's
+    /// `@context` (vc-di-eddsa §3.2.5), whatever the proof carries.
+    fn proof_context_replaces_document(&self) -> bool {
+        false
+    }
     /// Canonical bytes of the proof configuration (proof options without `proofValue`);
     /// `document_context` is the document's `@context`.
     fn transform_config(
@@ -123,6 +131,9 @@ trait SuiteImpl: Sync {
 struct Jcs;
 
 impl SuiteImpl for Jcs {
+    fn proof_context_replaces_document(&self) -> bool {
+        true
+    }
     fn transform_document(
         &self,
         document: &Map<String, Value>,
@@ -601,16 +612,18 @@ pub(crate) fn check_proof(
     };
     let mut config = proof.clone();
     config.shift_remove("proofValue");
-    let context = config.get("@context");
-    if let Some(proof_ctx) = context {
-        // Data Integrity: the document's @context must start with the proof's, in order; the
-        // proof's @context is then the one hashed.
+    let proof_context = config.get("@context");
+    if let Some(proof_ctx) = proof_context {
+        // Data Integrity: the document's @context must start with the proof's, in order.
         if !context_starts_with(secured.get("@context"), proof_ctx) {
             return ProofFinding::Malformed(
                 "the proof's @context is not a prefix of the document's @context".into(),
             );
         }
     }
+    // Which @context the document is hashed with: the proof's for eddsa-jcs-2022, the
+    // document's own otherwise (the rdfc proof configuration takes the document's @context).
+    let context = proof_context.filter(|_| imp.proof_context_replaces_document());
     let method = match keys.resolve(vm) {
         Ok(m) => m,
         Err(error) => {

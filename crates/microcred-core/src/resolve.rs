@@ -85,10 +85,19 @@ impl KeyRing {
     }
 
     /// Adds every Ed25519 verification method of a DID / controller document and returns them.
+    ///
+    /// A verification method saved on its own (W3C Controlled Identifiers §2.2: a document
+    /// with `id`, `type`, `controller` and the key, as served at the method's URL) is accepted
+    /// too, as by [`add_method`](Self::add_method): supplying it is the caller's statement that
+    /// its controller uses it, since the controller document that would list it under
+    /// `assertionMethod` is not at hand.
     pub fn add_controller_document(&mut self, doc: &Value) -> Result<Vec<Method>, ResolveError> {
         let obj = doc
             .as_object()
             .ok_or_else(|| ResolveError::BadDocument("expected a JSON object".into()))?;
+        if is_method_document(obj) {
+            return self.add_method(doc).map(|m| vec![m]);
+        }
         let doc_id = obj
             .get("id")
             .and_then(Value::as_str)
@@ -169,6 +178,35 @@ impl KeyRing {
         }
         Err(ResolveError::Unresolvable(id.to_owned()))
     }
+}
+
+/// Whether `obj` is one verification method on its own rather than a controller document:
+/// it lists no verification relationships, names a `controller` other than itself and has a
+/// verification-method type.
+pub(crate) fn is_method_document(obj: &serde_json::Map<String, Value>) -> bool {
+    const RELATIONSHIPS: [&str; 6] = [
+        "verificationMethod",
+        "assertionMethod",
+        "authentication",
+        "capabilityInvocation",
+        "capabilityDelegation",
+        "keyAgreement",
+    ];
+    let is_vm_type = matches!(
+        obj.get("type").and_then(Value::as_str),
+        Some(
+            "Multikey"
+                | "JsonWebKey"
+                | "JsonWebKey2020"
+                | "Ed25519VerificationKey2020"
+                | "Ed25519VerificationKey2018"
+        )
+    );
+    let controller = obj.get("controller").and_then(Value::as_str);
+    is_vm_type
+        && controller.is_some()
+        && controller != obj.get("id").and_then(Value::as_str)
+        && !RELATIONSHIPS.iter().any(|r| obj.contains_key(*r))
 }
 
 /// False when a verification method certainly holds a key other than Ed25519. Methods that

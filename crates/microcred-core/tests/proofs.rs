@@ -650,3 +650,70 @@ fn co_signed_proof_set_is_valid_when_the_issuer_signed_too() {
         assert_eq!(report.verdict, Verdict::Invalid, "{suite}: {report:#?}");
     }
 }
+
+/// An OB credential with the microcredential extension's inline context after the OB one.
+fn ob_credential_with_inline_context() -> Value {
+    let mut doc = ob_credential();
+    doc["@context"]
+        .as_array_mut()
+        .unwrap()
+        .push(microcred_core::microcred_context());
+    doc["credentialSubject"]["achievement"]["volumeOfLearning"] = json!("PT15H");
+    doc
+}
+
+/// VC Data Integrity: a proof may carry its own `@context` when it is a prefix of the
+/// document's. For eddsa-rdfc-2022 the proof configuration is still interpreted with the
+/// document's whole `@context`, so terms defined by later entries stay defined.
+#[test]
+fn rdfc_proof_with_its_own_prefix_context_verifies() {
+    let doc = ob_credential_with_inline_context();
+    let signed = sign(&doc, &key(), Cryptosuite::EddsaRdfc2022, CREATED).unwrap();
+    assert!(signed["proof"].get("@context").is_none(), "rdfc proofs carry no @context");
+    for prefix in [
+        json!([VC_V2_CONTEXT]),
+        json!(VC_V2_CONTEXT),
+        json!([VC_V2_CONTEXT, OB_CONTEXT]),
+        doc["@context"].clone(),
+    ] {
+        let mut with_ctx = signed.clone();
+        with_ctx["proof"]["@context"] = prefix.clone();
+        let report = check(&with_ctx);
+        assert_eq!(report.verdict, Verdict::Valid, "proof @context {prefix}: {report:#?}");
+    }
+}
+
+#[test]
+fn proof_context_that_is_not_a_prefix_is_invalid() {
+    let doc = ob_credential_with_inline_context();
+    for suite in [Cryptosuite::EddsaRdfc2022, Cryptosuite::EddsaJcs2022] {
+        let signed = sign(&doc, &key(), suite, CREATED).unwrap();
+        for wrong in [json!([OB_CONTEXT]), json!([OB_CONTEXT, VC_V2_CONTEXT])] {
+            let mut bad = signed.clone();
+            bad["proof"]["@context"] = wrong;
+            let report = check(&bad);
+            assert_eq!(report.verdict, Verdict::Invalid, "{suite}: {report:#?}");
+            assert!(
+                reasons(&report, CheckKind::Proof)
+                    .iter()
+                    .any(|r| r.contains("not a prefix")),
+                "{report:#?}"
+            );
+        }
+    }
+}
+
+/// eddsa-jcs-2022 hashes the document with the proof's `@context` (vc-di-eddsa §3.3): a
+/// context appended after signing is allowed, one changed inside the prefix is not.
+#[test]
+fn jcs_proof_context_is_the_signed_prefix() {
+    let doc = ob_credential_with_inline_context();
+    let signed = sign(&doc, &key(), Cryptosuite::EddsaJcs2022, CREATED).unwrap();
+    assert_eq!(signed["proof"]["@context"], doc["@context"]);
+    let mut appended = signed.clone();
+    appended["@context"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("https://www.w3.org/ns/credentials/examples/v2"));
+    assert_eq!(check(&appended).verdict, Verdict::Valid);
+}

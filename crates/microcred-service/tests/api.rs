@@ -876,9 +876,32 @@ fn vc_api() {
     let s = TestServer::start();
     let c = &s.client;
     let tok = setup(c, "north");
+    let did = c.get("/institutions/north/did.json", None).json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The VC API issues the credential it is given: `issuer` is required (400 without it).
+    for issuer in [None, Some(json!({"type": ["Profile"], "name": "North"}))] {
+        let mut no_issuer = json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential"],
+            "credentialSubject": {"id": "did:example:holder"}
+        });
+        if let Some(i) = issuer {
+            no_issuer["issuer"] = i;
+        }
+        let r = c.post(
+            "/credentials/issue",
+            Some(&tok),
+            &json!({"credential": no_issuer}),
+        );
+        assert_eq!(r.status, 400, "{}", r.text());
+        assert!(r.error().contains(&did), "{}", r.text());
+    }
     let unsigned = json!({
         "@context": ["https://www.w3.org/ns/credentials/v2"],
         "type": ["VerifiableCredential"],
+        "issuer": did,
         "credentialSubject": {"id": "did:example:holder"}
     });
     let r = c.post(
@@ -1022,7 +1045,7 @@ fn vc_api() {
 
     // VC 1.1 is issued with the Data Integrity context and without a status entry.
     let v1 = json!({"@context": ["https://www.w3.org/2018/credentials/v1"], "type": ["VerifiableCredential"],
-        "issuanceDate": "2024-01-01T00:00:00Z", "credentialSubject": {"id": "did:example:h"}});
+        "issuer": did, "issuanceDate": "2024-01-01T00:00:00Z", "credentialSubject": {"id": "did:example:h"}});
     let r = c.post("/credentials/issue", Some(&tok), &json!({"credential": v1}));
     assert_eq!(r.status, 201, "{}", r.text());
     let vc1 = r.json()["verifiableCredential"].clone();
@@ -1040,7 +1063,7 @@ fn vc_api() {
 
     // A credential that brings its own status keeps it (and gets none of ours).
     let own = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
-        "credentialSubject": {"id": "did:example:h"},
+        "issuer": did, "credentialSubject": {"id": "did:example:h"},
         "credentialStatus": {"id": "https://status.example/lists/1#7", "type": "BitstringStatusListEntry",
             "statusPurpose": "revocation", "statusListIndex": "7", "statusListCredential": "https://status.example/lists/1"}});
     let r = c.post(
@@ -1063,4 +1086,30 @@ fn vc_api() {
     );
     assert_eq!(r.status, 422, "{}", r.text());
     assert!(r.text().contains("termsOfUse"));
+
+    // VC 2.0 §5.3: a related resource's digest must match the resource. microcred holds the
+    // W3C contexts byte for byte: a wrong digest of one is refused, the right one accepted.
+    let v2_bytes = microcred_core::published_bytes("https://www.w3.org/ns/credentials/v2").unwrap();
+    let sri = |bytes: &[u8]| {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        format!(
+            "sha384-{}",
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes))
+        )
+    };
+    for (digest, status) in [(sri(b"not the context"), 422), (sri(v2_bytes), 201)] {
+        let mut related = own.clone();
+        related.as_object_mut().unwrap().remove("credentialStatus");
+        related["relatedResource"] = json!([{"id": "https://www.w3.org/ns/credentials/v2", "digestSRI": digest}]);
+        let r = c.post(
+            "/credentials/issue",
+            Some(&tok),
+            &json!({"credential": related}),
+        );
+        assert_eq!(r.status, status, "{}", r.text());
+        if status == 422 {
+            assert!(r.text().contains("relatedResource[0].digestSRI"), "{}", r.text());
+        }
+    }
 }

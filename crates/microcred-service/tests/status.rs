@@ -366,12 +366,14 @@ fn status_lifecycle() {
         .as_array()
         .unwrap()
         .contains(&json!("status")));
+    let south_did = c.get("/institutions/south/did.json", None).json()["id"].clone();
     let r = c.post(
         "/credentials/issue",
         Some(&south),
         &json!({"credential": {
             "@context": ["https://www.w3.org/ns/credentials/v2"],
             "type": ["VerifiableCredential"],
+            "issuer": south_did,
             "credentialSubject": {"id": "did:example:d"}
         }}),
     );

@@ -100,26 +100,24 @@ pub(crate) async fn issue(
                 }
             }
             let institution = inner.institution(&inst)?;
-            // The Profile's terms are defined by the Open Badges context; without it the
-            // issuer is given by its DID alone (undefined terms would go unsigned).
-            let has_ob_context = match credential.get("@context") {
-                Some(Value::Array(items)) => items
-                    .iter()
-                    .any(|c| c.as_str().is_some_and(|c| c.starts_with("https://purl.imsglobal.org/spec/ob/v3p0/context"))),
-                _ => false,
-            };
+            // The VC API issues the credential it is given: `issuer` is part of it (VC 2.0
+            // requires it), and a request without one is invalid input. (The institution's
+            // own `/v1` API builds credentials and fills the issuer in.)
             match credential.get_mut("issuer") {
-                None if has_ob_context => {
-                    credential.insert("issuer".into(), institution.profile.clone());
-                }
                 None => {
-                    credential.insert("issuer".into(), institution.did.clone().into());
+                    return Err(ApiError::BadRequest(format!(
+                        "the credential has no `issuer`: VC 2.0 requires one; give this institution's DID (\"{}\") or its Profile with that `id`",
+                        institution.did
+                    )))
+                }
+                Some(Value::Object(o)) if !o.contains_key("id") => {
+                    return Err(ApiError::BadRequest(format!(
+                        "the credential's `issuer` object has no `id`: give this institution's DID (\"{}\")",
+                        institution.did
+                    )))
                 }
                 Some(Value::String(s)) if *s == institution.did => {}
                 Some(Value::Object(o)) if o.get("id").and_then(Value::as_str) == Some(institution.did.as_str()) => {}
-                Some(Value::Object(o)) if !o.contains_key("id") => {
-                    o.insert("id".into(), institution.did.clone().into());
-                }
                 Some(_) => {
                     return Err(ApiError::unprocessable(format!(
                         "the credential's issuer must be this institution ({}), or left out to be filled in",
