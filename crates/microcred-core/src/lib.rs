@@ -37,6 +37,7 @@ mod status;
 mod time_fmt;
 mod trust;
 mod verify;
+mod vocab;
 
 pub use bake::{
     bake, generated_badge, unbake, BakeError, BakedSpec, ImageFormat, PayloadKind, Unbaked,
@@ -63,6 +64,7 @@ pub use proof::{
 };
 pub use related::{check_related_resource, published_bytes, RelatedResourceCheck};
 pub use resolve::{KeyRing, Method, ResolveError};
+pub use vocab::{TermDefinition, TermKind, MICROCRED_VOCABULARY};
 pub use status::{
     status_entries, status_list_credential, status_list_urls, Bitstring, StatusEntry, StatusError,
     StatusListCredential, MAX_STATUS_LIST_BYTES, MIN_STATUS_LIST_ENTRIES, STATUS_LIST,

@@ -218,6 +218,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(routes::public::healthz))
         .route("/openapi.json", get(routes::public::openapi))
+        .route("/ns/microcred/v1", get(routes::pages::vocabulary))
         .route("/credentials/issue", post(routes::vcapi::issue))
         .route("/credentials/verify", post(routes::vcapi::verify_credential))
         .route("/presentations/verify", post(routes::vcapi::verify_presentation))

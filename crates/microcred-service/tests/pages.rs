@@ -275,3 +275,47 @@ fn catalogue_page_lists_the_microcredentials() {
     let r = get(c, "/institutions/nobody/achievements", Some(BROWSER));
     assert_eq!(r.status, 404);
 }
+
+/// Credentials carry the extension terms in an inline context (no URL nobody serves), and
+/// every term IRI has its definition at `/ns/microcred/v1#term`.
+#[test]
+fn extension_terms_are_inline_and_defined_at_the_vocabulary_page() {
+    let s = TestServer::start();
+    let c = &s.client;
+    let (_, path, _) = setup(c);
+    let vc: Value = serde_json::from_slice(&get(c, &path, None).body).unwrap();
+    let contexts = vc["@context"].as_array().unwrap();
+    assert!(
+        contexts.contains(&microcred_core::microcred_context()),
+        "{contexts:?}"
+    );
+    for ctx in contexts.iter().filter_map(Value::as_str) {
+        assert!(
+            !ctx.contains("microcredential.example"),
+            "placeholder context URL in {contexts:?}"
+        );
+    }
+
+    let r = get(c, "/ns/microcred/v1", Some(BROWSER));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    let html = r.text();
+    for t in microcred_core::MICROCRED_VOCABULARY {
+        assert!(
+            html.contains(&format!("<tr id=\"{}\">", t.term)),
+            "{} has no anchor",
+            t.term
+        );
+    }
+    assert!(html.contains(microcred_core::MICROCRED_VOCAB));
+
+    for accept in [None, Some("application/ld+json")] {
+        let r = get(c, "/ns/microcred/v1", accept);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("content-type"), Some("application/ld+json"));
+        assert_eq!(
+            r.json(),
+            json!({"@context": microcred_core::microcred_context()})
+        );
+    }
+}

@@ -76,6 +76,39 @@ fn html_response(body: String) -> Result<Response, ApiError> {
     Ok(r)
 }
 
+/// `GET /ns/microcred/v1`: the microcredential extension vocabulary, as an HTML page for
+/// people (anchors per term: the term IRIs' definitions) or, for JSON clients, the inline
+/// context as a JSON-LD context document.
+pub(crate) async fn vocabulary(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if wants_html(&headers, query.as_deref()) {
+        let url = format!("{}/ns/microcred/v1", state.inner().base_url);
+        let mut r = html_response(render::vocabulary_page(&url))?;
+        r.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=86400"),
+        );
+        return Ok(r);
+    }
+    let doc = serde_json::json!({"@context": microcred_core::microcred_context()});
+    let body = serde_json::to_vec_pretty(&doc).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut r = super::raw_json(StatusCode::OK, body, "application/ld+json");
+    let h = r.headers_mut();
+    h.insert(header::VARY, HeaderValue::from_static("accept"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    Ok(r)
+}
+
 /// `GET /credentials/{id}` as a page: the credential with a verification made now with the
 /// institution's current and retired keys and the service's own status lists.
 pub(crate) async fn credential_page(state: AppState, id: String) -> Result<Response, ApiError> {
