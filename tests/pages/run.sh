@@ -103,6 +103,7 @@ REVOKED=$(issue df-101 ben@example.org) || die "issue revoked"
 api POST "/v1/institutions/northbridge/credentials/${REVOKED##*/}/revoke" "$TOKEN" -d '{"reason": "issued in error"}' >/dev/null \
   || die "revoke"
 CATALOGUE="$B/institutions/northbridge/achievements"
+VOCAB="$B/ns/microcred/v1"
 
 # 3. Chromium: DOM and screenshots.
 mkdir -p "$OUT"
@@ -150,6 +151,9 @@ expect_dom catalogue "$CATALOGUE" '<h1>Microcredentials</h1>' '3 microcredential
   'Digital Fluency 1: Productivity Tools' 'Digital Fluency 2' '<td class="nowrap" data-label="Code">DF-101</td>' '<td data-label="Workload">15 hours</td>' \
   '<th scope="col">Competencies</th>' 'Evil &lt;script&gt;' '!<script'
 
+expect_dom vocabulary "$VOCAB" '<h1>Microcredential extension terms, version 1</h1>' \
+  '<tr id="volumeOfLearning">' '<tr id="stackingRequirement">' 'https://w3id.org/microcred/v1#' '!<script'
+
 shot credential-desktop "$CRED" 1200 1600
 shot credential-full "$CRED" 1200 3400
 shot credential-phone "$CRED" 390 1800
@@ -157,14 +161,15 @@ shot revoked-desktop "$REVOKED" 1200 1000
 shot escaped-desktop "$EVIL" 1200 800
 shot catalogue-desktop "$CATALOGUE" 1200 900
 shot catalogue-phone "$CATALOGUE" 390 1200
+shot vocabulary-phone "$VOCAB" 390 1800
 
 # 4. HTML validation (Nu HTML Checker, errors and warnings).
-for page in credential:"$CRED" revoked:"$REVOKED" escaped:"$EVIL" catalogue:"$CATALOGUE"; do
+for page in credential:"$CRED" revoked:"$REVOKED" escaped:"$EVIL" catalogue:"$CATALOGUE" vocabulary:"$VOCAB"; do
   curl -sf -H 'Accept: text/html' "${page#*:}" >"$OUT/${page%%:*}.html" || bad "${page%%:*}: fetch HTML"
 done
 if report=$(java -jar "$VNU_JAR" --format text --Werror "$OUT"/credential.html "$OUT"/revoked.html \
-    "$OUT"/escaped.html "$OUT"/catalogue.html 2>&1); then
-  ok "HTML validates (vnu, 4 pages, warnings as errors)"
+    "$OUT"/escaped.html "$OUT"/catalogue.html "$OUT"/vocabulary.html 2>&1); then
+  ok "HTML validates (vnu, 5 pages, warnings as errors)"
 else
   bad "HTML validation" "$report"
 fi

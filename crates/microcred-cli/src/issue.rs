@@ -83,6 +83,8 @@ pub(crate) struct IssueArgs {
     /// Worker threads for a batch (default: all cores).
     #[arg(long)]
     jobs: Option<usize>,
+    #[command(flatten)]
+    profile: crate::lint::ProfileArg,
 }
 
 /// Everything shared by all credentials of one run.
@@ -94,6 +96,7 @@ struct Template {
     contexts: files::Contexts,
     valid_from: time::OffsetDateTime,
     valid_until: Option<String>,
+    profile: Option<&'static microcred_core::LintProfile>,
 }
 
 /// What varies per learner.
@@ -131,7 +134,10 @@ pub(crate) fn run(args: IssueArgs) -> Result<ExitCode> {
         valid_until: None,
     };
     match issue_one(&template, &row)? {
-        Ok(signed) => {
+        Ok((signed, report)) => {
+            if !report.findings.is_empty() {
+                crate::lint::print_findings(&args.achievement, &report, true);
+            }
             files::emit_json(&signed, args.out.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
@@ -203,11 +209,16 @@ fn load_template(args: &IssueArgs) -> Result<Template> {
         contexts: files::Contexts::load(&args.contexts)?,
         valid_from,
         valid_until,
+        profile: args.profile.get(),
     })
 }
 
-/// Builds and signs one credential. Outer error: bad input; inner error: lint refused it.
-fn issue_one(t: &Template, row: &RowInput) -> Result<Result<Value, microcred_core::LintReport>> {
+/// Builds and signs one credential (with its lint warnings). Outer error: bad input; inner
+/// error: lint refused it.
+fn issue_one(
+    t: &Template,
+    row: &RowInput,
+) -> Result<Result<(Value, microcred_core::LintReport), microcred_core::LintReport>> {
     let mut salt_bytes = [0u8; 16];
     getrandom::getrandom(&mut salt_bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let salt: String = salt_bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -266,6 +277,7 @@ fn issue_one(t: &Template, row: &RowInput) -> Result<Result<Value, microcred_cor
         t.suite,
         time::OffsetDateTime::now_utc(),
         t.contexts.get(),
+        t.profile,
     ) {
         Ok(signed) => Ok(Ok(signed)),
         Err(Refusal::Lint(report)) => Ok(Err(report)),
@@ -285,11 +297,19 @@ fn run_batch(t: &Template, csv_path: &Path, dir: &Path, jobs: Option<usize>) -> 
     let rows = read_rows(csv_path)?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     // Refuse the whole batch early if the achievement itself cannot pass lint.
+    // Its warnings are the same for every row: shown once.
     if let Some(first) = rows.iter().find_map(|r| r.as_ref().ok()) {
-        if let Err(report) = issue_one(t, &first.1)? {
-            eprintln!("refusing the batch: lint found errors in the credential built from the achievement");
-            crate::lint::print_findings(csv_path, &report, true);
-            return Ok(ExitCode::from(1));
+        match issue_one(t, &first.1)? {
+            Err(report) => {
+                eprintln!("refusing the batch: lint found errors in the credential built from the achievement");
+                crate::lint::print_findings(csv_path, &report, true);
+                return Ok(ExitCode::from(1));
+            }
+            Ok((_, report)) if !report.findings.is_empty() => {
+                eprintln!("lint warnings (the same for every credential of the batch):");
+                crate::lint::print_findings(csv_path, &report, true);
+            }
+            Ok(_) => {}
         }
     }
     let pool = rayon::ThreadPoolBuilder::new()
@@ -333,7 +353,7 @@ fn run_batch(t: &Template, csv_path: &Path, dir: &Path, jobs: Option<usize>) -> 
                             skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         } else {
                             match issue_one(t, input) {
-                                Ok(Ok(signed)) => {
+                                Ok(Ok((signed, _))) => {
                                     let mut text =
                                         serde_json::to_vec_pretty(&signed).unwrap_or_default();
                                     text.push(b'\n');

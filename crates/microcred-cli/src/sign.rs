@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
-use microcred_core::{Cryptosuite, IssuerKey};
+use microcred_core::{Cryptosuite, IssuerKey, LintOptions, LintProfile, LintReport};
 use serde_json::Value;
 
 use crate::{files, lint};
@@ -31,6 +31,8 @@ pub(crate) struct SignArgs {
     /// Write the signed credential here (atomically) instead of stdout.
     #[arg(long)]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    profile: lint::ProfileArg,
     /// The unsigned credential (JSON); `-` reads stdin.
     credential: PathBuf,
 }
@@ -44,8 +46,12 @@ pub(crate) fn run(args: SignArgs) -> Result<ExitCode> {
     if args.set_issuer {
         set_issuer_id(&mut credential, key.controller());
     }
-    match sign_checked(&credential, &key, suite, created, contexts.get()) {
-        Ok(signed) => {
+    let profile = args.profile.get();
+    match sign_checked(&credential, &key, suite, created, contexts.get(), profile) {
+        Ok((signed, report)) => {
+            if !report.findings.is_empty() {
+                lint::print_findings(&args.credential, &report, true);
+            }
             files::emit_json(&signed, args.out.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
@@ -61,20 +67,25 @@ pub(crate) fn run(args: SignArgs) -> Result<ExitCode> {
 /// Why a credential was not signed.
 pub(crate) enum Refusal {
     /// Lint found errors.
-    Lint(microcred_core::LintReport),
+    Lint(LintReport),
     /// Anything else.
     Other(anyhow::Error),
 }
 
-/// Lints, checks the issuer/key binding, then signs. Warnings are printed to stderr.
+/// Lints (under `profile`), checks the issuer/key binding, then signs. Returns the signed
+/// credential and the lint report (warnings only) for the caller to show.
 pub(crate) fn sign_checked(
     credential: &Value,
     key: &IssuerKey,
     suite: Cryptosuite,
     created: time::OffsetDateTime,
     contexts: &microcred_core::ContextLoader,
-) -> Result<Value, Refusal> {
-    let report = microcred_core::lint_with_contexts(credential, contexts);
+    profile: Option<&'static LintProfile>,
+) -> Result<(Value, LintReport), Refusal> {
+    let options = LintOptions::new()
+        .with_contexts(contexts)
+        .with_profile(profile);
+    let report = microcred_core::lint_with(credential, &options);
     if report.has_errors() {
         return Err(Refusal::Lint(report));
     }
@@ -93,6 +104,7 @@ pub(crate) fn sign_checked(
         }
     }
     microcred_core::sign_with_contexts(credential, key, suite, created, contexts)
+        .map(|signed| (signed, report))
         .map_err(|e| Refusal::Other(e.into()))
 }
 

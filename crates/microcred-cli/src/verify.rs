@@ -194,9 +194,9 @@ fn load_pinned(spec: &str, keys: &mut KeyRing) -> Result<Vec<PublicKey>> {
         || doc.get("assertionMethod").is_some()
         || (doc.get("controller").is_some() && !key_pair_file)
     {
-        let methods = keys
-            .add_controller_document(&doc)
-            .with_context(|| format!("{spec} is not a usable DID document or verification method"))?;
+        let methods = keys.add_controller_document(&doc).with_context(|| {
+            format!("{spec} is not a usable DID document or verification method")
+        })?;
         let assertion: Vec<PublicKey> = methods
             .iter()
             .filter(|m| m.assertion)

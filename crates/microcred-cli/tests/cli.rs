@@ -347,7 +347,8 @@ fn validity_window_is_checked_at_the_given_time() {
 #[test]
 fn lint_blocks_signing_and_sign_checks_the_issuer() {
     let (dir, _key, did) = setup();
-    // A MicroCredential without quality assurance or learning mode: lint errors.
+    // A MicroCredential without quality assurance or learning mode: warnings without a
+    // profile, errors under the EU 2022 profile.
     let mut ach: Value = serde_json::from_str(
         &std::fs::read_to_string(repo().join("examples/achievements/df-101.json")).unwrap(),
     )
@@ -355,13 +356,17 @@ fn lint_blocks_signing_and_sign_checks_the_issuer() {
     ach.as_object_mut().unwrap().remove("qualityAssurance");
     ach.as_object_mut().unwrap().remove("learningMode");
     std::fs::write(dir.path().join("ach.json"), ach.to_string()).unwrap();
-    let o = run(&["lint", "ach.json"], dir.path());
-    assert_eq!(code(&o), 1, "{}", text(&o));
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        out.contains("eu.qualityAssurance") && out.contains("eu.formOfParticipation"),
-        "{out}"
-    );
+    for (profile, exit) in [(None, 0), (Some("eu-2022"), 1)] {
+        let mut args = vec!["lint", "ach.json"];
+        args.extend(profile.iter().flat_map(|p| ["--profile", *p]));
+        let o = run(&args, dir.path());
+        assert_eq!(code(&o), exit, "{}", text(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains("eu.qualityAssurance") && out.contains("eu.formOfParticipation"),
+            "{out}"
+        );
+    }
     let profile = repo().join("examples/issuer-profile.json");
     let o = run(
         &[
@@ -374,6 +379,8 @@ fn lint_blocks_signing_and_sign_checks_the_issuer() {
             profile.to_str().unwrap(),
             "--recipient",
             "did:example:l",
+            "--profile",
+            "eu-2022",
         ],
         dir.path(),
     );
@@ -652,11 +659,13 @@ fn standalone_verification_method_document_works_as_did_doc_and_issuer_key() {
     }
     // The same method document with another key: the signature does not verify.
     let other = setup();
-    let other_key: Value =
-        serde_json::from_slice(&std::fs::read(&other.1).unwrap()).unwrap();
+    let other_key: Value = serde_json::from_slice(&std::fs::read(&other.1).unwrap()).unwrap();
     vm["publicKeyMultibase"] = other_key["publicKeyMultibase"].clone();
     std::fs::write(dir.path().join("vm-other.json"), vm.to_string()).unwrap();
-    let o = run(&["verify", "--did-doc", "vm-other.json", "c.json"], dir.path());
+    let o = run(
+        &["verify", "--did-doc", "vm-other.json", "c.json"],
+        dir.path(),
+    );
     assert_eq!(code(&o), 1, "{}", text(&o));
 }
 

@@ -16,9 +16,9 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
 use ed25519_dalek::{Signer, SigningKey};
 use microcred_core::{
-    bundled_contexts, hash_data, parse_strict, sign, verify, Achievement, AchievementSubject,
-    Cryptosuite, IssuerKey, KeyRing, OpenBadgeCredential, Profile, Recipient, Verdict,
-    VerifyOptions, microcred_context, OB_ASSESSMENT_CONTEXT, OB_CONTEXT, OB_EXTENSIONS_CONTEXT,
+    bundled_contexts, hash_data, microcred_context, parse_strict, sign, verify, Achievement,
+    AchievementSubject, Cryptosuite, IssuerKey, KeyRing, OpenBadgeCredential, Profile, Recipient,
+    Verdict, VerifyOptions, OB_ASSESSMENT_CONTEXT, OB_CONTEXT, OB_EXTENSIONS_CONTEXT,
     VC_V2_CONTEXT,
 };
 use microcred_rdf::{canonicalize, canonicalize_document, to_rdf, CanonicalOptions};

@@ -53,9 +53,9 @@ pub use lint::{
 };
 pub use microcred_rdf::{ContextLoader, Error as JsonLdError};
 pub use model::{
-    Achievement, AchievementSubject, Address, Alignment, Criteria, Evidence, IdentityObject,
-    ModelError, OpenBadgeCredential, Profile, Recipient, ResultDescription, ResultEntry, Types,
-    microcred_context, MICROCRED_INLINE_CONTEXT_TEXT, MICROCRED_LEGACY_CONTEXT, MICROCRED_VOCAB,
+    microcred_context, Achievement, AchievementSubject, Address, Alignment, Criteria, Evidence,
+    IdentityObject, ModelError, OpenBadgeCredential, Profile, Recipient, ResultDescription,
+    ResultEntry, Types, MICROCRED_INLINE_CONTEXT_TEXT, MICROCRED_LEGACY_CONTEXT, MICROCRED_VOCAB,
     OB_ASSESSMENT_CONTEXT, OB_CONTEXT, OB_EXTENSIONS_CONTEXT, OB_SCHEMA,
 };
 pub use proof::{
@@ -64,7 +64,6 @@ pub use proof::{
 };
 pub use related::{check_related_resource, published_bytes, RelatedResourceCheck};
 pub use resolve::{KeyRing, Method, ResolveError};
-pub use vocab::{TermDefinition, TermKind, MICROCRED_VOCABULARY};
 pub use status::{
     status_entries, status_list_credential, status_list_urls, Bitstring, StatusEntry, StatusError,
     StatusListCredential, MAX_STATUS_LIST_BYTES, MIN_STATUS_LIST_ENTRIES, STATUS_LIST,
@@ -76,3 +75,4 @@ pub use verify::{
     verify, verify_presentation_proofs, verify_value, Check, CheckKind, Outcome,
     PresentationProofs, Report, Verdict, VerifyOptions, VC_V1_CONTEXT, VC_V2_CONTEXT,
 };
+pub use vocab::{TermDefinition, TermKind, MICROCRED_VOCABULARY};

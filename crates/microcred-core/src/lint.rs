@@ -246,7 +246,10 @@ fn lint_fields(credential: &Value, policy: Policy) -> LintReport {
         Some(one) => defines_microcred_terms(one),
         None => false,
     };
-    if uses_any_term(credential, MICROCRED_TERMS) && !inline_mc && !contexts.contains(&MICROCRED_LEGACY_CONTEXT) {
+    if uses_any_term(credential, MICROCRED_TERMS)
+        && !inline_mc
+        && !contexts.contains(&MICROCRED_LEGACY_CONTEXT)
+    {
         r.add(e, "mc.context", "@context", "microcredential extension terms (volumeOfLearning, learningMode, ...) are used but no @context defines them: add microcred's inline context map (contexts/microcred-inline-v1.json) as the last @context entry; credentials microcred builds carry it already");
     }
     if uses_any_term(credential, ASSESSMENT_TERMS) && !contexts.contains(&OB_ASSESSMENT_CONTEXT) {
@@ -371,7 +374,9 @@ fn lint_context_urls(context: Option<&Value>, r: &mut LintReport) {
         if url == MICROCRED_LEGACY_CONTEXT {
             r.add(Severity::Error, "mc.context.placeholder", "@context", format!("\"{MICROCRED_LEGACY_CONTEXT}\" is a placeholder that nobody serves, so no verifier but microcred could process this credential: replace it with microcred's inline context map (contexts/microcred-inline-v1.json)"));
         } else if let Some(host) = reserved_host(url) {
-            r.add(Severity::Error, "jsonld.context.unserved", "@context", format!("the context \"{url}\" is on the reserved domain \"{host}\" (RFC 2606/6761), which nobody serves: verifiers that load contexts by URL would reject the credential; use a context its publisher serves, or an inline context map"));
+            // A warning, not an error: the caller supplied this context on purpose (a test, a
+            // demo); microcred itself never puts one in a credential.
+            r.add(Severity::Warning, "jsonld.context.unserved", "@context", format!("the context \"{url}\" is on the reserved domain \"{host}\" (RFC 2606/6761), which nobody serves: verifiers that load contexts by URL will reject the credential; use a context its publisher serves, or an inline context map"));
         }
     }
 }
@@ -826,7 +831,10 @@ fn lint_extension_values(t: &Target<'_>, r: &mut LintReport) {
                 Severity::Error,
                 "mc.learningMode",
                 &p("learningMode"),
-                format!("learningMode {m} must be one of {}", LEARNING_MODES.join(", ")),
+                format!(
+                    "learningMode {m} must be one of {}",
+                    LEARNING_MODES.join(", ")
+                ),
             );
         }
     }

@@ -198,12 +198,15 @@ fn check_multibase(text: &str, bytes: &[u8]) -> RelatedResourceCheck {
 }
 
 fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
         .step_by(2)
-        .map(|i| text.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|b| u8::from_str_radix(b, 16).ok())
+        })
         .collect()
 }
 
@@ -293,7 +296,9 @@ mod tests {
     #[test]
     fn resources_not_held_are_not_checked() {
         assert_eq!(
-            check(json!({"id": "https://college.example/syllabus.pdf", "digestSRI": "sha256-AAAA"})),
+            check(
+                json!({"id": "https://college.example/syllabus.pdf", "digestSRI": "sha256-AAAA"})
+            ),
             RelatedResourceCheck::Unavailable
         );
     }

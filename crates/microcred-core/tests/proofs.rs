@@ -669,7 +669,10 @@ fn ob_credential_with_inline_context() -> Value {
 fn rdfc_proof_with_its_own_prefix_context_verifies() {
     let doc = ob_credential_with_inline_context();
     let signed = sign(&doc, &key(), Cryptosuite::EddsaRdfc2022, CREATED).unwrap();
-    assert!(signed["proof"].get("@context").is_none(), "rdfc proofs carry no @context");
+    assert!(
+        signed["proof"].get("@context").is_none(),
+        "rdfc proofs carry no @context"
+    );
     for prefix in [
         json!([VC_V2_CONTEXT]),
         json!(VC_V2_CONTEXT),
@@ -679,7 +682,11 @@ fn rdfc_proof_with_its_own_prefix_context_verifies() {
         let mut with_ctx = signed.clone();
         with_ctx["proof"]["@context"] = prefix.clone();
         let report = check(&with_ctx);
-        assert_eq!(report.verdict, Verdict::Valid, "proof @context {prefix}: {report:#?}");
+        assert_eq!(
+            report.verdict,
+            Verdict::Valid,
+            "proof @context {prefix}: {report:#?}"
+        );
     }
 }
 

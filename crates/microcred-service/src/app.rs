@@ -143,6 +143,7 @@ impl Inner {
                 ApiError::NotFound(format!("achievement \"{slug}\" has no version {version}"))
             })?;
         let institution = self.institution(inst)?;
+        let profile = crate::lint_profile::effective(self, inst, rec.lint_profile.as_deref())?;
         let achievement = microcred_core::Achievement::from_value(rec.definition).map_err(|e| {
             ApiError::Internal(format!("stored achievement {slug} v{version}: {e}"))
         })?;
@@ -157,6 +158,7 @@ impl Inner {
                 issuer,
                 self.active_key(inst)?,
                 self.base_url.clone(),
+                profile,
             )
             .map_err(crate::routes::issue::row_error)?
             .with_status(crate::status::StatusPlan::for_institution(self, inst)?),
@@ -167,7 +169,8 @@ impl Inner {
         Ok(template)
     }
 
-    /// Forgets cached keys and templates of an institution (after a rotation or profile change).
+    /// Forgets cached keys and templates of an institution (after a rotation, a profile change
+    /// or a lint profile change).
     pub(crate) fn invalidate(&self, inst: &str) {
         if let Ok(mut m) = self.keys.lock() {
             m.remove(inst);

@@ -85,6 +85,7 @@ pub fn sign_rate(
         profile,
         Arc::new(ActiveKey { key }),
         base.clone(),
+        None,
     )
     .map_err(|e| e.message())?;
     let row = IssueRow {

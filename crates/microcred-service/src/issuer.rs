@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use microcred_core::{
     Achievement, AchievementSubject, ContextLoader, Cryptosuite, Evidence, IdentityObject,
-    IssuerKey, LintReport, OpenBadgeCredential, Profile, ProofSetup, Recipient, ResultEntry,
-    MULTIKEY_CONTEXT,
+    IssuerKey, LintOptions, LintProfile, LintReport, OpenBadgeCredential, Profile, ProofSetup,
+    Recipient, ResultEntry, MULTIKEY_CONTEXT,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -246,6 +246,8 @@ pub(crate) struct Template {
     pub(crate) achievement: Achievement,
     pub(crate) key: Arc<ActiveKey>,
     pub(crate) base_url: Arc<str>,
+    /// The lint profile its credentials are checked under (`None`: no profile).
+    pub(crate) profile: Option<&'static LintProfile>,
     /// The credential of a placeholder learner, from `OpenBadgeCredential::new(..).to_value()`.
     base: Map<String, Value>,
     /// Gives each issued credential its `credentialStatus` (Bitstring Status List entries).
@@ -360,7 +362,12 @@ fn to_json<T: Serialize>(v: &T) -> Result<Value, RowError> {
 }
 
 impl Template {
-    /// Prepares issuing `achievement` (version `version`) as `issuer` with `key`.
+    /// Prepares issuing `achievement` (version `version`) as `issuer` with `key`, its
+    /// credentials linted under `profile`.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "what a template is made of; a struct of them would only be unpacked again"
+    )]
     pub(crate) fn new(
         institution: &str,
         slug: &str,
@@ -369,6 +376,7 @@ impl Template {
         issuer: Profile,
         key: Arc<ActiveKey>,
         base_url: Arc<str>,
+        profile: Option<&'static LintProfile>,
     ) -> Result<Self, RowError> {
         let placeholder = Recipient::Id("did:example:placeholder".into());
         let subject = AchievementSubject::new(&placeholder, achievement.clone());
@@ -382,7 +390,7 @@ impl Template {
         let value = credential.to_value();
         // What every credential of this template shares is linted once, here; what varies per
         // learner is built from checked input, and single issuance lints every credential.
-        let report = microcred_core::lint(&value);
+        let report = microcred_core::lint_with(&value, &LintOptions::new().with_profile(profile));
         if report.has_errors() {
             return Err(RowError::Lint(report));
         }
@@ -399,6 +407,7 @@ impl Template {
             achievement,
             key,
             base_url,
+            profile,
             base,
             status: None,
             fragments,
@@ -505,7 +514,8 @@ impl Template {
             doc.insert("credentialStatus".into(), status);
         }
         if lint {
-            let report = microcred_core::lint(&value);
+            let report =
+                microcred_core::lint_with(&value, &LintOptions::new().with_profile(self.profile));
             if report.has_errors() {
                 return Err(RowError::Lint(report));
             }
@@ -784,6 +794,7 @@ mod tests {
             Profile::from_value(issuer).unwrap(),
             Arc::new(ActiveKey { key }),
             Arc::from("https://issuer.example"),
+            None,
         )
         .unwrap()
     }

@@ -57,6 +57,7 @@ mod config;
 mod crypto;
 mod error;
 mod issuer;
+mod lint_profile;
 mod routes;
 mod status;
 mod store;

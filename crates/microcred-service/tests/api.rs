@@ -1101,7 +1101,8 @@ fn vc_api() {
     for (digest, status) in [(sri(b"not the context"), 422), (sri(v2_bytes), 201)] {
         let mut related = own.clone();
         related.as_object_mut().unwrap().remove("credentialStatus");
-        related["relatedResource"] = json!([{"id": "https://www.w3.org/ns/credentials/v2", "digestSRI": digest}]);
+        related["relatedResource"] =
+            json!([{"id": "https://www.w3.org/ns/credentials/v2", "digestSRI": digest}]);
         let r = c.post(
             "/credentials/issue",
             Some(&tok),
@@ -1109,7 +1110,11 @@ fn vc_api() {
         );
         assert_eq!(r.status, status, "{}", r.text());
         if status == 422 {
-            assert!(r.text().contains("relatedResource[0].digestSRI"), "{}", r.text());
+            assert!(
+                r.text().contains("relatedResource[0].digestSRI"),
+                "{}",
+                r.text()
+            );
         }
     }
 }

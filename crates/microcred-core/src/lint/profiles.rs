@@ -190,7 +190,7 @@ pub(super) struct Target<'a> {
     pub(super) base: &'static str,
 }
 
-fn alignment_types<'a>(a: &'a Map<String, Value>) -> impl Iterator<Item = &'a str> {
+fn alignment_types(a: &Map<String, Value>) -> impl Iterator<Item = &str> {
     as_objects(a.get("alignment")).filter_map(|al| al.get("targetType").and_then(Value::as_str))
 }
 
@@ -413,7 +413,8 @@ pub(super) fn lint_policy(t: &Target<'_>, policy: Policy, r: &mut LintReport) {
                 continue;
             };
             reported.push(rule.element);
-            let (name, source, what, hint) = (profile.name, profile.source, rule.what, &missing.hint);
+            let (name, source, what, hint) =
+                (profile.name, profile.source, rule.what, &missing.hint);
             let (severity, message) = match (rule.requirement, policy) {
                 (Requirement::Recommended, _) => (
                     Severity::Warning,
@@ -549,8 +550,10 @@ mod tests {
     use crate::{Achievement, Finding};
 
     fn df101() -> Value {
-        serde_json::from_str(include_str!("../../../../examples/achievements/df-101.json"))
-            .unwrap()
+        serde_json::from_str(include_str!(
+            "../../../../examples/achievements/df-101.json"
+        ))
+        .unwrap()
     }
 
     /// A credential for `achievement`, built the way `microcred issue` builds one.
@@ -566,7 +569,9 @@ mod tests {
         );
         if with_result {
             for rd in &achievement.result_description {
-                subject.result.push(ResultEntry::for_description(rd, "Completed"));
+                subject
+                    .result
+                    .push(ResultEntry::for_description(rd, "Completed"));
             }
         }
         OpenBadgeCredential::new(
@@ -636,7 +641,12 @@ mod tests {
             assert!(warnings.contains(&rule), "{rule}: {warnings:?}");
         }
         // One finding per element: HEQCO's markers that repeat an EU element are not repeated.
-        for dup in ["heqco.accredited", "heqco.flexible", "heqco.standardized", "heqco.assessed"] {
+        for dup in [
+            "heqco.accredited",
+            "heqco.flexible",
+            "heqco.standardized",
+            "heqco.assessed",
+        ] {
             assert!(!warnings.contains(&dup), "{dup}: {warnings:?}");
         }
     }
@@ -645,22 +655,35 @@ mod tests {
     fn eu_2022_makes_each_missing_element_an_error_for_a_microcredential() {
         let r = with_profile(&bare_microcredential(), "eu-2022");
         assert_eq!(r.profile, Some("eu-2022"));
-        let errors: Vec<(&str, &str)> = r
-            .errors()
-            .map(|f| (f.rule, f.path.as_str()))
-            .collect();
+        let errors: Vec<(&str, &str)> = r.errors().map(|f| (f.rule, f.path.as_str())).collect();
         assert_eq!(
             errors,
             vec![
                 ("eu.country", "issuer.address.addressCountryCode"),
-                ("eu.workload", "credentialSubject.achievement.volumeOfLearning"),
-                ("eu.assessmentType", "credentialSubject.achievement.resultDescription"),
-                ("eu.formOfParticipation", "credentialSubject.achievement.learningMode"),
-                ("eu.qualityAssurance", "credentialSubject.achievement.qualityAssurance"),
+                (
+                    "eu.workload",
+                    "credentialSubject.achievement.volumeOfLearning"
+                ),
+                (
+                    "eu.assessmentType",
+                    "credentialSubject.achievement.resultDescription"
+                ),
+                (
+                    "eu.formOfParticipation",
+                    "credentialSubject.achievement.learningMode"
+                ),
+                (
+                    "eu.qualityAssurance",
+                    "credentialSubject.achievement.qualityAssurance"
+                ),
             ]
         );
         for f in r.errors() {
-            assert!(f.message.contains("eu-2022") && f.message.contains("add "), "{}", f.message);
+            assert!(
+                f.message.contains("eu-2022") && f.message.contains("add "),
+                "{}",
+                f.message
+            );
         }
         // "Where applicable": the level stays a warning; no other profile's findings appear.
         assert_eq!(rules(&r.findings, Severity::Warning), vec!["eu.level"]);
@@ -673,7 +696,11 @@ mod tests {
         let r = with_profile(&degree, "eu-2022");
         assert!(!r.has_errors(), "{:#?}", r.findings);
         let country = r.findings.iter().find(|f| f.rule == "eu.country").unwrap();
-        assert!(country.message.contains("\"Degree\""), "{}", country.message);
+        assert!(
+            country.message.contains("\"Degree\""),
+            "{}",
+            country.message
+        );
     }
 
     #[test]
@@ -686,7 +713,9 @@ mod tests {
         // HEQCO's "assessed" needs the learner's result in a credential.
         let r = with_profile(&credential(df101(), false), "heqco");
         assert_eq!(
-            r.errors().map(|f| (f.rule, f.path.as_str())).collect::<Vec<_>>(),
+            r.errors()
+                .map(|f| (f.rule, f.path.as_str()))
+                .collect::<Vec<_>>(),
             vec![("heqco.assessed", "credentialSubject.result")]
         );
     }
@@ -726,7 +755,11 @@ mod tests {
             ("volumeOfLearning", json!("15 hours"), "mc.volumeOfLearning"),
             ("reviewPeriod", json!(2), "mc.reviewPeriod"),
             ("learningMode", json!("hybrid"), "mc.learningMode"),
-            ("assessmentSupervision", json!("proctored"), "mc.assessmentSupervision"),
+            (
+                "assessmentSupervision",
+                json!("proctored"),
+                "mc.assessmentSupervision",
+            ),
         ] {
             let mut a = df101();
             a[field] = bad;
@@ -746,7 +779,9 @@ mod tests {
         let eu = LintProfile::by_name("eu-2022").unwrap();
         let r = lint_achievement_with(&a, &LintOptions::new().with_profile(Some(eu)));
         assert_eq!(
-            r.errors().map(|f| (f.rule, f.path.as_str())).collect::<Vec<_>>(),
+            r.errors()
+                .map(|f| (f.rule, f.path.as_str()))
+                .collect::<Vec<_>>(),
             vec![("eu.qualityAssurance", "achievement.qualityAssurance")]
         );
         assert!(!crate::lint_achievement(&a).has_errors());
@@ -773,7 +808,12 @@ mod tests {
             let mut seen = Vec::new();
             for r in p.rules() {
                 assert!(r.rule().starts_with(&format!("{prefix}.")), "{}", r.rule());
-                assert!(!seen.contains(&r.element()), "{}: {} twice", p.name(), r.element());
+                assert!(
+                    !seen.contains(&r.element()),
+                    "{}: {} twice",
+                    p.name(),
+                    r.element()
+                );
                 seen.push(r.element());
                 assert!(!r.location().is_empty() && !r.what().is_empty());
             }

@@ -1,7 +1,7 @@
 //! The private management API (`/v1/institutions/...`): institutions, profiles, keys,
 //! tokens and achievement definitions.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -13,6 +13,7 @@ use crate::auth::Principal;
 use crate::crypto;
 use crate::error::{ApiError, AppJson};
 use crate::issuer::{self, IssueRow};
+use crate::lint_profile;
 use crate::store::{
     AchievementRecord, IdentityKind, InstitutionRecord, KeyRecord, KeyStatus, Scopes, StoreError,
     TokenRecord,
@@ -31,6 +32,10 @@ pub(crate) struct CreateInstitution {
     /// Also give credentials a suspension entry (revocation entries are always given).
     #[serde(default)]
     suspension: bool,
+    /// The lint profile its credentials are checked under (`eu-2022`, ...; `none` or absent:
+    /// no profile).
+    #[serde(default, rename = "lintProfile")]
+    lint_profile: Option<String>,
 }
 
 fn institution_view(inner: &Inner, inst: &InstitutionRecord, keys: &[KeyRecord]) -> Value {
@@ -76,6 +81,10 @@ pub(crate) async fn create_institution(
             ApiError::unprocessable("identity must be \"did:web\" or \"did:key\"")
         })?,
     };
+    let lint_profile = match req.lint_profile.as_deref() {
+        Some(name) => lint_profile::requested(name)?,
+        None => None,
+    };
     let view = state
         .blocking(move |inner| {
             let at = now_text();
@@ -101,8 +110,15 @@ pub(crate) async fn create_institution(
                     &crate::store::StatusSettings { suspension: true },
                 )?;
             }
+            if let Some(p) = lint_profile {
+                inner.store.set_lint_profile(&rec.slug, Some(p.name()))?;
+            }
             tracing::info!(institution = %rec.slug, did = %rec.did, key = %key.method_id, "institution created");
-            Ok(institution_view(inner, &rec, &[key]))
+            let mut view = institution_view(inner, &rec, &[key]);
+            if let Some(o) = view.as_object_mut() {
+                o.insert("lintProfile".into(), json!(lint_profile.map(|p| p.name())));
+            }
+            Ok(view)
         })
         .await?;
     Ok((StatusCode::CREATED, AppJson(view)).into_response())
@@ -146,6 +162,10 @@ pub(crate) async fn get_institution(
                 o.insert(
                     "suspension".into(),
                     json!(inner.store.status_settings(&inst)?.suspension),
+                );
+                o.insert(
+                    "lintProfile".into(),
+                    json!(inner.store.lint_profile(&inst)?),
                 );
             }
             Ok(v)
@@ -375,12 +395,24 @@ pub(crate) struct CreateAchievement {
     achievement: Map<String, Value>,
 }
 
+/// The query of the achievement routes: `?profile=NAME|none|inherit`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AchievementQuery {
+    /// The lint profile for this achievement, overriding the institution's: a profile name,
+    /// `none` (no profile), or `inherit` (follow the institution). Absent: the override of the
+    /// latest version is kept.
+    #[serde(default)]
+    profile: Option<String>,
+}
+
 /// `POST /v1/institutions/{inst}/achievements` (manage): a new definition (409 if the slug
 /// exists; use PUT to make a new version).
 pub(crate) async fn create_achievement(
     State(state): State<AppState>,
     principal: Principal,
     Path(inst): Path<String>,
+    Query(query): Query<AchievementQuery>,
     AppJson(req): AppJson<CreateAchievement>,
 ) -> Result<Response, ApiError> {
     authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
@@ -389,17 +421,23 @@ pub(crate) async fn create_achievement(
             "slug must be 1 to 63 characters of a-z, 0-9 and '-'",
         ));
     }
+    let profile = query.profile;
     state
-        .blocking(move |inner| save_achievement(inner, &inst, &req.slug, req.achievement, true))
+        .blocking(move |inner| {
+            save_achievement(inner, &inst, &req.slug, req.achievement, true, profile)
+        })
         .await
 }
 
 /// `PUT /v1/institutions/{inst}/achievements/{ach}` (manage): creates the definition, or
 /// makes a new version if it differs from the latest (200 and no new version if unchanged).
+/// `?profile=` sets the achievement's lint profile (see [`AchievementQuery`]); a new profile
+/// for an unchanged definition is recorded on the latest version once it passes.
 pub(crate) async fn put_achievement(
     State(state): State<AppState>,
     principal: Principal,
     Path((inst, ach)): Path<(String, String)>,
+    Query(query): Query<AchievementQuery>,
     AppJson(def): AppJson<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
     authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
@@ -408,18 +446,21 @@ pub(crate) async fn put_achievement(
             "the achievement name must be 1 to 63 characters of a-z, 0-9 and '-'",
         ));
     }
+    let profile = query.profile;
     state
-        .blocking(move |inner| save_achievement(inner, &inst, &ach, def, false))
+        .blocking(move |inner| save_achievement(inner, &inst, &ach, def, false, profile))
         .await
 }
 
-/// Lints and stores a definition as a new version (or reports it unchanged).
+/// Lints and stores a definition as a new version (or reports it unchanged). `profile` is the
+/// `?profile=` of the request (`None`: keep the latest version's override).
 fn save_achievement(
     inner: &Inner,
     inst: &str,
     ach: &str,
     mut def: Map<String, Value>,
     must_be_new: bool,
+    profile: Option<String>,
 ) -> Result<Response, ApiError> {
     let institution = inner.institution(inst)?;
     // The service mints the id; what the client sent as `id` is not part of the content.
@@ -430,6 +471,14 @@ fn save_achievement(
     let latest = inner.store.achievement(inst, ach, None)?;
     let base = &inner.base_url;
     let url = format!("{base}/institutions/{inst}/achievements/{ach}");
+    // The override stored with the version: a profile name, `none`, or NULL (follow the
+    // institution).
+    let override_ = match profile.as_deref() {
+        None => latest.as_ref().and_then(|l| l.lint_profile.clone()),
+        Some(p) if p.trim().eq_ignore_ascii_case(lint_profile::INHERIT) => None,
+        Some(p) => Some(lint_profile::stored_name(lint_profile::requested(p)?).to_owned()),
+    };
+    let effective = lint_profile::effective(inner, inst, override_.as_deref())?;
     if let Some(l) = &latest {
         if must_be_new {
             return Err(ApiError::Conflict(format!(
@@ -438,9 +487,37 @@ fn save_achievement(
             )));
         }
         if l.content_hash == content_hash {
+            if l.lint_profile == override_ {
+                return Ok((
+                    StatusCode::OK,
+                    AppJson(achievement_view(l, &url, false, &[], effective)),
+                )
+                    .into_response());
+            }
+            // The same definition under another profile: it must pass that profile, then the
+            // latest version follows it (no new version: the credentials would not change).
+            let report = lint_definition(inner, inst, ach, &institution, l, effective)?;
+            if !inner.store.set_achievement_lint_profile(
+                inst,
+                ach,
+                l.version,
+                override_.as_deref(),
+            )? {
+                return Err(ApiError::Conflict(format!(
+                    "achievement \"{ach}\" version {} changed concurrently; retry",
+                    l.version
+                )));
+            }
+            inner.invalidate(inst);
+            tracing::info!(institution = %inst, achievement = %ach, version = l.version, profile = ?override_, "achievement lint profile changed");
+            let rec = AchievementRecord {
+                lint_profile: override_,
+                ..l.clone()
+            };
+            let warnings: Vec<_> = report.findings.iter().collect();
             return Ok((
                 StatusCode::OK,
-                AppJson(achievement_view(l, &url, false, &[])),
+                AppJson(achievement_view(&rec, &url, false, &warnings, effective)),
             )
                 .into_response());
         }
@@ -455,27 +532,62 @@ fn save_achievement(
     if !definition.contains_key("creator") {
         definition.insert("creator".into(), institution.profile.clone());
     }
-    let definition = Value::Object(definition);
-    let mut report = microcred_core::lint_achievement(&definition);
-    let achievement = microcred_core::Achievement::from_value(definition.clone()).map_err(|e| {
-        ApiError::Unprocessable {
-            message: format!("not a usable Open Badges 3.0 Achievement: {e}"),
-            details: Some(json!({"findings": report.findings})),
-        }
-    })?;
-    // Lint a sample credential too: it checks what the issuer profile must carry (e.g. the
-    // awarding body's country for a MicroCredential).
+    let rec = AchievementRecord {
+        institution: inst.to_owned(),
+        slug: ach.to_owned(),
+        version,
+        definition: Value::Object(definition),
+        content_hash,
+        created_at: now_text(),
+        lint_profile: override_,
+    };
+    let report = lint_definition(inner, inst, ach, &institution, &rec, effective)?;
+    match inner.store.insert_achievement(&rec) {
+        Ok(()) => {}
+        Err(StoreError::Conflict(m)) => return Err(ApiError::Conflict(m)),
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(institution = %inst, achievement = %ach, version, "achievement version stored");
+    let warnings: Vec<_> = report.findings.iter().collect();
+    Ok((
+        StatusCode::CREATED,
+        AppJson(achievement_view(&rec, &url, true, &warnings, effective)),
+    )
+        .into_response())
+}
+
+/// Lints a definition under `profile`, with a sample credential for what the issuer profile
+/// must carry (e.g. the awarding body's country): 422 with the findings on errors, else the
+/// report (its warnings).
+fn lint_definition(
+    inner: &Inner,
+    inst: &str,
+    ach: &str,
+    institution: &InstitutionRecord,
+    rec: &AchievementRecord,
+    profile: Option<&'static microcred_core::LintProfile>,
+) -> Result<microcred_core::LintReport, ApiError> {
+    let options = microcred_core::LintOptions::new().with_profile(profile);
+    let mut report = microcred_core::lint_achievement_with(&rec.definition, &options);
+    let achievement =
+        microcred_core::Achievement::from_value(rec.definition.clone()).map_err(|e| {
+            ApiError::Unprocessable {
+                message: format!("not a usable Open Badges 3.0 Achievement: {e}"),
+                details: Some(json!({"findings": report.findings, "lintProfile": report.profile})),
+            }
+        })?;
     if !report.has_errors() {
         let issuer = microcred_core::Profile::from_value(institution.profile.clone())
             .map_err(|e| ApiError::Internal(format!("stored profile: {e}")))?;
         let template = issuer::Template::new(
             inst,
             ach,
-            version,
+            rec.version,
             achievement,
             issuer,
             inner.active_key(inst)?,
             inner.base_url.clone(),
+            None,
         )
         .map_err(|e| ApiError::unprocessable(e.message()))?;
         let row = IssueRow {
@@ -484,7 +596,7 @@ fn save_achievement(
         };
         match template.build(&row, now()) {
             Ok((_, sample)) => {
-                let sample_report = microcred_core::lint(&sample);
+                let sample_report = microcred_core::lint_with(&sample, &options);
                 report.findings.extend(
                     sample_report
                         .findings
@@ -496,31 +608,16 @@ fn save_achievement(
         }
     }
     if report.has_errors() {
+        let message = match report.profile {
+            Some(p) => format!("the achievement has lint errors under lint profile {p} (errors block; warnings are advice)"),
+            None => "the achievement has lint errors (errors block; warnings are advice)".into(),
+        };
         return Err(ApiError::Unprocessable {
-            message: "the achievement has lint errors (errors block; warnings are advice)".into(),
-            details: Some(json!({"findings": report.findings})),
+            message,
+            details: Some(json!({"findings": report.findings, "lintProfile": report.profile})),
         });
     }
-    let rec = AchievementRecord {
-        institution: inst.to_owned(),
-        slug: ach.to_owned(),
-        version,
-        definition,
-        content_hash,
-        created_at: now_text(),
-    };
-    match inner.store.insert_achievement(&rec) {
-        Ok(()) => {}
-        Err(StoreError::Conflict(m)) => return Err(ApiError::Conflict(m)),
-        Err(e) => return Err(e.into()),
-    }
-    tracing::info!(institution = %inst, achievement = %ach, version, "achievement version stored");
-    let warnings: Vec<_> = report.findings.iter().collect();
-    Ok((
-        StatusCode::CREATED,
-        AppJson(achievement_view(&rec, &url, true, &warnings)),
-    )
-        .into_response())
+    Ok(report)
 }
 
 fn achievement_view(
@@ -528,6 +625,7 @@ fn achievement_view(
     url: &str,
     created: bool,
     warnings: &[&microcred_core::Finding],
+    profile: Option<&'static microcred_core::LintProfile>,
 ) -> Value {
     json!({
         "slug": rec.slug,
@@ -536,6 +634,8 @@ fn achievement_view(
         "url": url,
         "created": created,
         "warnings": warnings,
+        "lintProfile": profile.map(microcred_core::LintProfile::name),
+        "lintProfileOverride": rec.lint_profile,
         "definition": rec.definition,
     })
 }
@@ -553,7 +653,7 @@ pub(crate) async fn list_achievements(
             let mut items = Vec::new();
             for a in inner.store.achievements(&inst)? {
                 let versions = inner.store.achievement_versions(&inst, &a.slug)?;
-                items.push(json!({"slug": a.slug, "version": a.version, "versions": versions, "id": a.definition.get("id"), "name": a.definition.get("name")}));
+                items.push(json!({"slug": a.slug, "version": a.version, "versions": versions, "id": a.definition.get("id"), "name": a.definition.get("name"), "lintProfileOverride": a.lint_profile}));
             }
             Ok(json!({"achievements": items}))
         })

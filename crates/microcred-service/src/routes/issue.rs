@@ -79,8 +79,11 @@ pub(crate) fn row_error(e: RowError) -> ApiError {
     match e {
         RowError::Invalid(m) => ApiError::unprocessable(m),
         RowError::Lint(report) => ApiError::Unprocessable {
-            message: "the credential has lint errors".into(),
-            details: Some(json!({"findings": report.findings})),
+            message: match report.profile {
+                Some(p) => format!("the credential has lint errors under lint profile {p}"),
+                None => "the credential has lint errors".into(),
+            },
+            details: Some(json!({"findings": report.findings, "lintProfile": report.profile})),
         },
         RowError::Internal(m) => ApiError::Internal(m),
     }

@@ -861,6 +861,53 @@ pub(crate) fn catalogue_page(
     document("en", &format!("Microcredentials — {name}"), &head, &body)
 }
 
+/// The microcredential extension vocabulary (`/ns/microcred/v1`): one row per term with an
+/// anchor named after it, so every term IRI (`https://w3id.org/microcred/v1#term`) has a
+/// human-readable definition here.
+pub(crate) fn vocabulary_page(page_url: &str) -> String {
+    use microcred_core::{TermKind, MICROCRED_VOCAB, MICROCRED_VOCABULARY};
+    let mut rows = String::new();
+    for t in MICROCRED_VOCABULARY {
+        let kind = match t.kind {
+            TermKind::Property => "property",
+            TermKind::Class => "class",
+            _ => "term",
+        };
+        rows.push_str(&format!(
+            "<tr id=\"{term}\"><th scope=\"row\"><code>{term}</code><br><span class=\"desc\">{kind}</span></th>\
+             <td data-label=\"Used on\">{on}</td><td data-label=\"Values\">{values}</td>\
+             <td data-label=\"Meaning\">{def}</td><td data-label=\"EU Annex I\">{annex}</td></tr>\n",
+            term = html_escape(t.term),
+            on = html_escape(t.used_on),
+            values = html_escape(t.values),
+            def = html_escape(t.definition),
+            annex = html_escape(t.annex_i.unwrap_or("—")),
+        ));
+    }
+    let body = format!(
+        "<header class=\"site\"><div class=\"wrap\">\n<h1>Microcredential extension terms, version 1</h1>\n</div></header>\n\
+         <main class=\"wrap\">\n<p class=\"lead\">Open Badges 3.0 terms that describe a microcredential beyond what the \
+         Open Badges model carries: workload, form of participation, supervision of the assessment, quality assurance, \
+         prerequisites and stackability. Each term's IRI is <code>{vocab}</code> followed by the term.</p>\n\
+         <p>Credentials carry these terms with an inline JSON-LD context (a map inside <code>@context</code>), so any \
+         verifier can process them without fetching anything. The same context as a document: \
+         {json_link}.</p>\n\
+         <section aria-labelledby=\"terms\">\n<h2 id=\"terms\">Terms</h2>\n<div class=\"table-wrap\"><table>\n\
+         <caption>{n} terms</caption>\n<thead><tr><th scope=\"col\">Term</th><th scope=\"col\">Used on</th>\
+         <th scope=\"col\">Values</th><th scope=\"col\">Meaning</th><th scope=\"col\">EU Annex I element</th></tr></thead>\n\
+         <tbody>\n{rows}</tbody></table></div>\n</section>\n</main>\n",
+        vocab = html_escape(MICROCRED_VOCAB),
+        json_link = link(Some(&format!("{page_url}?format=json")), "JSON-LD"),
+        n = MICROCRED_VOCABULARY.len(),
+    );
+    let head = format!(
+        "<meta name=\"description\" content=\"Definitions of the microcredential extension terms for Open Badges 3.0.\">\n\
+         <link rel=\"alternate\" type=\"application/ld+json\" href=\"{}?format=json\">\n",
+        html_escape(page_url)
+    );
+    document("en", "Microcredential extension terms", &head, &body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -993,51 +1040,4 @@ mod tests {
         let html = catalogue_page(&json!({"name": "X"}), "https://x.example/c", &[]);
         assert!(html.contains("No microcredentials are published yet."));
     }
-}
-
-/// The microcredential extension vocabulary (`/ns/microcred/v1`): one row per term with an
-/// anchor named after it, so every term IRI (`https://w3id.org/microcred/v1#term`) has a
-/// human-readable definition here.
-pub(crate) fn vocabulary_page(page_url: &str) -> String {
-    use microcred_core::{TermKind, MICROCRED_VOCAB, MICROCRED_VOCABULARY};
-    let mut rows = String::new();
-    for t in MICROCRED_VOCABULARY {
-        let kind = match t.kind {
-            TermKind::Property => "property",
-            TermKind::Class => "class",
-            _ => "term",
-        };
-        rows.push_str(&format!(
-            "<tr id=\"{term}\"><th scope=\"row\"><code>{term}</code><br><span class=\"desc\">{kind}</span></th>\
-             <td data-label=\"Used on\">{on}</td><td data-label=\"Values\">{values}</td>\
-             <td data-label=\"Meaning\">{def}</td><td data-label=\"EU Annex I\">{annex}</td></tr>\n",
-            term = html_escape(t.term),
-            on = html_escape(t.used_on),
-            values = html_escape(t.values),
-            def = html_escape(t.definition),
-            annex = html_escape(t.annex_i.unwrap_or("—")),
-        ));
-    }
-    let body = format!(
-        "<header class=\"site\"><div class=\"wrap\">\n<h1>Microcredential extension terms, version 1</h1>\n</div></header>\n\
-         <main class=\"wrap\">\n<p class=\"lead\">Open Badges 3.0 terms that describe a microcredential beyond what the \
-         Open Badges model carries: workload, form of participation, supervision of the assessment, quality assurance, \
-         prerequisites and stackability. Each term's IRI is <code>{vocab}</code> followed by the term.</p>\n\
-         <p>Credentials carry these terms with an inline JSON-LD context (a map inside <code>@context</code>), so any \
-         verifier can process them without fetching anything. The same context as a document: \
-         {json_link}.</p>\n\
-         <section aria-labelledby=\"terms\">\n<h2 id=\"terms\">Terms</h2>\n<div class=\"table-wrap\"><table>\n\
-         <caption>{n} terms</caption>\n<thead><tr><th scope=\"col\">Term</th><th scope=\"col\">Used on</th>\
-         <th scope=\"col\">Values</th><th scope=\"col\">Meaning</th><th scope=\"col\">EU Annex I element</th></tr></thead>\n\
-         <tbody>\n{rows}</tbody></table></div>\n</section>\n</main>\n",
-        vocab = html_escape(MICROCRED_VOCAB),
-        json_link = link(Some(&format!("{page_url}?format=json")), "JSON-LD"),
-        n = MICROCRED_VOCABULARY.len(),
-    );
-    let head = format!(
-        "<meta name=\"description\" content=\"Definitions of the microcredential extension terms for Open Badges 3.0.\">\n\
-         <link rel=\"alternate\" type=\"application/ld+json\" href=\"{}?format=json\">\n",
-        html_escape(page_url)
-    );
-    document("en", "Microcredential extension terms", &head, &body)
 }

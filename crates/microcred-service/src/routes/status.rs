@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use microcred_core::LintProfile;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -292,12 +293,16 @@ pub(crate) async fn lists(
     })))
 }
 
-fn settings_view(s: &StatusSettings) -> Value {
+fn settings_view(s: &StatusSettings, lint_profile: Option<&'static LintProfile>) -> Value {
     let mut purposes = vec!["revocation"];
     if s.suspension {
         purposes.push("suspension");
     }
-    json!({"suspension": s.suspension, "statusPurposes": purposes})
+    json!({
+        "suspension": s.suspension,
+        "statusPurposes": purposes,
+        "lintProfile": lint_profile.map(LintProfile::name),
+    })
 }
 
 /// `GET /v1/institutions/{inst}/settings` (any token of the institution).
@@ -307,24 +312,38 @@ pub(crate) async fn get_settings(
     Path(inst): Path<String>,
 ) -> Result<AppJson<Value>, ApiError> {
     authorize(&principal, &inst, Access::Member)?;
-    let s = state
+    let view = state
         .blocking(move |inner| {
             inner.institution(&inst)?;
-            Ok(inner.store.status_settings(&inst)?)
+            let s = inner.store.status_settings(&inst)?;
+            Ok(settings_view(
+                &s,
+                crate::lint_profile::institution(inner, &inst)?,
+            ))
         })
         .await?;
-    Ok(AppJson(settings_view(&s)))
+    Ok(AppJson(view))
+}
+
+/// Tells a member given as `null` from one left out.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SettingsBody {
     /// Give credentials issued from now on a suspension entry too.
-    suspension: bool,
+    #[serde(default)]
+    suspension: Option<bool>,
+    /// The lint profile issuance follows (`eu-2022`, ...); `null` or `"none"`: no profile.
+    #[serde(default, rename = "lintProfile", deserialize_with = "present")]
+    lint_profile: Option<Option<String>>,
 }
 
-/// `PUT /v1/institutions/{inst}/settings` (manage), `{"suspension": true}`: applies to
-/// credentials issued from now on.
+/// `PUT /v1/institutions/{inst}/settings` (manage), e.g. `{"suspension": true}` or
+/// `{"lintProfile": "eu-2022"}`: members left out keep their value; applies to credentials
+/// issued from now on.
 pub(crate) async fn put_settings(
     State(state): State<AppState>,
     principal: Principal,
@@ -332,16 +351,32 @@ pub(crate) async fn put_settings(
     AppJson(req): AppJson<SettingsBody>,
 ) -> Result<AppJson<Value>, ApiError> {
     authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
-    let s = state
+    if req.suspension.is_none() && req.lint_profile.is_none() {
+        return Err(ApiError::unprocessable(
+            "give \"suspension\" (true/false) and/or \"lintProfile\" (a profile name, or null for none)",
+        ));
+    }
+    let profile = match &req.lint_profile {
+        Some(Some(name)) => Some(crate::lint_profile::requested(name)?),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let view = state
         .blocking(move |inner| {
             inner.institution(&inst)?;
-            let s = StatusSettings {
-                suspension: req.suspension,
-            };
-            inner.store.set_status_settings(&inst, &s)?;
+            if let Some(suspension) = req.suspension {
+                inner
+                    .store
+                    .set_status_settings(&inst, &StatusSettings { suspension })?;
+            }
+            if let Some(p) = profile {
+                inner.store.set_lint_profile(&inst, p.map(LintProfile::name))?;
+                tracing::info!(institution = %inst, profile = p.map_or("none", LintProfile::name), "lint profile set");
+            }
             inner.invalidate(&inst);
-            Ok(s)
+            let s = inner.store.status_settings(&inst)?;
+            Ok(settings_view(&s, crate::lint_profile::institution(inner, &inst)?))
         })
         .await?;
-    Ok(AppJson(settings_view(&s)))
+    Ok(AppJson(view))
 }

@@ -152,11 +152,17 @@ pub(crate) async fn issue(
                 credential.insert("credentialStatus".into(), status);
             }
             let value = Value::Object(credential);
-            let report = microcred_core::lint(&value);
+            // The institution's lint profile applies (its mandatory elements are errors for
+            // MicroCredential achievements).
+            let profile = crate::lint_profile::institution(inner, &inst)?;
+            let report = microcred_core::lint_with(
+                &value,
+                &microcred_core::LintOptions::new().with_profile(profile),
+            );
             if report.has_errors() {
                 return Err(ApiError::Unprocessable {
                     message: "the credential has lint errors".into(),
-                    details: Some(json!({"findings": report.findings})),
+                    details: Some(json!({"findings": report.findings, "lintProfile": report.profile})),
                 });
             }
             let signing = inner.active_key(&inst)?;

@@ -243,6 +243,9 @@ pub struct AchievementRecord {
     pub content_hash: [u8; 32],
     /// Creation time.
     pub created_at: String,
+    /// The lint profile issuance of this version follows, overriding the institution's:
+    /// `None` follows the institution's setting, `"none"` no profile, else a profile name.
+    pub lint_profile: Option<String>,
 }
 
 /// A signed credential to store.
@@ -577,6 +580,19 @@ pub trait Store: Send + Sync + 'static {
         institution: &str,
         settings: &StatusSettings,
     ) -> Result<(), StoreError>;
+    /// The institution's lint profile name (`None`: no profile).
+    fn lint_profile(&self, institution: &str) -> Result<Option<String>, StoreError>;
+    /// Sets (or, with `None`, clears) the institution's lint profile.
+    fn set_lint_profile(&self, institution: &str, profile: Option<&str>) -> Result<(), StoreError>;
+    /// Sets the lint profile override of one achievement version (see
+    /// [`AchievementRecord::lint_profile`]); false if there is no such version.
+    fn set_achievement_lint_profile(
+        &self,
+        institution: &str,
+        slug: &str,
+        version: i64,
+        profile: Option<&str>,
+    ) -> Result<bool, StoreError>;
     /// Leases up to `want` allocation counter values (at least one) from the newest list of
     /// `(institution, purpose, issuer)` that has room, creating `fresh` (with the next `seq`)
     /// when there is none. **One durable transaction**: a value leased is never leased again,

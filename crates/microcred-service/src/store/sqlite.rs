@@ -33,7 +33,15 @@ use super::{
 };
 
 /// Schema version kept in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
+
+/// Columns added after a table was first created: `(table, column, declaration, version)`.
+/// `SCHEMA` has them for new databases; older files get them by `ALTER TABLE` at open.
+const ADDED_COLUMNS: &[(&str, &str, &str, i64)] = &[
+    // 4: lint profiles (institution setting; per achievement version override).
+    ("institution_settings", "lint_profile", "TEXT", 4),
+    ("achievements", "lint_profile", "TEXT", 4),
+];
 
 const SCHEMA: &str = r"
 CREATE TABLE IF NOT EXISTS meta (
@@ -76,6 +84,7 @@ CREATE TABLE IF NOT EXISTS achievements (
     definition TEXT NOT NULL,
     content_hash BLOB NOT NULL,
     created_at TEXT NOT NULL,
+    lint_profile TEXT,
     PRIMARY KEY (institution, slug, version)
 );
 CREATE TABLE IF NOT EXISTS credentials (
@@ -100,7 +109,8 @@ CREATE TABLE IF NOT EXISTS body_parts (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS institution_settings (
     institution TEXT PRIMARY KEY REFERENCES institutions(slug),
-    suspension INTEGER NOT NULL DEFAULT 0
+    suspension INTEGER NOT NULL DEFAULT 0,
+    lint_profile TEXT
 );
 CREATE TABLE IF NOT EXISTS status_lists (
     id TEXT PRIMARY KEY,
@@ -331,6 +341,13 @@ impl SqliteStore {
             )));
         }
         writer.execute_batch(SCHEMA).map_err(backend)?;
+        for (table, column, decl, since) in ADDED_COLUMNS {
+            if version < *since && !has_column(&writer, table, column).map_err(backend)? {
+                writer
+                    .execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl};"))
+                    .map_err(backend)?;
+            }
+        }
         writer
             .execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))
             .map_err(backend)?;
@@ -559,7 +576,20 @@ fn achievement_row(row: &Row<'_>) -> Result<AchievementRecord, rusqlite::Error> 
         definition: json_col(row, 3)?,
         content_hash: hash_col(row, 4)?,
         created_at: row.get(5)?,
+        lint_profile: row.get(6)?,
     })
+}
+
+/// Whether `table` has `column` (for migrations that add columns).
+fn has_column(c: &Connection, table: &str, column: &str) -> Result<bool, rusqlite::Error> {
+    let mut stmt = c.prepare(&format!("PRAGMA table_info({table})"))?;
+    let names = stmt.query_map([], |r| r.get::<_, String>(1))?;
+    for name in names {
+        if name? == column {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn credential_row(row: &Row<'_>) -> Result<CredentialRecord, rusqlite::Error> {
@@ -585,7 +615,7 @@ const KEY_COLUMNS: &str =
     "method_id, institution, seq, public_multibase, status, created_at, retired_at, nonce, ciphertext";
 const TOKEN_COLUMNS: &str = "id, institution, scopes, label, hash, created_at, revoked";
 const ACHIEVEMENT_COLUMNS: &str =
-    "institution, slug, version, definition, content_hash, created_at";
+    "institution, slug, version, definition, content_hash, created_at, lint_profile";
 
 fn insert_key(tx: &rusqlite::Transaction<'_>, k: &KeyRecord) -> Result<(), StoreError> {
     tx.execute(
@@ -982,8 +1012,8 @@ impl Store for SqliteStore {
     fn insert_achievement(&self, a: &AchievementRecord) -> Result<(), StoreError> {
         self.write(|tx| {
             tx.execute(
-                &format!("INSERT INTO achievements ({ACHIEVEMENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
-                params![a.institution, a.slug, a.version, a.definition.to_string(), a.content_hash.as_slice(), a.created_at],
+                &format!("INSERT INTO achievements ({ACHIEVEMENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+                params![a.institution, a.slug, a.version, a.definition.to_string(), a.content_hash.as_slice(), a.created_at, a.lint_profile],
             )
             .map_err(|e| {
                 if is_unique_violation(&e) {
@@ -1223,6 +1253,48 @@ impl Store for SqliteStore {
         })
     }
 
+    fn lint_profile(&self, institution: &str) -> Result<Option<String>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT lint_profile FROM institution_settings WHERE institution = ?1",
+            )?
+            .query_row([institution], |r| r.get::<_, Option<String>>(0))
+            .optional()
+        })
+        .map(Option::flatten)
+    }
+
+    fn set_lint_profile(&self, institution: &str, profile: Option<&str>) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO institution_settings (institution, lint_profile) VALUES (?1, ?2)
+                 ON CONFLICT (institution) DO UPDATE SET lint_profile = excluded.lint_profile",
+                params![institution, profile],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    fn set_achievement_lint_profile(
+        &self,
+        institution: &str,
+        slug: &str,
+        version: i64,
+        profile: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE achievements SET lint_profile = ?4
+                     WHERE institution = ?1 AND slug = ?2 AND version = ?3",
+                    params![institution, slug, version, profile],
+                )
+                .map_err(backend)?;
+            Ok(n > 0)
+        })
+    }
+
     fn lease_status_block(
         &self,
         institution: &str,
@@ -1424,6 +1496,48 @@ mod tests {
             },
         };
         (inst, key)
+    }
+
+    /// A database made by schema version 3 gains the lint profile columns when opened, and
+    /// keeps its rows.
+    #[test]
+    fn version_3_files_are_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE institution_settings (institution TEXT PRIMARY KEY, suspension INTEGER NOT NULL DEFAULT 0);
+                 CREATE TABLE achievements (institution TEXT NOT NULL, slug TEXT NOT NULL, version INTEGER NOT NULL,
+                     definition TEXT NOT NULL, content_hash BLOB NOT NULL, created_at TEXT NOT NULL,
+                     PRIMARY KEY (institution, slug, version));
+                 INSERT INTO institution_settings VALUES ('inst', 1);
+                 INSERT INTO achievements VALUES ('inst', 'a', 1, '{}', zeroblob(32), '2025-01-01T00:00:00Z');
+                 PRAGMA user_version = 3;",
+            )
+            .unwrap();
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        assert!(s.status_settings("inst").unwrap().suspension);
+        assert_eq!(s.lint_profile("inst").unwrap(), None);
+        let a = s.achievement("inst", "a", Some(1)).unwrap().unwrap();
+        assert_eq!(a.lint_profile, None);
+        assert!(s
+            .set_achievement_lint_profile("inst", "a", 1, Some("heqco"))
+            .unwrap());
+        let a = s.achievement("inst", "a", None).unwrap().unwrap();
+        assert_eq!(a.lint_profile.as_deref(), Some("heqco"));
+        drop(s);
+        // Opening again changes nothing.
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            s.achievement("inst", "a", None)
+                .unwrap()
+                .unwrap()
+                .lint_profile
+                .as_deref(),
+            Some("heqco")
+        );
     }
 
     fn store_with_institution(path: &Path) -> SqliteStore {
@@ -1753,5 +1867,15 @@ mod tests {
         s.set_status_settings("inst", &StatusSettings { suspension: true })
             .unwrap();
         assert!(s.status_settings("inst").unwrap().suspension);
+        // The lint profile is a setting of its own: neither clobbers the other.
+        assert_eq!(s.lint_profile("inst").unwrap(), None);
+        s.set_lint_profile("inst", Some("eu-2022")).unwrap();
+        assert_eq!(s.lint_profile("inst").unwrap().as_deref(), Some("eu-2022"));
+        assert!(s.status_settings("inst").unwrap().suspension);
+        s.set_status_settings("inst", &StatusSettings { suspension: false })
+            .unwrap();
+        assert_eq!(s.lint_profile("inst").unwrap().as_deref(), Some("eu-2022"));
+        s.set_lint_profile("inst", None).unwrap();
+        assert_eq!(s.lint_profile("inst").unwrap(), None);
     }
 }
