@@ -53,10 +53,10 @@ pub use lint::{
 };
 pub use microcred_rdf::{ContextLoader, Error as JsonLdError};
 pub use model::{
-    microcred_context, Achievement, AchievementSubject, Address, Alignment, Criteria, Evidence,
-    IdentityObject, ModelError, OpenBadgeCredential, Profile, Recipient, ResultDescription,
-    ResultEntry, Types, MICROCRED_INLINE_CONTEXT_TEXT, MICROCRED_LEGACY_CONTEXT, MICROCRED_VOCAB,
-    OB_ASSESSMENT_CONTEXT, OB_CONTEXT, OB_EXTENSIONS_CONTEXT, OB_SCHEMA,
+    json_number, microcred_context, Achievement, AchievementSubject, Address, Alignment, Criteria,
+    Evidence, IdentityObject, ModelError, OpenBadgeCredential, Profile, Recipient,
+    ResultDescription, ResultEntry, Types, MICROCRED_INLINE_CONTEXT_TEXT, MICROCRED_LEGACY_CONTEXT,
+    MICROCRED_VOCAB, OB_ASSESSMENT_CONTEXT, OB_CONTEXT, OB_EXTENSIONS_CONTEXT, OB_SCHEMA,
 };
 pub use proof::{
     bundled_contexts, hash_data, sign, sign_owned, sign_with_contexts, Cryptosuite, HashData,

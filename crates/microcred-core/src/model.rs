@@ -239,7 +239,10 @@ pub struct Achievement {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub result_description: Vec<ResultDescription>,
     /// Credits offered (pair with `creditSystem`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_number"
+    )]
     pub credits_available: Option<f64>,
     /// Field of study.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -433,7 +436,10 @@ pub struct AchievementSubject {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub result: Vec<ResultEntry>,
     /// Credits earned.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_number"
+    )]
     pub credits_earned: Option<f64>,
     /// Start of the learning activity.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -720,6 +726,29 @@ impl OpenBadgeCredential {
     }
 }
 
+/// A JSON number for `x`, written without a fraction when it is a whole number that JSON
+/// processors hold exactly (`1` rather than `1.0`). Both mean the same to JSON-LD and JCS, but
+/// some verifiers (SpruceID ssi 0.16) keep the JSON text `1.0` as the literal of an
+/// `xsd:float`-typed term instead of JSON-LD's canonical form, and then reject the signature.
+pub fn json_number(x: f64) -> Value {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    if x.is_finite() && x.fract() == 0.0 && x.abs() < EXACT {
+        // Exact: |x| < 2^53 and integral.
+        #[allow(clippy::cast_possible_truncation)]
+        let n = x as i64;
+        Value::from(n)
+    } else {
+        serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+    }
+}
+
+fn serialize_number<S: serde::Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match x {
+        Some(v) => json_number(*v).serialize(s),
+        None => s.serialize_none(),
+    }
+}
+
 fn from_value<T: serde::de::DeserializeOwned>(
     what: &'static str,
     v: Value,
@@ -773,6 +802,24 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn whole_numbers_are_written_without_a_fraction() {
+        assert_eq!(json_number(1.0).to_string(), "1");
+        assert_eq!(json_number(-3.0).to_string(), "-3");
+        assert_eq!(json_number(2.5).to_string(), "2.5");
+        assert_eq!(json_number(1e300).to_string(), "1e+300");
+        assert_eq!(json_number(f64::NAN), Value::Null);
+        let ach: Achievement = serde_json::from_value(serde_json::json!({
+            "id": "https://c.example/a", "type": ["Achievement"], "name": "A",
+            "description": "d", "criteria": {"narrative": "n"}, "creditsAvailable": 3.0
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let text = serde_json::to_string(&ach).unwrap_or_default();
+        assert!(text.contains("\"creditsAvailable\":3"), "{text}");
+        assert!(!text.contains("\"creditsAvailable\":3.0"), "{text}");
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -717,7 +717,7 @@ impl Template {
             subject.insert("result".into(), Value::Array(results));
         }
         if let Some(c) = row.credits_earned {
-            subject.insert("creditsEarned".into(), json!(c));
+            subject.insert("creditsEarned".into(), microcred_core::json_number(c));
         }
         if let Some(s) = start {
             subject.insert("activityStartDate".into(), s.into());

@@ -123,7 +123,7 @@ fn credential_page_shows_the_credential_escaped_and_verified() {
         "<strong>86 %</strong>",
         "<strong>Completed</strong>",
         "<dt>Workload</dt><dd>15 hours</dd>",
-        "<dt>Credits</dt><dd>1.0",
+        "<dt>Credits</dt><dd>1 ",
         "<dt>Learning mode</dt><dd>Online</dd>",
         "Northbridge College micro-credential approval process",
         "Stackable: stacks into",
