@@ -5,6 +5,12 @@
 //   set-issuer FILE DID OUT       issuer := DID (or issuer.id := DID)
 //   strip-proof FILE OUT          remove "proof"
 //   compact FILE OUT              same JSON without whitespace (not a tamper)
+//   fraction-numbers FILE         print the number literals written with a
+//                                 fraction part or exponent (e.g. 1.0)
+//   nquads FILE                   jsonld.js's canonical N-Quads (RDFC-1.0) of
+//                                 FILE without its proof
+//   coerced-booleans FILE         print "property datatype" for each native
+//                                 boolean whose term coerces its @type
 //   reorder FILE OUT              every object's keys reversed (not a tamper)
 //   tamper KIND FILE OUT          change one signed value; KIND is one of
 //                                 value | number | nfd | created | context
@@ -155,11 +161,12 @@ function tamper(kind, doc) {
     return `proof[${proofs.length - 1}].created +1s`;
   }
   if(kind === 'context') {
-    // a signed context entry changed (3.0.3 -> 3.0.2 style): other meaning
+    // a signed context entry changed (3.0.3 -> 3.0.2 style): other meaning;
+    // the last entry that is a URL (an inline context map may follow it)
     const ctx = [].concat(body['@context']);
-    const last = ctx.length - 1;
-    if(typeof ctx[last] !== 'string') {
-      die('tamper context: last @context entry is not a URL');
+    const last = ctx.map(c => typeof c === 'string').lastIndexOf(true);
+    if(last < 0) {
+      die('tamper context: no @context entry is a URL');
     }
     ctx[last] = ctx[last].includes('3.0.3') ?
       ctx[last].replace('3.0.3', '3.0.2') : `${ctx[last]}?v=2`;
@@ -274,6 +281,76 @@ switch(cmd) {
     const doc = load(file);
     delete doc.proof;
     save(out, doc);
+    break;
+  }
+  case 'fraction-numbers': {
+    // number literals (outside strings) written with a fraction part or an
+    // exponent, e.g. 1.0 (spruceid/ssi#667 reads them as doubles)
+    const [file] = args;
+    const text = readFileSync(file, 'utf8');
+    const found = [];
+    for(let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if(c === '"') {
+        for(i++; i < text.length && text[i] !== '"'; i++) {
+          if(text[i] === '\\') {
+            i++;
+          }
+        }
+      } else if(/[-0-9]/.test(c)) {
+        const m = /^-?\d+(\.\d+)?([eE][-+]?\d+)?/.exec(text.slice(i));
+        if(m && (m[1] || m[2])) {
+          found.push(m[0]);
+        }
+        i += m ? m[0].length - 1 : 0;
+      }
+    }
+    console.log(found.join(' '));
+    break;
+  }
+  case 'nquads': {
+    // jsonld.js's canonical N-Quads (RDFC-1.0) of the document without its
+    // proof (published contexts only)
+    const [file] = args;
+    const {default: jsonld} = await import('jsonld');
+    const {documentLoader} = await import('./loader.mjs');
+    const doc = load(file);
+    delete doc.proof;
+    try {
+      process.stdout.write(await jsonld.canonize(doc, {algorithm: 'RDFC-1.0',
+        format: 'application/n-quads', documentLoader, safe: false}));
+    } catch(e) {
+      die(`${file}: ${e.message}`);
+    }
+    break;
+  }
+  case 'coerced-booleans': {
+    // native JSON booleans under a term whose context coerces @type (JSON-LD
+    // 1.1 makes the literal that datatype; ssi ignores the coercion): print
+    // "property datatype" per value, from the expanded form (published
+    // contexts only)
+    const [file] = args;
+    const {default: jsonld} = await import('jsonld');
+    const {documentLoader} = await import('./loader.mjs');
+    const found = new Set();
+    const walk = (v, prop) => {
+      if(Array.isArray(v)) {
+        v.forEach(x => walk(x, prop));
+      } else if(v && typeof v === 'object') {
+        if(typeof v['@value'] === 'boolean' && v['@type']) {
+          found.add(`${prop} ${v['@type']}`);
+        }
+        for(const [k, x] of Object.entries(v)) {
+          walk(x, k);
+        }
+      }
+    };
+    try {
+      walk(await jsonld.expand(load(file), {documentLoader}), '');
+    } catch(e) {
+      die(`${file}: ${e.message}`);
+    }
+    console.log([...found].join('\n'));
     break;
   }
   case 'compact': {

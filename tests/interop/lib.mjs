@@ -45,9 +45,55 @@ async function rdfcCryptosuite() {
   return _rdfc;
 }
 
+// The message @digitalbazaar/eddsa-jcs-2022-cryptosuite 1.0.0 throws when
+// proof.@context is not a prefix of the document's @context. It compares
+// entries with `!==` (lib/index.js, _modifyVerifyProofOptionsAndDocument), so
+// an inline context object (equal by value, never the same object) fails
+// even when JS signed the document itself.
+export const JCS_CONTEXT_ERROR =
+  'document.@context does not start with proof.@context';
+
+/** Does the document use an inline (object) @context entry? */
+export function hasInlineContext(doc) {
+  return [].concat((doc && doc['@context']) || [])
+    .some(c => c && typeof c === 'object');
+}
+
+function sameJson(a, b) {
+  const sorted = v => JSON.stringify(v, (k, x) => (x && typeof x === 'object' &&
+    !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort()
+      .map(key => [key, x[key]])) : x));
+  return sorted(a) === sorted(b);
+}
+
+/** The eddsa-jcs-2022 verify cryptosuite with one change: before the
+ * unchanged verify step runs, each proof.@context entry that equals the
+ * document's entry *by value* is replaced by the document's entry (the same
+ * object), so that the `!==` prefix check compares values as vc-di-eddsa
+ * 3.3.2 step 4 means. Nothing else differs; the hashes are over the same
+ * JSON. Used only when asked (--jcs-context-by-value). */
+function jcsVerifyCryptosuiteByValue() {
+  const cs = createJcsVerifyCryptosuite();
+  const createVerifyData = cs.createVerifyData;
+  return {
+    ...cs,
+    createVerifyData(options) {
+      const {proof, document} = options;
+      if(proof && Array.isArray(proof['@context']) && document &&
+        Array.isArray(document['@context'])) {
+        proof['@context'] = proof['@context'].map((c, i) =>
+          (c && typeof c === 'object' && sameJson(c, document['@context'][i]) ?
+            document['@context'][i] : c));
+      }
+      return createVerifyData.call(this, options);
+    }
+  };
+}
+
 /** A DataIntegrityProof suite (or, for Ed25519Signature2020, the legacy
- * suite) for signing (signer given) or verifying. */
-export async function makeSuite(name, {signer, date} = {}) {
+ * suite) for signing (signer given) or verifying. jcsContextByValue: see
+ * jcsVerifyCryptosuiteByValue. */
+export async function makeSuite(name, {signer, date, jcsContextByValue} = {}) {
   let cryptosuite;
   if(name === ED2020) {
     const Suite = await ed2020Suite();
@@ -55,7 +101,8 @@ export async function makeSuite(name, {signer, date} = {}) {
   }
   if(name === JCS) {
     cryptosuite = signer ? createJcsSignCryptosuite() :
-      createJcsVerifyCryptosuite();
+      jcsContextByValue ? jcsVerifyCryptosuiteByValue() :
+        createJcsVerifyCryptosuite();
   } else if(name === RDFC) {
     cryptosuite = await rdfcCryptosuite();
   } else {

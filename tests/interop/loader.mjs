@@ -1,16 +1,25 @@
-// Offline JSON-LD document loader for the interop harness.
+// Offline JSON-LD document loader for the interop harness: what a verifier
+// in the field can load, and nothing else.
 //
-// * JSON-LD contexts are served from the repository's pinned copies in
-//   `contexts/` (../../contexts relative to this file; override with
-//   $MICROCRED_CONTEXTS_DIR). The URL -> file table is CONTEXT_TABLE below,
-//   extended by rows of `contexts/SOURCES.md` that name exactly one file of
-//   that folder together with one or more context URLs.
+// * JSON-LD contexts come only from tests/interop/published-contexts/: the
+//   contexts their publishers serve at their URLs (W3C, 1EdTech), taken from
+//   the publishers' npm packages or as byte copies with their source recorded
+//   (published-contexts/SOURCES.md, checked by published-contexts.mjs). The
+//   URL -> file table is published-contexts/index.json ($INTEROP_CONTEXTS_INDEX
+//   names another index.json). microcred's own bundle (contexts/) is NOT used:
+//   a field verifier does not have it, so a credential naming a context that
+//   nobody serves must fail here as it fails there.
+// * A context that is not published can be given explicitly with
+//   addContext() / --context URL=FILE (the JS *signing* side, sign.mjs, and
+//   verify.mjs where a check says so, as a verifier configured by hand).
 // * `did:key:` DIDs and DID URLs resolve to a DID document built offline by
 //   @digitalbazaar/did-method-key (Ed25519 Multikey only).
 // * Other DIDs (e.g. `did:web:`) resolve only to DID documents given as files
 //   (addDidDocumentFile(), verify.mjs --did-doc, or $INTEROP_DID_DOCS, a list
 //   of files separated like $PATH); a DID URL with a fragment gives the node
 //   of that id (with the DID document's @context).
+// * Other documents (e.g. a status list credential at its URL) only when given
+//   with addDocumentFile() (verify.mjs --status-list FILE).
 // * Anything else throws an error that names the URL. Nothing is ever fetched.
 //
 // CLI (for debugging the table):
@@ -19,146 +28,37 @@
 //                                   missing or not a JSON-LD context
 //   node loader.mjs [--did-doc FILE]... URL...
 //                                   print what the loader returns for URL
-import {readFileSync, existsSync, readdirSync} from 'node:fs';
-import {delimiter, dirname, join, resolve} from 'node:path';
+import {readFileSync, existsSync} from 'node:fs';
+import {delimiter, dirname, join, relative, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import * as DidKey from '@digitalbazaar/did-method-key';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-export const CONTEXTS_DIR = resolve(
-  process.env.MICROCRED_CONTEXTS_DIR || join(HERE, '..', '..', 'contexts'));
-
-// URL -> file name in CONTEXTS_DIR: the same rows as the Rust loader
-// (crates/microcred-rdf/src/loader.rs). Add a row here when a credential needs
-// a new context; SOURCES.md rows can add more without touching this file.
-export const CONTEXT_TABLE = Object.freeze({
-  // W3C VC Data Model
-  'https://www.w3.org/2018/credentials/v1': 'credentials-v1.jsonld',
-  'https://w3id.org/credentials/v1': 'credentials-v1.jsonld',
-  'https://www.w3.org/ns/credentials/v2': 'credentials-v2.jsonld',
-  'https://www.w3.org/ns/credentials/examples/v2':
-    'credentials-examples-v2.jsonld',
-  // W3C Data Integrity / Multikey / Controlled Identifiers / DID core
-  'https://w3id.org/security/data-integrity/v2': 'data-integrity-v2.jsonld',
-  'https://w3id.org/security/data-integrity/v1': 'data-integrity-v1.jsonld',
-  'https://w3id.org/security/multikey/v1': 'multikey-v1.jsonld',
-  'https://www.w3.org/ns/cid/v1': 'cid-v1.jsonld',
-  'https://www.w3.org/ns/did/v1': 'did-v1.jsonld',
-  'https://w3id.org/security/suites/ed25519-2020/v1':
-    'ed25519-signature-2020-v1.jsonld',
-  'https://w3id.org/security/v1': 'security-v1.jsonld',
-  'https://w3id.org/security/v2': 'security-v2.jsonld',
-  'https://w3id.org/vc/status-list/2021/v1': 'vc-status-list-2021-v1.jsonld',
-  // 1EdTech Open Badges 3.0 and its extensions
-  'https://purl.imsglobal.org/spec/ob/v3p0/context.json':
-    'ob-context-3.0.0.json',
-  'https://purl.imsglobal.org/spec/ob/v3p0/context/ob_v3p0.jsonld':
-    'ob-context-3.0.0.json',
-  'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json':
-    'ob-context-3.0.1.json',
-  'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json':
-    'ob-context-3.0.2.json',
-  'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json':
-    'ob-context-3.0.3.json',
-  'https://purl.imsglobal.org/spec/ob/v3p0/extensions.json':
-    'ob-v3p0-extensions.json',
-  'https://purl.imsglobal.org/spec/ob-assessment/v2p0/context/':
-    'ob-assessment-v2p0.json',
-  'https://purl.imsglobal.org/spec/ob-assessment/v2p0/context':
-    'ob-assessment-v2p0.json',
-  'https://purl.imsglobal.org/spec/ob-accred/v2p0/context/':
-    'ob-accred-v2p0.json',
-  'https://purl.imsglobal.org/spec/ob-accred/v2p0/context':
-    'ob-accred-v2p0.json',
-  'https://openbadgespec.org/extensions/accessibilityExtension/context-3.0.0.json':
-    'ob-ext-accessibility-3.0.0.json',
-  'https://openbadgespec.org/extensions/applyLinkExtension/context-3.0.0.json':
-    'ob-ext-applylink-3.0.0.json',
-  'https://openbadgespec.org/extensions/geoCoordinatesExtension/context-3.0.0.json':
-    'ob-ext-geocoordinates-3.0.0.json',
-  'https://openbadgespec.org/extensions/licenseExtension/context-3.0.0.json':
-    'ob-ext-license-3.0.0.json',
-  // 1EdTech Comprehensive Learner Record 2.0
-  'https://purl.imsglobal.org/spec/clr/v2p0/context.json':
-    'clr-context-2.0.0.json',
-  'https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json':
-    'clr-context-2.0.1.json',
-  // this project's microcredential extension (placeholder URL)
-  'https://microcredential.example/ns/v1/context.json': 'microcred-v1.jsonld',
-});
-
-const SOURCE_URL_RE = /https?:\/\/[^\s|`'"<>()[\]]+/g;
-// hosts that name where a file was copied from, never a context URL
-const NOT_CONTEXT_HOSTS = /^https?:\/\/(github\.com|raw\.githubusercontent\.com|gitlab\.com)\//;
-
-function listContextFiles() {
-  try {
-    return new Set(readdirSync(CONTEXTS_DIR));
-  } catch {
-    return new Set();
-  }
-}
-
-/** Parses contexts/SOURCES.md (any layout): a line that names exactly one
- * file of the contexts folder maps every non-repository URL on that line to
- * that file. Returns {map, conflicts}. */
-export function parseSourcesMd(text, files = listContextFiles()) {
-  const map = {};
-  const conflicts = [];
-  const fileRes = [...files].map(f => [f, new RegExp(
-    `(^|[\\s|\`/(\\[])${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}` +
-    '($|[\\s|`)\\],;:])')]);
-  for(const line of text.split(/\r?\n/)) {
-    const named = fileRes.filter(([, re]) => re.test(line)).map(([f]) => f);
-    if(named.length !== 1) {
-      continue;
-    }
-    const file = named[0];
-    const urls = (line.match(SOURCE_URL_RE) || [])
-      .map(u => u.replace(/[.,;:]+$/, ''))
-      .filter(u => !NOT_CONTEXT_HOSTS.test(u));
-    for(const url of urls) {
-      if(map[url] && map[url] !== file) {
-        conflicts.push(
-          `${url}: SOURCES.md names both ${map[url]} and ${file}`);
-        continue;
-      }
-      map[url] = file;
-    }
-  }
-  return {map, conflicts};
-}
+/** The published contexts' index.json ({URL: file}, files relative to it). */
+export const CONTEXTS_INDEX = resolve(process.env.INTEROP_CONTEXTS_INDEX ||
+  join(HERE, 'published-contexts', 'index.json'));
+export const CONTEXTS_DIR = dirname(CONTEXTS_INDEX);
 
 let _mapping;
-/** The URL -> file table in force: CONTEXT_TABLE, plus SOURCES.md rows for
- * URLs the table lacks. Where both name a file that exists and they differ,
- * the table wins and a conflict is reported; where the table's file does not
- * exist, SOURCES.md's file is used. */
+/** The URL -> absolute file table in force (index.json), as {map,
+ * conflicts}; conflicts is always empty (kept for callers). */
 export function contextMapping() {
   if(_mapping) {
     return _mapping;
   }
-  const map = {...CONTEXT_TABLE};
-  const conflicts = [];
-  const sources = join(CONTEXTS_DIR, 'SOURCES.md');
-  if(existsSync(sources)) {
-    const files = listContextFiles();
-    const parsed = parseSourcesMd(readFileSync(sources, 'utf8'), files);
-    conflicts.push(...parsed.conflicts);
-    for(const [url, file] of Object.entries(parsed.map)) {
-      const known = map[url];
-      if(!known || known === file) {
-        map[url] = file;
-      } else if(!files.has(known)) {
-        map[url] = file;
-      } else {
-        conflicts.push(
-          `${url}: loader table says ${known}, SOURCES.md says ${file}`);
-      }
-    }
+  let index;
+  try {
+    index = JSON.parse(readFileSync(CONTEXTS_INDEX, 'utf8'));
+  } catch(e) {
+    throw new Error(`cannot read the published contexts' index ` +
+      `${CONTEXTS_INDEX}: ${e.code || e.message}`);
   }
-  _mapping = {map, conflicts};
+  const map = {};
+  for(const [url, file] of Object.entries(index)) {
+    map[url] = resolve(CONTEXTS_DIR, file);
+  }
+  _mapping = {map, conflicts: []};
   return _mapping;
 }
 
@@ -309,6 +209,32 @@ export function resolveDidFromFiles(url) {
   return structuredClone(node);
 }
 
+// URL -> {document, source}: other documents given as files, e.g. a status
+// list credential, served at its URL (its `id` unless given as URL=FILE)
+const _documents = new Map();
+
+/** Serves the JSON document in FILE at URL (default: the document's `id`);
+ * ARG is FILE or URL=FILE. Returns the URL. */
+export function addDocumentFile(arg) {
+  let url, file = arg;
+  const m = /^(https?:\/\/[^=]+)=(.+)$/.exec(arg);
+  if(m) {
+    [, url, file] = m;
+  }
+  let document;
+  try {
+    document = JSON.parse(readFileSync(file, 'utf8'));
+  } catch(e) {
+    throw new Error(`${file}: ${e.code || e.message}`);
+  }
+  url = url || document.id;
+  if(typeof url !== 'string' || !/^https?:\/\//.test(url)) {
+    throw new Error(`${file}: no URL to serve it at (give URL=FILE)`);
+  }
+  _documents.set(url, {document, source: file});
+  return url;
+}
+
 /** jsonld.js-style document loader: (url) => {contextUrl, documentUrl,
  * document}. Never touches the network. */
 export async function documentLoader(url) {
@@ -331,12 +257,17 @@ export async function documentLoader(url) {
       'offline; for any other DID method give its DID document as a file: ' +
       '--did-doc FILE or $INTEROP_DID_DOCS)');
   }
+  if(_documents.has(url)) {
+    const {document} = _documents.get(url);
+    return {contextUrl: null, documentUrl: url,
+      document: structuredClone(document)};
+  }
   const {map} = contextMapping();
   const file = _extra.get(url) || map[url];
   if(!file) {
     throw new Error(
-      `offline loader: unknown URL ${url} (not in the context table of ` +
-      'tests/interop/loader.mjs nor in contexts/SOURCES.md; never fetched)');
+      `offline loader: ${url} is not a published context (not in ` +
+      `${CONTEXTS_INDEX}) nor given with --context URL=FILE; never fetched`);
   }
   // a copy, so that no caller can change the cached context
   const document = structuredClone(loadContextFile(url, file));
@@ -353,26 +284,24 @@ if(process.argv[1] &&
     addDidDocumentFile(args[1]);
     args.splice(0, 2);
   }
-  const {map, conflicts} = contextMapping();
-  for(const c of conflicts) {
-    console.error(`warning: context mapping conflict: ${c}`);
-  }
+  const {map} = contextMapping();
   if(args[0] === '--list' || args.length === 0) {
-    console.log(`contexts folder: ${CONTEXTS_DIR}`);
+    console.log(`published contexts: ${CONTEXTS_INDEX}`);
     for(const [url, file] of Object.entries(map)) {
-      const state = existsSync(join(CONTEXTS_DIR, file)) ? '' : '  (missing)';
-      console.log(`${url} -> ${file}${state}`);
+      const state = existsSync(file) ? '' : '  (missing)';
+      console.log(`${url} -> ${relative(CONTEXTS_DIR, file)}${state}`);
     }
   } else if(args[0] === '--check') {
     let bad = 0;
     for(const [url, file] of Object.entries(map)) {
-      if(!existsSync(join(CONTEXTS_DIR, file))) {
+      if(!existsSync(file)) {
+        bad++;
         console.log(`MISSING ${url} -> ${file}`);
         continue;
       }
       try {
         loadContextFile(url, file);
-        console.log(`OK ${url} -> ${file}`);
+        console.log(`OK ${url} -> ${relative(CONTEXTS_DIR, file)}`);
       } catch(e) {
         bad++;
         console.log(`FAIL ${e.message}`);

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end interoperability check: microcred <-> Digital Bazaar's
 # JavaScript Data Integrity implementation (jsonld-signatures,
-# @digitalbazaar/data-integrity, the eddsa-jcs-2022 and eddsa-rdfc-2022
-# cryptosuites, ed25519-signature-2020) and the Digital Credentials
-# Consortium's @digitalcredentials/verifier-core, all offline.
+# @digitalbazaar/data-integrity, @digitalbazaar/vc, the eddsa-jcs-2022 and
+# eddsa-rdfc-2022 cryptosuites, ed25519-signature-2020), the Digital
+# Credentials Consortium's @digitalcredentials/verifier-core, a PyLD-based
+# verifier (pyld_verify.py) and SpruceID ssi (tests/ssi-verify), all offline.
+# The external verifiers get only the JSON-LD contexts that their publishers
+# serve (published-contexts/), as a verifier in the field does.
 #
 #   bash tests/interop/run.sh [--js-only]
 #
@@ -17,6 +20,12 @@
 #                       (default: examples/ of the repository)
 #   INTEROP_OUT=DIR     work in DIR (kept); default: a temp dir, removed
 #                       when everything passed
+#   INTEROP_PYTHON=PY   Python with pyld_verify.py's packages (default:
+#                       tests/interop/.venv/bin/python, else python3)
+#   SSI_VERIFY=BIN      the ssi verifier (default: tests/ssi-verify's
+#                       release build)
+#   CI=true             a verifier that is missing (PyLD, ssi) is a failure,
+#                       not a skip
 #   --js-only           only the JS side: the W3C / project vectors and
 #                       fixtures/elsewhere, with DCC's verifier-core too
 #                       (no microcred needed)
@@ -32,7 +41,7 @@ JS_ONLY=0
 for arg in "$@"; do
   case "$arg" in
     --js-only) JS_ONLY=1 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -44,6 +53,8 @@ for s in "${SUITE_LIST[@]}"; do
   esac
 done
 has_suite() { [[ ",$SUITES," == *",$1,"* ]]; }
+# what the service issues whatever INTEROP_SUITES says
+ALL_SUITES="eddsa-jcs-2022,eddsa-rdfc-2022"
 
 START=$SECONDS
 FIX="$HERE/fixtures"
@@ -62,10 +73,30 @@ bad() {
   if [[ -n "${2:-}" ]]; then printf '%s\n' "$2" | head -n 40 | sed 's/^/       | /'; fi
 }
 note() { echo "  note $1"; }
+SERVER_PID=""
+stop_server() {
+  if [[ -n "$SERVER_PID" ]]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
+SSI_DISAGREE=()
+SSI_DID_ARGS=()
+SKIPPED=()
 finish() {
   local rc=$?
   local secs=$((SECONDS - START))
+  stop_server
   echo
+  if [[ ${#SKIPPED[@]} -gt 0 ]]; then
+    echo "skipped (not installed):"
+    printf '  - %s\n' "${SKIPPED[@]}"
+  fi
+  if [[ ${#SSI_DISAGREE[@]} -gt 0 ]]; then
+    echo "ssi disagrees with the other verifiers on (notes, not failures; see README):"
+    printf '  - %s\n' "${SSI_DISAGREE[@]}"
+  fi
   if [[ ${#FAILED[@]} -gt 0 ]]; then
     echo "failed checks:"
     printf '  - %s\n' "${FAILED[@]}"
@@ -95,6 +126,23 @@ if [[ ! -d "$HERE/node_modules" ]] ||
   (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error) ||
     { bad "npm ci in tests/interop"; exit 1; }
 fi
+
+# the other field verifiers: PyLD (Python) and SpruceID ssi (Rust)
+PY=""
+if [[ -n "${INTEROP_PYTHON:-}" ]]; then
+  PY="$INTEROP_PYTHON"
+elif [[ -x "$HERE/.venv/bin/python" ]]; then
+  PY="$HERE/.venv/bin/python"
+else
+  PY="$(command -v python3 || true)"
+fi
+if [[ ! -f "$HERE/pyld_verify.py" ]] || [[ -z "$PY" ]] ||
+   ! "$PY" -c 'import pyld, rfc8785, cryptography' >/dev/null 2>&1; then
+  PY=""
+fi
+SSI="${SSI_VERIFY:-${CARGO_TARGET_DIR:-$ROOT/tests/ssi-verify/target}/release/ssi-verify}"
+[[ -x "$SSI" ]] || SSI=""
+INDEX="$HERE/published-contexts/index.json"
 
 MC=""
 if [[ $JS_ONLY -eq 0 ]]; then
@@ -169,6 +217,17 @@ js_verify() {
   if [[ $rc -ne 0 ]] && ! grep -q '^FAIL ' <<<"$out"; then
     bad "$label: verify.mjs ran (exit $rc)" "$out"
   fi
+  js_notes "$label" "$out"
+}
+# js_notes LABEL OUTPUT   one note for verify.mjs's NOTE lines (files that
+# verified only with the eddsa-jcs-2022 @context comparison made by value)
+js_notes() {
+  local n
+  n=$(grep -c '^NOTE ' <<<"$2" || true)
+  if [[ $n -gt 0 ]]; then
+    printf '%s\n' "$2" | grep '^NOTE ' >>logs/js-notes.log
+    note "$1: vc-js verified $n file(s) only with the eddsa-jcs-2022 @context prefix compared by value (@digitalbazaar/eddsa-jcs-2022-cryptosuite 1.0.0 rejects inline contexts: \"document.@context does not start with proof.@context\"; README)"
+  fi
 }
 # js_reject LABEL [verify.mjs options --] FILE...
 #                                every file is rejected by JS (FAIL, exit 1)
@@ -222,6 +281,143 @@ dcc_run() {
 }
 dcc_verify() { dcc_run OK "$@"; }
 dcc_reject() { dcc_run FAIL "$@"; }
+# tool_judge TOOL WANT LABEL SOFT RC OUTPUT FILE...
+#                                the `OK FILE` / `FAIL FILE: reason` lines of
+#                                TOOL say WANT (OK or FAIL) for every FILE.
+#                                SOFT=ssi: a different answer is a note (ssi
+#                                disagrees with the other verifiers), not a
+#                                failure; exit status 2+ is always a failure
+tool_judge() {
+  local tool=$1 want=$2 label=$3 soft=$4 rc=$5 out=$6; shift 6
+  local f hit verb=verifies
+  [[ $want == FAIL ]] && verb=rejects
+  for f in "$@"; do
+    hit=0
+    if [[ $want == OK ]]; then
+      grep -qxF "OK $f" <<<"$out" && hit=1
+    else
+      grep -qF "FAIL $f: " <<<"$out" && hit=1
+    fi
+    local name="$label: $tool $verb ${f#"$HERE"/}"
+    if [[ $hit -eq 1 ]]; then
+      ok "$name"
+    elif [[ $soft == ssi ]] && grep -qE "^(OK|FAIL) $f" <<<"$out"; then
+      local line why
+      line=$(grep -m1 -E "^(OK|FAIL) $f" <<<"$out" | cut -c1-300)
+      why=$(ssi_why "$want" "$f" "$line")
+      note "$name: no, ssi disagrees with the other verifiers: $line [$why]"
+      SSI_DISAGREE+=("$label: ${f#"$HERE"/}: ${line%% *} (want $want): $why")
+    else
+      bad "$name" "$(grep -F " $f" <<<"$out" || printf '%s' "$out")"
+    fi
+  done
+  if [[ $rc -ge 2 ]]; then bad "$label: $tool exit $rc (usage error or crash)" "$out"; fi
+}
+# py_run WANT LABEL [pyld_verify.py options] -- FILE...   (PyLD)
+py_run() {
+  local want=$1 label=$2; shift 2
+  local opts=()
+  while [[ $1 != -- ]]; do opts+=("$1"); shift; done
+  shift
+  if [[ -z "$PY" ]]; then skipped "PyLD (pyld_verify.py)"; return 0; fi
+  local out rc=0
+  out=$("$PY" "$HERE/pyld_verify.py" --contexts "$INDEX" "${opts[@]}" "$@" 2>&1) || rc=$?
+  printf '%s\n' "$out" >>logs/pyld.log
+  tool_judge PyLD "$want" "$label" hard "$rc" "$out" "$@"
+}
+# ssi_run WANT LABEL [ssi-verify options] -- FILE...      (SpruceID ssi)
+ssi_run() {
+  local want=$1 label=$2; shift 2
+  local opts=()
+  while [[ $1 != -- ]]; do opts+=("$1"); shift; done
+  shift
+  if [[ -z "$SSI" ]]; then skipped "ssi (tests/ssi-verify)"; return 0; fi
+  local out rc=0
+  SSI_DID_ARGS=("${opts[@]}")
+  out=$("$SSI" --contexts "$INDEX" "${opts[@]}" "$@" 2>&1) || rc=$?
+  printf '%s\n' "$out" >>logs/ssi.log
+  tool_judge ssi "$want" "$label" ssi "$rc" "$out" "$@"
+}
+# ssi_why WANT FILE LINE   why ssi disagrees, as far as run.sh can tell:
+# * spruceid/ssi#667: a number written with a fraction part (e.g. 1.0) is
+#   read as a double, so the RDF differs: shown by ssi saying WANT for the
+#   same JSON as JSON.stringify writes it (1.0 -> 1: the same JSON-LD for
+#   the other three);
+# * ssi ignores a term's @type coercion on a native JSON boolean (the OB 3.0
+#   contexts coerce `hashed` to https://www.w3.org/2001/XMLSchema#boolean):
+#   the file has such a value (jsontool.mjs coerced-booleans);
+# * this ssi build has no eddsa-jcs-2022.
+ssi_why() {
+  local want=$1 f=$2 line=$3 copy out nums bools why=()
+  if grep -q 'unsupported cryptographic suite' <<<"$line"; then
+    echo "this ssi build has no such cryptosuite"
+    return
+  fi
+  nums=$(jt fraction-numbers "$f" 2>/dev/null || true)
+  bools=$(jt coerced-booleans "$f" 2>/dev/null | sed 's|.*[#/]\([^#/ ]*\) .*|\1|' | sort -u | tr '\n' ' ' || true)
+  copy="logs/ssi-why-$(basename "$f")"
+  jt compact "$f" "$copy" 2>/dev/null || true
+  out=$("$SSI" --contexts "$INDEX" "${SSI_DID_ARGS[@]}" "$copy" 2>&1 || true)
+  if [[ -n "$nums" ]] && grep -qE "^$want $copy" <<<"$out"; then
+    echo "spruceid/ssi#667: number(s) written with a fraction part ($(cut -c1-40 <<<"$nums")); ssi says $want for the same JSON re-serialized"
+    return
+  fi
+  [[ -n "$nums" ]] && why+=("spruceid/ssi#667: number(s) written with a fraction part ($(cut -c1-40 <<<"$nums"))")
+  [[ -n "${bools// /}" ]] && why+=("ssi ignores the @type coercion of native booleans: ${bools% }")
+  # the first N-Quad where ssi and jsonld.js differ (credentials only)
+  if [[ $(jt get "$f" type 2>/dev/null) != *VerifiablePresentation* ]]; then
+    local theirs ours
+    theirs=$("$SSI" --contexts "$INDEX" --nquads "$f" 2>/dev/null | sed 's/_:[A-Za-z0-9]* /_: /g' | sort || true)
+    ours=$(jt nquads "$f" 2>/dev/null | sed 's/_:[A-Za-z0-9]* /_: /g' | sort || true)
+    if [[ -n "$theirs" && -n "$ours" && "$theirs" != "$ours" ]]; then
+      why+=("first difference: ssi $(comm -23 <(printf '%s\n' "$theirs") <(printf '%s\n' "$ours") | head -n 1 | cut -c1-200) / jsonld.js $(comm -13 <(printf '%s\n' "$theirs") <(printf '%s\n' "$ours") | head -n 1 | cut -c1-200)")
+    fi
+  fi
+  if [[ ${#why[@]} -gt 0 ]]; then
+    printf '%s\n' "${why[@]}" | paste -sd '|' - | sed 's/|/; /g'
+  else
+    echo "UNEXPLAINED ($(head -n 1 <<<"$out" | cut -c1-200))"
+  fi
+}
+# a verifier that is not installed: a note, or under CI=true a failure
+skipped() {
+  [[ " ${SKIPPED[*]} " == *" $1 "* ]] && return 0
+  SKIPPED+=("$1")
+  if [[ "${CI:-}" == true ]]; then
+    bad "$1 is installed (CI=true: every verifier must run; see .ci/run)"
+  else
+    note "$1 is not installed: its checks are skipped (README: how to install)"
+  fi
+}
+# field_verify WANT LABEL [--did-doc F]... [--status-list F]... -- FILE...
+#   the four verifiers in the field: vc-js (verify.mjs --vc), DCC verifier-core
+#   (files with an eddsa-rdfc-2022 proof), PyLD, ssi. --did-doc goes to all,
+#   --status-list to vc-js and verifier-core (PyLD and ssi do not check status)
+field_verify() {
+  local want=$1 label=$2; shift 2
+  local dids=() lists=()
+  while [[ $1 != -- ]]; do
+    case $1 in
+      --did-doc) dids+=(--did-doc "$2") ;;
+      --status-list) lists+=(--status-list "$2") ;;
+      *) echo "field_verify: unknown option $1" >&2; return 2 ;;
+    esac
+    shift 2
+  done
+  shift
+  local files=("$@") rdfc
+  if [[ $want == OK ]]; then
+    js_verify "$label" --suites "$ALL_SUITES" "${dids[@]}" "${lists[@]}" --vc -- "${files[@]}"
+  else
+    js_reject "$label" --suites "$ALL_SUITES" "${dids[@]}" "${lists[@]}" --vc -- "${files[@]}"
+  fi
+  mapfile -t rdfc < <(rdfc_files "${files[@]}")
+  if [[ ${#rdfc[@]} -gt 0 ]]; then
+    dcc_run "$want" "$label" "${dids[@]}" "${lists[@]}" -- "${rdfc[@]}"
+  fi
+  py_run "$want" "$label" --vc "${dids[@]}" -- "${files[@]}"
+  ssi_run "$want" "$label" --vc "${dids[@]}" -- "${files[@]}"
+}
 # check_outcome NAME CHECK OUTCOME [microcred verify args...] FILE
 #                                `microcred verify --json` reports CHECK with OUTCOME
 check_outcome() {
@@ -271,6 +467,15 @@ CREDLY="$EW/credly-did-web"
 XURL="https://interop.microcred.example/ns/extra/v1"
 XFILE="$FIX/extra-context/interop-extra-v1.jsonld"
 touch logs/verifier-core.log
+
+# ------------------------------------------------------------ published contexts
+echo "== the contexts a verifier in the field can load (published-contexts/)"
+expect_ok "published-contexts/ holds exactly its sources' bytes (published-contexts.mjs --check)" \
+  node "$HERE/published-contexts.mjs" --check
+expect_ok "loader.mjs loads every context of published-contexts/index.json" \
+  node "$HERE/loader.mjs" --check
+[[ -n "$PY" ]] || skipped "PyLD (pyld_verify.py)"
+[[ -n "$SSI" ]] || skipped "ssi (tests/ssi-verify)"
 
 # ------------------------------------------------------------ 0. JS self-test
 echo "== 0. JS implementation against the W3C / project vectors"
@@ -351,10 +556,10 @@ declare -A INPUTS=(
   [df-102]="$FIX/samples/df-102-digital-content.json"
 )
 INPUT_NAMES=(w3c-alumni edge-cases ob-min df-101 df-102)
-# `microcred sign` lints first and refuses a MicroCredential that lacks the
-# EU mandatory elements, which the minimal ob-min credential does; so
-# microcred signs the others (the OB ones come from `microcred issue`).
-MC_INPUT_NAMES=(w3c-alumni edge-cases df-101 df-102)
+# `microcred sign` without a lint profile signs any valid OB 3.0 credential,
+# including the minimal ob-min MicroCredential that lacks the EU Annex I
+# elements (warnings only; `--profile eu-2022` would refuse it).
+MC_INPUT_NAMES=(w3c-alumni edge-cases ob-min df-101 df-102)
 # fixtures that are also signed from their own text (not re-serialized)
 TEXT_NAMES=(edge-cases big-numbers)
 # The edge-case fixture has a member named "a\u0000b" (for JCS key order);
@@ -489,6 +694,43 @@ if [[ ${#MC_RDFC[@]} -gt 0 ]]; then
   mapfile -t MC_RDFC_ISSUED < <(rdfc_files "${MC_ISSUED[@]}")
   [[ ${#MC_RDFC_ISSUED[@]} -gt 0 ]] &&
     dcc_verify "microcred->DCC, 1EdTech OB 3.0 JSON schema" --require-schema -- "${MC_RDFC_ISSUED[@]}"
+fi
+# the other field verifiers over every issued example achievement
+if [[ ${#MC_ISSUED[@]} -gt 0 ]]; then
+  py_run OK "microcred issue->PyLD" --vc -- "${MC_ISSUED[@]}"
+  ssi_run OK "microcred issue->ssi" --vc -- "${MC_ISSUED[@]}"
+fi
+# ssi's two JSON-LD differences (README), each on a minimal credential signed
+# by JS: shown, not judged (the other verifiers' answers are judged)
+if has_suite eddsa-rdfc-2022; then
+  mkdir -p probe
+  probe_term() { # NAME DATATYPE VALUE-TEXT
+    printf '{\n  "@context": ["https://www.w3.org/ns/credentials/v2", {"probe": {"@id": "https://w3id.org/microcred/interop-probe#%s", "@type": "%s"}}],\n  "type": ["VerifiableCredential"],\n  "issuer": "%s",\n  "credentialSubject": {"id": "did:example:probe", "probe": %s}\n}\n' \
+      "$1" "$2" "$MC_DID" "$3" >"probe/$1.unsigned.json"
+    node "$HERE/sign.mjs" --key k.json --suite eddsa-rdfc-2022 --keep-source-text \
+      --out "probe/$1.json" "probe/$1.unsigned.json"
+  }
+  probe_term boolean https://www.w3.org/2001/XMLSchema#boolean true
+  probe_term fraction https://www.w3.org/2001/XMLSchema#float 1.0
+  PROBES=(probe/boolean.json probe/fraction.json)
+  js_verify "ssi probe" --vc -- "${PROBES[@]}"
+  py_run OK "ssi probe" --vc -- "${PROBES[@]}"
+  for f in "${PROBES[@]}"; do
+    expect_exit "microcred verify $f" 0 "$MC" verify "$f"
+  done
+  if [[ -n "$SSI" ]]; then
+    out=$("$SSI" --contexts "$INDEX" --vc "${PROBES[@]}" 2>&1 || true)
+    if grep -qxF "OK probe/boolean.json" <<<"$out"; then
+      note "ssi now agrees on a native boolean under a term coerced to https://www.w3.org/2001/XMLSchema#boolean (update the README)"
+    else
+      note "ssi probe: a native boolean under a term coerced to https://www.w3.org/2001/XMLSchema#boolean: ssi ignores the coercion: $(grep -m1 -F probe/boolean.json <<<"$out" | cut -c1-160)"
+    fi
+    if grep -qxF "OK probe/fraction.json" <<<"$out"; then
+      note "ssi now agrees on a number written 1.0 (spruceid/ssi#667; update the README)"
+    else
+      note "ssi probe: the number 1.0 under a term coerced to xsd:float (spruceid/ssi#667): $(grep -m1 -F probe/fraction.json <<<"$out" | cut -c1-160)"
+    fi
+  fi
 fi
 if has_suite eddsa-jcs-2022 && [[ -s mc/df-101.eddsa-jcs-2022.json ]]; then
   out=$(node "$HERE/verifier-core.mjs" mc/df-101.eddsa-jcs-2022.json 2>&1 || true)
@@ -822,3 +1064,221 @@ done
 while IFS= read -r line; do
   note "microcred's verdict in words:${line#*=>}"
 done < <(grep -E '^ *=>' logs/employer-view.txt | sort -u)
+
+# ------------------------------------------------------------ E. the issuer service
+# `microcred serve` on a free loopback port, in the temp dir, with a public
+# base URL (https, as in production: did:web needs https): its ids, DID and
+# status list URLs are under https://issuer.interop.example, where the
+# verifiers' loaders serve the files fetched from the local port
+echo "== E. the issuer service (microcred serve): single, batch and VC API issuance, status lists"
+SVC_PUBLIC="https://issuer.interop.example"
+mkdir -p svc
+SVC_ADMIN="interop-admin-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+MICROCRED_MASTER_KEY="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" \
+MICROCRED_ADMIN_TOKEN="$SVC_ADMIN" MICROCRED_LOG=warn \
+  "$MC" serve --listen 127.0.0.1:0 --database "$WORK/svc/service.db" \
+  --base-url "$SVC_PUBLIC" 2>logs/server.log &
+SERVER_PID=$!
+SVC_LOCAL=""
+for _ in $(seq 1 100); do
+  SVC_LOCAL=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' logs/server.log 2>/dev/null |
+    head -n 1 | sed 's/^listening on //' || true)
+  [[ -n "$SVC_LOCAL" ]] && break
+  kill -0 "$SERVER_PID" 2>/dev/null || break
+  sleep 0.1
+done
+SVC_OK=0
+if [[ -z "$SVC_LOCAL" ]]; then
+  bad "microcred serve starts and listens on a loopback port" "$(cat logs/server.log)"
+elif node "$HERE/service.mjs" --local "$SVC_LOCAL" --admin "$SVC_ADMIN" \
+  --examples "$EXAMPLES" --out svc >logs/service.log 2>&1; then
+  ok "service: institution, token, catalogue; single, batch (JSON, CSV) and VC API issuance; DID document, status lists, revocation ($(tail -n 1 logs/service.log))"
+  SVC_OK=1
+else
+  bad "service.mjs drives the service" "$(cat logs/service.log; tail -n 20 logs/server.log)"
+fi
+SVC_FILES=() SVC_GOOD=() SVC_LISTS=() SVC_LIST_ARGS=() SVC_REVOKED=""
+if [[ $SVC_OK -eq 1 ]]; then
+  mapfile -t SVC_FILES < <(jt get svc/manifest.json credentials 2>/dev/null |
+    node -e 'for (const c of JSON.parse(require("fs").readFileSync(0, "utf8"))) console.log("svc/" + c.file)')
+  SVC_REVOKED="svc/$(jt get svc/manifest.json revoked)"
+  for f in "${SVC_FILES[@]}"; do [[ $f != "$SVC_REVOKED" ]] && SVC_GOOD+=("$f"); done
+  mapfile -t SVC_LISTS < <(ls svc/status-*.json)
+  for f in "${SVC_LISTS[@]}"; do SVC_LIST_ARGS+=(--status-list "$f"); done
+  expect_same "service: credentials from single, batch and VC API issuance, both suites" \
+    "$(node -e 'const m=JSON.parse(require("fs").readFileSync("svc/manifest.json","utf8"));
+      console.log([...new Set(m.credentials.map(c => c.how + ":" + c.suite))].sort().join(" "))')" \
+    "batch:eddsa-jcs-2022 batch:eddsa-rdfc-2022 single:eddsa-jcs-2022 single:eddsa-rdfc-2022 vc-api:eddsa-jcs-2022 vc-api:eddsa-rdfc-2022"
+  expect_same "service: every credential has revocation and suspension status entries" \
+    "$(for f in "${SVC_FILES[@]}"; do jt get "$f" credentialStatus | node -e '
+      console.log(JSON.parse(require("fs").readFileSync(0,"utf8")).map(s => s.statusPurpose).join(","))'; done | sort -u)" \
+    "revocation,suspension"
+  # microcred: the issuer's DID document pinned, the status lists as fetched
+  expect_exit "microcred verify: the service's credentials, not revoked (status lists, DID document)" 0 \
+    "$MC" verify --issuer-key svc/did.json "${SVC_LIST_ARGS[@]}" --require-status "${SVC_GOOD[@]}"
+  expect_exit_says "microcred verify --status-list: the revoked credential is REVOKED" 1 REVOKED \
+    "$MC" verify --issuer-key svc/did.json "${SVC_LIST_ARGS[@]}" "$SVC_REVOKED"
+  # the field: the DID document at its did:web URL, the status lists at theirs
+  field_verify OK "service->field" --did-doc svc/did.json "${SVC_LIST_ARGS[@]}" -- "${SVC_GOOD[@]}"
+  # the status list credentials themselves (signed by the institution)
+  field_verify OK "service status list->field" --did-doc svc/did.json -- "${SVC_LISTS[@]}"
+  expect_exit "microcred verify: the service's status list credentials" 0 \
+    "$MC" verify --issuer-key svc/did.json "${SVC_LISTS[@]}"
+  # revocation: vc-js (vc-bitstring-status-list) and verifier-core report it;
+  # PyLD and ssi check no status, so for them it is a good signature
+  js_reject "service revoked" --suites "$ALL_SUITES" --did-doc svc/did.json "${SVC_LIST_ARGS[@]}" --vc -- "$SVC_REVOKED"
+  expect_exit_says "verifier-core reports the revoked credential revoked (revocation_status: false)" 1 \
+    "revocation_status: false" node "$HERE/verifier-core.mjs" --did-doc svc/did.json "${SVC_LIST_ARGS[@]}" \
+    "$SVC_REVOKED"
+  py_run OK "service revoked (PyLD checks no status: the signature)" --vc --did-doc svc/did.json -- "$SVC_REVOKED"
+  ssi_run OK "service revoked (ssi checks no status: the signature)" --vc --did-doc svc/did.json -- "$SVC_REVOKED"
+  # without the DID document a field verifier cannot resolve the did:web
+  expect_exit_says "verifier-core without the service's DID document: did_web_unresolved" 1 \
+    did_web_unresolved node "$HERE/verifier-core.mjs" "${SVC_GOOD[0]}"
+  # the OB 3.0 JSON schema expects one credentialStatus object (README, "The
+  # issuer service"): shown, not judged
+  out=$(node "$HERE/verifier-core.mjs" --json --require-schema --did-doc svc/did.json "${SVC_LIST_ARGS[@]}" \
+    "${SVC_GOOD[0]}" 2>&1 | node -e '
+      const r = JSON.parse(require("fs").readFileSync(0, "utf8").split("\n")[0]);
+      console.log(r.ok ? "passes" : r.problems.join("; ").slice(0, 300))' 2>&1 || true)
+  note "verifier-core's 1EdTech OB 3.0 JSON-schema check on a service credential (two credentialStatus entries): $out"
+fi
+
+# ------------------------------------------------------------ F. baked badges
+echo "== F. baked PNG: microcred bake, unbaked by microcred and by png.mjs, verified everywhere"
+BAKE_SRC=$(printf '%s\n' "${MC_ISSUED[@]}" | grep -m1 'eddsa-rdfc-2022' || true)
+[[ -n "$BAKE_SRC" ]] || BAKE_SRC="${MC_ISSUED[0]:-}"
+mkdir -p baked
+if [[ -n "$BAKE_SRC" ]]; then
+  node "$HERE/png.mjs" make baked/plain.png
+  expect_ok "microcred bake --image plain.png ($BAKE_SRC)" \
+    "$MC" bake --image baked/plain.png --credential "$BAKE_SRC" --out baked/badge.png
+  BAKED=(baked/badge.png)
+  [[ $SVC_OK -eq 1 ]] && BAKED+=(svc/badge-service.png)
+  for png in "${BAKED[@]}"; do
+    b=$(basename "$png" .png)
+    if [[ $png == svc/* ]]; then src="svc/$(jt get svc/manifest.json badge.credential)"; else src=$BAKE_SRC; fi
+    expect_ok "microcred unbake $png" sh -c "\"\$1\" unbake \"\$2\" > \"\$3\"" _ "$MC" "$png" "baked/$b.mc.json"
+    expect_ok "png.mjs unbake $png (iTXt openbadgecredential, CRCs checked)" \
+      node "$HERE/png.mjs" unbake "$png" "baked/$b.js.json"
+    expect_ok "both unbake $png to the credential's exact bytes" \
+      cmp "baked/$b.mc.json" "$src"
+    expect_ok "png.mjs and microcred unbake $png alike" cmp "baked/$b.mc.json" "baked/$b.js.json"
+    png_did=()
+    [[ $png == svc/* ]] && png_did=(--did-doc svc/did.json)
+    expect_exit "microcred verify $png (the image itself)" 0 \
+      "$MC" verify "${png_did[@]}" "$png"
+  done
+  field_verify OK "baked->field" -- baked/badge.js.json
+  [[ -s baked/badge-service.js.json ]] &&
+    field_verify OK "service baked->field" --did-doc svc/did.json "${SVC_LIST_ARGS[@]}" -- baked/badge-service.js.json
+fi
+
+# ------------------------------------------------------------ G. presentations
+echo "== G. a presentation of microcred credentials, signed by its holder in JS"
+CHALLENGE="interop-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+DOMAIN="employer.interop.example"
+HOLDER_DID=$(node "$HERE/keygen.mjs" holder.json)
+mkdir -p vp
+VP_RDFC=()
+first_rdfc_issued=$(printf '%s\n' "${MC_ISSUED[@]}" | grep -m1 'eddsa-rdfc-2022' || true)
+[[ -n "$first_rdfc_issued" ]] && VP_RDFC+=("$first_rdfc_issued")
+[[ ${#SVC_GOOD[@]} -gt 0 ]] && VP_RDFC+=("$(printf '%s\n' "${SVC_GOOD[@]}" | grep -m1 'eddsa-rdfc-2022')")
+VP_DID=()
+[[ $SVC_OK -eq 1 ]] && VP_DID=(--did-doc svc/did.json)
+if [[ ${#VP_RDFC[@]} -gt 0 ]]; then
+  expect_ok "present.mjs: vc-js signPresentation, holder $HOLDER_DID, eddsa-rdfc-2022, challenge and domain" \
+    node "$HERE/present.mjs" --key holder.json --challenge "$CHALLENGE" --domain "$DOMAIN" \
+    --out vp/vp-rdfc.json "${VP_RDFC[@]}"
+  VPS=(vp/vp-rdfc.json)
+  first_jcs_issued=$(printf '%s\n' "${MC_ISSUED[@]}" | grep -m1 'eddsa-jcs-2022' || true)
+  if [[ -n "$first_jcs_issued" ]]; then
+    expect_ok "present.mjs: the same with eddsa-jcs-2022 (holder proof and one jcs credential)" \
+      node "$HERE/present.mjs" --key holder.json --suite eddsa-jcs-2022 --challenge "$CHALLENGE" \
+      --domain "$DOMAIN" --out vp/vp-jcs.json "${VP_RDFC[@]}" "$first_jcs_issued"
+    [[ -s vp/vp-jcs.json ]] && VPS+=(vp/vp-jcs.json)
+  fi
+  js_verify "presentation" --suites "$ALL_SUITES" "${VP_DID[@]}" "${SVC_LIST_ARGS[@]}" --vp --challenge "$CHALLENGE" \
+    --domain "$DOMAIN" -- "${VPS[@]}"
+  js_reject "presentation, another challenge" --suites "$ALL_SUITES" "${VP_DID[@]}" --vp --challenge other --domain "$DOMAIN" -- \
+    vp/vp-rdfc.json
+  py_run OK "presentation" --vc "${VP_DID[@]}" -- "${VPS[@]}"
+  ssi_run OK "presentation" --vc "${VP_DID[@]}" -- "${VPS[@]}"
+  # verifier-core verifyPresentation checks a presentation's proof with
+  # AssertionProofPurpose (dist/Verify.js), so a holder's `authentication`
+  # proof never verifies there: its credential results are judged, the
+  # presentation signature is shown
+  out=$(node "$HERE/verifier-core.mjs" --vp --challenge "$CHALLENGE" "${VP_DID[@]}" "${SVC_LIST_ARGS[@]}" \
+    --json vp/vp-rdfc.json 2>&1 || true)
+  printf '%s\n' "$out" >>logs/verifier-core.log
+  expect_ok "presentation: verifier-core verifies every credential in vp/vp-rdfc.json" \
+    node -e 'const r = JSON.parse(process.argv[1].split("\n")[0]);
+      const bad = r.problems.filter(p => !p.startsWith("presentation"));
+      if (bad.length || !(r.credentialResults || []).length) { console.log(JSON.stringify(r.problems)); process.exit(1); }' "$out"
+  note "verifier-core on the holder-signed presentation (authentication proof): presentation signature $(node -e '
+    const r = JSON.parse(process.argv[1].split("\n")[0]);
+    console.log((r.presentationResult || {}).signature + ": " +
+      ((r.presentationResult || {}).errors || []).map(e => String(e.message)).join("; "))' "$out" 2>&1 | cut -c1-300) (README)"
+  # the same holder key and credentials with proofPurpose assertionMethod:
+  # what verifier-core checks, so the holder's signature is judged there too
+  expect_ok "present.mjs --purpose assertionMethod (for verifier-core)" \
+    node "$HERE/present.mjs" --key holder.json --purpose assertionMethod --challenge "$CHALLENGE" \
+    --domain "$DOMAIN" --out vp/vp-rdfc-assertion.json "${VP_RDFC[@]}"
+  dcc_verify "presentation (holder proof with proofPurpose assertionMethod)" --vp --challenge "$CHALLENGE" \
+    "${VP_DID[@]}" "${SVC_LIST_ARGS[@]}" -- vp/vp-rdfc-assertion.json
+  # microcred's service verifies it too (W3C VC API)
+  if [[ $SVC_OK -eq 1 ]]; then
+    expect_ok "presentation: microcred's POST /presentations/verify says verified (challenge, domain)" \
+      node -e '
+        const [base, file, challenge, domain] = process.argv.slice(1);
+        const vp = JSON.parse(require("fs").readFileSync(file, "utf8"));
+        fetch(base + "/presentations/verify", {method: "POST",
+          headers: {"content-type": "application/json"},
+          body: JSON.stringify({verifiablePresentation: vp, options: {challenge, domain}})})
+        .then(async r => { const t = await r.text();
+          if (r.status !== 200 || JSON.parse(t).verified !== true) { console.log(r.status, t.slice(0, 800)); process.exit(1); } })' \
+      "$SVC_LOCAL" vp/vp-rdfc.json "$CHALLENGE" "$DOMAIN"
+  fi
+fi
+
+# ------------------------------------------------------------ H. the old placeholder context
+# microcred used to put https://microcredential.example/ns/v1/context.json
+# (served by nobody) into credentials. A verifier in the field loads every
+# context by its URL, so such a credential fails there, however well it
+# verifies in microcred (which bundles that context, so old credentials keep
+# verifying). JS signs one with the context given by hand.
+echo "== H. a credential naming the old placeholder context: rejected in the field, accepted by microcred"
+PLACEHOLDER="https://microcredential.example/ns/v1/context.json"
+expect_fail "the placeholder context is not among the published contexts" \
+  grep -qF "\"$PLACEHOLDER\"" "$INDEX"
+jt set-issuer "$FIX/legacy-placeholder/df-101-placeholder-context.unsigned.json" "$JS_DID" \
+  js/placeholder.unsigned.json
+PH=()
+for suite in "${SUITE_LIST[@]}"; do
+  expect_ok "JS signs the placeholder-context credential ($suite, context given with --context)" \
+    node "$HERE/sign.mjs" --key kj.json --suite "$suite" --context "$PLACEHOLDER=$ROOT/contexts/microcred-v1.jsonld" \
+    --out "js/placeholder.$suite.json" js/placeholder.unsigned.json
+  [[ -s "js/placeholder.$suite.json" ]] && PH+=("js/placeholder.$suite.json")
+done
+for f in "${PH[@]}"; do
+  expect_exit "microcred verify still accepts $f (legacy URL bundled)" 0 "$MC" verify "$f"
+done
+if [[ -s js/placeholder.eddsa-rdfc-2022.json ]]; then
+  field_verify FAIL "placeholder context" -- js/placeholder.eddsa-rdfc-2022.json
+  expect_exit_says "vc-js names the unserved context URL" 1 "$PLACEHOLDER" \
+    node "$HERE/verify.mjs" --vc js/placeholder.eddsa-rdfc-2022.json
+  expect_exit_says "verifier-core tried to load it (blocked, i.e. not served)" 1 "blocked (offline): $PLACEHOLDER" \
+    node "$HERE/verifier-core.mjs" js/placeholder.eddsa-rdfc-2022.json
+fi
+if [[ -s js/placeholder.eddsa-jcs-2022.json ]]; then
+  # eddsa-jcs-2022 signs the JSON, not the RDF: a verifier that does no
+  # JSON-LD processing has no context to load
+  js_reject "placeholder context, eddsa-jcs-2022, JSON-LD safe mode" --vc --expand -- js/placeholder.eddsa-jcs-2022.json
+  py_run FAIL "placeholder context, eddsa-jcs-2022" --vc -- js/placeholder.eddsa-jcs-2022.json
+  out=$(node "$HERE/verify.mjs" --vc js/placeholder.eddsa-jcs-2022.json 2>&1 || true)
+  note "vc-js without JSON-LD expansion on the eddsa-jcs-2022 placeholder credential (the jcs suite loads no context): $(head -n 1 <<<"$out")"
+  if [[ -n "$SSI" ]]; then
+    out=$("$SSI" --contexts "$INDEX" js/placeholder.eddsa-jcs-2022.json 2>&1 || true)
+    note "ssi on the eddsa-jcs-2022 placeholder credential: $(head -n 1 <<<"$out" | cut -c1-300)"
+  fi
+fi

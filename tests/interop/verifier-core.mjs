@@ -3,8 +3,9 @@
 // @digitalcredentials/verifier-core (the library behind DCC's VerifierPlus and
 // Learner Credential Wallet), offline.
 //
-//   node verifier-core.mjs [--did-doc FILE]... [--registry-issuer DID]...
-//                          [--require-schema] [--json] FILE...
+//   node verifier-core.mjs [--did-doc FILE]... [--status-list [URL=]FILE]...
+//                          [--registry-issuer DID]... [--require-schema]
+//                          [--vp [--challenge C]] [--json] FILE...
 //
 // For each FILE prints `OK FILE` or `FAIL FILE: reason`, then one line per
 // step of verifier-core's result (`valid_signature`, `expiration`,
@@ -38,8 +39,19 @@
 // JSON schema (fixtures/1edtech-schemas/), and the --registry-issuer
 // registry. Every other request gets 404 Not Found and is listed in the
 // output as blocked. Nothing in node_modules is changed.
+//
+// --status-list [URL=]FILE serves a saved BitstringStatusListCredential at
+// URL (default: its `id`), so that verifier-core's revocation / suspension
+// check (@digitalcredentials/vc-bitstring-status-list, which loads the list
+// through the same loader, i.e. fetch) finds it. A credential with a
+// credentialStatus is OK only if that check passes (not revoked/suspended).
+//
+// --vp: each FILE is a VerifiablePresentation, given to verifier-core's
+// verifyPresentation({presentation, challenge}) (--challenge C; verifier-core's
+// default is 'meaningless'). OK iff presentationResult.signature is 'valid'
+// with no presentation errors and every credential result is OK as above.
 import {readFileSync} from 'node:fs';
-import {dirname, join} from 'node:path';
+import {dirname, join, relative} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {contextMapping, CONTEXTS_DIR} from './loader.mjs';
 import {errorText, readJson} from './lib.mjs';
@@ -52,14 +64,18 @@ function usage(msg) {
   }
   console.error(
     'usage: node verifier-core.mjs [--did-doc FILE]... ' +
-    '[--registry-issuer DID]... [--require-schema] [--json] FILE...');
+    '[--status-list [URL=]FILE]... [--registry-issuer DID]... ' +
+    '[--require-schema] [--vp [--challenge C]] [--json] FILE...');
   process.exit(2);
 }
 
 const files = [];
 const didDocs = new Map(); // https URL -> {text, file}
 const registryIssuers = [];
+const documents = new Map(); // URL -> {text, file, type}: --status-list
 let asJson = false;
+let vpMode = false;
+let challenge;
 let requireSchema = false;
 const argv = process.argv.slice(2);
 for(let i = 0; i < argv.length; i++) {
@@ -84,6 +100,26 @@ for(let i = 0; i < argv.length; i++) {
         `(id is ${JSON.stringify(doc.id)})`);
     }
     didDocs.set(didWebUrl(doc.id), {text, file: f});
+  } else if(a === '--status-list') {
+    const arg = val();
+    const m = /^(https?:\/\/[^=]+)=(.+)$/.exec(arg);
+    const f = m ? m[2] : arg;
+    let text, doc;
+    try {
+      text = readFileSync(f, 'utf8');
+      doc = JSON.parse(text);
+    } catch(e) {
+      usage(`--status-list ${f}: ${e.code || e.message}`);
+    }
+    const url = m ? m[1] : doc.id;
+    if(typeof url !== 'string' || !/^https?:\/\//.test(url)) {
+      usage(`--status-list ${f}: its id is not an http(s) URL; give URL=FILE`);
+    }
+    documents.set(url, {text, file: f, type: 'application/vc+ld+json'});
+  } else if(a === '--vp') {
+    vpMode = true;
+  } else if(a === '--challenge') {
+    challenge = val();
   } else if(a === '--registry-issuer') {
     registryIssuers.push(val());
   } else if(a === '--require-schema') {
@@ -133,9 +169,15 @@ async function offlineFetch(input, init) {
     (typeof input === 'object' && input.method) || 'GET').toUpperCase();
   if(method === 'GET') {
     if(contextMap[url]) {
-      requests.push({url, served: `contexts/${contextMap[url]}`});
-      return response(readFileSync(join(CONTEXTS_DIR, contextMap[url]),
-        'utf8'), 'application/ld+json');
+      requests.push({url,
+        served: `published-contexts/${relative(CONTEXTS_DIR, contextMap[url])}`});
+      return response(readFileSync(contextMap[url], 'utf8'),
+        'application/ld+json');
+    }
+    const doc = documents.get(url);
+    if(doc) {
+      requests.push({url, served: doc.file});
+      return response(doc.text, doc.type);
     }
     const did = didDocs.get(url.split(/[?#]/)[0]);
     if(did) {
@@ -186,7 +228,8 @@ function capture(on) {
   }
 }
 
-const {verifyCredential} = await import('@digitalcredentials/verifier-core');
+const {verifyCredential, verifyPresentation} =
+  await import('@digitalcredentials/verifier-core');
 const knownDIDRegistries = registryIssuers.length ?
   [{name: 'interop offline registry', type: 'dcc-legacy', url: REGISTRY_URL}] :
   [];
@@ -234,7 +277,54 @@ function judge(result) {
   return problems;
 }
 
+function judgePresentation(result) {
+  const problems = [];
+  if(result.errors && result.errors.length) {
+    problems.push(...result.errors.map(e =>
+      `${e.name || 'error'}: ${e.message || errorText(e)}`));
+  }
+  const pr = result.presentationResult;
+  if(pr) {
+    if(pr.signature !== 'valid') {
+      problems.push(`presentation signature: ${pr.signature}`);
+    }
+    for(const e of pr.errors || []) {
+      problems.push(`presentation: ${e.name}: ${e.message}`);
+    }
+  } else if(!problems.length) {
+    problems.push('no presentationResult');
+  }
+  (result.credentialResults || []).forEach((cr, i) => {
+    for(const p of judge(cr)) {
+      problems.push(`credential ${i}: ${p}`);
+    }
+  });
+  return problems;
+}
+
 function stepLines(result) {
+  if(vpMode) {
+    const lines = [];
+    const pr = result.presentationResult;
+    if(pr) {
+      lines.push(`presentation signature: ${pr.signature}`);
+      for(const e of pr.errors || []) {
+        lines.push(`presentation error ${e.name}: ${e.message}`);
+      }
+    }
+    (result.credentialResults || []).forEach((cr, i) => {
+      lines.push(`credential ${i}:`);
+      lines.push(...credentialStepLines(cr).map(l => `  ${l}`));
+    });
+    for(const e of result.errors || []) {
+      lines.push(`error ${e.name}: ${e.message || ''}`.trim());
+    }
+    return lines;
+  }
+  return credentialStepLines(result);
+}
+
+function credentialStepLines(result) {
   const lines = [];
   for(const step of result.log || []) {
     let text = `${step.id}: ${step.valid === undefined ? '?' : step.valid}`;
@@ -276,11 +366,19 @@ for(const file of files) {
     const {json} = readJson(file);
     capture(true);
     try {
-      result = await verifyCredential({credential: json, knownDIDRegistries});
+      result = vpMode ?
+        await verifyPresentation({presentation: json, knownDIDRegistries,
+          ...(challenge === undefined ? {} : {challenge})}) :
+        await verifyCredential({credential: json, knownDIDRegistries});
     } finally {
       capture(false);
     }
-    problems = judge(result);
+    if(vpMode && result.presentationResult) {
+      for(const e of result.presentationResult.errors || []) {
+        e.message = errorText(e.message);
+      }
+    }
+    problems = vpMode ? judgePresentation(result) : judge(result);
   } catch(e) {
     result = {};
     problems = [errorText(e)];
@@ -292,6 +390,9 @@ for(const file of files) {
     const {credential, ...rest} = result;
     for(const e of rest.errors || []) {
       delete e.stackTrace;
+    }
+    for(const cr of rest.credentialResults || []) {
+      delete cr.credential;
     }
     console.log(JSON.stringify({file, ok: problems.length === 0, problems,
       ...rest, requests: [...requests]}));

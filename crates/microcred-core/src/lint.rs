@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::model::{
-    defines_microcred_terms, uses_any_term, ASSESSMENT_TERMS, MICROCRED_LEGACY_CONTEXT,
+    has_microcred_context, uses_any_term, ASSESSMENT_TERMS, MICROCRED_LEGACY_CONTEXT,
     MICROCRED_TERMS, OB_ASSESSMENT_CONTEXT, OB_EXTENSIONS_CONTEXT,
 };
 use crate::time_fmt;
@@ -241,16 +241,12 @@ fn lint_fields(credential: &Value, policy: Policy) -> LintReport {
         r.add(e, "ob.context", "@context", "an OpenBadgeCredential needs the Open Badges 3.0 context (https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json)");
     }
     lint_context_urls(doc.get("@context"), &mut r);
-    let inline_mc = match doc.get("@context") {
-        Some(Value::Array(items)) => items.iter().any(defines_microcred_terms),
-        Some(one) => defines_microcred_terms(one),
-        None => false,
-    };
+    let inline_mc = has_microcred_context(credential);
     if uses_any_term(credential, MICROCRED_TERMS)
         && !inline_mc
         && !contexts.contains(&MICROCRED_LEGACY_CONTEXT)
     {
-        r.add(e, "mc.context", "@context", "microcredential extension terms (volumeOfLearning, learningMode, ...) are used but no @context defines them: add microcred's inline context map (contexts/microcred-inline-v1.json) as the last @context entry; credentials microcred builds carry it already");
+        r.add(e, "mc.context", "@context", "microcredential extension terms (volumeOfLearning, learningMode, ...) are used but no @context defines them: add microcred's context map (contexts/microcred-inline-v1.json) as the `@context` of the credentialSubject that uses them; credentials microcred builds carry it already");
     }
     if uses_any_term(credential, ASSESSMENT_TERMS) && !contexts.contains(&OB_ASSESSMENT_CONTEXT) {
         r.add(e, "ob.assessment.context", "@context", format!("assessment extension terms are used but the context \"{OB_ASSESSMENT_CONTEXT}\" is missing: add it to @context"));
@@ -372,7 +368,7 @@ fn lint_context_urls(context: Option<&Value>, r: &mut LintReport) {
     };
     for url in urls {
         if url == MICROCRED_LEGACY_CONTEXT {
-            r.add(Severity::Error, "mc.context.placeholder", "@context", format!("\"{MICROCRED_LEGACY_CONTEXT}\" is a placeholder that nobody serves, so no verifier but microcred could process this credential: replace it with microcred's inline context map (contexts/microcred-inline-v1.json)"));
+            r.add(Severity::Error, "mc.context.placeholder", "@context", format!("\"{MICROCRED_LEGACY_CONTEXT}\" is a placeholder that nobody serves, so no verifier but microcred could process this credential: replace it with microcred's context map (contexts/microcred-inline-v1.json) as the `@context` of the credentialSubject"));
         } else if let Some(host) = reserved_host(url) {
             // A warning, not an error: the caller supplied this context on purpose (a test, a
             // demo); microcred itself never puts one in a credential.

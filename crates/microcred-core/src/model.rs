@@ -23,9 +23,9 @@ pub const OB_ASSESSMENT_CONTEXT: &str =
 /// `<MICROCRED_VOCAB><term>`. Its human-readable definitions are published by every
 /// microcred service at `/ns/microcred/v1` (see ARCHITECTURE.md, "Extension terms").
 pub const MICROCRED_VOCAB: &str = "https://w3id.org/microcred/v1#";
-/// The text of the microcredential extension's **inline** JSON-LD context: a context map
-/// (not a URL) that every credential using the extension carries in its `@context`, so that
-/// any JSON-LD processor can expand it without fetching anything
+/// The text of the microcredential extension's JSON-LD context **map** (not a URL), which every
+/// credential using the extension carries as the `@context` of its `credentialSubject`, so
+/// that any JSON-LD processor can expand it without fetching anything
 /// (`contexts/microcred-inline-v1.json`).
 pub const MICROCRED_INLINE_CONTEXT_TEXT: &str =
     include_str!("../../../contexts/microcred-inline-v1.json");
@@ -54,6 +54,25 @@ pub fn microcred_context() -> Value {
 pub(crate) fn defines_microcred_terms(item: &Value) -> bool {
     item.as_object()
         .is_some_and(|m| MICROCRED_TERMS.iter().any(|t| m.contains_key(*t)))
+}
+
+/// Whether any `@context` in `doc` (the top-level one or one embedded in a node) holds a map
+/// that defines the microcredential extension terms.
+pub(crate) fn has_microcred_context(doc: &Value) -> bool {
+    match doc {
+        Value::Object(m) => m.iter().any(|(k, v)| {
+            if k == "@context" {
+                match v {
+                    Value::Array(items) => items.iter().any(defines_microcred_terms),
+                    one => defines_microcred_terms(one),
+                }
+            } else {
+                has_microcred_context(v)
+            }
+        }),
+        Value::Array(items) => items.iter().any(has_microcred_context),
+        _ => false,
+    }
 }
 
 /// Terms defined by the microcredential extension context.
@@ -421,6 +440,10 @@ pub struct ResultDescription {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct AchievementSubject {
+    /// An embedded JSON-LD context for this node (microcred's extension terms: set by
+    /// [`OpenBadgeCredential::new`] when the subject uses them).
+    #[serde(rename = "@context", skip_serializing_if = "Option::is_none")]
+    pub context: Option<Value>,
     /// The learner's DID or URL, if known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -501,6 +524,7 @@ impl AchievementSubject {
             }
         };
         Self {
+            context: None,
             id,
             types: Types::of("AchievementSubject"),
             identifier,
@@ -671,12 +695,14 @@ pub struct OpenBadgeCredential {
 
 impl OpenBadgeCredential {
     /// A credential `id` issued by `issuer` to `subject`, valid from `valid_from`.
-    /// The contexts of the extensions the achievement uses are added automatically.
+    /// The contexts of the extensions the achievement uses are added automatically: 1EdTech's
+    /// by URL, microcred's as a context map embedded in `credentialSubject` (see
+    /// ARCHITECTURE.md, "Extension terms").
     pub fn new(
         id: &str,
         issuer: Profile,
         valid_from: OffsetDateTime,
-        subject: AchievementSubject,
+        mut subject: AchievementSubject,
     ) -> Result<Self, ModelError> {
         require_iri("credential id", id)?;
         // The extensions context defines the credentialSchema type added below.
@@ -689,8 +715,13 @@ impl OpenBadgeCredential {
         if uses_any_term(&achievement, ASSESSMENT_TERMS) {
             context.push(OB_ASSESSMENT_CONTEXT.into());
         }
-        if uses_any_term(&achievement, MICROCRED_TERMS) {
-            context.push(microcred_context());
+        // Embedded in the subject rather than listed in the top-level @context: verifiers
+        // compare top-level entries with the proof's (eddsa-jcs-2022) and some do that by
+        // identity, which fails for any map; a node's own @context is plain JSON-LD 1.1.
+        subject.context = None;
+        let subject_value = serde_json::to_value(&subject).unwrap_or(Value::Null);
+        if uses_any_term(&subject_value, MICROCRED_TERMS) {
+            subject.context = Some(microcred_context());
         }
         let when = time_fmt::format(valid_from);
         Ok(Self {

@@ -889,8 +889,8 @@ pub(crate) fn vocabulary_page(page_url: &str) -> String {
          <main class=\"wrap\">\n<p class=\"lead\">Open Badges 3.0 terms that describe a microcredential beyond what the \
          Open Badges model carries: workload, form of participation, supervision of the assessment, quality assurance, \
          prerequisites and stackability. Each term's IRI is <code>{vocab}</code> followed by the term.</p>\n\
-         <p>Credentials carry these terms with an inline JSON-LD context (a map inside <code>@context</code>), so any \
-         verifier can process them without fetching anything. The same context as a document: \
+         <p>Credentials carry these terms with an embedded JSON-LD context (a map in the \
+         <code>@context</code> of <code>credentialSubject</code>), so any verifier can process them without fetching anything. The same context as a document: \
          {json_link}.</p>\n\
          <section aria-labelledby=\"terms\">\n<h2 id=\"terms\">Terms</h2>\n<div class=\"table-wrap\"><table>\n\
          <caption>{n} terms</caption>\n<thead><tr><th scope=\"col\">Term</th><th scope=\"col\">Used on</th>\
