@@ -4,14 +4,14 @@
 // Test helpers (outside #[test] functions) may unwrap: a failure is the report.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use common::{code, repo, run, text};
+
+use std::path::Path;
+use std::process::Output;
 
 use serde_json::Value;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn data(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -20,27 +20,6 @@ fn data(name: &str) -> String {
         .to_str()
         .unwrap()
         .to_owned()
-}
-
-fn run(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_microcred"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run microcred")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exit code")
 }
 
 fn read(dir: &Path, name: &str) -> Vec<u8> {

@@ -3,39 +3,14 @@
 // Test helpers (outside #[test] functions) may unwrap: a failure is the report.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{bin, code, repo, run, text};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_microcred"))
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn run(args: &[&str], dir: &Path) -> Output {
-    bin()
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run microcred")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exit code")
-}
 
 /// A temp dir with a fresh key; returns (dir, key path, DID).
 fn setup() -> (tempfile::TempDir, PathBuf, String) {
@@ -583,8 +558,8 @@ fn batch_issuance_is_parallel_resumable_and_atomic() {
     assert_eq!(code(&o), 0, "{}", text(&o));
 }
 
-#[test]
-fn did_web_issuer_verifies_only_with_its_document() {
+/// A temp dir with a `did:web` key (`key.json`) and its DID document (`did.json`).
+fn did_web_setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let o = run(
         &[
@@ -606,6 +581,12 @@ fn did_web_issuer_verifies_only_with_its_document() {
         dir.path(),
     );
     assert_eq!(code(&o), 0, "{}", text(&o));
+    dir
+}
+
+#[test]
+fn did_web_issuer_verifies_only_with_its_document() {
+    let dir = did_web_setup();
     assert_eq!(
         code(&issue(dir.path(), "df-101.json", "did:example:l", "c.json")),
         0
@@ -626,23 +607,7 @@ fn did_web_issuer_verifies_only_with_its_document() {
 /// works wherever a DID document does; a document naming another key is refused.
 #[test]
 fn standalone_verification_method_document_works_as_did_doc_and_issuer_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let o = run(
-        &[
-            "keygen",
-            "--out",
-            "key.json",
-            "--controller",
-            "did:web:credentials.northbridge.example",
-        ],
-        dir.path(),
-    );
-    assert_eq!(code(&o), 0, "{}", text(&o));
-    let o = run(
-        &["did-doc", "--key", "key.json", "--out", "did.json"],
-        dir.path(),
-    );
-    assert_eq!(code(&o), 0, "{}", text(&o));
+    let dir = did_web_setup();
     let did: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("did.json")).unwrap()).unwrap();
     let mut vm = did["verificationMethod"][0].clone();
