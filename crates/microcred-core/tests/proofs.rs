@@ -724,3 +724,24 @@ fn jcs_proof_context_is_the_signed_prefix() {
         .push(json!("https://www.w3.org/ns/credentials/examples/v2"));
     assert_eq!(check(&appended).verdict, Verdict::Valid);
 }
+
+/// Credentials signed by microcred 0.1 name the placeholder context URL (nobody serves it):
+/// they still verify in microcred, which bundles it, but lint refuses to sign such a document.
+#[test]
+fn legacy_placeholder_context_still_verifies_but_is_not_signed_again() {
+    let mut doc = ob_credential();
+    doc["@context"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!(microcred_core::MICROCRED_LEGACY_CONTEXT));
+    doc["credentialSubject"]["achievement"]["volumeOfLearning"] = json!("PT15H");
+    for suite in [Cryptosuite::EddsaRdfc2022, Cryptosuite::EddsaJcs2022] {
+        let signed = sign(&doc, &key(), suite, CREATED).unwrap();
+        assert_eq!(check(&signed).verdict, Verdict::Valid, "{suite}");
+    }
+    let report = microcred_core::lint(&doc);
+    assert!(
+        report.errors().any(|f| f.rule == "mc.context.placeholder"),
+        "{report:#?}"
+    );
+}
