@@ -680,8 +680,18 @@ impl Template {
         let id = crypto::new_credential_id().map_err(|e| RowError::Internal(e.to_string()))?;
         let url = format!("{}/credentials/{id}", self.base_url);
 
-        // The learner's part, in the model's member order.
+        // The learner's part, in the model's member order: the subject's own `@context`
+        // (microcred's extension terms) first, then the learner's identity.
         let mut subject = Map::new();
+        if let Some(Value::Object(base_subject)) = self.base.get("credentialSubject") {
+            if let Some(i) = base_subject.keys().position(|k| k == "@context") {
+                let kept = spare.subject.get_mut(i).and_then(Option::take);
+                let ctx = kept.or_else(|| base_subject.get("@context").cloned());
+                if let Some(ctx) = ctx {
+                    subject.insert("@context".into(), ctx);
+                }
+            }
+        }
         match &recipient {
             Recipient::Id(did) => {
                 subject.insert("id".into(), did.clone().into());
@@ -863,6 +873,10 @@ mod tests {
                 // The packed form gives back the same bytes and is a fraction of them.
                 let packed = issued.packed;
                 assert!(packed.stored.len() * 2 < issued.body.len());
+                // The subject's @context (microcred's extension terms) is shared: stored once.
+                let ns = microcred_core::MICROCRED_VOCAB.as_bytes();
+                assert!(issued.body.windows(ns.len()).any(|w| w == ns));
+                assert!(!packed.stored.windows(ns.len()).any(|w| w == ns));
                 assert_eq!(
                     crate::store::unpack(packed.stored, Some(&packed.parts)).unwrap(),
                     issued.body
