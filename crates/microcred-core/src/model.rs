@@ -711,15 +711,17 @@ impl OpenBadgeCredential {
             OB_CONTEXT.into(),
             OB_EXTENSIONS_CONTEXT.into(),
         ];
-        let achievement = serde_json::to_value(&subject.achievement).unwrap_or(Value::Null);
-        if uses_any_term(&achievement, ASSESSMENT_TERMS) {
+        subject.context = None;
+        let subject_value = serde_json::to_value(&subject).unwrap_or(Value::Null);
+        if subject_value
+            .get("achievement")
+            .is_some_and(|a| uses_any_term(a, ASSESSMENT_TERMS))
+        {
             context.push(OB_ASSESSMENT_CONTEXT.into());
         }
         // Embedded in the subject rather than listed in the top-level @context: verifiers
         // compare top-level entries with the proof's (eddsa-jcs-2022) and some do that by
         // identity, which fails for any map; a node's own @context is plain JSON-LD 1.1.
-        subject.context = None;
-        let subject_value = serde_json::to_value(&subject).unwrap_or(Value::Null);
         if uses_any_term(&subject_value, MICROCRED_TERMS) {
             subject.context = Some(microcred_context());
         }

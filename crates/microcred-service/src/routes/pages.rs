@@ -84,27 +84,26 @@ pub(crate) async fn vocabulary(
     axum::extract::RawQuery(query): axum::extract::RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if wants_html(&headers, query.as_deref()) {
+    let mut r = if wants_html(&headers, query.as_deref()) {
         let url = format!("{}/ns/microcred/v1", state.inner().base_url);
-        let mut r = html_response(render::vocabulary_page(&url))?;
-        r.headers_mut().insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=86400"),
+        html_response(render::vocabulary_page(&url))?
+    } else {
+        let doc = serde_json::json!({"@context": microcred_core::microcred_context()});
+        let body =
+            serde_json::to_vec_pretty(&doc).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut r = super::raw_json(StatusCode::OK, body, "application/ld+json");
+        let h = r.headers_mut();
+        h.insert(header::VARY, HeaderValue::from_static("accept"));
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
         );
-        return Ok(r);
-    }
-    let doc = serde_json::json!({"@context": microcred_core::microcred_context()});
-    let body = serde_json::to_vec_pretty(&doc).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut r = super::raw_json(StatusCode::OK, body, "application/ld+json");
-    let h = r.headers_mut();
-    h.insert(header::VARY, HeaderValue::from_static("accept"));
-    h.insert(
+        r
+    };
+    // The same for every request until the service is upgraded.
+    r.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=86400"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
     );
     Ok(r)
 }
