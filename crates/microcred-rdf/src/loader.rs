@@ -14,6 +14,10 @@ use crate::Error;
 const CACHE_CAPACITY: usize = 1024;
 /// Most distinct inline (embedded) contexts remembered per loader.
 const INLINE_CAPACITY: usize = 256;
+/// Largest inline context text remembered: documents from anyone reach the shared loader,
+/// so what it keeps stays small (at most `INLINE_CAPACITY` times this); larger inline
+/// contexts are processed each time instead.
+const INLINE_MAX_BYTES: usize = 16 * 1024;
 
 macro_rules! ctx {
     ($file:literal) => {
@@ -309,6 +313,9 @@ impl ContextLoader {
 
     /// A stable id for an embedded context's JSON text, or `None` when too many are known.
     pub(crate) fn inline_id(&self, text: &str) -> Option<u64> {
+        if text.len() > INLINE_MAX_BYTES {
+            return None;
+        }
         if let Some(id) = self
             .inline
             .read()
@@ -383,5 +390,13 @@ mod tests {
         .unwrap();
         crate::canonicalize_document(&doc, &loader, &opts).unwrap();
         assert_eq!(loader.cache_len(), n);
+    }
+
+    #[test]
+    fn large_inline_contexts_are_not_remembered() {
+        let loader = ContextLoader::bundled();
+        assert!(loader.inline_id("{\"a\":\"https://e/a\"}").is_some());
+        let big = format!("{{\"a\":\"https://e/{}\"}}", "x".repeat(INLINE_MAX_BYTES));
+        assert_eq!(loader.inline_id(&big), None);
     }
 }

@@ -79,7 +79,8 @@ impl LintProfile {
             .iter()
             .find(|p| p.name.eq_ignore_ascii_case(wanted))
             .ok_or_else(|| UnknownProfile {
-                name: wanted.to_owned(),
+                // Echoed in messages: a caller's very long name is cut.
+                name: wanted.chars().take(64).collect(),
                 available: profile_names(),
             })
     }

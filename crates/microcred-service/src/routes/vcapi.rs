@@ -120,7 +120,7 @@ pub(crate) async fn issue(
                 Some(Value::Object(o)) if o.get("id").and_then(Value::as_str) == Some(institution.did.as_str()) => {}
                 Some(_) => {
                     return Err(ApiError::unprocessable(format!(
-                        "the credential's issuer must be this institution ({}), or left out to be filled in",
+                        "the credential's issuer must be this institution: its DID ({}) or its Profile with that `id`",
                         institution.did
                     )))
                 }
