@@ -9,9 +9,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use microcred_core::{
-    BakedSpec, ImageFormat, KeyRing, Outcome, PayloadKind, Unbaked, Verdict, VerifyOptions,
-};
+use microcred_badge::{BakedSpec, ImageFormat, PayloadKind, Unbaked};
+use microcred_core::{KeyRing, Outcome, Verdict, VerifyOptions};
 use serde_json::Value;
 
 use crate::files;
@@ -82,10 +81,14 @@ pub(crate) fn run_bake(args: BakeArgs) -> Result<ExitCode> {
                 ImageFormat::Png
             };
             let name = json.as_ref().map_or("Open Badge", achievement_name);
-            (microcred_core::generated_badge(name, format), true)
+            (
+                microcred_badge::generated_badge(name, format)
+                    .context("cannot generate a badge image")?,
+                true,
+            )
         }
     };
-    let baked = microcred_core::bake(&image, &credential).with_context(|| match &args.image {
+    let baked = microcred_badge::bake(&image, &credential).with_context(|| match &args.image {
         Some(path) => format!("cannot bake {cred_name} into {}", path.display()),
         None => format!("cannot bake {cred_name} into a generated image"),
     })?;
@@ -168,7 +171,7 @@ fn achievement_name(credential: &Value) -> &str {
 
 pub(crate) fn run_unbake(args: UnbakeArgs) -> Result<ExitCode> {
     let image = files::read_input(&args.image)?;
-    let found = microcred_core::unbake(&image)
+    let found = microcred_badge::unbake(&image)
         .with_context(|| format!("cannot unbake {}", args.image.display()))?;
     if found.spec == BakedSpec::OpenBadges2 {
         eprintln!(
@@ -208,7 +211,7 @@ pub(crate) fn verify_input(bytes: &[u8]) -> VerifyInput<'_> {
             from: None,
         };
     };
-    let found = match microcred_core::unbake(bytes) {
+    let found = match microcred_badge::unbake(bytes) {
         Ok(found) => found,
         Err(e) => return VerifyInput::NotVerifiable(format!("{e}")),
     };
@@ -292,8 +295,8 @@ mod tests {
             verify_input(json),
             VerifyInput::Credential { from: None, .. }
         ));
-        let png = microcred_core::generated_badge("x", ImageFormat::Png);
-        let baked = microcred_core::bake(&png, json).unwrap();
+        let png = microcred_badge::generated_badge("x", ImageFormat::Png).unwrap();
+        let baked = microcred_badge::bake(&png, json).unwrap();
         match verify_input(&baked) {
             VerifyInput::Credential { bytes, from } => {
                 assert_eq!(&*bytes, json);

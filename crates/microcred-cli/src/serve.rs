@@ -93,6 +93,8 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
         let mut server = Server::bind(config).await?;
         let addr = server.local_addr()?;
         if let Some(token) = server.take_generated_admin_token() {
+            // Straight to the terminal, once, never through `tracing`: log lines are shipped
+            // and kept, and the token must reach the operator and nothing else.
             eprintln!("==> administrator token (shown ONCE; store it now, only its hash is kept):");
             eprintln!("{}", token.as_str());
         }

@@ -83,21 +83,6 @@ fn verify(dir: &Path, file: &str) -> (i32, String) {
     (code(&o), all)
 }
 
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut c = u32::MAX;
-    for &b in bytes {
-        c ^= u32::from(b);
-        for _ in 0..8 {
-            c = if c & 1 == 1 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-        }
-    }
-    !c
-}
-
 fn find(hay: &[u8], needle: &[u8]) -> usize {
     hay.windows(needle.len())
         .position(|w| w == needle)
@@ -114,7 +99,7 @@ fn tamper_png(png: &[u8], from: &[u8], to: &[u8], fix_crc: bool) -> Vec<u8> {
     let chunk = find(&out, b"iTXtopenbadgecredential") - 4;
     let len = u32::from_be_bytes(out[chunk..chunk + 4].try_into().unwrap()) as usize;
     if fix_crc {
-        let crc = crc32(&out[chunk + 4..chunk + 8 + len]);
+        let crc = crc32fast::hash(&out[chunk + 4..chunk + 8 + len]);
         out[chunk + 8 + len..chunk + 12 + len].copy_from_slice(&crc.to_be_bytes());
     }
     out

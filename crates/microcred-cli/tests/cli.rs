@@ -487,6 +487,28 @@ fn lint_blocks_signing_and_sign_checks_the_issuer() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("unsupported cryptosuite"));
 }
 
+/// `sign` lints with the core: an Open Badges field of the wrong JSON type (here an
+/// achievement name that is a number) is refused, naming its path, and nothing is signed.
+#[test]
+fn sign_refuses_wrongly_typed_fields() {
+    let (dir, _key, _did) = setup();
+    let o = issue(dir.path(), "df-101.json", "did:example:typed", "c.json");
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let mut c: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("c.json")).unwrap()).unwrap();
+    c.as_object_mut().unwrap().remove("proof");
+    c["credentialSubject"]["achievement"]["name"] = serde_json::json!(42);
+    std::fs::write(dir.path().join("typed.json"), c.to_string()).unwrap();
+    let o = run(&["sign", "--key", "key.json", "typed.json"], dir.path());
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(o.stdout.is_empty(), "nothing signed may reach stdout");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("ob.type.name") && err.contains("credentialSubject.achievement.name"),
+        "{err}"
+    );
+}
+
 #[test]
 fn batch_issuance_is_parallel_resumable_and_atomic() {
     let (dir, _key, _did) = setup();

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// Why bytes could not be accepted as a JSON document.
@@ -25,29 +25,81 @@ impl JsonError {
 }
 
 /// Parses `bytes` as one JSON value, rejecting invalid UTF-8, trailing data, nesting deeper
-/// than 128 levels and objects that repeat a member name.
+/// than 128 levels and objects that repeat a member name (the error names the member's path,
+/// e.g. `credentialSubject.result[0].value`).
 pub fn parse_strict(bytes: &[u8]) -> Result<Value, JsonError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = StrictValue::deserialize(&mut de)
-        .and_then(|v| de.end().map(|()| v.0))
+    let value = StrictSeed { at: None }
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
         .map_err(|e| JsonError {
             message: e.to_string(),
         })?;
     Ok(value)
 }
 
-/// A `serde_json::Value` whose deserializer fails on duplicate member names.
-struct StrictValue(Value);
-
-impl<'de> Deserialize<'de> for StrictValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(StrictVisitor).map(StrictValue)
+impl JsonError {
+    /// What is wrong, without the "not acceptable JSON" prefix of its `Display`.
+    pub fn reason(&self) -> &str {
+        &self.message
     }
 }
 
-struct StrictVisitor;
+/// One step of the path from the document's root to the value being read: a linked list
+/// on the stack (each level points at its parent), so the path costs nothing unless an
+/// error needs it.
+struct Step<'a> {
+    parent: Option<&'a Self>,
+    at: StepKind<'a>,
+}
 
-impl<'de> Visitor<'de> for StrictVisitor {
+enum StepKind<'a> {
+    Member(&'a str),
+    Index(usize),
+}
+
+/// `a.b[2].c` for the steps ending at `step` (the root is the empty path).
+fn render(step: Option<&Step<'_>>) -> String {
+    let mut steps = Vec::new();
+    let mut cur = step;
+    while let Some(s) = cur {
+        steps.push(&s.at);
+        cur = s.parent;
+    }
+    let mut out = String::new();
+    for s in steps.into_iter().rev() {
+        match s {
+            StepKind::Member(name) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(name);
+            }
+            StepKind::Index(i) => {
+                out.push('[');
+                out.push_str(&i.to_string());
+                out.push(']');
+            }
+        }
+    }
+    out
+}
+
+/// Reads a `serde_json::Value` and fails on duplicate member names; `at` is where the value
+/// sits in the document (for the error message).
+struct StrictSeed<'a> {
+    at: Option<&'a Step<'a>>,
+}
+
+impl<'de> DeserializeSeed<'de> for StrictSeed<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrictSeed<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -81,20 +133,32 @@ impl<'de> Visitor<'de> for StrictVisitor {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-        while let Some(StrictValue(v)) = seq.next_element()? {
-            out.push(v);
+        loop {
+            let step = Step {
+                parent: self.at,
+                at: StepKind::Index(out.len()),
+            };
+            match seq.next_element_seed(StrictSeed { at: Some(&step) })? {
+                Some(v) => out.push(v),
+                None => break,
+            }
         }
         Ok(Value::Array(out))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
+            let step = Step {
+                parent: self.at,
+                at: StepKind::Member(&key),
+            };
             if out.contains_key(&key) {
                 return Err(de::Error::custom(format!(
-                    "duplicate member name \"{key}\" (parsers disagree on which value wins, so it is refused)"
+                    "duplicate member name \"{key}\" at `{}` (parsers disagree on which value wins, so it is refused)",
+                    render(Some(&step))
                 )));
             }
-            let StrictValue(v) = map.next_value()?;
+            let v = map.next_value_seed(StrictSeed { at: Some(&step) })?;
             out.insert(key, v);
         }
         Ok(Value::Object(out))
@@ -116,6 +180,10 @@ mod tests {
     fn rejects_duplicate_members_at_any_depth() {
         let err = parse_strict(br#"{"a":{"x":1,"x":2}}"#).unwrap_err();
         assert!(err.is_duplicate_member(), "{err}");
+        assert!(err.reason().contains("`a.x`"), "{err}");
+        let err = parse_strict(br#"{"a":[0,{"b":[{"y":1,"y":1}]}]}"#).unwrap_err();
+        assert!(err.reason().contains("`a[1].b[0].y`"), "{err}");
+        assert!(parse_strict(br#"{"x":1,"y":{"x":2},"z":[{"x":3},{"x":4}]}"#).is_ok());
     }
 
     #[test]

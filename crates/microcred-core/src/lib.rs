@@ -24,7 +24,6 @@
 //! ```
 #![deny(missing_docs)]
 
-mod bake;
 pub mod jcs;
 mod json;
 mod keys;
@@ -39,11 +38,6 @@ mod trust;
 mod verify;
 mod vocab;
 
-pub use bake::{
-    bake, generated_badge, unbake, BakeError, BakedSpec, ImageFormat, PayloadKind, Unbaked,
-    MAX_CHUNK_BYTES, MAX_IMAGE_BYTES, OB2_PNG_KEYWORD, OB2_SVG_NAMESPACE, OB3_PNG_KEYWORD,
-    OB3_SVG_NAMESPACE,
-};
 pub use json::{parse_strict, JsonError};
 pub use keys::{IssuerKey, KeyError, PublicKey, MULTIKEY_CONTEXT};
 pub use lint::{

@@ -279,7 +279,18 @@ fn lint_fields(credential: &Value, policy: Policy) -> LintReport {
         None => {}
     }
     lint_dates(doc, contexts.first() == Some(&VC_V1_CONTEXT), is_ob, &mut r);
+    // VC 2.0 §4.6 (and the OB 3.0 schema): a credential's and its issuer's names and
+    // descriptions are text, never another JSON type.
+    check_text(doc, "", "name", "vc.type.name", &mut r);
+    check_text(doc, "", "description", "vc.type.description", &mut r);
+    if is_ob {
+        check_image(doc, "", &mut r);
+    }
     let issuer = doc.get("issuer");
+    if let Some(Value::Object(p)) = issuer {
+        check_text(p, "issuer", "name", "vc.type.name", &mut r);
+        check_text(p, "issuer", "description", "vc.type.description", &mut r);
+    }
     match issuer {
         Some(Value::Object(p)) if is_ob => lint_profile(p, "issuer", &mut r),
         Some(Value::Object(p)) => {
@@ -290,7 +301,13 @@ fn lint_fields(credential: &Value, policy: Policy) -> LintReport {
         Some(Value::String(s)) if is_ob => r.add(e, "ob.issuer.profile", "issuer", format!("Open Badges 3.0 requires the issuer as an embedded Profile object ({{\"id\": \"{s}\", \"type\": [\"Profile\"], \"name\": ...}})")),
         Some(Value::String(s)) if !has_scheme(s) => r.add(e, "vc.issuer", "issuer", "the issuer must be an absolute URL or DID"),
         Some(Value::String(_)) => {}
-        _ => r.add(e, "vc.issuer", "issuer", "no `issuer`"),
+        None => r.add(e, "vc.issuer", "issuer", "no `issuer`"),
+        Some(_) => r.add(
+            e,
+            "vc.issuer",
+            "issuer",
+            "`issuer` must be a URL or DID (a string) or an object with an `id`",
+        ),
     }
     let subject = match doc.get("credentialSubject") {
         Some(Value::Object(s)) if s.is_empty() => {
@@ -608,6 +625,7 @@ fn lint_profile(p: &Map<String, Value>, path: &str, r: &mut LintReport) {
             "the Profile's `type` must include \"Profile\"",
         );
     }
+    check_image(p, path, r);
 }
 
 fn lint_subject(s: &Map<String, Value>, r: &mut LintReport) {
@@ -663,12 +681,33 @@ fn lint_subject(s: &Map<String, Value>, r: &mut LintReport) {
     }
     match s.get("achievement") {
         Some(Value::Object(a)) => lint_achievement_fields(a, "credentialSubject.achievement", r),
-        _ => r.add(
+        None => r.add(
             e,
             "ob.achievement",
             "credentialSubject.achievement",
             "the `achievement` (what was achieved) is required",
         ),
+        Some(_) => r.add(
+            e,
+            "ob.type.achievement",
+            "credentialSubject.achievement",
+            "`achievement` must be an object (an Achievement with id, type, name, description and criteria)",
+        ),
+    }
+    check_number(s, "credentialSubject", "creditsEarned", r);
+    check_image(s, "credentialSubject", r);
+    check_text(s, "credentialSubject", "narrative", "ob.type.narrative", r);
+    for field in ["activityStartDate", "activityEndDate"] {
+        if let Some(v) = s.get(field) {
+            if v.as_str().and_then(time_fmt::parse).is_none() {
+                r.add(
+                    e,
+                    "ob.dateTime",
+                    &format!("credentialSubject.{field}"),
+                    format!("`{field}` must be a dateTime with a time zone"),
+                );
+            }
+        }
     }
     let known: Vec<&str> = match s
         .get("achievement")
@@ -722,30 +761,100 @@ fn lint_achievement_fields(a: &Map<String, Value>, path: &str, r: &mut LintRepor
             "`type` must include \"Achievement\"",
         );
     }
-    for field in ["name", "description"] {
-        if a.get(field)
-            .and_then(Value::as_str)
-            .is_none_or(|s| s.trim().is_empty())
-        {
-            r.add(
+    for (field, rule) in [
+        ("name", "ob.type.name"),
+        ("description", "ob.type.description"),
+    ] {
+        match a.get(field) {
+            Some(v) if !is_text(v) => r.add(
+                e,
+                rule,
+                &format!("{path}.{field}"),
+                format!("`{field}` must be {TEXT_FORMS}"),
+            ),
+            Some(v) if has_words(v) => {}
+            _ => r.add(
                 e,
                 "ob.achievement.required",
                 &format!("{path}.{field}"),
                 format!("`{field}` is required"),
-            );
+            ),
         }
     }
     match a.get("criteria") {
-        Some(Value::Object(c))
-            if c.get("narrative").and_then(Value::as_str).is_some()
-                || c.get("id").and_then(Value::as_str).is_some() => {}
-        _ => r.add(
+        Some(Value::Object(c)) => {
+            let criteria = format!("{path}.criteria");
+            check_text(c, &criteria, "narrative", "ob.type.criteria", r);
+            if let Some(id) = c.get("id") {
+                if !id.as_str().is_some_and(has_scheme) {
+                    r.add(
+                        e,
+                        "ob.type.criteria",
+                        &format!("{criteria}.id"),
+                        "the criteria `id` must be a URL (a string)",
+                    );
+                }
+            }
+            if !c.contains_key("narrative") && !c.contains_key("id") {
+                r.add(
+                    e,
+                    "ob.achievement.criteria",
+                    &criteria,
+                    "`criteria` needs a `narrative` (how it is earned) or an `id` URL",
+                );
+            }
+        }
+        None => r.add(
             e,
             "ob.achievement.criteria",
             &format!("{path}.criteria"),
             "`criteria` needs a `narrative` (how it is earned) or an `id` URL",
         ),
+        Some(_) => r.add(
+            e,
+            "ob.type.criteria",
+            &format!("{path}.criteria"),
+            "`criteria` must be an object with a `narrative` (how it is earned) or an `id` URL",
+        ),
     }
+    for (field, rule) in [
+        ("humanCode", "ob.type.humanCode"),
+        ("fieldOfStudy", "ob.type.fieldOfStudy"),
+        ("specialization", "ob.type.specialization"),
+        ("version", "ob.type.version"),
+    ] {
+        check_text(a, path, field, rule, r);
+    }
+    for field in ["achievementType", "inLanguage"] {
+        if a.get(field).is_some_and(|v| !v.is_string()) {
+            r.add(
+                e,
+                if field == "achievementType" {
+                    "ob.type.achievementType"
+                } else {
+                    "ob.type.inLanguage"
+                },
+                &format!("{path}.{field}"),
+                format!("`{field}` must be a string"),
+            );
+        }
+    }
+    if let Some(tag) = a.get("tag") {
+        let ok = match tag {
+            Value::Array(items) => items.iter().all(is_text),
+            one => is_text(one),
+        };
+        if !ok {
+            r.add(
+                e,
+                "ob.type.tag",
+                &format!("{path}.tag"),
+                format!("`tag` must be text or a list of texts: each {TEXT_FORMS}"),
+            );
+        }
+    }
+    check_number(a, path, "creditsAvailable", r);
+    check_image(a, path, r);
     for (i, al) in as_objects(a.get("alignment")).enumerate() {
         let p = format!("{path}.alignment[{i}]");
         if !string_list(al.get("type")).contains(&"Alignment") {
@@ -893,6 +1002,127 @@ fn duration_hours(s: &str) -> Option<f64> {
     }
 }
 
+/// The forms a text value may take, for messages.
+const TEXT_FORMS: &str = "a string (or a language value object {\"@value\": \"...\", \"@language\": \"en\"}, or an array of them)";
+
+/// A text value as VC 2.0 §4.6 and §11.1 allow it (a string, a language value object with
+/// `@value` and optional `@language` / `@direction`, or a non-empty array of those), or as
+/// the OB 3.0 JSON Schema allows it (a map from language tags such as `en` or `fr-CA` to
+/// strings).
+fn is_text(v: &Value) -> bool {
+    fn value_object(o: &Map<String, Value>) -> bool {
+        o.get("@value").is_some_and(Value::is_string)
+            && o.iter().all(|(k, v)| match k.as_str() {
+                "@value" => true,
+                "@language" | "@direction" => v.is_string(),
+                _ => false,
+            })
+    }
+    fn language_tag(k: &str) -> bool {
+        let b = k.as_bytes();
+        match b.len() {
+            2 => b.iter().all(u8::is_ascii_lowercase),
+            5 => {
+                b[..2].iter().all(u8::is_ascii_lowercase)
+                    && b[2] == b'-'
+                    && b[3..].iter().all(u8::is_ascii_uppercase)
+            }
+            _ => false,
+        }
+    }
+    match v {
+        Value::String(_) => true,
+        Value::Object(o) if o.contains_key("@value") => value_object(o),
+        Value::Object(o) => {
+            !o.is_empty() && o.iter().all(|(k, v)| language_tag(k) && v.is_string())
+        }
+        Value::Array(items) => {
+            !items.is_empty()
+                && items
+                    .iter()
+                    .all(|i| i.as_object().is_some_and(value_object))
+        }
+        _ => false,
+    }
+}
+
+/// Whether a text value (see [`is_text`]) says something: not empty or only spaces.
+fn has_words(v: &Value) -> bool {
+    match v {
+        Value::String(s) => !s.trim().is_empty(),
+        Value::Object(o) => o
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "@language" | "@direction"))
+            .any(|(_, v)| v.as_str().is_some_and(|s| !s.trim().is_empty())),
+        Value::Array(items) => items.iter().any(has_words),
+        _ => false,
+    }
+}
+
+/// `base.field`, or `field` at the root.
+fn join(base: &str, field: &str) -> String {
+    if base.is_empty() {
+        field.to_owned()
+    } else {
+        format!("{base}.{field}")
+    }
+}
+
+/// An error when `o.field` is present and not text.
+fn check_text(
+    o: &Map<String, Value>,
+    base: &str,
+    field: &str,
+    rule: &'static str,
+    r: &mut LintReport,
+) {
+    if o.get(field).is_some_and(|v| !is_text(v)) {
+        r.add(
+            Severity::Error,
+            rule,
+            &join(base, field),
+            format!("`{field}` must be {TEXT_FORMS}"),
+        );
+    }
+}
+
+/// An error when `o.field` is present and not a JSON number (OB 3.0 `Float`).
+fn check_number(o: &Map<String, Value>, base: &str, field: &'static str, r: &mut LintReport) {
+    if o.get(field).is_some_and(|v| !v.is_number()) {
+        r.add(
+            Severity::Error,
+            if field == "creditsEarned" {
+                "ob.type.creditsEarned"
+            } else {
+                "ob.type.creditsAvailable"
+            },
+            &join(base, field),
+            format!("`{field}` must be a number (e.g. 1.5), not a string or another type"),
+        );
+    }
+}
+
+/// OB 3.0 `image`: the image's URL (or data: URI), or an `Image` object with that `id`.
+fn check_image(o: &Map<String, Value>, base: &str, r: &mut LintReport) {
+    let ok = match o.get("image") {
+        None => return,
+        Some(Value::String(s)) => has_scheme(s),
+        Some(Value::Object(i)) => {
+            i.get("id").and_then(Value::as_str).is_some_and(has_scheme)
+                && i.get("caption").is_none_or(is_text)
+        }
+        Some(_) => false,
+    };
+    if !ok {
+        r.add(
+            Severity::Error,
+            "ob.type.image",
+            &join(base, "image"),
+            "`image` must be the image's URL or data: URI, or an Image object {\"id\": URL, \"type\": \"Image\"}",
+        );
+    }
+}
+
 fn string_list(v: Option<&Value>) -> Vec<&str> {
     match v {
         Some(Value::String(s)) => vec![s.as_str()],
@@ -998,6 +1228,189 @@ mod tests {
             serde_json::json!({"id": "https://e.org/x", "digestMultibase": "uEi"}),
         );
         assert!(rules(&ok).is_empty(), "{:?}", rules(&ok));
+    }
+
+    /// OB 3.0 JSON Schema / VC 2.0 types: a wrongly typed value is an error naming its path,
+    /// every form the standards allow passes.
+    #[test]
+    fn wrongly_typed_values_are_errors() {
+        let ach = serde_json::json!({
+            "id": "https://example.org/achievements/1",
+            "type": ["Achievement"],
+            "name": "Data literacy",
+            "description": "Reads data.",
+            "criteria": {"narrative": "Pass the test."},
+            "image": {"id": "https://example.org/badge.png", "type": "Image"},
+            "creditsAvailable": 2,
+            "tag": ["data", {"@value": "données", "@language": "fr"}]
+        });
+        let base = serde_json::json!({
+            "@context": [VC_V2_CONTEXT, "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+            "id": "urn:uuid:0b7c1e2a-6a43-4b6e-9a55-7d1f1f6f3a11",
+            "type": ["VerifiableCredential", "OpenBadgeCredential"],
+            "name": "Data literacy",
+            "issuer": {"id": "did:example:issuer", "type": ["Profile"], "name": "Example College"},
+            "validFrom": "2025-01-01T00:00:00Z",
+            "credentialSubject": {
+                "type": ["AchievementSubject"],
+                "id": "did:example:learner",
+                "achievement": ach,
+                "creditsEarned": 1.5,
+                "activityStartDate": "2025-01-01T00:00:00Z"
+            }
+        });
+        let errors = |v: &Value| -> Vec<(&'static str, String)> {
+            lint_fields(v, Policy::Advice)
+                .errors()
+                .map(|f| (f.rule, f.path.clone()))
+                .collect()
+        };
+        assert!(errors(&base).is_empty(), "{:?}", errors(&base));
+        // Every text form the standards define is accepted.
+        for name in [
+            serde_json::json!("Plain"),
+            serde_json::json!({"@value": "Données", "@language": "fr"}),
+            serde_json::json!({"@value": "Data", "@language": "en", "@direction": "ltr"}),
+            serde_json::json!([{"@value": "Data", "@language": "en"}, {"@value": "Données", "@language": "fr"}]),
+            serde_json::json!({"en": "Data", "fr-CA": "Données"}),
+        ] {
+            let mut doc = base.clone();
+            doc["name"] = name.clone();
+            doc["issuer"]["description"] = name.clone();
+            doc["credentialSubject"]["achievement"]["name"] = name;
+            assert!(errors(&doc).is_empty(), "{doc}: {:?}", errors(&doc));
+        }
+        for (pointer, value, rule, path) in [
+            ("/name", serde_json::json!(42), "vc.type.name", "name"),
+            (
+                "/description",
+                serde_json::json!({"text": "x"}),
+                "vc.type.description",
+                "description",
+            ),
+            (
+                "/name",
+                serde_json::json!({"@value": "x", "url": "y"}),
+                "vc.type.name",
+                "name",
+            ),
+            (
+                "/name",
+                serde_json::json!(["a", "b"]),
+                "vc.type.name",
+                "name",
+            ),
+            ("/name", serde_json::json!([]), "vc.type.name", "name"),
+            (
+                "/issuer/name",
+                serde_json::json!(true),
+                "vc.type.name",
+                "issuer.name",
+            ),
+            ("/issuer", serde_json::json!(42), "vc.issuer", "issuer"),
+            ("/image", serde_json::json!(7), "ob.type.image", "image"),
+            (
+                "/issuer/image",
+                serde_json::json!({"type": "Image"}),
+                "ob.type.image",
+                "issuer.image",
+            ),
+            (
+                "/credentialSubject/achievement",
+                serde_json::json!("https://example.org/a"),
+                "ob.type.achievement",
+                "credentialSubject.achievement",
+            ),
+            (
+                "/credentialSubject/creditsEarned",
+                serde_json::json!("1.5"),
+                "ob.type.creditsEarned",
+                "credentialSubject.creditsEarned",
+            ),
+            (
+                "/credentialSubject/activityStartDate",
+                serde_json::json!(20250101),
+                "ob.dateTime",
+                "credentialSubject.activityStartDate",
+            ),
+            (
+                "/credentialSubject/achievement/name",
+                serde_json::json!(42),
+                "ob.type.name",
+                "credentialSubject.achievement.name",
+            ),
+            (
+                "/credentialSubject/achievement/description",
+                serde_json::json!(["x"]),
+                "ob.type.description",
+                "credentialSubject.achievement.description",
+            ),
+            (
+                "/credentialSubject/achievement/criteria",
+                serde_json::json!("Pass"),
+                "ob.type.criteria",
+                "credentialSubject.achievement.criteria",
+            ),
+            (
+                "/credentialSubject/achievement/criteria/narrative",
+                serde_json::json!(1),
+                "ob.type.criteria",
+                "credentialSubject.achievement.criteria.narrative",
+            ),
+            (
+                "/credentialSubject/achievement/creditsAvailable",
+                serde_json::json!("2"),
+                "ob.type.creditsAvailable",
+                "credentialSubject.achievement.creditsAvailable",
+            ),
+            (
+                "/credentialSubject/achievement/achievementType",
+                serde_json::json!(["Course"]),
+                "ob.type.achievementType",
+                "credentialSubject.achievement.achievementType",
+            ),
+            (
+                "/credentialSubject/achievement/tag",
+                serde_json::json!([1]),
+                "ob.type.tag",
+                "credentialSubject.achievement.tag",
+            ),
+            (
+                "/credentialSubject/achievement/image",
+                serde_json::json!({"id": 5}),
+                "ob.type.image",
+                "credentialSubject.achievement.image",
+            ),
+            (
+                "/credentialSubject/achievement/humanCode",
+                serde_json::json!(101),
+                "ob.type.humanCode",
+                "credentialSubject.achievement.humanCode",
+            ),
+        ] {
+            let mut doc = base.clone();
+            let (parent, member) = pointer.rsplit_once('/').unwrap();
+            doc.pointer_mut(parent).unwrap()[member] = value.clone();
+            let found = errors(&doc);
+            assert!(
+                found.contains(&(rule, path.to_owned())),
+                "{pointer} = {value}: {found:?}"
+            );
+        }
+        // A missing or empty achievement name is still "required", not a type error.
+        let mut doc = base.clone();
+        doc["credentialSubject"]["achievement"]["name"] = serde_json::json!({"@value": " "});
+        assert!(errors(&doc).contains(&(
+            "ob.achievement.required",
+            "credentialSubject.achievement.name".into()
+        )));
+        // The catalogue lint of an achievement on its own checks the same types.
+        let mut a = ach.clone();
+        a["name"] = serde_json::json!(42);
+        let report = lint_achievement(&a);
+        assert!(report
+            .errors()
+            .any(|f| f.rule == "ob.type.name" && f.path == "achievement.name"));
     }
 
     #[test]

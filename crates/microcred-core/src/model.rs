@@ -564,7 +564,7 @@ impl IdentityObject {
         Self {
             types: Types::One("IdentityObject".into()),
             hashed: true,
-            identity_hash: format!("sha256${}", hex(&digest)),
+            identity_hash: format!("sha256${}", hex::encode(digest)),
             identity_type: "emailAddress".into(),
             salt: Some(salt.to_owned()),
         }
@@ -821,16 +821,6 @@ pub(crate) fn uses_any_term(v: &Value, terms: &[&str]) -> bool {
         Value::Array(items) => items.iter().any(|i| uses_any_term(i, terms)),
         _ => false,
     }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(HEX[usize::from(b >> 4)] as char);
-        s.push(HEX[usize::from(b & 0xf)] as char);
-    }
-    s
 }
 
 #[cfg(test)]

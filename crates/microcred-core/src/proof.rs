@@ -248,6 +248,12 @@ impl ProofError {
             )
         )
     }
+
+    /// True when JSON-LD processing stopped at a work limit (too many look-alike blank nodes,
+    /// too much context processing): the document is too costly to check, not shown wrong.
+    pub fn is_work_limit(&self) -> bool {
+        matches!(self, Self::JsonLd(e) if e.is_work_limit())
+    }
 }
 
 /// The intermediate values of one proof, for debugging interop problems.
@@ -646,7 +652,7 @@ pub(crate) fn check_proof(
     };
     let data = match data {
         Ok(d) => d,
-        Err(e) if e.is_missing_context() => {
+        Err(e) if e.is_missing_context() || e.is_work_limit() => {
             return ProofFinding::Unsupported(format!("cannot process the credential: {e}"))
         }
         Err(e) => {

@@ -170,7 +170,8 @@ fn check_multibase(text: &str, bytes: &[u8]) -> RelatedResourceCheck {
         (Some('u'), rest) => base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(rest)
             .ok(),
-        (Some('f'), rest) => hex_decode(rest),
+        // Either case is read (the decoded digest is what is compared).
+        (Some('f'), rest) => hex::decode(rest).ok(),
         _ => return malformed("has an unsupported multibase prefix (z, u or f)".into()),
     };
     let Some(multihash) = decoded else {
@@ -206,19 +207,6 @@ fn check_multibase(text: &str, bytes: &[u8]) -> RelatedResourceCheck {
     }
 }
 
-fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            text.get(i..i + 2)
-                .and_then(|b| u8::from_str_radix(b, 16).ok())
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,10 +229,7 @@ mod tests {
         // contexts/SOURCES.md: SHA-256 of credentials-v2.jsonld.
         let sha256 = Sha256::digest(bytes);
         assert_eq!(
-            sha256
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>(),
+            hex::encode(sha256),
             "59955ced6697d61e03f2b2556febe5308ab16842846f5b586d7f1f7adec92734"
         );
         let b64 = |d: &[u8]| base64::engine::general_purpose::STANDARD.encode(d);
@@ -270,10 +255,27 @@ mod tests {
             "u{}",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha256)
         );
-        for mb in [z, u, bare] {
+        let f = format!("f{}", hex::encode(&mh));
+        let f_upper = format!("f{}", hex::encode_upper(&mh));
+        for mb in [z, u, bare, f, f_upper] {
             assert_eq!(
                 check(json!({"id": V2, "digestMultibase": mb})),
                 RelatedResourceCheck::Match
+            );
+        }
+        // Odd length, a sign or a non-hex digit: malformed, never a match.
+        let hex = hex::encode(&mh);
+        for bad in [
+            format!("f{}", &hex[1..]),
+            format!("f+2{}", &hex[2..]),
+            format!("f{}g", &hex[..hex.len() - 1]),
+        ] {
+            assert!(
+                matches!(
+                    check(json!({"id": V2, "digestMultibase": bad})),
+                    RelatedResourceCheck::Malformed { .. }
+                ),
+                "{bad}"
             );
         }
     }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
+use base64::Engine as _;
 use serde_json::Value;
 
 use crate::keys::{decode_multibase, KeyError, PublicKey};
@@ -311,29 +312,13 @@ fn parse_method(
     })
 }
 
-/// Decodes unpadded base64url (RFC 4648 §5).
+/// Decodes base64url (RFC 4648 §5), as JWK members are written (RFC 7515 §2: no padding);
+/// trailing `=` padding is tolerated, as it always was. Unused bits in the last character
+/// must be zero, so each key has one spelling.
 fn base64url_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let mut acc: u32 = 0;
-    let mut bits = 0u32;
-    for c in text.trim_end_matches('=').bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim_end_matches('='))
+        .ok()
 }
 
 #[cfg(test)]
@@ -368,5 +353,13 @@ mod tests {
     #[test]
     fn base64url() {
         assert_eq!(base64url_decode("aGVsbG8").unwrap(), b"hello");
+        assert_eq!(base64url_decode("aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(base64url_decode("").unwrap(), b"");
+        assert_eq!(base64url_decode("-_-_").unwrap(), [0xFB, 0xFF, 0xBF]);
+        // Standard-alphabet characters, padding inside, non-zero unused bits, and a length
+        // no encoding has.
+        for bad in ["+/+/", "aG=VsbG8", "aGVsbG9", "aGVsb"] {
+            assert!(base64url_decode(bad).is_none(), "{bad}");
+        }
     }
 }

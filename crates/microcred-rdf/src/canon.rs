@@ -6,12 +6,44 @@ use sha2::digest::Output;
 use sha2::{Digest, Sha256, Sha384};
 
 use crate::dataset::{write_quad, Dataset, Term};
+use crate::seeded::SeededMap;
 use crate::Error;
 
-/// Work limit for the N-degree hashing, in units of quads examined plus blank nodes placed on
-/// paths. Credentials whose blank nodes all differ need none; the hardest positive test of the
-/// RDFC-1.0 suite needs well under a tenth of it; a 10-node blank-node clique needs far more.
+// Caps on N-degree hashing (RDFC-1.0 §4.8-4.9), the one part of RDFC-1.0 that can grow
+// faster than its input: blank nodes that share a first-degree hash ("look alike") need it,
+// and for each of them it may recurse into the neighbours that look alike too and try every
+// order of them. Credentials give their blank nodes different contents (an achievement, a
+// result, an alignment...), so they need no N-degree hashing at all, or for a handful of
+// nodes. The W3C RDFC-1.0 test suite needs at most 18 such nodes, 468 calls, recursion depth
+// 7 and 26,028 work units; each cap is over ten times that (checked by the test
+// `caps_leave_room_for_the_w3c_suite`), and any of them is reached within about a tenth of a
+// second (see `tests/hostile.rs`). Above a cap the input is refused as too complex, which a
+// verifier reports as "could not check", never as "invalid". The idea is rdf-canonize's
+// `maxDeepIterations`, with numbers sized for credentials.
+
+/// Most blank nodes that need N-degree hashing (those with a shared first-degree hash),
+/// checked before any N-degree hashing: a flood of look-alike nodes (a 1 MiB credential holds
+/// 55,000) is refused after first-degree hashing, in linear time. 1,000 is far more than a
+/// credential has (a list of 300 results that only differ in nested blank nodes would pass).
+pub(crate) const MAX_SHARED_NODES: u64 = 1_000;
+/// Most N-degree hashing calls, top-level and recursive together: each node above needs one,
+/// which leaves room for twenty recursive calls per node. Two look-alike nodes with ten
+/// look-alike neighbours each need more.
+pub(crate) const MAX_NDEGREE_CALLS: u64 = 20_000;
+/// Deepest nesting of N-degree hashing calls: each level is a stack frame, and verification
+/// may run on threads with small (2 MiB) stacks. A chain or ring of look-alike nodes recurses
+/// along its length, so one of more than about 130 nodes stops here.
+pub(crate) const MAX_NDEGREE_DEPTH: u64 = 128;
+/// Work limit for N-degree hashing, in units of quads examined, blank nodes placed on paths
+/// and identifiers copied with issuers (each permutation tried starts from a copy). A unit
+/// costs from a few nanoseconds to one SHA-256 of a short line, so the limit is reached in
+/// tens of milliseconds, a few hundred at most. A clique of 7 look-alike nodes (7! orders at
+/// each level) or a ring of 100 stops here.
 pub(crate) const WORK_LIMIT: u64 = 1_000_000;
+
+fn too_complex(what: &'static str, limit: u64) -> Error {
+    Error::TooComplex { what, limit }
+}
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
@@ -40,32 +72,77 @@ fn push_u32(out: &mut String, mut n: u32) {
     }
 }
 
-/// An identifier issuer: maps blank nodes to `prefix` + counter, remembering issue order.
-#[derive(Clone)]
-struct Issuer {
+/// The canonical identifier issuer: one slot per blank node of the dataset. There is one per
+/// run, so its size is that of the dataset.
+struct CanonicalIssuer {
     ids: Vec<Option<u32>>,
-    order: Vec<u32>,
+    next: u32,
 }
 
-impl Issuer {
+impl CanonicalIssuer {
     fn new(n: usize) -> Self {
         Self {
             ids: vec![None; n],
-            order: Vec::new(),
+            next: 0,
         }
     }
     fn get(&self, b: u32) -> Option<u32> {
         self.ids.get(b as usize).copied().flatten()
+    }
+    fn issue(&mut self, b: u32) {
+        if let Some(slot @ None) = self.ids.get_mut(b as usize) {
+            *slot = Some(self.next);
+            self.next += 1;
+        }
+    }
+}
+
+/// A temporary identifier issuer of N-degree hashing (`_:b0`, `_:b1`, ...). There is one per
+/// look-alike node and one copy per permutation tried, so it must cost what it holds, not the
+/// size of the dataset: a dense table per issuer made a 1 MiB credential with 55,000
+/// look-alike nodes take 11 s and 3.8 GB.
+#[derive(Clone, Default)]
+struct TempIssuer {
+    /// Blank nodes in issue order: `order[i]` has identifier `i`.
+    order: Vec<u32>,
+    /// Blank node → identifier, built once `order` is too long to scan.
+    index: Option<SeededMap<u32, u32>>,
+}
+
+/// Issuers up to this size are searched by a scan (they usually hold a few nodes).
+const SCAN_MAX: usize = 16;
+
+impl TempIssuer {
+    fn len(&self) -> usize {
+        self.order.len()
+    }
+    fn get(&self, b: u32) -> Option<u32> {
+        match &self.index {
+            Some(index) => index.get(&b).copied(),
+            None => self.order.iter().position(|&x| x == b).map(|i| i as u32),
+        }
     }
     fn issue(&mut self, b: u32) -> u32 {
         if let Some(id) = self.get(b) {
             return id;
         }
         let id = self.order.len() as u32;
-        if let Some(slot) = self.ids.get_mut(b as usize) {
-            *slot = Some(id);
-        }
         self.order.push(b);
+        match &mut self.index {
+            Some(index) => {
+                index.insert(b, id);
+            }
+            None if self.order.len() > SCAN_MAX => {
+                self.index = Some(
+                    self.order
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &x)| (x, i as u32))
+                        .collect(),
+                );
+            }
+            None => {}
+        }
         id
     }
 }
@@ -136,8 +213,12 @@ struct State<'d, 'a, D: Digest> {
     /// Quad indexes mentioning each blank node.
     quads_of: Vec<Vec<u32>>,
     first_degree: Vec<Output<D>>,
-    canonical: Issuer,
+    canonical: CanonicalIssuer,
+    /// Spent so far, against the caps above.
     work: u64,
+    calls: u64,
+    depth: u64,
+    max_depth: u64,
     buf: String,
     lines: Vec<(usize, usize)>,
 }
@@ -167,7 +248,13 @@ impl<D: Digest> State<'_, '_, D> {
         h.finalize()
     }
 
-    fn hash_related(&self, related: u32, qi: u32, issuer: &Issuer, position: char) -> Output<D> {
+    fn hash_related(
+        &self,
+        related: u32,
+        qi: u32,
+        issuer: &TempIssuer,
+        position: char,
+    ) -> Output<D> {
         let mut input = String::with_capacity(128);
         input.push(position);
         if position != 'g' {
@@ -192,12 +279,39 @@ impl<D: Digest> State<'_, '_, D> {
     fn tick(&mut self, units: usize) -> Result<(), Error> {
         self.work += units as u64 + 1;
         if self.work > WORK_LIMIT {
-            return Err(Error::TooComplex { limit: WORK_LIMIT });
+            return Err(too_complex("steps of N-degree hashing work", WORK_LIMIT));
         }
         Ok(())
     }
 
-    fn hash_n_degree(&mut self, id: u32, mut issuer: Issuer) -> Result<(Output<D>, Issuer), Error> {
+    /// Hash N-Degree Quads (RDFC-1.0 §4.9), counted against the caps on calls and depth.
+    fn hash_n_degree(
+        &mut self,
+        id: u32,
+        issuer: TempIssuer,
+    ) -> Result<(Output<D>, TempIssuer), Error> {
+        self.calls += 1;
+        if self.calls > MAX_NDEGREE_CALLS {
+            return Err(too_complex("N-degree hashing calls", MAX_NDEGREE_CALLS));
+        }
+        if self.depth >= MAX_NDEGREE_DEPTH {
+            return Err(too_complex(
+                "nested N-degree hashing calls",
+                MAX_NDEGREE_DEPTH,
+            ));
+        }
+        self.depth += 1;
+        self.max_depth = self.max_depth.max(self.depth);
+        let r = self.hash_n_degree_inner(id, issuer);
+        self.depth -= 1;
+        r
+    }
+
+    fn hash_n_degree_inner(
+        &mut self,
+        id: u32,
+        mut issuer: TempIssuer,
+    ) -> Result<(Output<D>, TempIssuer), Error> {
         let qs_len = self.quads_of.get(id as usize).map_or(0, Vec::len);
         self.tick(qs_len)?;
         let mut hn: BTreeMap<Output<D>, Vec<u32>> = BTreeMap::new();
@@ -221,11 +335,12 @@ impl<D: Digest> State<'_, '_, D> {
         for (related_hash, mut list) in hn {
             push_hex(&mut data, &related_hash);
             let mut chosen_path = String::new();
-            let mut chosen_issuer: Option<Issuer> = None;
+            let mut chosen_issuer: Option<TempIssuer> = None;
             list.sort_unstable();
             let mut perm = Permutations::new(list);
             while let Some(p) = perm.next_perm() {
-                self.tick(p.len())?;
+                // Each permutation copies the issuer and places every node of `p` on a path.
+                self.tick(p.len() + issuer.len())?;
                 let mut issuer_copy = issuer.clone();
                 let mut path = String::new();
                 let mut recursion = Vec::new();
@@ -336,8 +451,21 @@ impl Permutations {
     }
 }
 
+/// What one run of RDFC-1.0 spent, against the caps.
+#[derive(Debug, Default, Clone, Copy)]
+// Read only by the test that checks the caps against the W3C suite.
+#[cfg_attr(not(test), allow(dead_code))]
+struct Spent {
+    shared_nodes: u64,
+    calls: u64,
+    max_depth: u64,
+    work: u64,
+}
+
 /// Runs RDFC-1.0 and returns the canonical issuer (blank node number → canonical number).
-fn issue_canonical<D: Digest>(ds: &Dataset<'_>) -> Result<(Issuer, Templates), Error> {
+fn issue_canonical<D: Digest>(
+    ds: &Dataset<'_>,
+) -> Result<(CanonicalIssuer, Templates, Spent), Error> {
     let n = ds.blank_count();
     let mut quads_of: Vec<Vec<u32>> = vec![Vec::new(); n];
     for (qi, q) in ds.quads.iter().enumerate() {
@@ -362,8 +490,11 @@ fn issue_canonical<D: Digest>(ds: &Dataset<'_>) -> Result<(Issuer, Templates), E
         tpl: Templates::new(ds),
         quads_of,
         first_degree: Vec::with_capacity(n),
-        canonical: Issuer::new(n),
+        canonical: CanonicalIssuer::new(n),
         work: 0,
+        calls: 0,
+        depth: 0,
+        max_depth: 0,
         buf: String::with_capacity(1024),
         lines: Vec::new(),
     };
@@ -378,6 +509,7 @@ fn issue_canonical<D: Digest>(ds: &Dataset<'_>) -> Result<(Issuer, Templates), E
     }
     by_hash.sort_unstable();
     let mut shared: Vec<Vec<u32>> = Vec::new();
+    let mut shared_nodes: u64 = 0;
     let mut i = 0;
     while let Some((h, b)) = by_hash.get(i) {
         let b = *b;
@@ -388,6 +520,7 @@ fn issue_canonical<D: Digest>(ds: &Dataset<'_>) -> Result<(Issuer, Templates), E
         if j == i + 1 {
             st.canonical.issue(b);
         } else {
+            shared_nodes += (j - i) as u64;
             shared.push(
                 by_hash
                     .get(i..j)
@@ -399,13 +532,19 @@ fn issue_canonical<D: Digest>(ds: &Dataset<'_>) -> Result<(Issuer, Templates), E
         }
         i = j;
     }
+    if shared_nodes > MAX_SHARED_NODES {
+        return Err(too_complex(
+            "blank nodes that need N-degree hashing",
+            MAX_SHARED_NODES,
+        ));
+    }
     for nodes in shared {
-        let mut results: Vec<(Output<D>, Issuer)> = Vec::new();
+        let mut results: Vec<(Output<D>, TempIssuer)> = Vec::new();
         for b in nodes {
             if st.canonical.get(b).is_some() {
                 continue;
             }
-            let mut tmp = Issuer::new(n);
+            let mut tmp = TempIssuer::default();
             tmp.issue(b);
             results.push(st.hash_n_degree(b, tmp)?);
         }
@@ -416,11 +555,17 @@ fn issue_canonical<D: Digest>(ds: &Dataset<'_>) -> Result<(Issuer, Templates), E
             }
         }
     }
-    Ok((st.canonical, st.tpl))
+    let spent = Spent {
+        shared_nodes,
+        calls: st.calls,
+        max_depth: st.max_depth,
+        work: st.work,
+    };
+    Ok((st.canonical, st.tpl, spent))
 }
 
 /// Serializes with canonical labels, sorted, as one string.
-fn serialize(tpl: &Templates, canon: &Issuer) -> String {
+fn serialize(tpl: &Templates, canon: &CanonicalIssuer) -> String {
     let mut buf = String::with_capacity(tpl.text.len() + tpl.quads.len() * 8);
     let mut lines = Vec::with_capacity(tpl.quads.len());
     for qi in 0..tpl.quads.len() as u32 {
@@ -451,7 +596,10 @@ pub enum HashAlgorithm {
     Sha384,
 }
 
-fn run(dataset: &Dataset<'_>, alg: HashAlgorithm) -> Result<(Issuer, Templates), Error> {
+fn run(
+    dataset: &Dataset<'_>,
+    alg: HashAlgorithm,
+) -> Result<(CanonicalIssuer, Templates, Spent), Error> {
     match alg {
         HashAlgorithm::Sha256 => issue_canonical::<Sha256>(dataset),
         HashAlgorithm::Sha384 => issue_canonical::<Sha384>(dataset),
@@ -465,7 +613,7 @@ pub fn canonicalize(dataset: &Dataset<'_>) -> Result<String, Error> {
 
 /// RDFC-1.0 with the given hash function.
 pub fn canonicalize_with_hash(dataset: &Dataset<'_>, alg: HashAlgorithm) -> Result<String, Error> {
-    let (canon, tpl) = run(dataset, alg)?;
+    let (canon, tpl, _) = run(dataset, alg)?;
     Ok(serialize(&tpl, &canon))
 }
 
@@ -476,7 +624,7 @@ pub fn canonicalize_with_map(
     dataset: &Dataset<'_>,
     alg: HashAlgorithm,
 ) -> Result<(String, BTreeMap<String, String>), Error> {
-    let (canon, tpl) = run(dataset, alg)?;
+    let (canon, tpl, _) = run(dataset, alg)?;
     let mut map = BTreeMap::new();
     for (b, id) in canon.ids.iter().enumerate() {
         if let Some(id) = id {
@@ -484,4 +632,77 @@ pub fn canonicalize_with_map(
         }
     }
     Ok((serialize(&tpl, &canon), map))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use crate::parse_nquads;
+
+    /// The most any positive test of the W3C RDFC-1.0 suite spends, per cap.
+    fn w3c_suite_maximum() -> Spent {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rdf-canon/tests");
+        let read = |p: &str| std::fs::read_to_string(dir.join(p)).unwrap();
+        let manifest: serde_json::Value = serde_json::from_str(&read("manifest.jsonld")).unwrap();
+        let mut max = Spent::default();
+        for e in manifest["entries"].as_array().unwrap() {
+            if e["type"] == "rdfc:RDFC10NegativeEvalTest" {
+                continue;
+            }
+            let text = read(e["action"].as_str().unwrap());
+            let ds = parse_nquads(&text).unwrap();
+            let alg = match e.get("hashAlgorithm").and_then(|v| v.as_str()) {
+                Some("SHA384") => HashAlgorithm::Sha384,
+                _ => HashAlgorithm::Sha256,
+            };
+            let (_, _, s) = run(&ds, alg).unwrap_or_else(|err| panic!("{}: {err}", e["id"]));
+            max.shared_nodes = max.shared_nodes.max(s.shared_nodes);
+            max.calls = max.calls.max(s.calls);
+            max.max_depth = max.max_depth.max(s.max_depth);
+            max.work = max.work.max(s.work);
+        }
+        max
+    }
+
+    #[test]
+    fn caps_leave_room_for_the_w3c_suite() {
+        let max = w3c_suite_maximum();
+        println!("the W3C suite spends at most {max:?}");
+        assert!(
+            max.shared_nodes > 0 && max.calls > 0,
+            "the suite exercises N-degree hashing"
+        );
+        assert!(max.shared_nodes * 10 <= MAX_SHARED_NODES, "{max:?}");
+        assert!(max.calls * 10 <= MAX_NDEGREE_CALLS, "{max:?}");
+        assert!(max.max_depth * 10 <= MAX_NDEGREE_DEPTH, "{max:?}");
+        assert!(max.work * 10 <= WORK_LIMIT, "{max:?}");
+    }
+
+    #[test]
+    fn temporary_issuers_cost_what_they_hold() {
+        let mut iss = TempIssuer::default();
+        for b in (0..100u32).rev() {
+            assert_eq!(iss.issue(b * 1000), 99 - b);
+        }
+        // Switched from scanning to an index on the way; identifiers are unchanged.
+        assert!(iss.index.is_some());
+        assert_eq!(iss.len(), 100);
+        assert_eq!(iss.get(99_000), Some(0));
+        assert_eq!(iss.get(0), Some(99));
+        assert_eq!(iss.get(1), None);
+        assert_eq!(
+            iss.issue(5000),
+            94,
+            "issuing again returns the same identifier"
+        );
+        let small = {
+            let mut s = TempIssuer::default();
+            s.issue(4_000_000);
+            s
+        };
+        assert!(small.index.is_none() && small.order.capacity() < 16);
+    }
 }

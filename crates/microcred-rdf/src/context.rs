@@ -6,18 +6,30 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::dataset::Str;
-use crate::fx::FxMap;
 use crate::iri::{
     ends_with_gen_delim, has_keyword_form, is_absolute_iri, is_blank, is_keyword,
     is_well_formed_iri, resolve,
 };
 use crate::loader::{CacheKey, ContextLoader, Src};
+use crate::seeded::SeededMap;
 use crate::Error;
 
 /// Maximum number of nested remote context loads (`context overflow` above it).
 const MAX_REMOTE_DEPTH: usize = 32;
 /// Maximum nesting of context processing (scoped contexts within scoped contexts, ...).
 const MAX_PROCESSING_DEPTH: usize = 48;
+/// Most context-processing work per document, in units of term definitions copied or scanned
+/// and of JSON read from context definitions (one per value, one per 32 bytes of text). Each
+/// context made from a map copies the active context's terms, so K embedded or scoped
+/// contexts applied over T terms cost K×T, and a scoped context is read again for each
+/// context it is applied to: without a limit a 2 MiB document could make that 10^9 and more
+/// (one `@context` array of 10,000 one-term maps took 9 s and 2 GB before this limit,
+/// 5,000 nodes under a scoped context holding a 300 KB IRI 1 s and 400 MB). Credentials need
+/// far less: the sample CLR (853 quads) with a cold loader about 23,000 units, and about
+/// 200,000 with a 20 KiB embedded context ahead of the standard ones (so that the loader may
+/// cache nothing); the costliest JSON-LD toRdf test about 1,000. At the limit, 20 times that,
+/// a document is refused within about 0.2 s, having kept at most about 130 MB.
+pub(crate) const CONTEXT_WORK_LIMIT: u64 = 4_000_000;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -28,7 +40,12 @@ pub(crate) fn next_id() -> u64 {
 /// An error from context processing, before a JSON path is attached.
 #[derive(Debug)]
 pub(crate) enum CtxError {
-    JsonLd { code: &'static str, detail: String },
+    JsonLd {
+        code: &'static str,
+        detail: String,
+    },
+    /// [`CONTEXT_WORK_LIMIT`] reached.
+    TooComplex,
     Other(Error),
 }
 
@@ -178,7 +195,7 @@ pub(crate) struct Ctx {
     pub(crate) id: u64,
     /// Built only from loader-owned context documents, so results may be cached in the loader.
     pub(crate) cacheable: bool,
-    pub(crate) terms: FxMap<Arc<str>, Arc<TermDef>>,
+    pub(crate) terms: SeededMap<Arc<str>, Arc<TermDef>>,
     pub(crate) base: Option<Arc<str>>,
     pub(crate) original_base: Option<Arc<str>>,
     pub(crate) vocab: Option<Arc<str>>,
@@ -197,7 +214,7 @@ impl Ctx {
         Self {
             id: next_id(),
             cacheable: true,
-            terms: FxMap::default(),
+            terms: SeededMap::default(),
             base: base.clone(),
             original_base: base,
             vocab: None,
@@ -234,15 +251,29 @@ impl Ctx {
 
     #[inline]
     pub(crate) fn is_type_key(&self, key: &str) -> bool {
-        key == "@type" || self.type_aliases.iter().any(|a| &**a == key)
+        key == "@type" || self.is_alias(&self.type_aliases, key, "@type")
     }
     #[inline]
     pub(crate) fn is_id_key(&self, key: &str) -> bool {
-        key == "@id" || self.id_aliases.iter().any(|a| &**a == key)
+        key == "@id" || self.is_alias(&self.id_aliases, key, "@id")
     }
     #[inline]
     pub(crate) fn is_value_key(&self, key: &str) -> bool {
-        key == "@value" || self.value_aliases.iter().any(|a| &**a == key)
+        key == "@value" || self.is_alias(&self.value_aliases, key, "@value")
+    }
+
+    /// Whether `key` is one of `aliases` (the terms mapped to `keyword`). Every key of every
+    /// node is checked, so many aliases (an embedded context can define thousands) are looked
+    /// up in the term map rather than scanned.
+    #[inline]
+    fn is_alias(&self, aliases: &[Arc<str>], key: &str, keyword: &str) -> bool {
+        if aliases.len() <= 4 {
+            aliases.iter().any(|a| &**a == key)
+        } else {
+            self.terms
+                .get(key)
+                .is_some_and(|d| d.iri.as_deref() == Some(keyword))
+        }
     }
 
     /// IRI Expansion (no local context): returns `None` for null.
@@ -329,15 +360,56 @@ impl Opts {
     }
 }
 
-/// Runs the Context Processing algorithm, with caching in the loader.
+/// Runs the Context Processing algorithm for one document, with caching in the loader.
 pub(crate) struct Processor<'l> {
     pub(crate) loader: &'l ContextLoader,
     depth: usize,
+    /// Work done so far, against [`CONTEXT_WORK_LIMIT`].
+    work: u64,
+    /// Contexts made from a context the loader may not cache (one built from an embedded
+    /// context), for this document only: nodes under the same property or type then share
+    /// one processing instead of copying all terms each.
+    local: SeededMap<CacheKey, Arc<Ctx>>,
 }
 
 impl<'l> Processor<'l> {
     pub(crate) fn new(loader: &'l ContextLoader) -> Self {
-        Processor { loader, depth: 0 }
+        Processor {
+            loader,
+            depth: 0,
+            work: 0,
+            local: SeededMap::default(),
+        }
+    }
+
+    /// Counts `units` of work (see [`CONTEXT_WORK_LIMIT`] for the unit).
+    pub(crate) fn charge(&mut self, units: usize) -> Result<(), CtxError> {
+        self.work = self.work.saturating_add(units as u64 + 1);
+        if self.work > CONTEXT_WORK_LIMIT {
+            return Err(CtxError::TooComplex);
+        }
+        Ok(())
+    }
+
+    #[cfg(test)]
+    pub(crate) fn work(&self) -> u64 {
+        self.work
+    }
+
+    fn cached(&self, key: &CacheKey, shared: bool) -> Option<Arc<Ctx>> {
+        if shared {
+            self.loader.cache_get(key)
+        } else {
+            self.local.get(key).cloned()
+        }
+    }
+
+    fn keep(&mut self, key: CacheKey, ctx: &Arc<Ctx>, shared: bool) {
+        if shared {
+            self.loader.cache_put(key, ctx.clone());
+        } else {
+            self.local.insert(key, ctx.clone());
+        }
     }
 
     /// Applies an embedded context of a document, cached by its JSON text when the parent
@@ -387,15 +459,17 @@ impl<'l> Processor<'l> {
             src: Src::Scoped(scoped.id),
             flags: opts.bits(),
         };
-        let use_cache = opts.cacheable && active.cacheable;
-        if use_cache {
-            if let Some(c) = self.loader.cache_get(&key) {
+        // Results of validation runs (not cacheable) are thrown away; the others are kept in
+        // the loader when every context they come from is the loader's, else locally.
+        let shared = active.cacheable;
+        if opts.cacheable {
+            if let Some(c) = self.cached(&key, shared) {
                 return Ok(c);
             }
         }
         let r = self.process(active, &scoped.value, scoped.base.as_ref(), opts, &[])?;
-        if use_cache {
-            self.loader.cache_put(key, r.clone());
+        if opts.cacheable {
+            self.keep(key, &r, shared);
         }
         Ok(r)
     }
@@ -485,6 +559,9 @@ impl<'l> Processor<'l> {
             }
             Value::String(s) => self.process_remote(result, s, base_url, opts, remote),
             Value::Object(m) => {
+                // Copying the terms, scanning them again in `Ctx::finish`, and reading (and
+                // for scoped contexts copying and comparing) the definitions.
+                self.charge(2 * result.terms.len() + json_weight(item))?;
                 let mut c: Ctx = (**result).clone();
                 c.id = next_id();
                 if !opts.propagate && c.previous.is_none() {
@@ -539,9 +616,9 @@ impl<'l> Processor<'l> {
             src: Src::Doc(doc.id),
             flags: opts.bits(),
         };
-        let use_cache = opts.cacheable && result.cacheable;
-        if use_cache {
-            if let Some(c) = self.loader.cache_get(&key) {
+        let shared = result.cacheable;
+        if opts.cacheable {
+            if let Some(c) = self.cached(&key, shared) {
                 return Ok(c);
             }
         }
@@ -550,6 +627,7 @@ impl<'l> Processor<'l> {
         chain.push(doc.url.clone());
         // Set the previous context here: the recursive call runs with default propagation.
         let start = if !opts.propagate && result.previous.is_none() {
+            self.charge(result.terms.len())?;
             let mut c: Ctx = (**result).clone();
             c.id = next_id();
             c.previous = Some(result.clone());
@@ -564,8 +642,8 @@ impl<'l> Processor<'l> {
             cacheable: opts.cacheable,
         };
         let r = self.process(&start, loaded, Some(&doc.url), inner, &chain)?;
-        if use_cache {
-            self.loader.cache_put(key, r.clone());
+        if opts.cacheable {
+            self.keep(key, &r, shared);
         }
         Ok(r)
     }
@@ -615,6 +693,7 @@ impl<'l> Processor<'l> {
                     format!("@import \"{url}\" itself has @import"),
                 );
             }
+            self.charge(json_weight(doc.context()?))?;
             let mut merged = ic.clone();
             for (k, v) in m {
                 if k != "@import" {
@@ -684,7 +763,7 @@ impl<'l> Processor<'l> {
             Some(Value::Bool(b)) => *b,
             Some(v) => return jerr("invalid @protected value", format!("{v} is not a boolean")),
         };
-        let mut defined: FxMap<&str, bool> = FxMap::default();
+        let mut defined: SeededMap<&str, bool> = SeededMap::default();
         let env = TermEnv {
             local: m,
             base_url,
@@ -716,7 +795,7 @@ impl<'l> Processor<'l> {
         &mut self,
         c: &mut Ctx,
         env: &TermEnv<'m>,
-        defined: &mut FxMap<&'m str, bool>,
+        defined: &mut SeededMap<&'m str, bool>,
         value: &str,
         document_relative: bool,
         vocab: bool,
@@ -781,7 +860,7 @@ impl<'l> Processor<'l> {
         c: &mut Ctx,
         env: &TermEnv<'m>,
         term: &'m str,
-        defined: &mut FxMap<&'m str, bool>,
+        defined: &mut SeededMap<&'m str, bool>,
     ) -> Result<(), CtxError> {
         match defined.get(term) {
             Some(true) => return Ok(()),
@@ -1068,6 +1147,7 @@ impl<'l> Processor<'l> {
             def.index = Some(Arc::from(is));
         }
         if let Some(sc) = map.get("@context") {
+            self.charge(c.terms.len())?;
             let probe = Arc::new(c.clone());
             let vopts = Opts {
                 override_protected: true,
@@ -1083,7 +1163,7 @@ impl<'l> Processor<'l> {
                             "in the scoped context of term \"{term}\": {code}: {detail}"
                         ),
                     },
-                    CtxError::Other(o) => CtxError::Other(o),
+                    other => other,
                 });
             }
             def.context = Some(Arc::new(Scoped {
@@ -1186,6 +1266,29 @@ impl<'l> Processor<'l> {
         defined.insert(term, true);
         Ok(())
     }
+}
+
+/// The work of reading or copying a JSON value, in the units of [`CONTEXT_WORK_LIMIT`]: one
+/// per value and member name, plus one per 32 bytes of text.
+fn json_weight(v: &Value) -> usize {
+    let text = |s: &str| 1 + s.len() / 32;
+    let mut weight = 0;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        weight += match v {
+            Value::String(s) => text(s),
+            Value::Array(a) => {
+                stack.extend(a);
+                1
+            }
+            Value::Object(m) => {
+                stack.extend(m.values());
+                1 + m.keys().map(|k| text(k)).sum::<usize>()
+            }
+            _ => 1,
+        };
+    }
+    weight
 }
 
 struct TermEnv<'m> {

@@ -6,6 +6,7 @@ use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 use std::sync::Arc;
 
+use crate::seeded::SeededMap;
 use crate::Error;
 
 pub(crate) const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
@@ -222,26 +223,66 @@ fn dedup(quads: &mut Vec<Quad<'_>>) {
             .get(group..)
             .and_then(|rest| rest.iter().position(|k| k.0 != h))
             .map_or(keyed.len(), |n| group + n);
-        // Within a group (indexes ascending), drop every quad equal to an earlier kept one.
         let members = keyed.get(group..end).unwrap_or(&[]);
-        for (i, &(_, qi)) in members.iter().enumerate() {
-            let dup = members.get(..i).unwrap_or(&[]).iter().any(|&(_, qj)| {
-                drop.get(qj as usize) == Some(&false)
-                    && quads.get(qi as usize) == quads.get(qj as usize)
-            });
-            if dup {
-                if let Some(d) = drop.get_mut(qi as usize) {
-                    *d = true;
-                    any = true;
-                }
-            }
-        }
+        any |= if members.len() <= SMALL_GROUP {
+            mark_small_group(quads, members, &mut drop)
+        } else {
+            mark_large_group(quads, members, &mut drop)
+        };
         group = end;
     }
     if any {
         let mut it = drop.iter();
         quads.retain(|_| !it.next().copied().unwrap_or(false));
     }
+}
+
+/// Groups of quads with equal cheap hashes up to this size are compared pair by pair. Real
+/// groups hold one quad, or a few duplicates; but the cheap hash only looks at the ends of
+/// strings, so input can put any number of distinct quads in one group (literals that differ
+/// only in the middle), and pairwise comparison would then take quadratic time.
+const SMALL_GROUP: usize = 8;
+
+/// Within a group (indexes ascending), drops every quad equal to an earlier kept one.
+fn mark_small_group(quads: &[Quad<'_>], members: &[(u64, u32)], drop: &mut [bool]) -> bool {
+    let mut any = false;
+    for (i, &(_, qi)) in members.iter().enumerate() {
+        let dup = members.get(..i).unwrap_or(&[]).iter().any(|&(_, qj)| {
+            drop.get(qj as usize) == Some(&false)
+                && quads.get(qi as usize) == quads.get(qj as usize)
+        });
+        if dup {
+            if let Some(d) = drop.get_mut(qi as usize) {
+                *d = true;
+                any = true;
+            }
+        }
+    }
+    any
+}
+
+/// Like [`mark_small_group`] in O(n log n): sorts the group by quad, then by index, so each run
+/// of equal quads starts with its first occurrence.
+fn mark_large_group(quads: &[Quad<'_>], members: &[(u64, u32)], drop: &mut [bool]) -> bool {
+    let mut order: Vec<u32> = members.iter().map(|&(_, qi)| qi).collect();
+    order.sort_unstable_by(|&a, &b| {
+        quads
+            .get(a as usize)
+            .cmp(&quads.get(b as usize))
+            .then(a.cmp(&b))
+    });
+    let mut any = false;
+    for pair in order.windows(2) {
+        if let [kept, next] = *pair {
+            if quads.get(kept as usize) == quads.get(next as usize) {
+                if let Some(d) = drop.get_mut(next as usize) {
+                    *d = true;
+                    any = true;
+                }
+            }
+        }
+    }
+    any
 }
 
 /// Writes a term in canonical N-Quads form; `blank` writes a blank node label (without `_:`).
@@ -344,7 +385,7 @@ struct LineParser<'a, 'l> {
     line: &'a str,
     pos: usize,
     lineno: usize,
-    labels: &'l mut std::collections::HashMap<&'a str, u32>,
+    labels: &'l mut SeededMap<&'a str, u32>,
     blank_labels: &'l mut Vec<Option<Str<'a>>>,
 }
 
@@ -580,7 +621,7 @@ impl<'a> LineParser<'a, '_> {
 /// Parses N-Quads text into a dataset. Blank node labels are kept (see
 /// [`crate::canonicalize_with_map`]); duplicate quads are removed.
 pub fn parse_nquads(text: &str) -> Result<Dataset<'_>, Error> {
-    let mut labels = std::collections::HashMap::new();
+    let mut labels = SeededMap::default();
     let mut blank_labels = Vec::new();
     let mut quads = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -598,4 +639,44 @@ pub fn parse_nquads(text: &str) -> Result<Dataset<'_>, Error> {
         quads.push(p.quad()?);
     }
     Ok(Dataset::new(quads, blank_labels))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn dedup_keeps_first_occurrences_in_groups_of_any_size() {
+        // Literals of one length with the same first and last 8 bytes share a cheap hash.
+        for distinct in [3, SMALL_GROUP + 1, 500] {
+            let mut text = String::new();
+            for round in 0..3 {
+                for i in 0..distinct {
+                    text.push_str(&format!("<urn:s> <urn:p> \"aaaaaaaa{i:05}zzzzzzzz\" .\n"));
+                }
+                text.push_str(&format!("<urn:s> <urn:q> \"{round}\" .\n"));
+            }
+            let ds = parse_nquads(&text).unwrap();
+            assert_eq!(ds.len(), distinct + 3, "{distinct}");
+            let values: Vec<&str> = ds
+                .quads
+                .iter()
+                .map(|q| match &q.object {
+                    Term::Literal(l) => &*l.value,
+                    _ => "",
+                })
+                .collect();
+            // Input order, the repeated rounds' copies removed.
+            let mut expected: Vec<String> = (0..distinct)
+                .map(|i| format!("aaaaaaaa{i:05}zzzzzzzz"))
+                .collect();
+            expected.extend(["0", "1", "2"].map(String::from));
+            assert_eq!(
+                values,
+                expected.iter().map(String::as_str).collect::<Vec<_>>()
+            );
+        }
+    }
 }

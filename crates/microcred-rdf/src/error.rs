@@ -99,14 +99,34 @@ pub enum Error {
         reason: String,
     },
 
-    /// RDFC-1.0 gave up: the blank-node structure needs more work than the limit allows.
+    /// RDFC-1.0 gave up: the blank nodes that look alike (same first-degree hash) need more
+    /// N-degree hashing than the caps allow. Verifiers should report "could not check", not
+    /// "invalid": the data may be fine, it is only too costly to canonicalize.
     #[error(
-        "RDF canonicalization stopped after {limit} steps of N-degree hashing: the input has \
-         too many indistinguishable blank nodes (a possible denial-of-service input); \
-         give the nodes ids or simplify the document"
+        "too complex to canonicalize: the credential has too many indistinguishable blank \
+         nodes (N-degree hashing limit: more than {limit} {what}); give the blank nodes ids \
+         or make them differ (this limit protects verifiers against denial-of-service input)"
     )]
     TooComplex {
-        /// The work limit that was reached.
+        /// Which cap was reached, e.g. "blank nodes that need N-degree hashing".
+        what: &'static str,
+        /// The cap.
+        limit: u64,
+    },
+
+    /// JSON-LD context processing gave up: the document's embedded and scoped contexts need
+    /// more work than the limit allows. Like [`Error::TooComplex`], a limit of this
+    /// implementation, not proof that the document is wrong.
+    #[error(
+        "{path}: too complex to expand: the document's JSON-LD contexts need more than {limit} \
+         steps of context processing (term definitions made or copied for embedded @context \
+         maps and scoped contexts); use fewer or smaller embedded contexts (this limit protects \
+         verifiers against denial-of-service input)"
+    )]
+    ContextTooComplex {
+        /// Where the limit was hit.
+        path: String,
+        /// The limit.
         limit: u64,
     },
 
@@ -125,5 +145,15 @@ impl Error {
             Self::JsonLd { code, .. } => Some(code),
             _ => None,
         }
+    }
+
+    /// True when processing stopped at one of this crate's work limits
+    /// ([`Error::TooComplex`], [`Error::ContextTooComplex`]): the input may be valid, it is
+    /// only too costly to process, so a verifier cannot decide either way.
+    pub fn is_work_limit(&self) -> bool {
+        matches!(
+            self,
+            Self::TooComplex { .. } | Self::ContextTooComplex { .. }
+        )
     }
 }

@@ -7,11 +7,11 @@ use serde_json::{Map, Number, Value};
 use crate::context::Ctx;
 use crate::context::{container, CtxError, Opts, Processor, TermDef};
 use crate::dataset::Str;
-use crate::fx::FxMap;
 use crate::iri::{
     has_keyword_form, is_absolute_iri, is_blank, is_keyword, is_well_formed_iri,
     is_well_formed_language,
 };
+use crate::seeded::SeededMap;
 use crate::Error;
 
 /// Maximum JSON nesting depth accepted (objects and arrays both count).
@@ -165,7 +165,7 @@ pub(crate) struct Expander<'a, 'l> {
     depth: usize,
     /// Processed inline (document) contexts, keyed by parent context id and value address;
     /// valid for this expansion only.
-    local_cache: FxMap<(u64, usize), Arc<Ctx>>,
+    local_cache: SeededMap<(u64, usize), Arc<Ctx>>,
 }
 
 type R<T> = Result<T, Error>;
@@ -186,8 +186,13 @@ impl<'a, 'l> Expander<'a, 'l> {
             keep_direction,
             path: Vec::with_capacity(16),
             depth: 0,
-            local_cache: FxMap::default(),
+            local_cache: SeededMap::default(),
         }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn context_work(&self) -> u64 {
+        self.proc.work()
     }
 
     fn path_string(&self) -> String {
@@ -227,6 +232,10 @@ impl<'a, 'l> Expander<'a, 'l> {
                 code,
                 path: self.path_string(),
                 detail,
+            },
+            CtxError::TooComplex => Error::ContextTooComplex {
+                path: self.path_string(),
+                limit: crate::context::CONTEXT_WORK_LIMIT,
             },
             CtxError::Other(o) => o,
         }
@@ -319,6 +328,9 @@ impl<'a, 'l> Expander<'a, 'l> {
                         &[],
                     );
                     if let Ok(c) = &r {
+                        self.proc
+                            .charge(c.terms.len())
+                            .map_err(|e| self.ctx_err(e))?;
                         let mut c2 = (**c).clone();
                         c2.cacheable = false;
                         let c2 = Arc::new(c2);

@@ -46,16 +46,27 @@
 //! and the `rdfDirection` options. Not offered: JSON-LD 1.0 processing mode, generalized RDF
 //! (blank node predicates are dropped), the `expandContext` option, and loading any document that
 //! is not registered in the loader.
+//!
+//! # Limits
+//!
+//! Documents come from anyone, so every step is bounded: JSON nesting (64 levels), context
+//! nesting, the work of context processing per document ([`Error::ContextTooComplex`]), and
+//! RDFC-1.0's N-degree hashing, the one step that can grow faster than its input: at most
+//! 1,000 blank nodes that look alike (share a first-degree hash), 20,000 hashing calls, 128
+//! nested calls and 1,000,000 steps ([`Error::TooComplex`]). Credentials stay far below all
+//! of them; inputs that reach one are refused within a fraction of a second, and
+//! [`Error::is_work_limit`] tells a verifier to answer "could not check" rather than
+//! "invalid". Hash maps whose keys come from the input use a random seed per map.
 
 mod canon;
 mod context;
 mod dataset;
 mod error;
 mod expand;
-mod fx;
 mod iri;
 mod lexical;
 mod loader;
+mod seeded;
 mod to_rdf;
 
 use std::sync::Arc;
@@ -207,6 +218,50 @@ mod tests {
         check::<ContextLoader>();
         check::<Canonical>();
         check::<Error>();
+    }
+
+    /// Context processing work of expanding `doc` with a fresh bundled loader.
+    fn context_work(doc: &Value) -> u64 {
+        let loader = ContextLoader::bundled();
+        let mut ex = expand::Expander::new(context::Processor::new(&loader), true, true);
+        ex.expand_document(loader.empty_ctx(), doc).unwrap();
+        ex.context_work()
+    }
+
+    /// The limit on context processing is far above what credentials need, even when the
+    /// loader can cache nothing for them (here: a 20 KiB embedded context comes first, so
+    /// every context after it is processed for this document alone).
+    #[test]
+    fn context_work_limit_leaves_room_for_credentials() {
+        #![allow(clippy::unwrap_used)]
+        let big: serde_json::Map<String, Value> = (0..700)
+            .map(|i| {
+                (
+                    format!("dummy{i}"),
+                    format!("https://dummy.example/{i}").into(),
+                )
+            })
+            .collect();
+        for text in [
+            include_str!("../tests/data/vectors/samples/df-101-productivity-tools.json"),
+            include_str!("../tests/data/vectors/samples/clr-digital-fluency-pathway.json"),
+        ] {
+            let mut doc: Value = serde_json::from_str(text).unwrap();
+            let ctx = doc["@context"].as_array_mut().unwrap();
+            ctx.push("https://purl.imsglobal.org/spec/ob/v3p0/extensions.json".into());
+            let cold = context_work(&doc);
+            doc["@context"]
+                .as_array_mut()
+                .unwrap()
+                .insert(0, Value::Object(big.clone()));
+            let uncached = context_work(&doc);
+            assert!(cold < uncached, "{cold} {uncached}");
+            assert!(
+                uncached * 10 < context::CONTEXT_WORK_LIMIT,
+                "{uncached} of {}",
+                context::CONTEXT_WORK_LIMIT
+            );
+        }
     }
 
     /// `{"@context": {...}}` as an item of a context array is read as the context it wraps

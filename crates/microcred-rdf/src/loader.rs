@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 use serde_json::Value;
 
 use crate::context::{next_id, Ctx};
-use crate::fx::FxMap;
+use crate::seeded::SeededMap;
 use crate::Error;
 
 /// Most processed contexts kept per loader; past this, results are recomputed, not cached.
@@ -211,11 +211,11 @@ pub(crate) struct CacheKey {
 /// context processing, later ones only for a few cache look-ups.
 #[derive(Debug)]
 pub struct ContextLoader {
-    docs: FxMap<Box<str>, Arc<DocEntry>>,
-    cache: RwLock<FxMap<CacheKey, Arc<Ctx>>>,
+    docs: SeededMap<Box<str>, Arc<DocEntry>>,
+    cache: RwLock<SeededMap<CacheKey, Arc<Ctx>>>,
     /// Embedded contexts seen in documents, by their JSON text, so that their results can be
     /// cached like those of remote contexts.
-    inline: RwLock<FxMap<String, u64>>,
+    inline: RwLock<SeededMap<String, u64>>,
     empty: Arc<Ctx>,
 }
 
@@ -229,9 +229,9 @@ impl ContextLoader {
     /// A loader with no contexts at all (every URL is unknown until added).
     pub fn empty() -> Self {
         Self {
-            docs: FxMap::default(),
-            cache: RwLock::new(FxMap::default()),
-            inline: RwLock::new(FxMap::default()),
+            docs: SeededMap::default(),
+            cache: RwLock::new(SeededMap::default()),
+            inline: RwLock::new(SeededMap::default()),
             empty: Arc::new(Ctx::empty(None)),
         }
     }

@@ -7,9 +7,9 @@ use crate::dataset::{
     RDF_TYPE, XSD_BOOLEAN, XSD_DOUBLE, XSD_INTEGER, XSD_STRING,
 };
 use crate::expand::{Item, Lit, Node, Val, MAX_DEPTH};
-use crate::fx::FxMap;
 use crate::iri::{is_blank, is_well_formed_language};
 use crate::lexical;
+use crate::seeded::SeededMap;
 use crate::RdfDirection;
 
 const I18N: &str = "https://www.w3.org/ns/i18n#";
@@ -31,7 +31,7 @@ use crate::iri::is_well_formed_iri as iri_ok;
 pub(crate) struct Emitter<'a> {
     rdf_direction: RdfDirection,
     quads: Vec<Quad<'a>>,
-    labels: FxMap<Str<'a>, u32>,
+    labels: SeededMap<Str<'a>, u32>,
     blank_labels: Vec<Option<Str<'a>>>,
 }
 
@@ -40,7 +40,7 @@ impl<'a> Emitter<'a> {
         Emitter {
             rdf_direction,
             quads: Vec::with_capacity(256),
-            labels: FxMap::default(),
+            labels: SeededMap::default(),
             blank_labels: Vec::new(),
         }
     }

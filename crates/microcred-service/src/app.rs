@@ -7,17 +7,20 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 use zeroize::Zeroizing;
 
 use crate::commit::{CommitQueue, Writer};
 use crate::config::{base_url_parts, BaseUrl, Config, Limits};
+use crate::cpu::{Caller, CpuPool, PoolSize};
 use crate::crypto::{self, MasterKey};
 use crate::error::{ApiError, Error};
 use crate::issuer::{self, ActiveKey, Template};
@@ -43,6 +46,8 @@ pub(crate) struct Inner {
     pub(crate) limits: Limits,
     pub(crate) bodies: crate::cache::BodyCache,
     pub(crate) status: crate::status::StatusService,
+    /// The bounded pool for CPU-heavy work (see `cpu.rs`).
+    pub(crate) cpu: CpuPool,
     tokens: Mutex<HashMap<[u8; 32], (TokenRecord, Instant)>>,
     keys: Mutex<HashMap<String, Arc<ActiveKey>>>,
     templates: Mutex<HashMap<(String, String, i64), Arc<Template>>>,
@@ -67,6 +72,36 @@ impl AppState {
         tokio::task::spawn_blocking(move || f(&inner))
             .await
             .map_err(|e| ApiError::Internal(format!("worker task failed: {e}")))?
+    }
+
+    /// Runs CPU-heavy `f` (signing, verification, JSON-LD checks, image generation) for an
+    /// authenticated caller on the bounded CPU pool: waits for a worker while the pool's queue
+    /// has room, else answers [`ApiError::Busy`] (503 + `Retry-After`) at once.
+    pub(crate) async fn cpu<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&Inner) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.on_cpu(Caller::Authenticated, f).await
+    }
+
+    /// Like [`Self::cpu`] for requests anyone can send (verification, pages, badge images):
+    /// they have a smaller share of the pool, so they can never take all of it.
+    pub(crate) async fn cpu_public<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&Inner) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.on_cpu(Caller::Public, f).await
+    }
+
+    async fn on_cpu<T, F>(&self, caller: Caller, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&Inner) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let inner = self.0.clone();
+        self.0.cpu.run(caller, move || f(&inner)).await?
     }
 
     pub(crate) fn inner(&self) -> &Inner {
@@ -267,9 +302,81 @@ pub fn app(state: AppState) -> Router {
             tracing::error!("a handler panicked");
             ApiError::Internal("handler panicked".into()).into_response()
         }))
-        .layer(TraceLayer::new_for_http())
+        .layer(middleware::map_response(json_errors))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(Level::DEBUG))
+                // Internal errors are logged with their cause where they happen (`ApiError`),
+                // and a 503 under load is the service protecting itself: one line per failed
+                // request at a visible level would let a flood fill the disk with logs (the CPU
+                // pool logs refusals as a count, at most every ten seconds).
+                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
+        )
         .with_state(state)
 }
+
+/// The span of a request: method and route template only (`/credentials/{id}`), never the
+/// concrete path, the query string or a header, which can carry tokens and learners' ids.
+/// The response event adds status and latency.
+fn request_span(req: &Request) -> tracing::Span {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(no route)", MatchedPath::as_str);
+    tracing::debug_span!("request", method = %req.method(), route = %route)
+}
+
+/// Last line behind "every error body is JSON": any response of 400 or more whose body is not
+/// JSON (a rejection answered by axum itself as text, an empty 4xx) becomes
+/// `{"error": "<its text>"}`, with the same status and headers (`Allow`, `Retry-After`, ...).
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    if status.as_u16() < 400 || is_json(response.headers()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_ERROR_TEXT)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    let body = serde_json::json!({ "error": message }).to_string();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+/// Whether the `Content-Type` is JSON (`application/json` or `application/<x>+json`).
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let media = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
+}
+
+/// The `Retry-After` of a timed-out request: a time-out means the service is overloaded (or
+/// its disk is slow), so give it a few seconds rather than an immediate retry.
+const TIMEOUT_RETRY_AFTER_SECS: u64 = 5;
+
+/// The largest error body [`json_errors`] reads to carry over as the message.
+const MAX_ERROR_TEXT: usize = 4096;
 
 /// Bounds every request's time; a timed-out request answers 503 JSON. (A credential whose
 /// storage had begun is still stored: retry with the same `Idempotency-Key`.)
@@ -281,9 +388,12 @@ async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Res
     };
     match tokio::time::timeout(Duration::from_secs(secs), next.run(req)).await {
         Ok(r) => r,
-        Err(_) => ApiError::Unavailable(format!(
-            "the request took longer than {secs} s; if it issued credentials, retry with the same Idempotency-Key"
-        ))
+        Err(_) => ApiError::Busy {
+            message: format!(
+                "the request took longer than {secs} s; if it issued credentials, retry with the same Idempotency-Key"
+            ),
+            retry_after_secs: TIMEOUT_RETRY_AFTER_SECS,
+        }
         .into_response(),
     }
 }
@@ -358,6 +468,15 @@ impl Server {
         let store: Arc<dyn Store> = Arc::new(store);
         let (commits, writer) = CommitQueue::start(store.clone())?;
         let (status_queue, status_writer) = crate::status::StatusQueue::start(store.clone())?;
+        let cpu = CpuPool::new(PoolSize::from_limits(&config.limits).map_err(Error::Config)?);
+        let size = cpu.size();
+        tracing::info!(
+            workers = size.workers,
+            queue = size.queue,
+            public_workers = size.public_workers,
+            public_queue = size.public_queue,
+            "CPU pool for verification and signing"
+        );
         let state = AppState(Arc::new(Inner {
             store,
             commits,
@@ -368,6 +487,7 @@ impl Server {
             limits: config.limits.clone(),
             bodies: crate::cache::BodyCache::new(config.limits.credential_cache_bytes),
             status: crate::status::StatusService::new(status_queue),
+            cpu,
             tokens: Mutex::new(HashMap::new()),
             keys: Mutex::new(HashMap::new()),
             templates: Mutex::new(HashMap::new()),
@@ -468,17 +588,30 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown requested: finishing in-flight requests");
 }
 
-/// Sets up logging: `RUST_LOG` (or `MICROCRED_LOG`), default `info` with request traces.
+/// Sets up logging to stderr with [`log_filter`].
 pub fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(log_filter())
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// The log filter: `MICROCRED_LOG`, else `RUST_LOG`, else `info`. Whatever it says, no line
+/// carries a token or a request's path or query: requests are logged by method and route
+/// template (`/credentials/{id}`), status and latency only.
+pub fn log_filter() -> tracing_subscriber::EnvFilter {
     use tracing_subscriber::EnvFilter;
     let filter = std::env::var("MICROCRED_LOG")
         .ok()
         .and_then(|v| EnvFilter::try_new(v).ok())
         .or_else(|| EnvFilter::try_from_default_env().ok())
         .unwrap_or_else(|| EnvFilter::new("info,tower_http=info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .try_init();
+    // axum logs the text of the rejections it answers itself, which can quote what the client
+    // sent (a query value, a path segment): never, whatever the filter says. (The service's
+    // own extractors answer rejections without logging them.)
+    match "axum::rejection=off".parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    }
 }

@@ -3,7 +3,8 @@
 //! - The administrator token manages institutions (create, tokens, keys, achievements) but
 //!   does not issue or revoke credentials: that takes an institution token with the scope.
 //! - An institution token acts for its own institution only, within its scopes
-//!   (`issue`, `revoke`, `manage`).
+//!   (`issue`, `revoke`, `manage`); a `manage` token creates tokens with its own scopes or
+//!   fewer, never more.
 //!
 //! No or unknown token: 401. Known token without the right: 403. Permission is checked before
 //! anything about the target institution is looked up, so a 403 reveals nothing about it.
@@ -63,6 +64,25 @@ impl Principal {
                     )))
                 } else {
                     Ok(())
+                }
+            }
+        }
+    }
+
+    /// Allows creating a token with `scopes`: the administrator grants any; an institution
+    /// token only scopes it holds itself, so a token can never mint a more powerful one.
+    pub(crate) fn may_grant(&self, scopes: Scopes) -> Result<(), ApiError> {
+        match self {
+            Self::Admin => Ok(()),
+            Self::Institution { scopes: own, .. } => {
+                let lacking = scopes.without(*own);
+                if lacking.is_empty() {
+                    Ok(())
+                } else {
+                    Err(ApiError::Forbidden(format!(
+                        "a token can only create tokens with scopes it holds itself; this one lacks: {}",
+                        lacking.names().join(", ")
+                    )))
                 }
             }
         }

@@ -14,6 +14,14 @@
 //! request_timeout_secs = 30
 //! batch_timeout_secs = 300
 //! credential_cache_bytes = 67108864
+//! # CPU-heavy work (verification, JSON-LD checks, badge images): jobs running at once, and
+//! # how many more may wait before requests are answered 503 with Retry-After. Unset: derived
+//! # from the number of cores (n): n running, 8n waiting; public (unauthenticated) requests
+//! # at most max(1, n/2) running and 4n waiting, so they never fill the pool.
+//! # cpu_workers = 8
+//! # cpu_queue = 64
+//! # public_cpu_workers = 4
+//! # public_cpu_queue = 32
 //! ```
 
 use std::net::SocketAddr;
@@ -42,6 +50,16 @@ pub struct Limits {
     pub batch_timeout_secs: u64,
     /// Memory for recently fetched credential bodies (0 turns the cache off).
     pub credential_cache_bytes: usize,
+    /// CPU-heavy jobs running at once (default: the number of cores).
+    pub cpu_workers: Option<usize>,
+    /// CPU-heavy jobs that may wait for a worker; beyond that, 503 (default: 8 × workers).
+    pub cpu_queue: Option<usize>,
+    /// Of the workers, how many unauthenticated requests may use at once (default: half, at
+    /// least 1; at most `cpu_workers`).
+    pub public_cpu_workers: Option<usize>,
+    /// Unauthenticated jobs that may wait (default: 4 × workers); public running + waiting
+    /// must stay below the pool's running + waiting, so authenticated work always gets in.
+    pub public_cpu_queue: Option<usize>,
 }
 
 impl Default for Limits {
@@ -53,6 +71,10 @@ impl Default for Limits {
             request_timeout_secs: 30,
             batch_timeout_secs: 300,
             credential_cache_bytes: 64 << 20,
+            cpu_workers: None,
+            cpu_queue: None,
+            public_cpu_workers: None,
+            public_cpu_queue: None,
         }
     }
 }
@@ -172,6 +194,7 @@ impl Config {
         {
             return Err(Error::Config("limits must be positive".into()));
         }
+        crate::cpu::PoolSize::from_limits(&self.limits).map_err(Error::Config)?;
         Ok(())
     }
 

@@ -53,11 +53,8 @@ impl MasterKey {
             .map_err(|_| CryptoError::BadMasterKey)?
             .trim();
         if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            for (i, chunk) in text.as_bytes().chunks(2).enumerate() {
-                let hi = hex_val(chunk[0]).ok_or(CryptoError::BadMasterKey)?;
-                let lo = hex_val(chunk[1]).ok_or(CryptoError::BadMasterKey)?;
-                key[i] = (hi << 4) | lo;
-            }
+            // Straight into the zeroized buffer (either case).
+            hex::decode_to_slice(text, key.as_mut()).map_err(|_| CryptoError::BadMasterKey)?;
             return Ok(Self { key });
         }
         let decoded = Zeroizing::new(
@@ -83,7 +80,8 @@ impl MasterKey {
 
     /// The key as 64 hex digits, for writing a new key file.
     pub fn to_hex(&self) -> Zeroizing<String> {
-        Zeroizing::new(hex(self.key.as_ref()))
+        // `hex::encode` sizes the string exactly (one allocation, no stray copies to free).
+        Zeroizing::new(hex::encode(self.key.as_ref()))
     }
 
     /// Seals `plaintext` bound to `aad`; returns (nonce, ciphertext with tag).
@@ -131,26 +129,6 @@ impl MasterKey {
     }
 }
 
-fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Lower-case hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
-    s
-}
-
 /// A new API token (`mc_` + 43 base64url characters, 256 bits).
 pub(crate) fn new_token() -> Result<Zeroizing<String>, CryptoError> {
     let mut raw = Zeroizing::new([0u8; 32]);
@@ -181,7 +159,7 @@ pub(crate) fn random_seed() -> Result<Zeroizing<[u8; 32]>, CryptoError> {
 pub(crate) fn random_hex(n: usize) -> Result<String, CryptoError> {
     let mut b = vec![0u8; n];
     getrandom::getrandom(&mut b).map_err(|_| CryptoError::Random)?;
-    Ok(hex(&b))
+    Ok(hex::encode(b))
 }
 
 /// A new credential id: a UUID in the version 7 layout, 48 bits of Unix time in
@@ -233,6 +211,8 @@ mod tests {
         let hex_text = "00".repeat(31) + "ff";
         let k = MasterKey::from_text(hex_text.as_bytes()).unwrap();
         assert_eq!(k.to_hex().as_str(), hex_text);
+        let upper = MasterKey::from_text(format!(" {}\n", hex_text.to_uppercase()).as_bytes());
+        assert_eq!(upper.unwrap().to_hex().as_str(), hex_text);
         let b64 = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
         let k2 = MasterKey::from_text(format!("{b64}\n").as_bytes()).unwrap();
         assert!(MasterKey::from_text(b"short").is_err());

@@ -4,7 +4,8 @@
 //! on; a 5xx says only "internal error" and logs the cause (never key material).
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -63,9 +64,18 @@ pub enum ApiError {
         /// Machine-readable details.
         details: Option<serde_json::Value>,
     },
-    /// 503: shutting down or overloaded.
+    /// 503: shutting down, or a resource that cannot serve this (no `Retry-After`).
     #[error("{0}")]
     Unavailable(String),
+    /// 503 with `Retry-After`: too busy right now (the CPU pool's queue is full, or the
+    /// request ran out of time); the same request may succeed after that many seconds.
+    #[error("{message}")]
+    Busy {
+        /// What is busy.
+        message: String,
+        /// Seconds the client should wait before retrying (the `Retry-After` header).
+        retry_after_secs: u64,
+    },
     /// 500: a bug or a failing dependency; logged, answered as "internal error".
     #[error("internal: {0}")]
     Internal(String),
@@ -91,7 +101,7 @@ impl ApiError {
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -116,6 +126,14 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Self::Busy {
+            retry_after_secs, ..
+        } = &self
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
         response
     }
@@ -181,8 +199,12 @@ pub(crate) fn body_error(status: StatusCode, text: String) -> ApiError {
 
 /// A JSON body extractor whose rejections are [`ApiError`]s (JSON bodies, not text).
 ///
-/// It reads the body with the route's size limit, then parses it with serde_json (whose
-/// recursion limit of 128 bounds nesting depth).
+/// It reads the body with the route's size limit, parses it strictly with
+/// [`microcred_core::parse_strict`] (duplicate member names, invalid UTF-8 and nesting deeper
+/// than 128 levels are refused: 400, the message naming the problem and where), then reads
+/// `T` from the parsed value (a wrong shape is 422, naming the member's path). Strict for
+/// the same reason verification is: a body whose duplicate members one parser reads one way
+/// and another the other way must not be acted on.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AppJson<T>(pub T);
 
@@ -194,8 +216,95 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Self(v)),
+        if !json_content_type(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType(
+                "send the body as JSON with `Content-Type: application/json`".into(),
+            ));
+        }
+        let body = axum::body::Bytes::from_request(req, state).await?;
+        json_body(&body).and_then(from_json_value).map(Self)
+    }
+}
+
+/// Whether the request says its body is JSON (`application/json` or `application/*+json`,
+/// parameters such as `charset` aside), as axum's `Json` requires.
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct.split(';').next().unwrap_or_default().trim();
+    let essence = essence.to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses a request body strictly (see [`AppJson`]): 400 when it is not acceptable JSON.
+pub(crate) fn json_body(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
+    microcred_core::parse_strict(bytes).map_err(|e| {
+        if e.is_duplicate_member() {
+            ApiError::BadRequest(format!("the body is not acceptable JSON: {}", e.reason()))
+        } else {
+            ApiError::BadRequest(format!("the body is not valid JSON: {}", e.reason()))
+        }
+    })
+}
+
+/// Reads `T` from a parsed body: 422 naming the member whose shape is wrong.
+pub(crate) fn from_json_value<T: DeserializeOwned>(
+    value: serde_json::Value,
+) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            ApiError::unprocessable(format!(
+                "the JSON body does not have the expected shape: {inner}"
+            ))
+        } else {
+            ApiError::unprocessable(format!(
+                "the JSON body does not have the expected shape at `{path}`: {inner}"
+            ))
+        }
+    })
+}
+
+/// `axum::extract::Path` whose rejection (e.g. invalid UTF-8 in a segment) is an
+/// [`ApiError`]: JSON, and never written to the log by axum.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AppPath<T>(pub(crate) T);
+
+impl<S, T> FromRequestParts<S> for AppPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Self(v)),
+            Err(r) => Err(r.into()),
+        }
+    }
+}
+
+/// `axum::extract::Query` whose rejection (e.g. `?limit=abc`) is an [`ApiError`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AppQuery<T>(pub(crate) T);
+
+impl<S, T> FromRequestParts<S> for AppQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Self(v)),
             Err(r) => Err(r.into()),
         }
     }

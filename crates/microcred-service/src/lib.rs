@@ -54,6 +54,7 @@ mod bench;
 mod cache;
 mod commit;
 mod config;
+mod cpu;
 mod crypto;
 mod error;
 mod issuer;
@@ -62,7 +63,7 @@ mod routes;
 mod status;
 mod store;
 
-pub use app::{app, init_tracing, shutdown_signal, AppState, Server};
+pub use app::{app, init_tracing, log_filter, shutdown_signal, AppState, Server};
 pub use bench::{default_suite_name, sign_rate, SignRate, SAMPLE_ACHIEVEMENT, SAMPLE_ISSUER};
 pub use config::{Config, Limits};
 pub use crypto::{CryptoError, MasterKey};

@@ -17,7 +17,9 @@
 //! for issuance): bits are rows (`status_bits`), so there is no read-modify-write of a shared
 //! bitstring and no lost update; each request is audited in the same transaction. Which bit
 //! belongs to a credential is read from the credential's own signed `credentialStatus`, so a
-//! change can only ever land on the bit verifiers will read for that credential.
+//! change can only ever land on the bit verifiers will read for that credential; and issuance
+//! signs only entries allocated here for that credential (a request cannot bring one, see
+//! `routes/vcapi.rs`), so that bit is the credential's alone.
 //!
 //! **Publishing.** `GET /status/{id}` answers the list as a `BitstringStatusListCredential`
 //! signed by the institution. A list is regenerated (bits read in one snapshot, GZIP, sign)
@@ -215,6 +217,20 @@ impl StatusPlan {
         })
     }
 
+    /// One fresh entry for `purpose` (whether or not the institution's settings include it:
+    /// the caller decides).
+    pub(crate) fn entry(&self, purpose: StatusPurpose) -> Result<Value, StoreError> {
+        let slots =
+            self.allocator
+                .allocate(&*self.store, &self.institution, &self.issuer, purpose, 1)?;
+        let (list, index) = slots
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Backend("the allocator handed out no index".into()))?;
+        let url = list_url(&self.base_url, &list);
+        Ok(StatusEntry::new(&url, purpose.as_str(), index).to_value())
+    }
+
     /// A fresh `credentialStatus` value: one entry (an object), or an array with one entry
     /// per purpose.
     pub(crate) fn credential_status(&self) -> Result<Value, StoreError> {
@@ -337,7 +353,7 @@ impl StatusService {
             .map_err(|e| ApiError::Internal(format!("signing status list {}: {e}", rec.id)))?;
         let body = serde_json::to_vec(&signed).map_err(|e| ApiError::Internal(e.to_string()))?;
         let digest = crate::crypto::sha256(&body);
-        let etag = format!("\"{}\"", crate::crypto::hex(&digest[..16]));
+        let etag = format!("\"{}\"", hex::encode(&digest[..16]));
         Ok(Published {
             version,
             body: Bytes::from(body),

@@ -1061,7 +1061,8 @@ fn vc_api() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
 
-    // A credential that brings its own status keeps it (and gets none of ours).
+    // A credential that brings a status entry naming a list is refused: the service signs
+    // only entries it allocated (see tests/issuance_integrity.rs).
     let own = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
         "issuer": did, "credentialSubject": {"id": "did:example:h"},
         "credentialStatus": {"id": "https://status.example/lists/1#7", "type": "BitstringStatusListEntry",
@@ -1071,11 +1072,14 @@ fn vc_api() {
         Some(&tok),
         &json!({"credential": own}),
     );
-    assert_eq!(r.status, 201, "{}", r.text());
-    assert_eq!(
-        r.json()["verifiableCredential"]["credentialStatus"]["statusListCredential"],
-        "https://status.example/lists/1"
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(
+        r.error().contains("credential.credentialStatus.id"),
+        "{}",
+        r.text()
     );
+    let mut own = own;
+    own.as_object_mut().unwrap().remove("credentialStatus");
     // VC Data Model 2.0 rules: such objects need a `type`.
     let mut untyped = own.clone();
     untyped["termsOfUse"] = json!({"id": "https://example.org/policy"});

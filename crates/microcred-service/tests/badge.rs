@@ -6,7 +6,7 @@ mod common;
 
 use common::server::{examples, read_json, TestServer, ADMIN};
 
-use microcred_core::{BakedSpec, ImageFormat};
+use microcred_badge::{BakedSpec, ImageFormat};
 use serde_json::json;
 
 #[test]
@@ -56,7 +56,7 @@ fn each_credential_has_a_baked_png_and_svg() {
         assert_eq!(r.header("content-type"), Some(format.media_type()));
         assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
         assert_eq!(ImageFormat::detect(&r.body), Some(format));
-        let found = microcred_core::unbake(&r.body).unwrap();
+        let found = microcred_badge::unbake(&r.body).unwrap();
         assert_eq!(found.spec, BakedSpec::OpenBadges3);
         assert_eq!(found.text, credential, "{ext}: not the stored bytes");
         if format == ImageFormat::Svg {

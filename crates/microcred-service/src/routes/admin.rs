@@ -1,7 +1,7 @@
 //! The private management API (`/v1/institutions/...`): institutions, profiles, keys,
 //! tokens and achievement definitions.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -11,7 +11,7 @@ use super::{authorize, valid_slug, Access};
 use crate::app::{now, now_text, AppState, Inner};
 use crate::auth::Principal;
 use crate::crypto;
-use crate::error::{ApiError, AppJson};
+use crate::error::{ApiError, AppJson, AppPath, AppQuery};
 use crate::issuer::{self, IssueRow};
 use crate::lint_profile;
 use crate::store::{
@@ -142,7 +142,7 @@ pub(crate) async fn list_institutions(
 pub(crate) async fn get_institution(
     State(state): State<AppState>,
     principal: Principal,
-    Path(inst): Path<String>,
+    AppPath(inst): AppPath<String>,
 ) -> Result<AppJson<Value>, ApiError> {
     authorize(&principal, &inst, Access::Member)?;
     let view = state
@@ -178,7 +178,7 @@ pub(crate) async fn get_institution(
 pub(crate) async fn update_profile(
     State(state): State<AppState>,
     principal: Principal,
-    Path(inst): Path<String>,
+    AppPath(inst): AppPath<String>,
     AppJson(profile): AppJson<Map<String, Value>>,
 ) -> Result<AppJson<Value>, ApiError> {
     authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
@@ -199,7 +199,7 @@ pub(crate) async fn update_profile(
 pub(crate) async fn list_keys(
     State(state): State<AppState>,
     principal: Principal,
-    Path(inst): Path<String>,
+    AppPath(inst): AppPath<String>,
 ) -> Result<AppJson<Value>, ApiError> {
     authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
     let keys = state
@@ -218,7 +218,7 @@ pub(crate) async fn list_keys(
 pub(crate) async fn rotate_key(
     State(state): State<AppState>,
     principal: Principal,
-    Path(inst): Path<String>,
+    AppPath(inst): AppPath<String>,
 ) -> Result<AppJson<Value>, ApiError> {
     authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
     let out = state
@@ -263,7 +263,7 @@ pub(crate) struct KeyRef {
 pub(crate) async fn mark_compromised(
     State(state): State<AppState>,
     principal: Principal,
-    Path(inst): Path<String>,
+    AppPath(inst): AppPath<String>,
     AppJson(req): AppJson<KeyRef>,
 ) -> Result<AppJson<Value>, ApiError> {
     authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
@@ -298,11 +298,12 @@ pub(crate) struct CreateToken {
     label: Option<String>,
 }
 
-/// `POST /v1/institutions/{inst}/tokens` (manage): a new API token, shown once.
+/// `POST /v1/institutions/{inst}/tokens` (manage): a new API token, shown once. An institution
+/// token grants only scopes it holds (403 naming the others); the administrator grants any.
 pub(crate) async fn create_token(
     State(state): State<AppState>,
     principal: Principal,
-    Path(inst): Path<String>,
+    AppPath(inst): AppPath<String>,
     AppJson(req): AppJson<CreateToken>,
 ) -> Result<Response, ApiError> {
     authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
@@ -319,6 +320,7 @@ pub(crate) async fn create_token(
             "give at least one scope: issue, revoke, manage",
         ));
     }
+    principal.may_grant(scopes)?;
     let label = req.label.unwrap_or_default();
     if label.len() > 200 {
         return Err(ApiError::unprocessable(
@@ -356,7 +358,7 @@ pub(crate) async fn create_token(
 pub(crate) async fn list_tokens(
     State(state): State<AppState>,
     principal: Principal,
-    Path(inst): Path<String>,
+    AppPath(inst): AppPath<String>,
 ) -> Result<AppJson<Value>, ApiError> {
     authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
     let list = state
@@ -371,7 +373,7 @@ pub(crate) async fn list_tokens(
 pub(crate) async fn revoke_token(
     State(state): State<AppState>,
     principal: Principal,
-    Path((inst, id)): Path<(String, String)>,
+    AppPath((inst, id)): AppPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
     let found = state
@@ -411,8 +413,8 @@ pub(crate) struct AchievementQuery {
 pub(crate) async fn create_achievement(
     State(state): State<AppState>,
     principal: Principal,
-    Path(inst): Path<String>,
-    Query(query): Query<AchievementQuery>,
+    AppPath(inst): AppPath<String>,
+    AppQuery(query): AppQuery<AchievementQuery>,
     AppJson(req): AppJson<CreateAchievement>,
 ) -> Result<Response, ApiError> {
     authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
@@ -422,10 +424,9 @@ pub(crate) async fn create_achievement(
         ));
     }
     let profile = query.profile;
+    // Linting builds and checks a sample credential (JSON-LD): CPU work, on the pool.
     state
-        .blocking(move |inner| {
-            save_achievement(inner, &inst, &req.slug, req.achievement, true, profile)
-        })
+        .cpu(move |inner| save_achievement(inner, &inst, &req.slug, req.achievement, true, profile))
         .await
 }
 
@@ -436,8 +437,8 @@ pub(crate) async fn create_achievement(
 pub(crate) async fn put_achievement(
     State(state): State<AppState>,
     principal: Principal,
-    Path((inst, ach)): Path<(String, String)>,
-    Query(query): Query<AchievementQuery>,
+    AppPath((inst, ach)): AppPath<(String, String)>,
+    AppQuery(query): AppQuery<AchievementQuery>,
     AppJson(def): AppJson<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
     authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
@@ -447,8 +448,9 @@ pub(crate) async fn put_achievement(
         ));
     }
     let profile = query.profile;
+    // Linting is CPU work (see `create_achievement`).
     state
-        .blocking(move |inner| save_achievement(inner, &inst, &ach, def, false, profile))
+        .cpu(move |inner| save_achievement(inner, &inst, &ach, def, false, profile))
         .await
 }
 
@@ -644,7 +646,7 @@ fn achievement_view(
 pub(crate) async fn list_achievements(
     State(state): State<AppState>,
     principal: Principal,
-    Path(inst): Path<String>,
+    AppPath(inst): AppPath<String>,
 ) -> Result<AppJson<Value>, ApiError> {
     authorize(&principal, &inst, Access::Member)?;
     let out = state

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use microcred_core::ImageFormat;
+use microcred_badge::ImageFormat;
 use serde_json::Value;
 
 use super::public::valid_credential_id;
@@ -50,10 +50,11 @@ async fn badge(state: AppState, id: String, format: ImageFormat) -> Result<Respo
                 .await?
         }
     };
-    // Baking is CPU work on up to a few megabytes: off the async workers.
-    let image = tokio::task::spawn_blocking(move || baked_badge(&body, format))
-        .await
-        .map_err(|e| ApiError::Internal(format!("baking task failed: {e}")))??;
+    // Baking is CPU work on up to a few megabytes, for anyone who asks: the public share of
+    // the bounded CPU pool (503 + Retry-After when it is full).
+    let image = state
+        .cpu_public(move |_| baked_badge(&body, format))
+        .await?;
     let mut r = (StatusCode::OK, image).into_response();
     let h = r.headers_mut();
     h.insert(
@@ -102,7 +103,7 @@ fn baked_badge(credential: &[u8], format: ImageFormat) -> Result<Vec<u8>, ApiErr
         .and_then(|a| a.get("image"))
         .and_then(|i| embedded_image(i, format))
     {
-        match microcred_core::bake(&image, credential) {
+        match microcred_badge::bake(&image, credential) {
             Ok(baked) => return Ok(baked),
             Err(e) => tracing::warn!(
                 error = %e,
@@ -110,7 +111,8 @@ fn baked_badge(credential: &[u8], format: ImageFormat) -> Result<Vec<u8>, ApiErr
             ),
         }
     }
-    microcred_core::bake(&microcred_core::generated_badge(name, format), credential)
+    microcred_badge::generated_badge(name, format)
+        .and_then(|image| microcred_badge::bake(&image, credential))
         .map_err(|e| ApiError::Internal(format!("cannot bake the credential: {e}")))
 }
 
@@ -162,7 +164,7 @@ mod tests {
             for format in [ImageFormat::Png, ImageFormat::Svg] {
                 let baked = baked_badge(&c, format).unwrap();
                 assert_eq!(ImageFormat::detect(&baked), Some(format));
-                assert_eq!(microcred_core::unbake(&baked).unwrap().text, c);
+                assert_eq!(microcred_badge::unbake(&baked).unwrap().text, c);
             }
             let svg = String::from_utf8(baked_badge(&c, ImageFormat::Svg).unwrap()).unwrap();
             assert!(svg.contains("Data &lt;Literacy&gt; &amp; More"));
@@ -179,14 +181,14 @@ mod tests {
         let c = credential(Some(json!({"id": url, "type": "Image"})));
         let svg = String::from_utf8(baked_badge(&c, ImageFormat::Svg).unwrap()).unwrap();
         assert!(svg.contains("<rect width=\"9\" height=\"9\"/>"), "{svg}");
-        assert_eq!(microcred_core::unbake(svg.as_bytes()).unwrap().text, c);
+        assert_eq!(microcred_badge::unbake(svg.as_bytes()).unwrap().text, c);
         // PNG requested: the SVG cannot be used, a PNG is generated.
         let png = baked_badge(&c, ImageFormat::Png).unwrap();
-        assert_eq!(microcred_core::unbake(&png).unwrap().text, c);
+        assert_eq!(microcred_badge::unbake(&png).unwrap().text, c);
         // A broken embedded image falls back to a generated one.
         let c = credential(Some(json!("data:image/svg+xml;base64,PHN2Zz48Zz4=")));
         let svg = baked_badge(&c, ImageFormat::Svg).unwrap();
-        assert_eq!(microcred_core::unbake(&svg).unwrap().text, c);
+        assert_eq!(microcred_badge::unbake(&svg).unwrap().text, c);
         assert!(embedded_image(&json!("data:image/png,xyz"), ImageFormat::Png).is_none());
     }
 }

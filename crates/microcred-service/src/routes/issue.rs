@@ -26,7 +26,7 @@ use super::{idempotency_key, json_str, raw_json, slug};
 use crate::app::{now, AppState};
 use crate::auth::Principal;
 use crate::crypto::sha256;
-use crate::error::{body_error, ApiError, AppJson};
+use crate::error::{body_error, from_json_value, json_body, ApiError, AppJson};
 use crate::issuer::{parse_suite, IssueRow, Issued, RowError, Spare, Template};
 use crate::routes::public::valid_credential_id;
 use crate::store::{CredentialRecord, InsertOutcome, NewCredential, Page, Scopes};
@@ -152,8 +152,9 @@ pub(crate) async fn single(
     let request_hash =
         sha256(&serde_json::to_vec(&req).map_err(|e| ApiError::Internal(e.to_string()))?);
     let base = state.inner().base_url.clone();
+    // Lint (JSON-LD expansion) and signing: on the bounded CPU pool.
     let prepared = state
-        .blocking(move |inner| {
+        .cpu(move |inner| {
             if let Some(k) = &key {
                 if let Some(rec) = inner.store.credential_by_key(&inst, k)? {
                     return Ok(Prepared::Replay(Box::new(rec)));
@@ -179,6 +180,10 @@ pub(crate) async fn single(
             match out.pop() {
                 Some(InsertOutcome::Inserted) => Ok(issued_response(&base, &id, &body, false)),
                 Some(InsertOutcome::Existing(rec)) => replay(&base, &rec, &request_hash),
+                // Fresh ids have 74 random bits: a collision is a bug, not the caller's doing.
+                Some(InsertOutcome::IdTaken) => Err(ApiError::Internal(format!(
+                    "the freshly made credential id {id} was already taken"
+                ))),
                 None => Err(ApiError::Internal("the store returned no outcome".into())),
             }
         }
@@ -225,8 +230,8 @@ struct BatchBody {
     achievement_version: Option<i64>,
     #[serde(default)]
     cryptosuite: Option<String>,
-    /// Kept raw: each row is read on its own, so a bad row fails alone.
-    rows: Vec<Box<serde_json::value::RawValue>>,
+    /// Kept as JSON: each row is read on its own, so a bad row fails alone.
+    rows: Vec<Value>,
 }
 
 /// One row's outcome in a batch response.
@@ -283,9 +288,10 @@ pub(crate) async fn batch(
     let limit = state.inner().limits.batch_rows;
     let base = state.inner().base_url.clone();
     let inst2 = inst.clone();
-    // Reading the body (up to 10,000 rows) and the look-ups run off the async workers.
+    // Parsing the body strictly (up to 10,000 rows) and the look-ups: on the bounded CPU
+    // pool (the rows are then signed on the signing pool).
     let (t, rows, suite, done) = state
-        .blocking(move |inner| {
+        .cpu(move |inner| {
             let (achievement, version, suite_name, rows) = parse_batch(&ct, &body, query, limit)?;
             if rows.is_empty() {
                 return Err(ApiError::unprocessable("the batch has no rows"));
@@ -341,6 +347,10 @@ pub(crate) async fn batch(
                     422,
                     "this row's idempotency key was used for a different row".into(),
                 ),
+                InsertOutcome::IdTaken => {
+                    tracing::error!(row = index + 1, id = %id, "a freshly made credential id was already taken");
+                    RowResult::failed(index + 1, 500, "internal error".into())
+                }
             };
         }
     }
@@ -385,22 +395,24 @@ fn parse_batch(
     limit: usize,
 ) -> Result<BatchInput, ApiError> {
     if ct.starts_with("application/json") {
-        let b: BatchBody = serde_json::from_slice(body).map_err(|e| {
-            if e.is_data() {
-                ApiError::unprocessable(format!("the batch does not have the expected shape: {e}"))
-            } else {
-                ApiError::BadRequest(format!("the body is not valid JSON: {e}"))
-            }
-        })?;
+        // Strict, as every JSON body: a repeated member name anywhere refuses the batch.
+        let b: BatchBody = from_json_value(json_body(body)?)?;
         if b.rows.len() > limit {
             return Err(too_many(b.rows.len(), limit));
         }
         let rows: Vec<Result<IssueRow, String>> = b
             .rows
-            .iter()
+            .into_iter()
             .map(|v| {
-                serde_json::from_str::<IssueRow>(v.get())
-                    .map_err(|e| format!("row does not have the expected shape: {e}"))
+                serde_path_to_error::deserialize::<_, IssueRow>(v).map_err(|e| {
+                    let path = e.path().to_string();
+                    let inner = e.into_inner();
+                    if path == "." {
+                        format!("row does not have the expected shape: {inner}")
+                    } else {
+                        format!("row does not have the expected shape at `{path}`: {inner}")
+                    }
+                })
             })
             .collect();
         Ok((

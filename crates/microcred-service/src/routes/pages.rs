@@ -109,11 +109,13 @@ pub(crate) async fn vocabulary(
 }
 
 /// `GET /credentials/{id}` as a page: the credential with a verification made now with the
-/// institution's current and retired keys and the service's own status lists.
+/// institution's current and retired keys and the service's own status lists. Anyone can ask
+/// for it, and verifying is CPU work: the public share of the CPU pool (look-ups included, so
+/// an admitted request is never refused half-way).
 pub(crate) async fn credential_page(state: AppState, id: String) -> Result<Response, ApiError> {
     let base = state.inner().base_url.clone();
     let html = state
-        .blocking(move |inner| {
+        .cpu_public(move |inner| {
             let rec = inner
                 .store
                 .credential(&id)?

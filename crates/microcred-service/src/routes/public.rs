@@ -1,14 +1,14 @@
 //! Public endpoints (no authentication): wallet fetch, issuer profile, DID documents,
 //! achievement definitions and catalogue, health, OpenAPI.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::{raw_json, slug};
 use crate::app::AppState;
-use crate::error::{ApiError, AppJson};
+use crate::error::{ApiError, AppJson, AppPath};
 use crate::issuer;
 
 static OPENAPI: &str = include_str!("../../openapi.json");
@@ -44,7 +44,7 @@ pub(crate) fn valid_credential_id(id: &str) -> bool {
 /// `application/json`.
 pub(crate) async fn credential(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -94,7 +94,7 @@ pub(crate) async fn credential(
 /// status lists are the privacy-preserving way to learn this; see `/status/{list}`).
 pub(crate) async fn credential_status(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<AppJson<Value>, ApiError> {
     if !valid_credential_id(&id) {
         return Err(ApiError::NotFound("no such credential".into()));
@@ -131,7 +131,7 @@ pub(crate) async fn credential_status(
 
 pub(crate) async fn profile(
     State(state): State<AppState>,
-    Path(inst): Path<String>,
+    AppPath(inst): AppPath<String>,
 ) -> Result<AppJson<Value>, ApiError> {
     slug(&inst, "institution")?;
     let rec = state
@@ -143,7 +143,7 @@ pub(crate) async fn profile(
 /// `GET /institutions/{inst}/did.json`: the `did:web` document (current and retired keys).
 pub(crate) async fn did_document(
     State(state): State<AppState>,
-    Path(inst): Path<String>,
+    AppPath(inst): AppPath<String>,
 ) -> Result<Response, ApiError> {
     slug(&inst, "institution")?;
     let doc = state
@@ -160,7 +160,7 @@ pub(crate) async fn did_document(
 /// `GET /institutions/{inst}/achievements`: the public catalogue (latest versions).
 pub(crate) async fn catalogue(
     State(state): State<AppState>,
-    Path(inst): Path<String>,
+    AppPath(inst): AppPath<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -208,14 +208,14 @@ pub(crate) async fn catalogue(
 
 pub(crate) async fn achievement(
     State(state): State<AppState>,
-    Path((inst, ach)): Path<(String, String)>,
+    AppPath((inst, ach)): AppPath<(String, String)>,
 ) -> Result<AppJson<Value>, ApiError> {
     definition(state, inst, ach, None).await
 }
 
 pub(crate) async fn achievement_version(
     State(state): State<AppState>,
-    Path((inst, ach, version)): Path<(String, String, String)>,
+    AppPath((inst, ach, version)): AppPath<(String, String, String)>,
 ) -> Result<AppJson<Value>, ApiError> {
     let v: i64 = version.parse().ok().filter(|v| *v > 0).ok_or_else(|| {
         ApiError::NotFound(format!(

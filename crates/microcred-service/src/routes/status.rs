@@ -2,7 +2,7 @@
 //! credentials, the audit trail, and the institution's status settings.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use microcred_core::LintProfile;
@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::{authorize, raw_json, Access};
 use crate::app::{now_text, AppState};
 use crate::auth::Principal;
-use crate::error::{body_error, ApiError, AppJson};
+use crate::error::{body_error, json_body, ApiError, AppJson, AppPath, AppQuery};
 use crate::routes::public::valid_credential_id;
 use crate::status::{list_url, slots, valid_list_id, MAX_AGE_SECS};
 use crate::store::{
@@ -23,7 +23,7 @@ use crate::store::{
 /// (`If-None-Match` answers 304) and `Cache-Control: public, max-age` equal to its `ttl`.
 pub(crate) async fn status_list(
     State(state): State<AppState>,
-    Path(list): Path<String>,
+    AppPath(list): AppPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if !valid_list_id(&list) {
@@ -80,7 +80,7 @@ struct ChangeBody {
 pub(crate) async fn revoke(
     state: State<AppState>,
     principal: Principal,
-    path: Path<(String, String)>,
+    path: AppPath<(String, String)>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<AppJson<Value>, ApiError> {
     change(state, principal, path, body, StatusAction::Revoke).await
@@ -91,7 +91,7 @@ pub(crate) async fn revoke(
 pub(crate) async fn suspend(
     state: State<AppState>,
     principal: Principal,
-    path: Path<(String, String)>,
+    path: AppPath<(String, String)>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<AppJson<Value>, ApiError> {
     change(state, principal, path, body, StatusAction::Suspend).await
@@ -102,7 +102,7 @@ pub(crate) async fn suspend(
 pub(crate) async fn reinstate(
     state: State<AppState>,
     principal: Principal,
-    path: Path<(String, String)>,
+    path: AppPath<(String, String)>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<AppJson<Value>, ApiError> {
     change(state, principal, path, body, StatusAction::Reinstate).await
@@ -111,7 +111,7 @@ pub(crate) async fn reinstate(
 async fn change(
     State(state): State<AppState>,
     principal: Principal,
-    Path((inst, id)): Path<(String, String)>,
+    AppPath((inst, id)): AppPath<(String, String)>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
     action: StatusAction,
 ) -> Result<AppJson<Value>, ApiError> {
@@ -121,14 +121,17 @@ async fn change(
         Principal::Admin => "admin".to_owned(),
     };
     let body = body.map_err(|e| body_error(e.status(), e.body_text()))?;
-    let req: ChangeBody = serde_json::from_slice(&body).map_err(|e| {
-        if e.is_data() || e.is_eof() {
-            ApiError::unprocessable(format!(
-                "give the reason, which is kept in the audit trail: {{\"reason\": \"...\"}} ({e})"
-            ))
-        } else {
-            ApiError::BadRequest(format!("the body is not valid JSON: {e}"))
-        }
+    // Strict like every JSON body (duplicate member names refused); an empty body is the
+    // missing reason, not a syntax error.
+    let parsed = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        json_body(&body)?
+    };
+    let req: ChangeBody = serde_json::from_value(parsed).map_err(|e| {
+        ApiError::unprocessable(format!(
+            "give the reason, which is kept in the audit trail: {{\"reason\": \"...\"}} ({e})"
+        ))
     })?;
     let reason = req.reason.trim().to_owned();
     if reason.is_empty() {
@@ -233,8 +236,8 @@ pub(crate) struct EventsQuery {
 pub(crate) async fn events(
     State(state): State<AppState>,
     principal: Principal,
-    Path(inst): Path<String>,
-    Query(q): Query<EventsQuery>,
+    AppPath(inst): AppPath<String>,
+    AppQuery(q): AppQuery<EventsQuery>,
 ) -> Result<AppJson<Value>, ApiError> {
     authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
     let page = Page {
@@ -267,7 +270,7 @@ pub(crate) async fn events(
 pub(crate) async fn lists(
     State(state): State<AppState>,
     principal: Principal,
-    Path(inst): Path<String>,
+    AppPath(inst): AppPath<String>,
 ) -> Result<AppJson<Value>, ApiError> {
     authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
     let list = state
@@ -309,7 +312,7 @@ fn settings_view(s: &StatusSettings, lint_profile: Option<&'static LintProfile>)
 pub(crate) async fn get_settings(
     State(state): State<AppState>,
     principal: Principal,
-    Path(inst): Path<String>,
+    AppPath(inst): AppPath<String>,
 ) -> Result<AppJson<Value>, ApiError> {
     authorize(&principal, &inst, Access::Member)?;
     let view = state
@@ -347,7 +350,7 @@ pub(crate) struct SettingsBody {
 pub(crate) async fn put_settings(
     State(state): State<AppState>,
     principal: Principal,
-    Path(inst): Path<String>,
+    AppPath(inst): AppPath<String>,
     AppJson(req): AppJson<SettingsBody>,
 ) -> Result<AppJson<Value>, ApiError> {
     authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;

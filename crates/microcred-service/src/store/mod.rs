@@ -11,6 +11,9 @@
 //!   (SQLite: WAL with `synchronous=FULL`; PostgreSQL: `synchronous_commit=on`), and
 //!   idempotent per `(institution, idempotency key)`: a row whose key already exists is not
 //!   inserted; the existing credential is returned instead (a unique index decides races).
+//!   Credential ids are unique across the store (a primary or unique key, not a prior read):
+//!   a row whose id is taken is not inserted and is reported as
+//!   [`InsertOutcome::IdTaken`], without failing the other rows of the transaction.
 //! - Credential bodies are stored and returned byte for byte.
 //! - [`Store::lease_status_block`] is one durable transaction that never leases a status list
 //!   counter value twice (so an index is never handed out twice, even across crashes), and
@@ -184,6 +187,14 @@ impl Scopes {
     pub fn with(self, other: Self) -> Self {
         Self(self.0 | other.0)
     }
+    /// The scopes here that are not in `other`.
+    pub fn without(self, other: Self) -> Self {
+        Self(self.0 & !other.0)
+    }
+    /// Whether there is no scope at all.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
     /// The stored form.
     pub fn bits(self) -> u8 {
         self.0
@@ -293,6 +304,9 @@ pub enum InsertOutcome {
     Inserted,
     /// A credential with the same idempotency key already existed; it is returned.
     Existing(Box<CredentialRecord>),
+    /// Another credential already has this id (a caller-chosen `urn:uuid:` id used twice):
+    /// nothing was stored for this row.
+    IdTaken,
 }
 
 /// What a status list (and a bit in it) means.

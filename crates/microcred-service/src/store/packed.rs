@@ -32,14 +32,10 @@ pub struct BodyParts {
 impl fmt::Debug for BodyParts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BodyParts")
-            .field("hash", &hex(&self.hash))
+            .field("hash", &hex::encode(self.hash))
             .field("parts", &self.parts.len())
             .finish()
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl BodyParts {
@@ -188,7 +184,12 @@ pub(crate) fn unpack(stored: Vec<u8>, parts: Option<&BodyParts>) -> Result<Vec<u
     };
     let parts = match parts {
         Some(p) if *p.hash() == hash => p,
-        _ => return Err(format!("the shared parts {} are missing", hex(&hash))),
+        _ => {
+            return Err(format!(
+                "the shared parts {} are missing",
+                hex::encode(hash)
+            ))
+        }
     };
     let mut out = Vec::with_capacity(stored.len() * 5);
     let mut rest = &stored[33..];

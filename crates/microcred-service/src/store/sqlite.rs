@@ -296,6 +296,61 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+/// The database holds token hashes, sealed signing keys and learners' credentials: only the
+/// service's own user may read it. Creates the file with mode 0600 before SQLite opens it
+/// (SQLite gives the `-wal` and `-shm` files it creates the database file's mode), and
+/// tightens a database, `-wal` or `-shm` left readable by an earlier version or another tool.
+#[cfg(unix)]
+fn restrict_files(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    // An in-memory database or a `file:` URI is not a file name: SQLite handles those.
+    if path.as_os_str().is_empty()
+        || path.as_os_str() == ":memory:"
+        || path.to_str().is_some_and(|p| p.starts_with("file:"))
+    {
+        return Ok(());
+    }
+    let private = |file: &Path, e: std::io::Error| {
+        StoreError::Backend(format!(
+            "cannot make {} private (mode 0600): {e}",
+            file.display()
+        ))
+    };
+    // An empty file is a new, empty database to SQLite.
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(private(path, e)),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = PathBuf::from(name);
+        let mode = match std::fs::metadata(&file) {
+            Ok(m) => m.permissions().mode(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(private(&file, e)),
+        };
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| private(&file, e))?;
+            tracing::warn!(file = %file.display(), "the database file was readable by other users: its mode is now 0600");
+        }
+    }
+    Ok(())
+}
+
+/// File modes are a Unix matter; elsewhere the directory's access rules apply.
+#[cfg(not(unix))]
+fn restrict_files(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
+}
+
 fn backend(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
@@ -305,8 +360,10 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database file and brings its schema up to date.
+    /// Opens (creating if needed) the database file and brings its schema up to date. On
+    /// Unix the file and its `-wal` / `-shm` companions are made private (mode 0600).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        restrict_files(path)?;
         let writer = Connection::open(path).map_err(|e| {
             StoreError::Backend(format!("cannot open database {}: {e}", path.display()))
         })?;
@@ -1112,8 +1169,10 @@ impl Store for SqliteStore {
         let out = self.write(|tx| {
             let mut insert = tx
                 .prepare_cached(&format!(
+                    // No conflict target: a taken idempotency key and a taken id both skip the
+                    // row (told apart below) instead of failing the whole group commit.
                     "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, NULL)
-                     ON CONFLICT (institution, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+                     ON CONFLICT DO NOTHING"
                 ))
                 .map_err(backend)?;
             let mut existing = tx
@@ -1140,12 +1199,21 @@ impl Store for SqliteStore {
                     .map_err(backend)?;
                 if n == 1 {
                     out.push(InsertOutcome::Inserted);
-                } else {
-                    let rec = existing
-                        .query_row(params![c.institution, c.idempotency_key], credential_row)
-                        .map_err(backend)?;
-                    out.push(InsertOutcome::Existing(Box::new(rec)));
+                    continue;
                 }
+                // A retry under the same idempotency key wins over an id conflict: it gets
+                // the credential it already has.
+                let by_key = match &c.idempotency_key {
+                    Some(key) => existing
+                        .query_row(params![c.institution, key], credential_row)
+                        .optional()
+                        .map_err(backend)?,
+                    None => None,
+                };
+                out.push(match by_key {
+                    Some(rec) => InsertOutcome::Existing(Box::new(rec)),
+                    None => InsertOutcome::IdTaken,
+                });
             }
             Ok(out)
         })?;
@@ -1540,6 +1608,40 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
+    fn mode(p: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn database_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        // Whatever the umask would give (usually 0644), the files are the owner's only.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = dir.path().join("new.db");
+        let s = store_with_institution(&path);
+        let wal = dir.path().join("new.db-wal");
+        let shm = dir.path().join("new.db-shm");
+        for p in [&path, &wal, &shm] {
+            assert!(p.exists(), "{} missing", p.display());
+            assert_eq!(mode(p), 0o600, "{}", p.display());
+        }
+        // Files left readable (an older version, a copy, a crash that left the WAL behind):
+        // tightened at the next open.
+        for p in [&path, &wal, &shm] {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let again = SqliteStore::open(&path).unwrap();
+        assert!(again.institution("inst").unwrap().is_some());
+        for p in [&path, &wal, &shm] {
+            assert_eq!(mode(p), 0o600, "{}", p.display());
+        }
+        drop((s, again));
+    }
+
     fn store_with_institution(path: &Path) -> SqliteStore {
         let s = SqliteStore::open(path).unwrap();
         let (inst, key) = sample_institution();
@@ -1618,6 +1720,35 @@ mod tests {
             fresh.credential_body("a"),
             Err(StoreError::Corrupt(_))
         ));
+    }
+
+    /// A taken id skips its row only: the rest of the group commit is stored, and a retry
+    /// under the row's idempotency key still gets its credential back.
+    #[test]
+    fn taken_ids_skip_their_row_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store_with_institution(&dir.path().join("t.db"));
+        let out = s
+            .insert_credentials(&[cred("x", Some("k1")), cred("y", None)])
+            .unwrap();
+        assert_eq!(out, [InsertOutcome::Inserted, InsertOutcome::Inserted]);
+        let out = s
+            .insert_credentials(&[
+                cred("x", None),
+                cred("z", None),
+                cred("y", Some("k2")),
+                cred("x", Some("k1")),
+            ])
+            .unwrap();
+        assert_eq!(out[0], InsertOutcome::IdTaken);
+        assert_eq!(out[1], InsertOutcome::Inserted);
+        assert_eq!(out[2], InsertOutcome::IdTaken);
+        match &out[3] {
+            InsertOutcome::Existing(rec) => assert_eq!(rec.credential.id, "x"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(s.credential_count("inst").unwrap(), 3);
+        assert!(s.credential_by_key("inst", "k2").unwrap().is_none());
     }
 
     #[test]

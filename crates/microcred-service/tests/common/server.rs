@@ -20,12 +20,18 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    /// Starts with a configuration changed by `tweak` (limits, pool sizes).
+    pub fn start_with(tweak: impl FnOnce(&mut microcred_service::Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = microcred_service::Config::default();
         config.listen = "127.0.0.1:0".parse().unwrap();
         config.database = dir.path().join("service.db");
         config.master_key = Some(zeroize::Zeroizing::new(MASTER_HEX.into()));
         config.admin_token = Some(zeroize::Zeroizing::new(ADMIN.into()));
+        tweak(&mut config);
         let (addr_tx, addr_rx) = std::sync::mpsc::channel::<SocketAddr>();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {

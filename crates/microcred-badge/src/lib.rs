@@ -29,8 +29,26 @@
 //! SVG scanner never expands entities or reads DTDs: a `DOCTYPE` with an internal subset
 //! (where entities are declared) is refused, and only the five predefined entities and
 //! character references are decoded. Malformed input is a [`BakeError`], never a panic.
+//!
+//! This crate knows nothing about signatures: `microcred-core` verifies what [`unbake`]
+//! returns. PNG CRC-32 comes from `crc32fast` and the generated PNG's zlib stream from
+//! `flate2` (pure Rust, miniz_oxide).
+//!
+//! ```
+//! use microcred_badge::{bake, generated_badge, unbake, BakedSpec, ImageFormat};
+//! let image = generated_badge("Digital Fluency 1", ImageFormat::Png)?;
+//! let credential = br#"{"type":["VerifiableCredential","OpenBadgeCredential"]}"#;
+//! let baked = bake(&image, credential)?;
+//! let found = unbake(&baked)?;
+//! assert_eq!((found.spec, found.text.as_slice()), (BakedSpec::OpenBadges3, &credential[..]));
+//! # Ok::<(), microcred_badge::BakeError>(())
+//! ```
+#![deny(missing_docs)]
+
+mod json;
 
 use std::fmt;
+use std::io::Write as _;
 
 /// Largest image accepted, to bake or to unbake.
 pub const MAX_IMAGE_BYTES: usize = 32 * 1024 * 1024;
@@ -288,12 +306,13 @@ pub fn unbake(image: &[u8]) -> Result<Unbaked, BakeError> {
 
 /// A simple badge image for an achievement that has none: a coloured medal with a check
 /// mark; the SVG also shows the achievement's `name` (escaped). The colour is derived from
-/// the name, so one achievement always gets the same image.
-pub fn generated_badge(name: &str, format: ImageFormat) -> Vec<u8> {
+/// the name, so one achievement always gets the same image. Fails only on an internal
+/// error ([`BakeError::Internal`]: compressing the PNG's pixels in memory failed).
+pub fn generated_badge(name: &str, format: ImageFormat) -> Result<Vec<u8>, BakeError> {
     let (fill, ring) = colours(name);
     match format {
         ImageFormat::Png => generated_png(fill, ring),
-        ImageFormat::Svg => generated_svg(name, fill, ring).into_bytes(),
+        ImageFormat::Svg => Ok(generated_svg(name, fill, ring).into_bytes()),
     }
 }
 
@@ -314,12 +333,12 @@ fn check_credential(credential: &[u8]) -> Result<PayloadKind, BakeError> {
         return Err(BakeError::BadCredential("it is not UTF-8 text".into()));
     }
     match PayloadKind::of(credential) {
-        PayloadKind::Json => match crate::json::parse_strict(credential) {
-            Ok(v) if v.is_object() => Ok(PayloadKind::Json),
-            Ok(_) => Err(BakeError::BadCredential(
+        PayloadKind::Json => match json::top_level(credential) {
+            Ok(json::TopLevel::Object) => Ok(PayloadKind::Json),
+            Ok(json::TopLevel::Other) => Err(BakeError::BadCredential(
                 "it is JSON but not a JSON object".into(),
             )),
-            Err(e) => Err(BakeError::BadCredential(format!("{e}"))),
+            Err(e) => Err(BakeError::BadCredential(e)),
         },
         PayloadKind::CompactJws if credential == credential.trim_ascii() => {
             Ok(PayloadKind::CompactJws)
@@ -646,38 +665,14 @@ fn write_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) -> Result<(), Bak
     Ok(())
 }
 
-/// CRC-32 as PNG uses it (ISO 3309 / ITU-T V.42, polynomial 0xEDB88320 reflected, initial
-/// and final XOR 0xFFFFFFFF), over the concatenation of `parts`.
+/// CRC-32 as PNG uses it (ISO 3309 / ITU-T V.42, the one `crc32fast` computes), over the
+/// concatenation of `parts`.
 fn crc32(parts: &[&[u8]]) -> u32 {
-    let mut c = u32::MAX;
+    let mut h = crc32fast::Hasher::new();
     for part in parts {
-        for &b in *part {
-            c = CRC_TABLE[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8);
-        }
+        h.update(part);
     }
-    !c
-}
-
-const CRC_TABLE: [u32; 256] = crc_table();
-
-const fn crc_table() -> [u32; 256] {
-    let mut table = [0u32; 256];
-    let mut n = 0;
-    while n < 256 {
-        let mut c = n as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-            k += 1;
-        }
-        table[n] = c;
-        n += 1;
-    }
-    table
+    h.finalize()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1507,8 +1502,8 @@ fn generated_svg(name: &str, fill: [u8; 3], ring: [u8; 3]) -> String {
 }
 
 /// A 256×256 PNG: 2-bit palette (transparent, ring, white, fill), a medal with a check mark,
-/// stored (uncompressed) deflate blocks so no compression library is needed.
-fn generated_png(fill: [u8; 3], ring: [u8; 3]) -> Vec<u8> {
+/// the pixels deflated by `flate2` at its fastest level (2.6 KB; stored blocks took 16.7 KB).
+fn generated_png(fill: [u8; 3], ring: [u8; 3]) -> Result<Vec<u8>, BakeError> {
     const SIZE: u32 = 256;
     let row_bytes = (SIZE as usize) / 4;
     let mut raw = Vec::with_capacity((row_bytes + 1) * SIZE as usize);
@@ -1538,7 +1533,12 @@ fn generated_png(fill: [u8; 3], ring: [u8; 3]) -> Vec<u8> {
             }
         }
     }
-    let mut png = Vec::with_capacity(raw.len() + 200);
+    let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    let idat = zlib
+        .write_all(&raw)
+        .and_then(|()| zlib.finish())
+        .map_err(|_| BakeError::Internal("compressing the generated PNG failed"))?;
+    let mut png = Vec::with_capacity(idat.len() + 200);
     png.extend_from_slice(PNG_SIGNATURE);
     let mut ihdr = Vec::with_capacity(13);
     ihdr.extend_from_slice(&SIZE.to_be_bytes());
@@ -1552,14 +1552,13 @@ fn generated_png(fill: [u8; 3], ring: [u8; 3]) -> Vec<u8> {
         (b"IHDR", ihdr),
         (b"PLTE", plte),
         (b"tRNS", vec![0]), // index 0 fully transparent
-        (b"IDAT", zlib_stored(&raw)),
+        (b"IDAT", idat),
         (b"IEND", Vec::new()),
     ];
     for (kind, data) in &chunks {
-        // Lengths are a few kilobytes: always within PNG limits.
-        let _ = write_chunk(&mut png, kind, data);
+        write_chunk(&mut png, kind, data)?;
     }
-    png
+    Ok(png)
 }
 
 fn dist_to_polyline(p: (f64, f64), points: &[(f64, f64)]) -> f64 {
@@ -1579,31 +1578,6 @@ fn dist_to_segment(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
     ((p.0 - cx).powi(2) + (p.1 - cy).powi(2)).sqrt()
 }
 
-/// A zlib stream (RFC 1950) of stored deflate blocks (RFC 1951 §3.2.4).
-fn zlib_stored(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + data.len() / 65535 * 5 + 16);
-    out.extend_from_slice(&[0x78, 0x01]);
-    let mut blocks = data.chunks(65535).peekable();
-    if blocks.peek().is_none() {
-        out.extend_from_slice(&[1, 0, 0, 0xFF, 0xFF]);
-    }
-    while let Some(block) = blocks.next() {
-        let last = blocks.peek().is_none();
-        let len = block.len() as u16; // chunks(65535): fits
-        out.push(u8::from(last));
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(&(!len).to_le_bytes());
-        out.extend_from_slice(block);
-    }
-    let (mut a, mut b) = (1u32, 0u32);
-    for &byte in data {
-        a = (a + u32::from(byte)) % 65521;
-        b = (b + a) % 65521;
-    }
-    out.extend_from_slice(&((b << 16) | a).to_be_bytes());
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1615,11 +1589,11 @@ mod tests {
     }
 
     fn png() -> Vec<u8> {
-        generated_badge("Digital Fluency 1", ImageFormat::Png)
+        generated_badge("Digital Fluency 1", ImageFormat::Png).unwrap()
     }
 
     fn svg() -> Vec<u8> {
-        generated_badge("Digital Fluency 1", ImageFormat::Svg)
+        generated_badge("Digital Fluency 1", ImageFormat::Svg).unwrap()
     }
 
     fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
@@ -1883,7 +1857,7 @@ mod tests {
             u.text,
             b"\n      {\"type\": [\"VerifiableCredential\"]}\n    "
         );
-        assert!(crate::json::parse_strict(&u.text).is_ok());
+        assert_eq!(json::top_level(&u.text), Ok(json::TopLevel::Object));
         // Any prefix bound to the namespace works; entity-encoded text is decoded.
         let other = br#"<svg xmlns:ob="https://purl.imsglobal.org/ob/v3p0"><g><ob:credential> {&quot;a&quot;:&#x31;&#50;} </ob:credential></g></svg>"#;
         assert_eq!(unbake(other).unwrap().text, br#"{"a":12}"#);
@@ -2009,39 +1983,35 @@ mod tests {
     #[test]
     fn generated_images_are_valid() {
         let name = "Intro to <script>alert(1)</script> & \"Data\" with a very long title indeed";
-        let s = String::from_utf8(generated_badge(name, ImageFormat::Svg)).unwrap();
+        let s = String::from_utf8(generated_badge(name, ImageFormat::Svg).unwrap()).unwrap();
         assert!(!s.contains("<script>"));
         assert!(s.contains("&lt;script&gt;"));
         assert!(scan_svg(s.as_bytes()).is_ok());
         assert!(s.matches("<text").count() <= 3);
         assert!(s.contains('…'));
-        let p = generated_badge(name, ImageFormat::Png);
+        let p = generated_badge(name, ImageFormat::Png).unwrap();
         let chunks = png_chunks(&p).unwrap();
         let kinds: Vec<&[u8; 4]> = chunks.iter().map(|c| &c.kind).collect();
         assert_eq!(kinds, [b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"]);
         assert_eq!(&chunks[0].data[..8], &[0, 0, 1, 0, 0, 0, 1, 0]);
-        // Inflate the stored blocks and check the Adler-32.
+        // A zlib stream (the decoder checks the header and the Adler-32) of 256 rows, each a
+        // filter byte (none) and 64 bytes of 2-bit pixels.
         let z = chunks[3].data;
-        assert_eq!(&z[..2], &[0x78, 0x01]);
         assert_eq!(((u16::from(z[0]) << 8) | u16::from(z[1])) % 31, 0);
-        let mut pos = 2;
+        let mut inflate = flate2::read::ZlibDecoder::new(z);
         let mut raw = Vec::new();
-        loop {
-            let last = z[pos] & 1 == 1;
-            let len = u16::from_le_bytes([z[pos + 1], z[pos + 2]]) as usize;
-            let nlen = u16::from_le_bytes([z[pos + 3], z[pos + 4]]);
-            assert_eq!(nlen, !(len as u16));
-            raw.extend_from_slice(&z[pos + 5..pos + 5 + len]);
-            pos += 5 + len;
-            if last {
-                break;
-            }
-        }
+        std::io::Read::read_to_end(&mut inflate, &mut raw).unwrap();
+        assert_eq!(
+            inflate.total_in(),
+            z.len() as u64,
+            "data after the zlib stream"
+        );
         assert_eq!(raw.len(), 256 * 65);
-        assert_eq!(z.len(), pos + 4);
         assert!(raw.chunks(65).all(|row| row[0] == 0));
+        // Compressed: the whole image is a few kilobytes (stored blocks took 16.7 KB).
+        assert!(p.len() < 4096, "{} bytes", p.len());
         // Same name, same image; the corner pixel is transparent.
-        assert_eq!(p, generated_badge(name, ImageFormat::Png));
+        assert_eq!(p, generated_badge(name, ImageFormat::Png).unwrap());
         assert_eq!(raw[1] >> 6, 0);
         // Both bake and unbake.
         for img in [p, s.into_bytes()] {
