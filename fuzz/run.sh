@@ -8,7 +8,8 @@
 #   bash fuzz/run.sh                         # every target for FUZZ_SECONDS (default 20) each: CI
 #   FUZZ_SECONDS=3600 bash fuzz/run.sh jsonld_rdfc   # a long campaign on one target
 #   FUZZ_RUNS=10000000 bash fuzz/run.sh      # a fixed number of executions per target
-#   FUZZ_JOBS=2 ...                          # parallel workers per target (default 1)
+#   FUZZ_JOBS=2 ...                          # parallel workers per target (default 1; with
+#                                            # FUZZ_RUNS, each worker runs that many)
 #
 # Seeds come from the repository's test vectors (seed.sh); found inputs accumulate in
 # fuzz/corpus/<target>/, crashes in fuzz/artifacts/<target>/ (reproduce: cargo fuzz run
@@ -27,6 +28,10 @@ bash seed.sh >/dev/null
 flags=(-O -a -s "${FUZZ_SANITIZER:-none}")
 cargo fuzz build "${flags[@]}"
 seconds=${FUZZ_SECONDS:-20}
+jobs=${FUZZ_JOBS:-1}
+# Several workers write their own logs (fuzz-N.log here); one worker logs to $log.
+parallel=()
+[ "$jobs" -gt 1 ] && parallel=(-jobs="$jobs" -workers="$jobs")
 failed=()
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
@@ -37,15 +42,17 @@ for t in "${targets[@]}"; do
   mkdir -p logs; log="logs/$t.log"
   if cargo fuzz run "${flags[@]}" "$t" "corpus/$t" -- "${limit[@]}" \
       -max_len="${FUZZ_MAX_LEN:-65536}" -rss_limit_mb=2048 \
-      -timeout=10 -jobs="${FUZZ_JOBS:-1}" -workers="${FUZZ_JOBS:-1}" -print_final_stats=1 \
+      -timeout=10 "${parallel[@]}" -print_final_stats=1 \
       >"$log" 2>&1; then
-    runs=$(grep -hE '^stat::number_of_executed_units' "$log" fuzz-*.log 2>/dev/null | awk '{s+=$2} END {print s+0}')
+    # With -jobs, each job's own log (fuzz-N.log) holds its count; the sum is the total.
+    if [ "$jobs" -gt 1 ]; then counted=(fuzz-*.log); else counted=("$log"); fi
+    runs=$(grep -hE '^stat::number_of_executed_units' "${counted[@]}" | awk '{s+=$2} END {print s+0}')
     echo "fuzz $t: ok, $runs executions"
   else
     echo "fuzz $t: FAILED (log: fuzz/$log; crashing input in fuzz/artifacts/$t/)"
     tail -30 "$log"
     failed+=("$t")
   fi
-  rm -f fuzz-*.log
+  [ "$jobs" -gt 1 ] && rm -f fuzz-*.log
 done
 [ ${#failed[@]} -eq 0 ] || { echo "crashing targets: ${failed[*]}"; exit 1; }

@@ -18,16 +18,13 @@ mapfile -t json < <(find "$root/crates" "$root/examples" "$root/contexts" -path 
   \( -name '*.json' -o -name '*.jsonld' \) -type f -print | sort)
 mapfile -t jsonld < <(find "$root/crates/microcred-rdf/tests/data" "$root/crates/microcred-core/tests/vectors" \
   "$root/crates/microcred-cli/tests/data" \( -name '*.jsonld' -o -name '*.json' \) -type f | sort)
-mapfile -t nq < <(find "$root/crates/microcred-rdf/tests/data/rdf-canon" -name '*.nq' -type f | sort)
 mapfile -t signed < <(grep -rlE '"(proof|proofValue)"' "${jsonld[@]}" | sort)
 mapfile -t did < <(grep -rlE '"(verificationMethod|publicKeyMultibase|publicKeyJwk)"' "${json[@]}" | sort)
 mapfile -t status < <(grep -rlE 'BitstringStatusList|encodedList' "${json[@]}" | sort)
 mapfile -t images < <(find "$root/crates" -path '*/target' -prune -o \( -name '*.png' -o -name '*.svg' \) -type f -print | sort)
-mapfile -t csvs < <(find "$root/examples" "$root/crates" -path '*/target' -prune -o -name '*.csv' -type f -print | sort)
 
 seed json_strict "${json[@]}" "$root"/crates/microcred-core/tests/vectors/rfc8785/input/*.json
 seed jsonld_rdfc "${jsonld[@]}"
-seed nquads_rdfc "${nq[@]}"
 seed verify_credential "${signed[@]}"
 seed did_document "${did[@]}"
 seed status_list "${status[@]}"
@@ -36,5 +33,6 @@ mkdir -p corpus/status_list
 grep -rhoE '"encodedList" *: *"[^"]+"' "${status[@]}" 2>/dev/null | sed -E 's/.*: *"([^"]+)"/\1/' |
   while read -r e; do printf '%s' "$e" > "corpus/status_list/enc-$(printf '%s' "$e" | sha256sum | cut -c1-16)"; done
 [ -d fuzz_targets ] && [ -f fuzz_targets/unbake.rs ] && seed unbake "${images[@]}"
-[ -f fuzz_targets/csv_rows.rs ] && seed csv_rows "${csvs[@]}"
+# hand-made seeds where the repository has no vectors (e.g. batch CSV)
+for d in seeds/*/; do seed "$(basename "$d")" "$d"*; done
 for d in corpus/*/; do echo "$(basename "$d"): $(find "$d" -type f | wc -l) seeds"; done

@@ -8,6 +8,9 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(value) = microcred_core::parse_strict(data) {
         let text = serde_json::to_vec(&value).unwrap_or_default();
         let again = microcred_core::parse_strict(&text);
-        assert!(again.is_ok_and(|v| v == value), "strict JSON does not round-trip");
+        assert!(
+            again.is_ok_and(|v| v == value),
+            "strict JSON does not round-trip"
+        );
     }
 });

@@ -9,7 +9,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(found) = microcred_badge::unbake(data) {
         if let Ok(again) = microcred_badge::bake(data, &found.text) {
             let twice = microcred_badge::unbake(&again);
-            assert!(twice.is_ok_and(|t| t.text == found.text), "bake(unbake(x)) loses the text");
+            assert!(
+                twice.is_ok_and(|t| t.text == found.text),
+                "bake(unbake(x)) loses the text"
+            );
         }
     }
 });

@@ -261,11 +261,20 @@ fn print_report(
                 .find(|c| c.check == CheckKind::Status && c.outcome == Outcome::Unknown)
         });
         if let Some(p) = problem {
-            writeln!(out, "  => {}", explain(p.check, p.outcome))?;
+            let why = if p.outcome != Outcome::Fail && p.reason.contains("too complex") {
+                TOO_COMPLEX
+            } else {
+                explain(p.check, p.outcome)
+            };
+            writeln!(out, "  => {why}")?;
         }
     }
     writeln!(out)
 }
+
+/// A credential beyond the verifier's work limits (microcred-rdf's): possibly crafted to
+/// exhaust verifiers, in any case not checked.
+const TOO_COMPLEX: &str = "The credential is too complex to check within this verifier's limits (for example very many look-alike blank nodes), which legitimate credentials never need; it may be crafted to exhaust verifiers. Nothing is known either way: do not accept it as it stands.";
 
 /// What a problem means for the person deciding whether to accept the credential.
 fn explain(kind: CheckKind, outcome: Outcome) -> &'static str {

@@ -80,7 +80,7 @@ pub enum Error {
 
     /// The input nests deeper than the processing limit.
     #[error(
-        "{path}: the input nests more than {limit} levels deep; flatten the document \
+        "{path}: too complex: the input nests more than {limit} levels deep; flatten the document \
          (this limit protects against stack exhaustion)"
     )]
     TooDeep {
@@ -148,12 +148,12 @@ impl Error {
     }
 
     /// True when processing stopped at one of this crate's work limits
-    /// ([`Error::TooComplex`], [`Error::ContextTooComplex`]): the input may be valid, it is
-    /// only too costly to process, so a verifier cannot decide either way.
+    /// ([`Error::TooComplex`], [`Error::ContextTooComplex`], [`Error::TooDeep`]): the input
+    /// may be valid, it is only too costly to process, so a verifier cannot decide either way.
     pub fn is_work_limit(&self) -> bool {
         matches!(
             self,
-            Self::TooComplex { .. } | Self::ContextTooComplex { .. }
+            Self::TooComplex { .. } | Self::ContextTooComplex { .. } | Self::TooDeep { .. }
         )
     }
 }

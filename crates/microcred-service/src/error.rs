@@ -252,10 +252,17 @@ pub(crate) fn json_body(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
     })
 }
 
-/// Reads `T` from a parsed body: 422 naming the member whose shape is wrong.
+/// Reads `T` from a parsed body: 422 naming the member whose shape is wrong. The body must be
+/// a JSON object (every body this service reads is one; serde would also read a struct from an
+/// array of its members' values).
 pub(crate) fn from_json_value<T: DeserializeOwned>(
     value: serde_json::Value,
 ) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(ApiError::unprocessable(
+            "the JSON body does not have the expected shape: it must be an object",
+        ));
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();

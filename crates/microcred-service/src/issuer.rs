@@ -179,8 +179,44 @@ pub(crate) fn make_profile(input: &Map<String, Value>, did: &str) -> Result<Valu
     }
     ordered.extend(p);
     let value = Value::Object(ordered);
-    Profile::from_value(value.clone()).map_err(|e| e.to_string())?;
+    let profile = Profile::from_value(value.clone()).map_err(|e| e.to_string())?;
+    check_profile(profile)?;
     Ok(value)
+}
+
+/// Refuses a profile that would make every credential of the institution invalid (a member no
+/// context defines, a `type` without "Profile", a name that is not text, ...), which issuance
+/// would otherwise refuse one credential at a time until the profile is fixed: it is linted as
+/// the issuer of a credential of the sample achievement (which lints clean with a valid
+/// issuer), without a lint profile, and its errors are reported.
+fn check_profile(profile: Profile) -> Result<(), String> {
+    let mut sample: Value = serde_json::from_str(crate::bench::SAMPLE_ACHIEVEMENT)
+        .map_err(|e| format!("the sample achievement: {e}"))?;
+    sample["id"] = "urn:uuid:00000000-0000-4000-8000-000000000000".into();
+    let achievement =
+        Achievement::from_value(sample).map_err(|e| format!("the sample achievement: {e}"))?;
+    let subject =
+        AchievementSubject::new(&Recipient::Id("did:example:learner".into()), achievement);
+    let credential = OpenBadgeCredential::new(
+        "urn:uuid:00000000-0000-4000-8000-000000000001",
+        profile,
+        OffsetDateTime::UNIX_EPOCH,
+        subject,
+    )
+    .map_err(|e| e.to_string())?;
+    let report = microcred_core::lint(&credential.to_value());
+    if !report.has_errors() {
+        return Ok(());
+    }
+    let errors: Vec<String> = report
+        .errors()
+        .take(3)
+        .map(|f| format!("{}: {}", f.path, f.message))
+        .collect();
+    Err(format!(
+        "the profile would make every credential invalid: {}",
+        errors.join("; ")
+    ))
 }
 
 /// One learner's credential request (one JSON row, one CSV line, or the body of a single
@@ -807,6 +843,24 @@ mod tests {
             None,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn profiles_that_would_make_every_credential_invalid_are_refused() {
+        let did = "did:web:issuer.example:institutions:x";
+        let sample: Map<String, Value> = serde_json::from_str(crate::bench::SAMPLE_ISSUER).unwrap();
+        let made = make_profile(&sample, did).unwrap();
+        assert_eq!(made["id"], did);
+        for (member, value) in [
+            ("type", json!("")),
+            ("type", json!(["Organization"])),
+            ("undefinedTerm", json!(1)),
+        ] {
+            let mut bad = sample.clone();
+            bad.insert(member.into(), value);
+            let e = make_profile(&bad, did).unwrap_err();
+            assert!(e.contains("every credential invalid"), "{member}: {e}");
+        }
     }
 
     #[test]

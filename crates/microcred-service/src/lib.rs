@@ -63,6 +63,20 @@ mod routes;
 mod status;
 mod store;
 
+/// Entry points for the coverage-guided fuzz targets in `fuzz/` (parsers of untrusted bytes
+/// that are otherwise private). Not part of the supported API.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Reads a batch-issuance CSV body as `POST .../credentials/batch` does (up to 1,000
+    /// rows); returns how many rows parsed and how many were refused, or `None` if the whole
+    /// body was refused.
+    pub fn batch_csv(body: &[u8]) -> Option<(usize, usize)> {
+        let rows = crate::routes::issue::parse_csv(body, 1000).ok()?;
+        let bad = rows.iter().filter(|r| r.is_err()).count();
+        Some((rows.len() - bad, bad))
+    }
+}
+
 pub use app::{app, init_tracing, log_filter, shutdown_signal, AppState, Server};
 pub use bench::{default_suite_name, sign_rate, SignRate, SAMPLE_ACHIEVEMENT, SAMPLE_ISSUER};
 pub use config::{Config, Limits};

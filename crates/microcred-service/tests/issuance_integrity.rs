@@ -369,7 +369,9 @@ fn caller_ids_are_fetchable_and_unique() {
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json()["verifiableCredential"]["id"], elsewhere);
     let location = r.header("location").expect("Location").to_owned();
-    let path = location.strip_prefix(base.as_str()).expect("a URL of this service");
+    let path = location
+        .strip_prefix(base.as_str())
+        .expect("a URL of this service");
     let fetched = c.get(path, None);
     assert_eq!(fetched.status, 200, "{}", fetched.text());
     assert_eq!(fetched.json()["id"], elsewhere);

@@ -322,7 +322,7 @@ pub(crate) async fn create_token(
     }
     principal.may_grant(scopes)?;
     let label = req.label.unwrap_or_default();
-    if label.len() > 200 {
+    if label.chars().count() > 200 {
         return Err(ApiError::unprocessable(
             "label is longer than 200 characters",
         ));

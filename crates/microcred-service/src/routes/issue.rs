@@ -643,7 +643,10 @@ fn sign_row(
 }
 
 /// Reads a CSV batch into rows (a bad cell fails its row only; a bad header fails all).
-fn parse_csv(body: &[u8], limit: usize) -> Result<Vec<Result<IssueRow, String>>, ApiError> {
+pub(crate) fn parse_csv(
+    body: &[u8],
+    limit: usize,
+) -> Result<Vec<Result<IssueRow, String>>, ApiError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(false)

@@ -128,7 +128,13 @@ async fn change(
     } else {
         json_body(&body)?
     };
-    let req: ChangeBody = serde_json::from_value(parsed).map_err(|e| {
+    // An object only: serde would also read the struct from an array of its members.
+    let req: ChangeBody = if parsed.is_object() {
+        serde_json::from_value(parsed).map_err(|e| e.to_string())
+    } else {
+        Err("the body must be a JSON object".to_owned())
+    }
+    .map_err(|e| {
         ApiError::unprocessable(format!(
             "give the reason, which is kept in the audit trail: {{\"reason\": \"...\"}} ({e})"
         ))
@@ -139,7 +145,8 @@ async fn change(
             "the reason must not be empty: it is kept in the audit trail",
         ));
     }
-    if reason.chars().count() > 500 {
+    // The limit is on the reason as sent (/openapi.json's maxLength); it is kept trimmed.
+    if req.reason.chars().count() > 500 {
         return Err(ApiError::unprocessable(
             "reason is longer than 500 characters",
         ));

@@ -165,9 +165,13 @@ fn is_web_url(text: &str) -> bool {
         && !host.is_empty()
         && !host.contains('@')
         && !text.contains('#')
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'))
+        && text.bytes().all(|b| {
+            b.is_ascii_graphic()
+                && !matches!(
+                    b,
+                    b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
+                )
+        })
 }
 
 /// The store key of a credential whose id is a URL elsewhere: a UUID (version 8, RFC 9562)
