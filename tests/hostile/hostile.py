@@ -137,6 +137,33 @@ class Background:
         self.thread.join()
 
 
+def concurrent_verifications(c, cheap, body, n, name):
+    """n clients POST body to /credentials/verify at once while others fetch cheap paths:
+    every answer must be JSON, 2xx/4xx or 503 with Retry-After, and the others served."""
+    results = []
+
+    def one():
+        try:
+            results.append(c.request("POST", "/credentials/verify", body, timeout=60))
+        except OSError as e:
+            results.append((0, {}, str(e).encode(), 0))
+
+    with Background(c, cheap) as bg:
+        threads = [threading.Thread(target=one) for _ in range(n)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    statuses = sorted({r[0] for r in results})
+    bad = [r for r in results if not (200 <= r[0] < 500 or (r[0] == 503 and "retry-after" in r[1]))
+           or not is_json_error(*r[:3])]
+    check(not bad, f"{name}: {n} concurrent {len(body) // 1024} KiB verifications, every answer JSON, "
+          "2xx/4xx or 503 with Retry-After",
+          f"statuses {statuses}, slowest {max(r[3] for r in results):.2f} s")
+    check(not bg.errors and bg.worst < 1.0, f"other requests served during {name}",
+          f"{bg.count} served, worst {bg.worst * 1000:.0f} ms, errors {bg.errors[:3]}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", required=True)
@@ -309,30 +336,15 @@ def main():
     # --- 5. a flood of verifications: 200, 4xx or 503 + Retry-After, and the rest still served
     # 900 look-alike nodes: just under the N-degree cap, so each one really costs CPU.
     heavy = compact({"verifiableCredential": blank_node_bomb(good, 900)})
-    results = []
+    concurrent_verifications(c, cheap, heavy, 48, "the flood")
 
-    def flood():
-        try:
-            s, h, d, t = c.request("POST", "/credentials/verify", heavy, timeout=60)
-            results.append((s, h, d, t))
-        except OSError as e:
-            results.append((0, {}, str(e).encode(), 0))
+    # --- 6. a stampede of full-size bodies: memory must not grow with the number of clients
+    _, _, big = bomb_body(good, 55_000)
+    concurrent_verifications(c, cheap, big, 200, "the stampede")
+    peak = peak_rss_mib(a.pid)
+    check(peak < 512, "memory bounded after the stampede", f"VmHWM {peak:.0f} MiB")
 
-    with Background(c, cheap) as bg:
-        threads = [threading.Thread(target=flood) for _ in range(48)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
-    statuses = sorted({r[0] for r in results})
-    bad = [r for r in results if not (200 <= r[0] < 500 or (r[0] == 503 and "retry-after" in r[1]))
-           or not is_json_error(*r[:3])]
-    check(not bad, "48 concurrent verifications: every answer JSON, 2xx/4xx or 503 with Retry-After",
-          f"statuses {statuses}, slowest {max(r[3] for r in results):.2f} s")
-    check(not bg.errors and bg.worst < 1.0, "other requests served during the flood",
-          f"{bg.count} served, worst {bg.worst * 1000:.0f} ms, errors {bg.errors[:3]}")
-
-    # --- 6. files and logs
+    # --- 7. files and logs
     for suffix in ("", "-wal", "-shm"):
         p = a.db + suffix
         if os.path.exists(p):

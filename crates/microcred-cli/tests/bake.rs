@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{code, repo, run, text};
+use common::{code, example_achievement, repo, run, run_issue, text};
 
 use std::path::Path;
 use std::process::Output;
@@ -34,17 +34,11 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) {
 fn issued() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let key = repo().join("keys-example/issuer-key.json");
-    let ach = repo().join("examples/achievements/df-101.json");
-    let profile = repo().join("examples/issuer-profile.json");
-    let o = run(
+    let o = run_issue(
+        dir.path(),
+        key.to_str().unwrap(),
+        &example_achievement("df-101.json"),
         &[
-            "issue",
-            "--key",
-            key.to_str().unwrap(),
-            "--achievement",
-            ach.to_str().unwrap(),
-            "--issuer",
-            profile.to_str().unwrap(),
             "--recipient",
             "did:example:learner1",
             "--result",
@@ -54,7 +48,6 @@ fn issued() -> tempfile::TempDir {
             "--out",
             "cred.json",
         ],
-        dir.path(),
     );
     assert_eq!(code(&o), 0, "{}", text(&o));
     dir

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{bin, code, repo, run, text};
+use common::{bin, code, example_achievement, read_json, repo, run, run_issue, text};
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -24,22 +24,16 @@ fn setup() -> (tempfile::TempDir, PathBuf, String) {
 }
 
 fn issue(dir: &Path, achievement: &str, recipient: &str, out: &str) -> Output {
-    let ach = repo().join("examples/achievements").join(achievement);
-    let profile = repo().join("examples/issuer-profile.json");
     let score = match achievement {
         "df-102.json" => "portfolio=86",
         "df-103.json" => "practical-exam=86",
         _ => "final-assessment=86",
     };
-    run(
+    run_issue(
+        dir,
+        "key.json",
+        &example_achievement(achievement),
         &[
-            "issue",
-            "--key",
-            "key.json",
-            "--achievement",
-            ach.to_str().unwrap(),
-            "--issuer",
-            profile.to_str().unwrap(),
             "--recipient",
             recipient,
             "--result",
@@ -49,7 +43,6 @@ fn issue(dir: &Path, achievement: &str, recipient: &str, out: &str) -> Output {
             "--out",
             out,
         ],
-        dir,
     )
 }
 
@@ -63,8 +56,7 @@ fn newcomer_flow_keygen_issue_verify() {
         "cred.json",
     );
     assert_eq!(code(&o), 0, "{}", text(&o));
-    let cred: Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("cred.json")).unwrap()).unwrap();
+    let cred = read_json(&dir.path().join("cred.json"));
     assert_eq!(cred["issuer"]["id"], did.as_str());
     assert_eq!(
         cred["credentialSubject"]["achievement"]["achievementType"],
@@ -275,17 +267,11 @@ fn trust_list_unknown_and_trusted() {
 #[test]
 fn validity_window_is_checked_at_the_given_time() {
     let (dir, _key, _did) = setup();
-    let ach = repo().join("examples/achievements/df-101.json");
-    let profile = repo().join("examples/issuer-profile.json");
-    let o = run(
+    let o = run_issue(
+        dir.path(),
+        "key.json",
+        &example_achievement("df-101.json"),
         &[
-            "issue",
-            "--key",
-            "key.json",
-            "--achievement",
-            ach.to_str().unwrap(),
-            "--issuer",
-            profile.to_str().unwrap(),
             "--recipient",
             "did:example:l",
             "--valid-from",
@@ -295,7 +281,6 @@ fn validity_window_is_checked_at_the_given_time() {
             "--out",
             "c.json",
         ],
-        dir.path(),
     );
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert_eq!(
@@ -342,22 +327,11 @@ fn lint_blocks_signing_and_sign_checks_the_issuer() {
             "{out}"
         );
     }
-    let profile = repo().join("examples/issuer-profile.json");
-    let o = run(
-        &[
-            "issue",
-            "--key",
-            "key.json",
-            "--achievement",
-            "ach.json",
-            "--issuer",
-            profile.to_str().unwrap(),
-            "--recipient",
-            "did:example:l",
-            "--profile",
-            "eu-2022",
-        ],
+    let o = run_issue(
         dir.path(),
+        "key.json",
+        Path::new("ach.json"),
+        &["--recipient", "did:example:l", "--profile", "eu-2022"],
     );
     assert_eq!(code(&o), 1, "{}", text(&o));
     assert!(o.stdout.is_empty(), "nothing signed may reach stdout");
@@ -407,8 +381,7 @@ fn lint_blocks_signing_and_sign_checks_the_issuer() {
         dir.path(),
     );
     assert_eq!(code(&o), 0, "{}", text(&o));
-    let s: Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("s.json")).unwrap()).unwrap();
+    let s = read_json(&dir.path().join("s.json"));
     assert_eq!(s["issuer"], did.as_str());
     assert_eq!(s["proof"]["created"], "2025-02-01T00:00:00Z");
     let o = run(&["verify", "s.json"], dir.path());
@@ -465,8 +438,7 @@ fn lint_blocks_signing_and_sign_checks_the_issuer() {
         dir.path(),
     );
     assert_eq!(code(&o), 0, "{}", text(&o));
-    let both: Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("both.json")).unwrap()).unwrap();
+    let both = read_json(&dir.path().join("both.json"));
     assert_eq!(both["proof"].as_array().map(Vec::len), Some(2));
     let o = run(&["verify", ctx, "both.json"], dir.path());
     assert_eq!(code(&o), 0, "{}", text(&o));
@@ -494,8 +466,7 @@ fn sign_refuses_wrongly_typed_fields() {
     let (dir, _key, _did) = setup();
     let o = issue(dir.path(), "df-101.json", "did:example:typed", "c.json");
     assert_eq!(code(&o), 0, "{}", text(&o));
-    let mut c: Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("c.json")).unwrap()).unwrap();
+    let mut c = read_json(&dir.path().join("c.json"));
     c.as_object_mut().unwrap().remove("proof");
     c["credentialSubject"]["achievement"]["name"] = serde_json::json!(42);
     std::fs::write(dir.path().join("typed.json"), c.to_string()).unwrap();
@@ -522,22 +493,15 @@ fn batch_issuance_is_parallel_resumable_and_atomic() {
     csv.push_str("not a recipient,80,Completed,\n");
     csv.push_str("learner7@example.org,90,Completed,\n");
     std::fs::write(dir.path().join("cohort.csv"), &csv).unwrap();
-    let ach = repo().join("examples/achievements/df-101.json");
-    let profile = repo().join("examples/issuer-profile.json");
-    let args = [
-        "issue",
-        "--key",
-        "key.json",
-        "--achievement",
-        ach.to_str().unwrap(),
-        "--issuer",
-        profile.to_str().unwrap(),
-        "--recipients",
-        "cohort.csv",
-        "--out-dir",
-        "out",
-    ];
-    let o = run(&args, dir.path());
+    let issue_cohort = || {
+        run_issue(
+            dir.path(),
+            "key.json",
+            &example_achievement("df-101.json"),
+            &["--recipients", "cohort.csv", "--out-dir", "out"],
+        )
+    };
+    let o = issue_cohort();
     assert_eq!(code(&o), 1, "one bad row: {}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -558,7 +522,7 @@ fn batch_issuance_is_parallel_resumable_and_atomic() {
     for f in files.iter().take(5) {
         std::fs::remove_file(f).unwrap();
     }
-    let o = run(&args, dir.path());
+    let o = issue_cohort();
     assert!(
         String::from_utf8_lossy(&o.stdout)
             .contains("5 issued, 56 already present (kept), 1 failed"),
@@ -630,8 +594,7 @@ fn did_web_issuer_verifies_only_with_its_document() {
 #[test]
 fn standalone_verification_method_document_works_as_did_doc_and_issuer_key() {
     let dir = did_web_setup();
-    let did: Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("did.json")).unwrap()).unwrap();
+    let did = read_json(&dir.path().join("did.json"));
     let mut vm = did["verificationMethod"][0].clone();
     vm["@context"] = Value::from("https://www.w3.org/ns/cid/v1");
     assert!(vm.get("controller").is_some() && vm.get("publicKeyMultibase").is_some());
@@ -646,7 +609,7 @@ fn standalone_verification_method_document_works_as_did_doc_and_issuer_key() {
     }
     // The same method document with another key: the signature does not verify.
     let other = setup();
-    let other_key: Value = serde_json::from_slice(&std::fs::read(&other.1).unwrap()).unwrap();
+    let other_key = read_json(&other.1);
     vm["publicKeyMultibase"] = other_key["publicKeyMultibase"].clone();
     std::fs::write(dir.path().join("vm-other.json"), vm.to_string()).unwrap();
     let o = run(
@@ -660,8 +623,7 @@ fn standalone_verification_method_document_works_as_did_doc_and_issuer_key() {
 fn keys_are_private_and_never_printed() {
     let dir = tempfile::tempdir().unwrap();
     let o = run(&["keygen", "--out", "k.json"], dir.path());
-    let key: Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("k.json")).unwrap()).unwrap();
+    let key = read_json(&dir.path().join("k.json"));
     let secret = key["secretKeyMultibase"].as_str().unwrap();
     assert!(secret.starts_with("z3u2"));
     assert!(!text(&o).contains(secret));

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{code, repo, run, text};
+use common::{code, example_achievement, read_json, run, run_issue, text};
 
 use serde_json::{json, Value};
 
@@ -15,17 +15,11 @@ fn issued() -> (tempfile::TempDir, Value) {
     let dir = tempfile::tempdir().unwrap();
     let o = run(&["keygen", "--out", "key.json"], dir.path());
     assert_eq!(code(&o), 0, "{}", text(&o));
-    let ach = repo().join("examples/achievements/df-101.json");
-    let profile = repo().join("examples/issuer-profile.json");
-    let o = run(
+    let o = run_issue(
+        dir.path(),
+        "key.json",
+        &example_achievement("df-101.json"),
         &[
-            "issue",
-            "--key",
-            "key.json",
-            "--achievement",
-            ach.to_str().unwrap(),
-            "--issuer",
-            profile.to_str().unwrap(),
             "--recipient",
             "did:example:learner1",
             "--result",
@@ -33,11 +27,9 @@ fn issued() -> (tempfile::TempDir, Value) {
             "--out",
             "cred.json",
         ],
-        dir.path(),
     );
     assert_eq!(code(&o), 0, "{}", text(&o));
-    let cred: Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("cred.json")).unwrap()).unwrap();
+    let cred = read_json(&dir.path().join("cred.json"));
     assert_eq!(cred["proof"]["cryptosuite"], "eddsa-rdfc-2022");
     (dir, cred)
 }

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{code, repo, run, text};
+use common::{code, repo, run, run_issue, text};
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -217,20 +217,7 @@ fn lint_and_issue_follow_the_profile() {
     assert_eq!(errors[0]["rule"], "eu.qualityAssurance");
     assert_eq!(errors[0]["path"], "achievement.qualityAssurance");
 
-    let profile = repo().join("examples/issuer-profile.json");
-    let issue = |extra: &[&str]| {
-        let mut args = vec![
-            "issue",
-            "--key",
-            "key.json",
-            "--achievement",
-            "ach.json",
-            "--issuer",
-            profile.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        run(&args, dir.path())
-    };
+    let issue = |extra: &[&str]| run_issue(dir.path(), "key.json", Path::new("ach.json"), extra);
     // One recipient: signed with warnings, or refused under eu-2022.
     let o = issue(&["--recipient", "did:example:a", "--out", "a.json"]);
     assert_eq!(code(&o), 0, "{}", text(&o));

@@ -5,6 +5,8 @@
 
 #[path = "../../microcred-service/tests/common/http.rs"]
 mod http;
+#[path = "../../microcred-service/tests/common/setup.rs"]
+mod setup;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -17,16 +19,9 @@ use std::time::{Duration, Instant};
 
 use http::Client;
 use serde_json::{json, Value};
+use setup::{institution_with_achievement, read_json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_microcred");
-
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-}
 
 /// A running `microcred serve`, its address, and everything it wrote to stderr so far.
 struct Serve {
@@ -121,34 +116,6 @@ impl Serve {
     }
 }
 
-/// Institution `slug` with an all-scopes token and the DF-101 achievement.
-fn setup(c: &Client, admin: &str, slug: &str) -> String {
-    let profile = read_json(&examples().join("issuer-profile.json"));
-    let r = c.post(
-        "/v1/institutions",
-        Some(admin),
-        &json!({"slug": slug, "profile": profile}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    let r = c.post(
-        &format!("/v1/institutions/{slug}/tokens"),
-        Some(admin),
-        &json!({"scopes": ["issue", "revoke", "manage"]}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    let token = r.json()["token"].as_str().unwrap().to_owned();
-    let ach = read_json(&examples().join("achievements/df-101.json"));
-    let r = c.send_json(
-        "PUT",
-        &format!("/v1/institutions/{slug}/achievements/df-101"),
-        Some(&token),
-        &ach,
-        &[],
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    token
-}
-
 fn path_of(url: &str) -> String {
     let i = url.find("/credentials/").unwrap();
     url[i..].to_owned()
@@ -188,7 +155,7 @@ fn serve_issue_fetch_verify_offline_rotate() {
     }
     let admin = server.admin_token_from_stderr();
     let c = &server.client;
-    let tok = setup(c, &admin, "northbridge");
+    let tok = institution_with_achievement(c, "northbridge", &admin, &json!({}));
 
     // Single and batch issuance.
     let r = c.post(
@@ -320,7 +287,7 @@ fn crash_during_batch_loses_nothing_acknowledged_and_duplicates_nothing() {
     let args = ["--init", "--base-url", "https://credentials.crash.example"];
     let server = Serve::start(dir.path(), &args, &envs);
     let c = server.client;
-    let tok = setup(&c, ADMIN, "northbridge");
+    let tok = institution_with_achievement(&c, "northbridge", ADMIN, &json!({}));
     let single_body = |n: usize| json!({"achievement": "df-101", "recipient": format!("did:example:single{n}"), "results": {"status": "Completed"}});
     let rows: Vec<Value> = (0..ROWS).map(|i| json!({"recipient": format!("did:example:cohort{i}"), "results": {"final-assessment": "77"}})).collect();
     let batch_body = json!({"achievement": "df-101", "rows": rows});

@@ -10,27 +10,22 @@
 
 #[path = "../../microcred-service/tests/common/http.rs"]
 mod http;
+#[path = "../../microcred-service/tests/common/setup.rs"]
+mod setup;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use http::Client;
 use serde_json::{json, Value};
+use setup::{institution_with_achievement, read_json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_microcred");
 const ADMIN: &str = "status-test-admin-token-0123456789";
-
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-}
 
 /// A running `microcred serve` on a loopback port.
 struct Serve {
@@ -123,28 +118,7 @@ fn issue_verify_revoke_suspend_reinstate_and_server_down() {
     let c = server.client;
 
     // An institution with suspension enabled, a token, the DF-101 achievement.
-    let profile = read_json(&examples().join("issuer-profile.json"));
-    let r = c.post(
-        "/v1/institutions",
-        Some(ADMIN),
-        &json!({"slug": "north", "profile": profile, "suspension": true}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    let r = c.post(
-        "/v1/institutions/north/tokens",
-        Some(ADMIN),
-        &json!({"scopes": ["issue", "revoke", "manage"]}),
-    );
-    let tok = r.json()["token"].as_str().unwrap().to_owned();
-    let ach = read_json(&examples().join("achievements/df-101.json"));
-    let r = c.send_json(
-        "PUT",
-        "/v1/institutions/north/achievements/df-101",
-        Some(&tok),
-        &ach,
-        &[],
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
+    let tok = institution_with_achievement(&c, "north", ADMIN, &json!({"suspension": true}));
     let did_doc = c.get("/institutions/north/did.json", None);
     std::fs::write(d.join("did.json"), &did_doc.body).unwrap();
 

@@ -258,8 +258,16 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(routes::public::openapi))
         .route("/ns/microcred/v1", get(routes::pages::vocabulary))
         .route("/credentials/issue", post(routes::vcapi::issue))
-        .route("/credentials/verify", post(routes::vcapi::verify_credential))
-        .route("/presentations/verify", post(routes::vcapi::verify_presentation))
+        .route(
+            "/credentials/verify",
+            post(routes::vcapi::verify_credential)
+                .layer(middleware::from_fn_with_state(state.clone(), public_admission)),
+        )
+        .route(
+            "/presentations/verify",
+            post(routes::vcapi::verify_presentation)
+                .layer(middleware::from_fn_with_state(state.clone(), public_admission)),
+        )
         .route("/credentials/{id}", get(routes::public::credential))
         .route("/credentials/{id}/badge.png", get(routes::badge::badge_png))
         .route("/credentials/{id}/badge.svg", get(routes::badge::badge_svg))
@@ -377,6 +385,19 @@ const TIMEOUT_RETRY_AFTER_SECS: u64 = 5;
 
 /// The largest error body [`json_errors`] reads to carry over as the message.
 const MAX_ERROR_TEXT: usize = 4096;
+
+/// Admits an unauthenticated verification before its body is read (`CpuPool::admit_request`),
+/// so the memory held by request bodies is bounded however many clients send at once.
+async fn public_admission(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match state.0.cpu.admit_request() {
+        Ok(permit) => {
+            let response = next.run(req).await;
+            drop(permit);
+            response
+        }
+        Err(e) => e.into_response(),
+    }
+}
 
 /// Bounds every request's time; a timed-out request answers 503 JSON. (A credential whose
 /// storage had begun is still stored: retry with the same `Idempotency-Key`.)

@@ -118,6 +118,8 @@ struct Shared {
     public_running: Arc<Semaphore>,
     /// Public jobs running or waiting, taken without waiting.
     public_admitted: Arc<Semaphore>,
+    /// Unauthenticated requests whose body may be being read (see [`CpuPool::admit_request`]).
+    public_requests: Arc<Semaphore>,
     /// A moving average of job run times, in microseconds, for `Retry-After`.
     job_micros: AtomicU64,
     /// When the pool was made (the clock of `next_warning`).
@@ -157,6 +159,7 @@ impl CpuPool {
             admitted: Arc::new(Semaphore::new(size.workers + size.queue)),
             public_running: Arc::new(Semaphore::new(size.public_workers)),
             public_admitted: Arc::new(Semaphore::new(size.public_workers + size.public_queue)),
+            public_requests: Arc::new(Semaphore::new(size.public_workers + size.public_queue)),
             job_micros: AtomicU64::new(INITIAL_JOB_MICROS),
             created: Instant::now(),
             next_warning: AtomicU64::new(0),
@@ -191,6 +194,16 @@ impl CpuPool {
 
     /// Runs `f` on a blocking thread once admitted; the slot is held until `f` returns, even
     /// if the request is dropped meanwhile.
+    /// Admits an unauthenticated request to a CPU-heavy endpoint *before its body is read*:
+    /// as many may be in flight as the public share has running and waiting places, and one
+    /// more is refused at once (503). Without it, any number of clients could each have a
+    /// full-size body read into memory before the job is refused, so memory would grow with
+    /// the number of connections; with it, at most `public_workers + public_queue` bodies
+    /// (each within the body limit) are held. The request keeps the permit until answered.
+    pub(crate) fn admit_request(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.try_take(&self.0.public_requests, Caller::Public)
+    }
+
     pub(crate) async fn run<T, F>(&self, caller: Caller, f: F) -> Result<T, ApiError>
     where
         F: FnOnce() -> T + Send + 'static,

@@ -14,9 +14,10 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::http::{Client, Response};
+use common::setup::{examples, institution_with_achievement, read_json, token};
 use microcred_core::{KeyRing, Verdict, VerifyOptions};
 use serde_json::{json, Value};
 
@@ -90,44 +91,9 @@ impl Drop for TestServer {
     }
 }
 
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-}
-
 /// An institution with a token of all scopes and the DF-101 achievement; returns the token.
 fn setup(c: &Client, slug: &str) -> String {
-    let profile = read_json(&examples().join("issuer-profile.json"));
-    let r = c.post(
-        "/v1/institutions",
-        Some(ADMIN),
-        &json!({"slug": slug, "profile": profile}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    let token = token(c, slug, &["issue", "revoke", "manage"]);
-    let ach = read_json(&examples().join("achievements/df-101.json"));
-    let r = c.send_json(
-        "PUT",
-        &format!("/v1/institutions/{slug}/achievements/df-101"),
-        Some(&token),
-        &ach,
-        &[],
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    token
-}
-
-fn token(c: &Client, slug: &str, scopes: &[&str]) -> String {
-    let r = c.post(
-        &format!("/v1/institutions/{slug}/tokens"),
-        Some(ADMIN),
-        &json!({"scopes": scopes}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    r.json()["token"].as_str().unwrap().to_owned()
+    institution_with_achievement(c, slug, ADMIN, &json!({}))
 }
 
 fn issue(c: &Client, slug: &str, token: &str, recipient: &str) -> Response {
@@ -378,7 +344,7 @@ fn did_key_identity_for_small_setups() {
     assert_eq!(r.status, 201, "{}", r.text());
     let did = r.json()["did"].as_str().unwrap().to_owned();
     assert!(did.starts_with("did:key:z6Mk"));
-    let tok = token(c, "tiny", &["issue", "manage"]);
+    let tok = token(c, "tiny", ADMIN, &["issue", "manage"]);
     let ach = read_json(&examples().join("achievements/df-101.json"));
     assert_eq!(
         c.send_json(
@@ -417,8 +383,8 @@ fn access_control() {
     let c = &s.client;
     let north = setup(c, "north");
     let south = setup(c, "south");
-    let north_issue_only = token(c, "north", &["issue"]);
-    let north_revoke_only = token(c, "north", &["revoke"]);
+    let north_issue_only = token(c, "north", ADMIN, &["issue"]);
+    let north_revoke_only = token(c, "north", ADMIN, &["revoke"]);
     let r = issue(c, "north", &north, "did:example:a");
     let id = r.json()["id"].as_str().unwrap().to_owned();
     let before = (count(c, "north"), count(c, "south"));

@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::server::{examples, read_json, TestServer, ADMIN};
+use common::server::{TestServer, ADMIN};
+use common::setup::{examples, read_json};
 
 use microcred_badge::{BakedSpec, ImageFormat};
 use serde_json::json;

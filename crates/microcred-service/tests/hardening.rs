@@ -16,41 +16,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::http::{Client, Response};
-use common::server::{examples, read_json, TestServer, ADMIN};
+use common::server::{TestServer, ADMIN};
+use common::setup::{
+    create_institution, create_token, institution_with_achievement, put_achievement, token,
+};
 use serde_json::{json, Value};
 
-fn institution(c: &Client, slug: &str) {
-    let profile = read_json(&examples().join("issuer-profile.json"));
-    let r = c.post(
-        "/v1/institutions",
-        Some(ADMIN),
-        &json!({"slug": slug, "profile": profile}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-}
-
-fn create_token(c: &Client, slug: &str, by: &str, scopes: &[&str]) -> Response {
-    c.post(
-        &format!("/v1/institutions/{slug}/tokens"),
-        Some(by),
-        &json!({"scopes": scopes}),
-    )
-}
-
-fn token(c: &Client, slug: &str, by: &str, scopes: &[&str]) -> String {
-    let r = create_token(c, slug, by, scopes);
-    assert_eq!(r.status, 201, "{}", r.text());
-    r.json()["token"].as_str().unwrap().to_owned()
-}
-
-fn put_achievement(c: &Client, slug: &str, tok: &str, name: &str) -> Response {
-    let ach = read_json(&examples().join(format!("achievements/{name}.json")));
-    c.send_json(
-        "PUT",
-        &format!("/v1/institutions/{slug}/achievements/{name}"),
-        Some(tok),
-        &ach,
-        &[],
+/// POSTs the JSON `body` to `path` without a token.
+fn post_json_bytes(c: &Client, path: &str, body: &[u8]) -> Response {
+    c.request(
+        "POST",
+        path,
+        &[("Content-Type", "application/json")],
+        Some(body),
     )
 }
 
@@ -81,7 +59,7 @@ fn json_error(r: &Response, status: u16) -> String {
 fn every_error_body_is_json() {
     let s = TestServer::start_with(|c| c.limits.body_bytes = 4096);
     let c = &s.client;
-    institution(c, "north");
+    create_institution(c, "north", ADMIN, &json!({}));
     let tok = token(c, "north", ADMIN, &["issue", "revoke", "manage"]);
     let bearer = format!("Bearer {tok}");
     let auth: &[(&str, &str)] = &[("Authorization", &bearer)];
@@ -189,8 +167,8 @@ fn every_error_body_is_json() {
 fn tokens_grant_only_scopes_they_hold() {
     let s = TestServer::start();
     let c = &s.client;
-    institution(c, "north");
-    institution(c, "south");
+    create_institution(c, "north", ADMIN, &json!({}));
+    create_institution(c, "south", ADMIN, &json!({}));
     let count = |c: &Client| {
         c.get("/v1/institutions/north/tokens", Some(ADMIN)).json()["tokens"]
             .as_array()
@@ -243,10 +221,7 @@ fn saturated_verification_answers_503_and_the_rest_still_answers() {
         c.limits.body_bytes = 32 << 20;
     });
     let c = s.client;
-    institution(&c, "north");
-    let tok = token(&c, "north", ADMIN, &["issue", "revoke", "manage"]);
-    let r = put_achievement(&c, "north", &tok, "df-101");
-    assert_eq!(r.status, 201, "{}", r.text());
+    let tok = institution_with_achievement(&c, "north", ADMIN, &json!({}));
     let r = issue(&c, "north", &tok, "did:example:amara");
     assert_eq!(r.status, 201, "{}", r.text());
     let credential: Value = r.json()["credential"].clone();
@@ -255,12 +230,7 @@ fn saturated_verification_answers_503_and_the_rest_still_answers() {
     // A light verification for probing; a heavy one (a presentation of many credentials) to
     // keep the public share busy.
     let light = serde_json::to_vec(&json!({"verifiableCredential": credential})).unwrap();
-    let r = c.request(
-        "POST",
-        "/credentials/verify",
-        &[("Content-Type", "application/json")],
-        Some(&light),
-    );
+    let r = post_json_bytes(&c, "/credentials/verify", &light);
     assert_eq!(r.status, 200, "{}", r.text());
     let copies = 300;
     let heavy = serde_json::to_vec(&json!({"verifiablePresentation": {
@@ -270,12 +240,7 @@ fn saturated_verification_answers_503_and_the_rest_still_answers() {
     }}))
     .unwrap();
     let started = Instant::now();
-    let r = c.request(
-        "POST",
-        "/presentations/verify",
-        &[("Content-Type", "application/json")],
-        Some(&heavy),
-    );
+    let r = post_json_bytes(&c, "/presentations/verify", &heavy);
     assert_eq!(r.status, 200, "{}", r.text());
     let heavy_time = started.elapsed();
 
@@ -286,12 +251,7 @@ fn saturated_verification_answers_503_and_the_rest_still_answers() {
             std::thread::spawn(move || {
                 let mut statuses = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
-                    let r = c.request(
-                        "POST",
-                        "/presentations/verify",
-                        &[("Content-Type", "application/json")],
-                        Some(&heavy),
-                    );
+                    let r = post_json_bytes(&c, "/presentations/verify", &heavy);
                     statuses.push(r.status);
                     if r.status == 503 {
                         std::thread::sleep(Duration::from_millis(5));
@@ -310,12 +270,7 @@ fn saturated_verification_answers_503_and_the_rest_still_answers() {
             "the public share never filled (a heavy verification takes {heavy_time:?})"
         );
         let asked = Instant::now();
-        let r = c.request(
-            "POST",
-            "/credentials/verify",
-            &[("Content-Type", "application/json")],
-            Some(&light),
-        );
+        let r = post_json_bytes(&c, "/credentials/verify", &light);
         if r.status == 503 {
             break (r, asked.elapsed());
         }
@@ -356,11 +311,6 @@ fn saturated_verification_answers_503_and_the_rest_still_answers() {
         "{statuses:?}"
     );
     // The pool recovers: verification works again.
-    let r = c.request(
-        "POST",
-        "/credentials/verify",
-        &[("Content-Type", "application/json")],
-        Some(&light),
-    );
+    let r = post_json_bytes(&c, "/credentials/verify", &light);
     assert_eq!(r.status, 200, "{}", r.text());
 }

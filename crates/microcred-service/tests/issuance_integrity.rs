@@ -16,38 +16,17 @@
 mod common;
 
 use common::http::{Client, Response};
-use common::server::{examples, read_json, TestServer, ADMIN};
+use common::server::{TestServer, ADMIN};
+use common::setup::{examples, institution_with_achievement, read_json};
+use common::status_list::{bits, entries};
 
-use std::collections::HashMap;
-
-use microcred_core::{Bitstring, StatusEntry, StatusListCredential};
+use microcred_core::StatusEntry;
 use serde_json::{json, Value};
 
 /// Institution `slug` (suspension on or off) with DF-101; returns (token, DID).
 fn institution(c: &Client, slug: &str, suspension: bool) -> (String, String) {
-    let profile = read_json(&examples().join("issuer-profile.json"));
-    let r = c.post(
-        "/v1/institutions",
-        Some(ADMIN),
-        &json!({"slug": slug, "profile": profile, "suspension": suspension}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    let r = c.post(
-        &format!("/v1/institutions/{slug}/tokens"),
-        Some(ADMIN),
-        &json!({"scopes": ["issue", "revoke", "manage"]}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    let token = r.json()["token"].as_str().unwrap().to_owned();
-    let ach = read_json(&examples().join("achievements/df-101.json"));
-    let r = c.send_json(
-        "PUT",
-        &format!("/v1/institutions/{slug}/achievements/df-101"),
-        Some(&token),
-        &ach,
-        &[],
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
+    let extra = json!({"suspension": suspension});
+    let token = institution_with_achievement(c, slug, ADMIN, &extra);
     let did = c
         .get(&format!("/institutions/{slug}/did.json"), None)
         .json()["id"]
@@ -70,6 +49,17 @@ fn vc_issue(c: &Client, tok: &str, body: &Value) -> Response {
     c.post("/credentials/issue", Some(tok), body)
 }
 
+/// [`vc_issue`] under an `Idempotency-Key`.
+fn vc_issue_keyed(c: &Client, tok: &str, body: &Value, key: &str) -> Response {
+    c.send_json(
+        "POST",
+        "/credentials/issue",
+        Some(tok),
+        body,
+        &[("Idempotency-Key", key)],
+    )
+}
+
 /// The storage id (last segment of `Location`) of an issued credential.
 fn stored_id(r: &Response) -> String {
     r.header("location")
@@ -78,31 +68,6 @@ fn stored_id(r: &Response) -> String {
         .next()
         .unwrap()
         .to_owned()
-}
-
-fn entries(credential: &Value) -> HashMap<String, StatusEntry> {
-    microcred_core::status_entries(credential)
-        .into_iter()
-        .map(|e| {
-            let e = e.unwrap();
-            (e.purpose.clone(), e)
-        })
-        .collect()
-}
-
-fn path_of(url: &str) -> String {
-    let rest = url.split_once("://").unwrap().1;
-    rest[rest.find('/').unwrap()..].to_owned()
-}
-
-fn bits(c: &Client, url: &str) -> Bitstring {
-    let r = c.get(&path_of(url), None);
-    assert_eq!(r.status, 200, "{}", r.text());
-    StatusListCredential::from_bytes(&r.body)
-        .unwrap()
-        .bitstring()
-        .unwrap()
-        .clone()
 }
 
 fn bit(c: &Client, e: &StatusEntry) -> bool {
@@ -386,38 +351,19 @@ fn caller_ids_are_fetchable_and_unique() {
     let mut keyed = vc(&did, "did:example:g");
     keyed["id"] = json!(format!("urn:uuid:{keyed_id}"));
     let body = json!({"credential": keyed});
-    let first = c.send_json(
-        "POST",
-        "/credentials/issue",
-        Some(&tok),
-        &body,
-        &[("Idempotency-Key", "k-1")],
-    );
+    let first = vc_issue_keyed(c, &tok, &body, "k-1");
     assert_eq!(first.status, 201, "{}", first.text());
-    let retry = c.send_json(
-        "POST",
-        "/credentials/issue",
-        Some(&tok),
-        &body,
-        &[("Idempotency-Key", "k-1")],
-    );
+    let retry = vc_issue_keyed(c, &tok, &body, "k-1");
     assert_eq!(retry.status, 201, "{}", retry.text());
     assert_eq!(retry.header("idempotent-replayed"), Some("true"));
     assert_eq!(retry.body, first.body);
-    let r = c.send_json(
-        "POST",
-        "/credentials/issue",
-        Some(&tok),
-        &body,
-        &[("Idempotency-Key", "k-2")],
-    );
+    let r = vc_issue_keyed(c, &tok, &body, "k-2");
     assert_eq!(r.status, 409, "{}", r.text());
-    let r = c.send_json(
-        "POST",
-        "/credentials/issue",
-        Some(&tok),
+    let r = vc_issue_keyed(
+        c,
+        &tok,
         &json!({"credential": vc(&did, "did:example:h")}),
-        &[("Idempotency-Key", "k-1")],
+        "k-1",
     );
     assert_eq!(r.status, 422, "{}", r.text());
     assert!(r.error().contains("Idempotency-Key"), "{}", r.text());
@@ -453,13 +399,7 @@ fn caller_ids_are_fetchable_and_unique() {
         .map(|_| {
             let (c, tok, body) = (*c, tok.clone(), body.clone());
             std::thread::spawn(move || {
-                let r = c.send_json(
-                    "POST",
-                    "/credentials/issue",
-                    Some(&tok),
-                    &body,
-                    &[("Idempotency-Key", "race-k")],
-                );
+                let r = vc_issue_keyed(&c, &tok, &body, "race-k");
                 (r.status, r.body)
             })
         })

@@ -11,7 +11,8 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::server::{examples, read_json, TestServer, ADMIN};
+use common::server::{TestServer, ADMIN};
+use common::setup::{create_institution, examples, read_json, token, ALL_SCOPES};
 use serde_json::json;
 
 /// A log sink shared with the test.
@@ -42,20 +43,8 @@ fn logs_never_carry_tokens_or_queries() {
 
     let server = TestServer::start();
     let c = &server.client;
-    let profile = read_json(&examples().join("issuer-profile.json"));
-    let r = c.post(
-        "/v1/institutions",
-        Some(ADMIN),
-        &json!({"slug": "north", "profile": profile}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    let r = c.post(
-        "/v1/institutions/north/tokens",
-        Some(ADMIN),
-        &json!({"scopes": ["issue", "revoke", "manage"]}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    let tok = r.json()["token"].as_str().unwrap().to_owned();
+    create_institution(c, "north", ADMIN, &json!({}));
+    let tok = token(c, "north", ADMIN, ALL_SCOPES);
     // Values that must never reach the log, as a client might send them by mistake.
     let secret_query = "mc_QUERYSECRETzzzz0123456789abcdefghijklmnopq";
     let secret_path = "mc_PATHSECRETyyyy0123456789abcdefghijklmnopqr";

@@ -6,7 +6,8 @@
 
 mod common;
 
-use common::server::{examples, read_json, TestServer, ADMIN};
+use common::server::{TestServer, ADMIN};
+use common::setup::{examples, read_json};
 
 use common::http::{Client, Response};
 use serde_json::{json, Value};

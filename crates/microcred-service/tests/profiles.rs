@@ -11,7 +11,8 @@
 mod common;
 
 use common::http::{Client, Response};
-use common::server::{examples, read_json, TestServer, ADMIN};
+use common::server::{TestServer, ADMIN};
+use common::setup::{examples, read_json};
 use serde_json::{json, Value};
 
 fn token(c: &Client, slug: &str) -> String {

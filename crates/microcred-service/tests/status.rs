@@ -11,78 +11,18 @@
 
 mod common;
 
-use common::server::{examples, read_json, TestServer, ADMIN};
+use common::server::{TestServer, ADMIN};
+use common::setup::{institution_with_achievement, token};
+use common::status_list::{bits, entries, fetch_list, path_of};
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::time::Instant;
 
 use common::http::Client;
 use microcred_core::{
-    Bitstring, CheckKind, KeyRing, Outcome, StatusEntry, StatusListCredential, Verdict,
-    VerifyOptions,
+    CheckKind, KeyRing, Outcome, StatusEntry, StatusListCredential, Verdict, VerifyOptions,
 };
 use serde_json::{json, Value};
-
-/// Institution `slug` (suspension on or off) with the DF-101 achievement; returns a token with
-/// every scope.
-fn institution(c: &Client, slug: &str, suspension: bool) -> String {
-    let profile = read_json(&examples().join("issuer-profile.json"));
-    let r = c.post(
-        "/v1/institutions",
-        Some(ADMIN),
-        &json!({"slug": slug, "profile": profile, "suspension": suspension}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    let token = token(c, slug, &["issue", "revoke", "manage"]);
-    let ach = read_json(&examples().join("achievements/df-101.json"));
-    let r = c.send_json(
-        "PUT",
-        &format!("/v1/institutions/{slug}/achievements/df-101"),
-        Some(&token),
-        &ach,
-        &[],
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    token
-}
-
-fn token(c: &Client, slug: &str, scopes: &[&str]) -> String {
-    let r = c.post(
-        &format!("/v1/institutions/{slug}/tokens"),
-        Some(ADMIN),
-        &json!({"scopes": scopes}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    r.json()["token"].as_str().unwrap().to_owned()
-}
-
-fn path_of(url: &str) -> String {
-    let rest = url.split_once("://").unwrap().1;
-    rest[rest.find('/').unwrap()..].to_owned()
-}
-
-/// The credential's entries, by purpose.
-fn entries(credential: &Value) -> HashMap<String, StatusEntry> {
-    microcred_core::status_entries(credential)
-        .into_iter()
-        .map(|e| {
-            let e = e.unwrap();
-            (e.purpose.clone(), e)
-        })
-        .collect()
-}
-
-fn fetch_list(c: &Client, url: &str) -> StatusListCredential {
-    let r = c.get(&path_of(url), None);
-    assert_eq!(r.status, 200, "{}", r.text());
-    StatusListCredential::from_bytes(&r.body)
-        .unwrap()
-        .fetched_from(url)
-}
-
-fn bits(c: &Client, url: &str) -> Bitstring {
-    fetch_list(c, url).bitstring().unwrap().clone()
-}
 
 fn status_outcomes(
     c: &Client,
@@ -116,7 +56,7 @@ fn status_outcomes(
 fn status_lifecycle() {
     let server = TestServer::start();
     let c = &server.client;
-    let tok = institution(c, "north", true);
+    let tok = institution_with_achievement(c, "north", ADMIN, &json!({"suspension": true}));
     let r = c.post(
         "/v1/institutions/north/credentials",
         Some(&tok),
@@ -185,10 +125,10 @@ fn status_lifecycle() {
         change("suspend", &tok, &json!({"reason": "  "})).status,
         422
     );
-    let south = institution(c, "south", false);
+    let south = institution_with_achievement(c, "south", ADMIN, &json!({"suspension": false}));
     let r = change("suspend", &south, &json!({"reason": "x"}));
     assert_eq!(r.status, 403);
-    let issue_only = token(c, "north", &["issue"]);
+    let issue_only = token(c, "north", ADMIN, &["issue"]);
     assert_eq!(
         change("revoke", &issue_only, &json!({"reason": "x"})).status,
         403
@@ -197,7 +137,7 @@ fn status_lifecycle() {
     assert_eq!(bits(c, &rev.list).count_set(), 0, "nothing changed");
 
     // Suspend → the suspension bit (only it) is set; the list is regenerated.
-    let revoker = token(c, "north", &["revoke"]);
+    let revoker = token(c, "north", ADMIN, &["revoke"]);
     let r = change(
         "suspend",
         &revoker,
@@ -393,7 +333,7 @@ fn concurrent_revocations_all_land() {
     const CLIENTS: usize = 16;
     let server = TestServer::start();
     let c = server.client;
-    let tok = institution(&c, "north", false);
+    let tok = institution_with_achievement(&c, "north", ADMIN, &json!({"suspension": false}));
 
     // 5,000 credentials in batches of 1,250 (JCS: fast to sign in a debug build).
     let mut issued: Vec<(String, StatusEntry)> = Vec::with_capacity(ISSUED);
@@ -506,7 +446,7 @@ fn status_figures() {
     const CLIENTS: usize = 16;
     let server = TestServer::start();
     let c = server.client;
-    let tok = institution(&c, "north", false);
+    let tok = institution_with_achievement(&c, "north", ADMIN, &json!({"suspension": false}));
 
     // Fill one list: 131,072 credentials (batches of 10,000, JCS).
     let started = Instant::now();

@@ -1,4 +1,4 @@
-//! Helpers shared by the CLI test binaries (`cli`, `bake`, `profiles`): run the built
+//! Helpers shared by the CLI test binaries (`cli`, `bake`, `hostile`, `profiles`): run the built
 //! `microcred` binary and describe its outcome.
 
 // Each test binary uses a different part of these helpers.
@@ -24,6 +24,34 @@ pub(crate) fn run(args: &[&str], dir: &Path) -> Output {
         .current_dir(dir)
         .output()
         .expect("run microcred")
+}
+
+/// The JSON file at `path`.
+pub(crate) fn read_json(path: &Path) -> serde_json::Value {
+    let bytes = std::fs::read(path).expect("read the JSON file");
+    serde_json::from_slice(&bytes).expect("a JSON file")
+}
+
+/// The example achievement `name` (e.g. `df-101.json`) in the repository's `examples`.
+pub(crate) fn example_achievement(name: &str) -> PathBuf {
+    repo().join("examples/achievements").join(name)
+}
+
+/// Runs `microcred issue --key KEY --achievement ACHIEVEMENT --issuer ISSUER EXTRA...` in
+/// `dir`, where ISSUER is the example issuer profile.
+pub(crate) fn run_issue(dir: &Path, key: &str, achievement: &Path, extra: &[&str]) -> Output {
+    let profile = repo().join("examples/issuer-profile.json");
+    let mut args = vec![
+        "issue",
+        "--key",
+        key,
+        "--achievement",
+        achievement.to_str().expect("a UTF-8 path"),
+        "--issuer",
+        profile.to_str().expect("a UTF-8 path"),
+    ];
+    args.extend_from_slice(extra);
+    run(&args, dir)
 }
 
 /// Exit status, stdout and stderr, for assertion messages.

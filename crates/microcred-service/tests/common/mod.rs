@@ -3,3 +3,5 @@
 
 pub mod http;
 pub mod server;
+pub mod setup;
+pub mod status_list;

@@ -2,9 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-
-use serde_json::Value;
 
 use super::http::Client;
 
@@ -70,12 +67,4 @@ impl Drop for TestServer {
             let _ = t.join();
         }
     }
-}
-
-pub fn read_json(p: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-}
-
-pub fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
 }
