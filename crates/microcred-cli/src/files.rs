@@ -145,6 +145,11 @@ impl Contexts {
         Ok(Self(Some(loader)))
     }
 
+    /// True when only the bundled contexts are used (no `--context`).
+    pub(crate) fn is_bundled_only(&self) -> bool {
+        self.0.is_none()
+    }
+
     /// The loader to use.
     pub(crate) fn get(&self) -> &microcred_core::ContextLoader {
         self.0

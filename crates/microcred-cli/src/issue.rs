@@ -1,25 +1,28 @@
 //! `microcred issue`: build and sign credentials from an achievement definition, for one
-//! recipient or for every row of a CSV file (in parallel, resumable, atomic writes).
+//! recipient or for every row of a CSV file, through the core's issuance path (the service's
+//! too: the same rows give the same bytes and the same refusals). A batch signs on every core
+//! under one proof setup and writes its files in chunks, each made durable by one sync
+//! (resumable; every file whole or absent).
 
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use microcred_core::{
-    Achievement, AchievementSubject, Cryptosuite, Evidence, IssuerKey, OpenBadgeCredential,
-    Profile, Recipient, ResultEntry,
+    Achievement, ContextLoader, CredentialTemplate, Cryptosuite, IssueCheck, IssueRow, IssuerKey,
+    LintOptions, Profile, ProofSetup, RowError, Spare,
 };
 use rayon::prelude::*;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::files;
-use crate::sign::{sign_checked, Refusal};
 
 #[derive(Args)]
 pub(crate) struct IssueArgs {
@@ -76,8 +79,9 @@ pub(crate) struct IssueArgs {
     /// `evidence`, `credits_earned`, `activity_start`, `activity_end`, `valid_until` columns.
     #[arg(long, requires = "out_dir")]
     recipients: Option<PathBuf>,
-    /// Directory for batch output, one file per recipient. Re-running resumes: files already
-    /// there are kept, and only missing ones are issued.
+    /// Directory for batch output, one file per recipient (named by a hash of the
+    /// recipient). Re-running resumes: files already there are kept, and only missing ones are
+    /// issued.
     #[arg(long, requires = "recipients")]
     out_dir: Option<PathBuf>,
     /// Worker threads for a batch (default: all cores).
@@ -88,70 +92,74 @@ pub(crate) struct IssueArgs {
 }
 
 /// Everything shared by all credentials of one run.
-struct Template {
+struct Run {
     key: IssuerKey,
-    issuer: Profile,
-    achievement: Achievement,
+    template: CredentialTemplate,
     suite: Cryptosuite,
     contexts: files::Contexts,
-    valid_from: time::OffsetDateTime,
-    valid_until: Option<String>,
-    profile: Option<&'static microcred_core::LintProfile>,
-}
-
-/// What varies per learner.
-#[derive(Default)]
-struct RowInput {
-    recipient: String,
-    results: Vec<(String, String)>,
-    evidence: Vec<String>,
-    credits_earned: Option<f64>,
-    activity_start: Option<String>,
-    activity_end: Option<String>,
+    /// `--valid-from` / `--valid-until`: each row's default.
+    valid_from: Option<String>,
     valid_until: Option<String>,
 }
 
 pub(crate) fn run(args: IssueArgs) -> Result<ExitCode> {
-    let template = load_template(&args)?;
+    let Some(run) = load(&args)? else {
+        return Ok(ExitCode::from(1));
+    };
     if let (Some(csv), Some(dir)) = (&args.recipients, &args.out_dir) {
-        return run_batch(&template, csv, dir, args.jobs);
+        return run_batch(&run, csv, dir, args.jobs);
     }
-    let row = RowInput {
+    let mut results = Map::new();
+    for r in &args.results {
+        let (k, v) = r
+            .split_once('=')
+            .with_context(|| format!("--result \"{r}\" must be NAME=VALUE"))?;
+        results.insert(k.trim().to_owned(), Value::String(v.trim().to_owned()));
+    }
+    let row = IssueRow {
         recipient: args.recipient.clone().unwrap_or_default(),
-        results: args
-            .results
-            .iter()
-            .map(|r| {
-                r.split_once('=')
-                    .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-                    .with_context(|| format!("--result \"{r}\" must be NAME=VALUE"))
-            })
-            .collect::<Result<_>>()?,
-        evidence: args.evidence.clone(),
+        results,
+        evidence: args.evidence.iter().map(|e| e.as_str().into()).collect(),
         credits_earned: args.credits_earned,
-        activity_start: args.activity_start.clone(),
-        activity_end: args.activity_end.clone(),
+        activity_start_date: args.activity_start.clone(),
+        activity_end_date: args.activity_end.clone(),
+        valid_from: None,
         valid_until: None,
     };
-    match issue_one(&template, &row)? {
-        Ok((signed, report)) => {
+    let now = time::OffsetDateTime::now_utc();
+    let setup = run.setup(now)?;
+    let mut spare = Spare::default();
+    match run.issue(&row, now, IssueCheck::Full, &setup, run.contexts.get(), &mut spare) {
+        Ok((bytes, report)) => {
             if !report.findings.is_empty() {
                 crate::lint::print_findings(&args.achievement, &report, true);
             }
-            files::emit_json(&signed, args.out.as_deref())?;
+            match args.out.as_deref() {
+                Some(path) => files::write_atomic(path, &bytes, false)?,
+                None => {
+                    let mut stdout = std::io::stdout().lock();
+                    stdout.write_all(&bytes)?;
+                    stdout.write_all(b"\n")?;
+                    stdout.flush()?;
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
-        Err(report) => {
+        Err(RowError::Lint(report)) => {
             eprintln!(
                 "refusing to sign: lint found errors in the credential built from the achievement"
             );
             crate::lint::print_findings(&args.achievement, &report, true);
             Ok(ExitCode::from(1))
         }
+        Err(RowError::Invalid(m)) => bail!("{m}"),
+        Err(RowError::Internal(m)) => bail!("cannot issue: {m}"),
     }
 }
 
-fn load_template(args: &IssueArgs) -> Result<Template> {
+/// Reads the key, achievement and issuer profile and makes the template (linting what every
+/// credential shares, once). `None`: lint refused the template (its findings are printed).
+fn load(args: &IssueArgs) -> Result<Option<Run>> {
     let suite: Cryptosuite = args.suite.parse()?;
     let key = files::read_key(&args.key)?;
     let mut ach_value = files::read_json(&args.achievement)?;
@@ -194,94 +202,84 @@ fn load_template(args: &IssueArgs) -> Result<Template> {
             p
         }
     };
-    let valid_from = files::time_or_now(args.valid_from.as_deref())?;
-    let valid_until = match &args.valid_until {
-        Some(t) => Some(microcred_core::format_datetime(files::time_or_now(Some(
-            t,
-        ))?)),
-        None => None,
-    };
-    Ok(Template {
+    // Checked now, so a bad option fails before any row.
+    for t in [&args.valid_from, &args.valid_until].into_iter().flatten() {
+        files::time_or_now(Some(t))?;
+    }
+    let contexts = files::Contexts::load(&args.contexts)?;
+    let options = LintOptions::new()
+        .with_contexts(contexts.get())
+        .with_profile(args.profile.get());
+    let template = CredentialTemplate::new(achievement, issuer, &options)
+        .map_err(|e| anyhow::anyhow!("{} cannot be issued: {e}", args.achievement.display()))?;
+    // A batch is refused before it starts; a single credential shows every error it has.
+    if args.recipients.is_some() && template.report().has_errors() {
+        eprintln!(
+            "refusing the batch: lint found errors in the credential built from the achievement"
+        );
+        crate::lint::print_findings(&args.achievement, template.report(), true);
+        return Ok(None);
+    }
+    Ok(Some(Run {
         key,
-        issuer,
-        achievement,
+        template,
         suite,
-        contexts: files::Contexts::load(&args.contexts)?,
-        valid_from,
-        valid_until,
-        profile: args.profile.get(),
-    })
+        contexts,
+        valid_from: args.valid_from.clone(),
+        valid_until: args.valid_until.clone(),
+    }))
 }
 
-/// Builds and signs one credential (with its lint warnings). Outer error: bad input; inner
-/// error: lint refused it.
-fn issue_one(
-    t: &Template,
-    row: &RowInput,
-) -> Result<Result<(Value, microcred_core::LintReport), microcred_core::LintReport>> {
-    let mut salt_bytes = [0u8; 16];
-    getrandom::getrandom(&mut salt_bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    let salt: String = salt_bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let recipient = Recipient::parse(&row.recipient, &salt)?;
-    let mut subject = AchievementSubject::new(&recipient, t.achievement.clone());
-    for (name, value) in &row.results {
-        let rd = t
-            .achievement
-            .result_description
-            .iter()
-            .find(|d| {
-                d.id == *name
-                    || d.id.rsplit('/').next() == Some(name.as_str())
-                    || d.name.eq_ignore_ascii_case(name)
-            })
-            .with_context(|| {
-                let known: Vec<&str> = t
-                    .achievement
-                    .result_description
-                    .iter()
-                    .map(|d| d.id.rsplit('/').next().unwrap_or(&d.id))
-                    .collect();
-                format!(
-                    "result \"{name}\" matches no resultDescription of the achievement (known: {})",
-                    known.join(", ")
-                )
-            })?;
-        subject.result.push(ResultEntry::for_description(rd, value));
+impl Run {
+    /// The proof options of every credential signed at `created`.
+    fn setup(&self, created: time::OffsetDateTime) -> Result<ProofSetup> {
+        self.template
+            .proof_setup(&self.key, self.suite, created, self.contexts.get())
+            .map_err(|e| anyhow::anyhow!("{e}"))
     }
-    subject.credits_earned = row.credits_earned;
-    for (field, value) in [
-        (&mut subject.activity_start_date, &row.activity_start),
-        (&mut subject.activity_end_date, &row.activity_end),
-    ] {
-        if let Some(v) = value {
-            *field = Some(microcred_core::format_datetime(files::time_or_now(Some(
-                v,
-            ))?));
-        }
-    }
-    let id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
-    let mut credential = OpenBadgeCredential::new(&id, t.issuer.clone(), t.valid_from, subject)?;
-    credential.valid_until = match &row.valid_until {
-        Some(v) => Some(microcred_core::format_datetime(files::time_or_now(Some(
-            v,
-        ))?)),
-        None => t.valid_until.clone(),
-    };
-    for url in &row.evidence {
-        credential.evidence.push(Evidence::at(url)?);
-    }
-    let value = credential.to_value();
-    match sign_checked(
-        &value,
-        &t.key,
-        t.suite,
-        time::OffsetDateTime::now_utc(),
-        t.contexts.get(),
-        t.profile,
-    ) {
-        Ok(signed) => Ok(Ok(signed)),
-        Err(Refusal::Lint(report)) => Ok(Err(report)),
-        Err(Refusal::Other(e)) => Err(e),
+
+    /// Builds and signs one learner's credential (a random `urn:uuid:` id, and a random salt
+    /// for an e-mail address): its bytes (as the service stores them) and lint findings.
+    fn issue(
+        &self,
+        row: &IssueRow,
+        now: time::OffsetDateTime,
+        check: IssueCheck,
+        setup: &ProofSetup,
+        contexts: &ContextLoader,
+        spare: &mut Spare,
+    ) -> Result<(Vec<u8>, microcred_core::LintReport), RowError> {
+        let mut random = [0u8; 32];
+        getrandom::getrandom(&mut random)
+            .map_err(|e| RowError::Internal(format!("no randomness available: {e}")))?;
+        let (id_bytes, salt) = random.split_at(16);
+        let id_bytes: [u8; 16] = id_bytes
+            .try_into()
+            .map_err(|_| RowError::Internal("16 random bytes expected".into()))?;
+        let id = format!(
+            "urn:uuid:{}",
+            uuid::Builder::from_random_bytes(id_bytes).into_uuid()
+        );
+        let salt = hex::encode(salt);
+        let defaulted;
+        let row = if (row.valid_from.is_none() && self.valid_from.is_some())
+            || (row.valid_until.is_none() && self.valid_until.is_some())
+        {
+            let mut r = row.clone();
+            r.valid_from = r.valid_from.or_else(|| self.valid_from.clone());
+            r.valid_until = r.valid_until.or_else(|| self.valid_until.clone());
+            defaulted = r;
+            &defaulted
+        } else {
+            row
+        };
+        let unsigned = self.template.build(row, &id, &salt, now, spare)?;
+        let (signed, report) = self
+            .template
+            .sign(unsigned, check, setup, &self.key, contexts)?;
+        let bytes = serde_json::to_vec(&signed).map_err(|e| RowError::Internal(e.to_string()))?;
+        self.template.keep_spare(signed, spare);
+        Ok((bytes, report))
     }
 }
 
@@ -289,111 +287,140 @@ fn issue_one(
 /// re-runs (resume) and reveal no personal data.
 fn output_name(recipient: &str) -> String {
     let digest = Sha256::digest(recipient.trim().to_lowercase().as_bytes());
-    let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
-    format!("{hex}.json")
+    format!("{}.json", hex::encode(&digest[..10]))
 }
 
-fn run_batch(t: &Template, csv_path: &Path, dir: &Path, jobs: Option<usize>) -> Result<ExitCode> {
-    let rows = read_rows(csv_path)?;
+/// Rows signed and written per chunk: each chunk's files are made durable by one sync.
+/// 512 credentials are about 2.5 MB: large enough that the sync costs little per file, small
+/// enough that a crash loses little work and memory stays flat.
+const CHUNK: usize = 512;
+
+fn run_batch(run: &Run, csv_path: &Path, dir: &Path, jobs: Option<usize>) -> Result<ExitCode> {
+    let bytes = files::read_input(csv_path)?;
+    let rows = microcred_core::parse_csv(&bytes, usize::MAX)
+        .with_context(|| format!("{} cannot be used", csv_path.display()))?;
+    drop(bytes);
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    // Refuse the whole batch early if the achievement itself cannot pass lint.
-    // Its warnings are the same for every row: shown once.
-    if let Some(first) = rows.iter().find_map(|r| r.as_ref().ok()) {
-        match issue_one(t, &first.1)? {
-            Err(report) => {
-                eprintln!("refusing the batch: lint found errors in the credential built from the achievement");
-                crate::lint::print_findings(csv_path, &report, true);
-                return Ok(ExitCode::from(1));
+    let out = crate::batch_out::OutDir::open(dir)?;
+    let report = run.template.report();
+    if !report.findings.is_empty() {
+        eprintln!("lint warnings (the same for every credential of the batch):");
+        crate::lint::print_findings(csv_path, report, true);
+    }
+    // What to issue: rows whose file is not there yet, each recipient once.
+    let mut failures: Vec<String> = Vec::new();
+    let mut seen = HashSet::new();
+    let mut skipped = 0usize;
+    let mut todo: Vec<(usize, IssueRow, String)> = Vec::new();
+    for (line, row) in rows.iter() {
+        match row {
+            Err(msg) => failures.push(format!("row {line}: {msg}")),
+            Ok(row) => {
+                let name = output_name(&row.recipient);
+                if !seen.insert(name.clone()) {
+                    failures.push(format!(
+                        "row {line}: recipient \"{}\" appears more than once; issued once",
+                        row.recipient
+                    ));
+                } else if out.exists(&name) {
+                    skipped += 1;
+                } else {
+                    todo.push((*line, row.clone(), name));
+                }
             }
-            Ok((_, report)) if !report.findings.is_empty() => {
-                eprintln!("lint warnings (the same for every credential of the batch):");
-                crate::lint::print_findings(csv_path, &report, true);
-            }
-            Ok(_) => {}
         }
     }
+    let total = rows.len();
+    drop(rows);
+    drop(seen);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(0))
         .build()
         .context("cannot start worker threads")?;
-    let bar = ProgressBar::new(rows.len() as u64);
+    let bar = ProgressBar::new(total as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} credentials ({per_sec}, eta {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let failures: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let seen: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
-    let (issued, skipped) = (
-        std::sync::atomic::AtomicUsize::new(0),
-        std::sync::atomic::AtomicUsize::new(0),
-    );
-    let fail = |msg: String| {
-        if let Ok(mut f) = failures.lock() {
-            f.push(msg);
+    bar.inc((total - todo.len()) as u64);
+    // One creation time and one proof setup for the whole batch.
+    let now = time::OffsetDateTime::now_utc();
+    let setup = run.setup(now)?;
+    let issued = AtomicUsize::new(0);
+    let row_failures: Mutex<Vec<(usize, String)>> = Mutex::new(Vec::new());
+    let fail = |line: usize, msg: String| {
+        if let Ok(mut f) = row_failures.lock() {
+            f.push((line, msg));
         }
     };
+    let first_full = todo.first().map(|(line, _, _)| *line);
+    let write_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     pool.install(|| {
-        rows.par_iter().for_each(|row| {
-            match row {
-                Err(msg) => fail(msg.clone()),
-                Ok((line, input)) => {
-                    let name = output_name(&input.recipient);
-                    let fresh = seen
-                        .lock()
-                        .map(|mut s| s.insert(name.clone()))
-                        .unwrap_or(false);
-                    if !fresh {
-                        fail(format!(
-                            "row {line}: recipient \"{}\" appears more than once; issued once",
-                            input.recipient
-                        ));
-                    } else {
-                        let path = dir.join(&name);
-                        if path.exists() {
-                            skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        } else {
-                            match issue_one(t, input) {
-                                Ok(Ok((signed, _))) => {
-                                    let mut text =
-                                        serde_json::to_vec_pretty(&signed).unwrap_or_default();
-                                    text.push(b'\n');
-                                    match files::write_atomic(&path, &text, false) {
-                                        Ok(()) => {
-                                            issued
-                                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                                        }
-                                        Err(e) => fail(format!("row {line}: {e:#}")),
-                                    }
-                                }
-                                Ok(Err(report)) => {
-                                    let first = report
-                                        .errors()
-                                        .next()
-                                        .map(|f| format!("{}: {}", f.path, f.message))
-                                        .unwrap_or_default();
-                                    fail(format!("row {line}: lint error: {first}"));
-                                }
-                                Err(e) => fail(format!("row {line}: {e:#}")),
-                            }
+        todo.par_chunks(CHUNK).for_each(|chunk| {
+            thread_local! {
+                // Each worker resolves contexts with its own loader when only bundled ones
+                // are used (a shared loader's cache is a lock the cores keep taking from each
+                // other).
+                static BUNDLED: ContextLoader = ContextLoader::bundled();
+            }
+            let mut spare = Spare::default();
+            let mut written = crate::batch_out::Chunk::default();
+            for (line, row, name) in chunk {
+                let check = if Some(*line) == first_full {
+                    IssueCheck::Full
+                } else {
+                    IssueCheck::Row
+                };
+                let signed = if run.contexts.is_bundled_only() {
+                    BUNDLED.with(|c| run.issue(row, now, check, &setup, c, &mut spare))
+                } else {
+                    run.issue(row, now, check, &setup, run.contexts.get(), &mut spare)
+                };
+                match signed {
+                    Ok((bytes, _)) => {
+                        if let Err(e) = out.write(&mut written, name, &bytes) {
+                            fail(*line, format!("{e:#}"));
                         }
+                    }
+                    Err(e) => fail(*line, e.message()),
+                }
+            }
+            match out.commit(written) {
+                Ok(n) => {
+                    issued.fetch_add(n, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    if let Ok(mut slot) = write_error.lock() {
+                        slot.get_or_insert(e);
                     }
                 }
             }
-            bar.inc(1);
+            bar.inc(chunk.len() as u64);
         });
     });
     bar.finish_and_clear();
-    let failures = failures.into_inner().unwrap_or_default();
+    out.finish()?;
+    if let Some(e) = write_error.into_inner().ok().flatten() {
+        return Err(e.context(format!(
+            "writing to {} failed; files already written are whole: run the same command again to resume",
+            dir.display()
+        )));
+    }
+    let mut row_failures = row_failures.into_inner().unwrap_or_default();
+    row_failures.sort_by_key(|(line, _)| *line);
+    failures.extend(
+        row_failures
+            .into_iter()
+            .map(|(line, m)| format!("row {line}: {m}")),
+    );
     let issued = issued.into_inner();
-    let skipped = skipped.into_inner();
     for f in &failures {
         eprintln!("failed: {f}");
     }
     writeln!(
         std::io::stdout().lock(),
-        "batch: {issued} issued, {skipped} already present (kept), {} failed, {} rows; output in {}",
+        "batch: {issued} issued, {skipped} already present (kept), {} failed, {total} rows; output in {}",
         failures.len(),
-        rows.len(),
         dir.display()
     )?;
     Ok(if failures.is_empty() {
@@ -401,74 +428,4 @@ fn run_batch(t: &Template, csv_path: &Path, dir: &Path, jobs: Option<usize>) -> 
     } else {
         ExitCode::from(1)
     })
-}
-
-/// Reads the CSV rows; a row that cannot be read becomes an error message for that row.
-fn read_rows(path: &Path) -> Result<Vec<Result<(usize, RowInput), String>>> {
-    let bytes = files::read_input(path)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(bytes.as_slice());
-    let headers = reader
-        .headers()
-        .with_context(|| format!("{}: cannot read the header row", path.display()))?
-        .clone();
-    let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let Some(recipient_col) = col("recipient") else {
-        bail!(
-            "{}: the header row needs a `recipient` column (DID, URL or e-mail per learner)",
-            path.display()
-        );
-    };
-    let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                rows.push(Err(format!("row {line}: {e}")));
-                continue;
-            }
-        };
-        let get = |c: Option<usize>| {
-            c.and_then(|c| record.get(c))
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
-        let mut input = RowInput {
-            recipient: record.get(recipient_col).unwrap_or_default().to_owned(),
-            activity_start: get(col("activity_start")),
-            activity_end: get(col("activity_end")),
-            valid_until: get(col("valid_until")),
-            ..RowInput::default()
-        };
-        if input.recipient.is_empty() {
-            rows.push(Err(format!("row {line}: empty recipient")));
-            continue;
-        }
-        if let Some(c) = get(col("credits_earned")) {
-            match c.parse() {
-                Ok(v) => input.credits_earned = Some(v),
-                Err(_) => {
-                    rows.push(Err(format!(
-                        "row {line}: credits_earned \"{c}\" is not a number"
-                    )));
-                    continue;
-                }
-            }
-        }
-        for (h, v) in headers.iter().zip(record.iter()) {
-            if let Some(name) = h.strip_prefix("result:") {
-                if !v.is_empty() {
-                    input.results.push((name.to_owned(), v.to_owned()));
-                }
-            } else if h.eq_ignore_ascii_case("evidence") && !v.is_empty() {
-                input
-                    .evidence
-                    .extend(v.split_whitespace().map(str::to_owned));
-            }
-        }
-        rows.push(Ok((line, input)));
-    }
-    Ok(rows)
 }

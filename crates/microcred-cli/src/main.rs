@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bake;
+mod batch_out;
 mod files;
 mod issue;
 mod keygen;

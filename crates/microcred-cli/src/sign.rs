@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
-use microcred_core::{Cryptosuite, IssuerKey, LintOptions, LintProfile, LintReport};
+use microcred_core::{
+    Cryptosuite, IssueCheck, IssuerKey, LintOptions, LintProfile, LintReport, ProofSetup, RowError,
+};
 use serde_json::Value;
 
 use crate::{files, lint};
@@ -65,7 +67,7 @@ pub(crate) fn run(args: SignArgs) -> Result<ExitCode> {
 }
 
 /// Why a credential was not signed.
-pub(crate) enum Refusal {
+enum Refusal {
     /// Lint found errors.
     Lint(LintReport),
     /// Anything else.
@@ -74,7 +76,7 @@ pub(crate) enum Refusal {
 
 /// Lints (under `profile`), checks the issuer/key binding, then signs. Returns the signed
 /// credential and the lint report (warnings only) for the caller to show.
-pub(crate) fn sign_checked(
+fn sign_checked(
     credential: &Value,
     key: &IssuerKey,
     suite: Cryptosuite,
@@ -82,13 +84,6 @@ pub(crate) fn sign_checked(
     contexts: &microcred_core::ContextLoader,
     profile: Option<&'static LintProfile>,
 ) -> Result<(Value, LintReport), Refusal> {
-    let options = LintOptions::new()
-        .with_contexts(contexts)
-        .with_profile(profile);
-    let report = microcred_core::lint_with(credential, &options);
-    if report.has_errors() {
-        return Err(Refusal::Lint(report));
-    }
     let issuer_id = match credential.get("issuer") {
         Some(Value::String(s)) => Some(s.as_str()),
         Some(other) => other.get("id").and_then(Value::as_str),
@@ -96,6 +91,14 @@ pub(crate) fn sign_checked(
     };
     if let Some(id) = issuer_id {
         if id != key.controller() {
+            // Lint first: a credential with lint errors is refused for them.
+            let options = LintOptions::new()
+                .with_contexts(contexts)
+                .with_profile(profile);
+            let report = microcred_core::lint_with(credential, &options);
+            if report.has_errors() {
+                return Err(Refusal::Lint(report));
+            }
             return Err(Refusal::Other(anyhow::anyhow!(
                 "the credential's issuer is {id}, but this key belongs to {}: verifiers would reject it. Use the institution's own key, or pass --set-issuer to make {} the issuer",
                 key.controller(),
@@ -103,9 +106,37 @@ pub(crate) fn sign_checked(
             )));
         }
     }
-    microcred_core::sign_with_contexts(credential, key, suite, created, contexts)
-        .map(|signed| (signed, report))
-        .map_err(|e| Refusal::Other(e.into()))
+    if !credential.is_object() {
+        return Err(Refusal::Lint(microcred_core::lint(credential)));
+    }
+    // Lint and signing share one JSON-LD expansion (`microcred_core::sign_checked`).
+    let options = LintOptions::new()
+        .with_contexts(contexts)
+        .with_profile(profile);
+    let setup = match ProofSetup::new(key, suite, created, credential.get("@context"), contexts) {
+        Ok(setup) => setup,
+        Err(e) => {
+            // The proof options are read with the credential's `@context`: an unknown context
+            // shows here first. Lint says so in its words.
+            let report = microcred_core::lint_with(credential, &options);
+            return Err(if report.has_errors() {
+                Refusal::Lint(report)
+            } else {
+                Refusal::Other(e.into())
+            });
+        }
+    };
+    match microcred_core::sign_checked(
+        credential.clone(),
+        IssueCheck::Full,
+        &setup,
+        key,
+        &options,
+    ) {
+        Ok(done) => Ok(done),
+        Err(RowError::Lint(report)) => Err(Refusal::Lint(report)),
+        Err(e) => Err(Refusal::Other(anyhow::anyhow!("{e}"))),
+    }
 }
 
 fn set_issuer_id(credential: &mut Value, id: &str) {

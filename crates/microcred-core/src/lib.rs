@@ -24,6 +24,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod issue;
 pub mod jcs;
 mod json;
 mod keys;
@@ -38,6 +39,9 @@ mod trust;
 mod verify;
 mod vocab;
 
+pub use issue::{
+    parse_csv, sign_checked, CredentialTemplate, CsvError, CsvRow, IssueCheck, IssueRow, RowError, Spare,
+};
 pub use json::{parse_strict, JsonError};
 pub use keys::{IssuerKey, KeyError, PublicKey, MULTIKEY_CONTEXT};
 pub use lint::{

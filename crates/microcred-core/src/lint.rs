@@ -175,8 +175,28 @@ pub fn json_ld_problem(document: &Value) -> Option<String> {
     r.findings.into_iter().next().map(|f| f.message)
 }
 
+/// Lints `credential` with `options` except for JSON-LD processing (safe mode): for a caller
+/// whose signing runs that processing anyway (`eddsa-rdfc-2022`) and turns its failure into
+/// a finding with [`json_ld_finding`], so that lint and signing share one expansion.
+pub(crate) fn lint_fields_with(credential: &Value, options: &LintOptions<'_>) -> LintReport {
+    let mut r = lint_fields(credential, options.policy());
+    r.findings.sort_by_key(|f| f.severity);
+    r
+}
+
+/// Adds the finding [`lint_with`] reports when JSON-LD processing of the document fails with
+/// `e`, keeping errors first.
+pub(crate) fn json_ld_finding(e: &microcred_rdf::Error, r: &mut LintReport) {
+    let rule = match e {
+        microcred_rdf::Error::UnknownContext { .. } => "jsonld.context",
+        _ => "jsonld.safe",
+    };
+    r.add(Severity::Error, rule, "@context", e.to_string());
+    r.findings.sort_by_key(|f| f.severity);
+}
+
 /// JSON-LD safe mode over the document without its proofs.
-fn lint_json_ld(credential: &Value, contexts: &ContextLoader, r: &mut LintReport) {
+pub(crate) fn lint_json_ld(credential: &Value, contexts: &ContextLoader, r: &mut LintReport) {
     let Some(doc) = credential.as_object() else {
         return;
     };
@@ -190,11 +210,7 @@ fn lint_json_ld(credential: &Value, contexts: &ContextLoader, r: &mut LintReport
         .collect();
     let unsecured = Value::Object(unsecured);
     if let Err(e) = microcred_rdf::to_rdf(&unsecured, contexts, &CanonicalOptions::default()) {
-        let rule = match e {
-            microcred_rdf::Error::UnknownContext { .. } => "jsonld.context",
-            _ => "jsonld.safe",
-        };
-        r.add(Severity::Error, rule, "@context", e.to_string());
+        json_ld_finding(&e, r);
     }
 }
 

@@ -792,7 +792,7 @@ fn from_value<T: serde::de::DeserializeOwned>(
     })
 }
 
-fn require_iri(field: &'static str, value: &str) -> Result<(), ModelError> {
+pub(crate) fn require_iri(field: &'static str, value: &str) -> Result<(), ModelError> {
     if has_scheme(value) && !value.contains(char::is_whitespace) {
         Ok(())
     } else {

@@ -374,6 +374,11 @@ impl fmt::Debug for ProofSetup {
 }
 
 impl ProofSetup {
+    /// The cryptosuite of the proofs this setup makes.
+    pub fn suite(&self) -> Cryptosuite {
+        self.suite
+    }
+
     /// Proof options for `key` (its verification method), `suite` and `created`, for
     /// documents whose `@context` is `context`.
     pub fn new(

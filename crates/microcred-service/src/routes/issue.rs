@@ -27,7 +27,9 @@ use crate::app::{now, AppState};
 use crate::auth::Principal;
 use crate::crypto::sha256;
 use crate::error::{body_error, from_json_value, json_body, ApiError, AppJson};
-use crate::issuer::{parse_suite, IssueRow, Issued, RowError, Spare, Template};
+use microcred_core::CsvError;
+
+use crate::issuer::{parse_suite, IssueCheck, IssueRow, Issued, RowError, Spare, Template};
 use crate::routes::public::valid_credential_id;
 use crate::store::{CredentialRecord, InsertOutcome, NewCredential, Page, Scopes};
 
@@ -162,7 +164,7 @@ pub(crate) async fn single(
             }
             let t = inner.template(&inst, &req.achievement, req.achievement_version)?;
             let at = now();
-            let issued = t.issue(&req.row(), suite, at, true).map_err(row_error)?;
+            let issued = t.issue(&req.row(), suite, at, IssueCheck::Full).map_err(row_error)?;
             Ok(Prepared::New(Box::new(new_credential(
                 &t,
                 issued,
@@ -619,7 +621,11 @@ fn sign_row(
             job.t.issue_with(
                 &row,
                 job.at,
-                Some(i) == job.first,
+                if Some(i) == job.first {
+                    IssueCheck::Full
+                } else {
+                    IssueCheck::Row
+                },
                 contexts,
                 spare,
                 &job.setup,
@@ -642,107 +648,18 @@ fn sign_row(
     ))
 }
 
-/// Reads a CSV batch into rows (a bad cell fails its row only; a bad header fails all).
+/// Reads a CSV batch into rows with the core's reader, the CLI's too (a bad cell fails its
+/// row only; a bad header fails all).
 pub(crate) fn parse_csv(
     body: &[u8],
     limit: usize,
 ) -> Result<Vec<Result<IssueRow, String>>, ApiError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(body);
-    let headers = reader
-        .headers()
-        .map_err(|e| ApiError::BadRequest(format!("cannot read the CSV header row: {e}")))?
-        .clone();
-    enum Col {
-        Recipient,
-        Result(String),
-        Evidence,
-        Credits,
-        Start,
-        End,
-        From,
-        Until,
+    match microcred_core::parse_csv(body, limit) {
+        Ok(rows) => Ok(rows.into_iter().map(|(_, row)| row).collect()),
+        Err(CsvError::TooManyRows { .. }) => Err(too_many(limit + 1, limit)),
+        Err(e @ CsvError::Header(_)) => Err(ApiError::BadRequest(e.to_string())),
+        Err(e) => Err(ApiError::unprocessable(e.to_string())),
     }
-    let mut cols = Vec::new();
-    for h in &headers {
-        let col = match h {
-            "recipient" => Col::Recipient,
-            "evidence" => Col::Evidence,
-            "credits_earned" | "creditsEarned" => Col::Credits,
-            "activity_start" | "activityStartDate" => Col::Start,
-            "activity_end" | "activityEndDate" => Col::End,
-            "valid_from" | "validFrom" => Col::From,
-            "valid_until" | "validUntil" => Col::Until,
-            other => match other.strip_prefix("result:") {
-                Some(name) if !name.is_empty() => Col::Result(name.to_owned()),
-                _ => {
-                    return Err(ApiError::unprocessable(format!(
-                        "unknown CSV column \"{other}\" (columns: recipient, result:NAME, evidence, credits_earned, activity_start, activity_end, valid_from, valid_until)"
-                    )))
-                }
-            },
-        };
-        cols.push(col);
-    }
-    if !cols.iter().any(|c| matches!(c, Col::Recipient)) {
-        return Err(ApiError::unprocessable(
-            "the CSV needs a `recipient` column",
-        ));
-    }
-    let mut rows = Vec::new();
-    for (n, record) in reader.records().enumerate() {
-        if rows.len() >= limit {
-            return Err(too_many(limit + 1, limit));
-        }
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                rows.push(Err(format!("line {}: {e}", n + 2)));
-                continue;
-            }
-        };
-        let mut row = IssueRow::default();
-        let mut error = None;
-        for (col, cell) in cols.iter().zip(record.iter()) {
-            let text = || (!cell.is_empty()).then(|| cell.to_owned());
-            match col {
-                Col::Recipient => row.recipient = cell.to_owned(),
-                Col::Result(name) => {
-                    if !cell.is_empty() {
-                        row.results
-                            .insert(name.clone(), Value::String(cell.to_owned()));
-                    }
-                }
-                Col::Evidence => {
-                    row.evidence = cell
-                        .split_whitespace()
-                        .map(|u| Value::String(u.to_owned()))
-                        .collect()
-                }
-                Col::Credits => {
-                    if !cell.is_empty() {
-                        match cell.parse::<f64>() {
-                            Ok(c) => row.credits_earned = Some(c),
-                            Err(_) => {
-                                error = Some(format!("credits_earned \"{cell}\" is not a number"))
-                            }
-                        }
-                    }
-                }
-                Col::Start => row.activity_start_date = text(),
-                Col::End => row.activity_end_date = text(),
-                Col::From => row.valid_from = text(),
-                Col::Until => row.valid_until = text(),
-            }
-        }
-        rows.push(match error {
-            Some(e) => Err(e),
-            None => Ok(row),
-        });
-    }
-    Ok(rows)
 }
 
 #[derive(Debug, Deserialize)]

@@ -39,7 +39,7 @@ use crate::app::{now, AppState};
 use crate::auth::Principal;
 use crate::crypto::sha256;
 use crate::error::{body_error, ApiError, AppJson};
-use crate::issuer::{did_document, parse_suite};
+use crate::issuer::{did_document, parse_suite, RowError};
 use crate::store::{InsertOutcome, NewCredential, Scopes};
 
 /// The Data Integrity context (bundled), which defines the proof terms for VC 1.1 documents.
@@ -560,31 +560,47 @@ fn prepare(
     // The institution's lint profile applies (its mandatory elements are errors for
     // MicroCredential achievements).
     let profile = crate::lint_profile::institution(inner, inst)?;
-    let report = microcred_core::lint_with(
-        &value,
-        &microcred_core::LintOptions::new().with_profile(profile),
-    );
-    if report.has_errors() {
-        let first: Vec<String> = report
-            .errors()
-            .take(3)
-            .map(|f| {
-                let path = if f.path.is_empty() {
-                    "credential".to_owned()
-                } else {
-                    format!("credential.{}", f.path)
-                };
-                format!("{path}: {}", f.message)
-            })
-            .collect();
-        return Err(ApiError::Unprocessable {
-            message: format!("the credential has lint errors: {}", first.join("; ")),
-            details: Some(json!({"findings": report.findings, "lintProfile": report.profile})),
-        });
-    }
     let signing = inner.active_key(inst)?;
-    let signed = microcred_core::sign(&value, &signing.key, options.suite, at)
-        .map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    // Lint and signing share one JSON-LD expansion (see `microcred_core::sign_checked`).
+    let contexts = microcred_core::bundled_contexts();
+    let setup = microcred_core::ProofSetup::new(
+        &signing.key,
+        options.suite,
+        at,
+        value.get("@context"),
+        contexts,
+    )
+    .map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    let signed = match microcred_core::sign_checked(
+        value,
+        microcred_core::IssueCheck::Full,
+        &setup,
+        &signing.key,
+        &microcred_core::LintOptions::new()
+            .with_contexts(contexts)
+            .with_profile(profile),
+    ) {
+        Ok((signed, _warnings)) => signed,
+        Err(RowError::Lint(report)) => {
+            let first: Vec<String> = report
+                .errors()
+                .take(3)
+                .map(|f| {
+                    let path = if f.path.is_empty() {
+                        "credential".to_owned()
+                    } else {
+                        format!("credential.{}", f.path)
+                    };
+                    format!("{path}: {}", f.message)
+                })
+                .collect();
+            return Err(ApiError::Unprocessable {
+                message: format!("the credential has lint errors: {}", first.join("; ")),
+                details: Some(json!({"findings": report.findings, "lintProfile": report.profile})),
+            });
+        }
+        Err(e) => return Err(ApiError::unprocessable(e.to_string())),
+    };
     let body = serde_json::to_vec(&signed).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Prepared::New(
         Box::new(NewCredential {
