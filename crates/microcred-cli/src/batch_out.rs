@@ -66,6 +66,24 @@ impl OutDir {
         })
     }
 
+    /// For a dry run: notes the files already in `dir` (none if it does not exist), changes
+    /// nothing.
+    pub(crate) fn look(dir: &Path) -> Result<Self> {
+        let mut existing = HashSet::new();
+        if let Ok(entries) = fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                existing.insert(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+        let handle = File::open(".").context("cannot open the current directory")?;
+        Ok(Self {
+            dir: dir.to_owned(),
+            handle,
+            existing,
+            pid: std::process::id(),
+        })
+    }
+
     /// True when the file `name` was there when the run started.
     pub(crate) fn exists(&self, name: &str) -> bool {
         self.existing.contains(name)

@@ -66,6 +66,14 @@ pub(crate) struct IssueArgs {
     /// End of validity (RFC 3339); default none.
     #[arg(long)]
     valid_until: Option<String>,
+    /// The credential's id (an IRI, e.g. `urn:uuid:…` from the institution's records); default
+    /// a new random `urn:uuid:`. Single recipient only.
+    #[arg(long, conflicts_with = "recipients")]
+    id: Option<String>,
+    /// The proof's creation time (RFC 3339), the same for every credential of a batch;
+    /// default now.
+    #[arg(long)]
+    created: Option<String>,
     /// Cryptosuite of the proof: eddsa-rdfc-2022 (the Open Badges 3.0 default) or eddsa-jcs-2022.
     #[arg(long, default_value = "eddsa-rdfc-2022")]
     suite: String,
@@ -87,6 +95,11 @@ pub(crate) struct IssueArgs {
     /// Worker threads for a batch (default: all cores).
     #[arg(long)]
     jobs: Option<usize>,
+    /// Check a batch without writing: every row is built, checked and signed, nothing is
+    /// written (files already in --out-dir are counted as kept). Reports the rows a real run
+    /// would refuse, and the signing rate.
+    #[arg(long, requires = "recipients")]
+    dry_run: bool,
     #[command(flatten)]
     profile: crate::lint::ProfileArg,
 }
@@ -100,6 +113,10 @@ struct Run {
     /// `--valid-from` / `--valid-until`: each row's default.
     valid_from: Option<String>,
     valid_until: Option<String>,
+    /// `--id` (single recipient).
+    id: Option<String>,
+    /// `--created`, or now.
+    created: time::OffsetDateTime,
 }
 
 pub(crate) fn run(args: IssueArgs) -> Result<ExitCode> {
@@ -107,7 +124,7 @@ pub(crate) fn run(args: IssueArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     };
     if let (Some(csv), Some(dir)) = (&args.recipients, &args.out_dir) {
-        return run_batch(&run, csv, dir, args.jobs);
+        return run_batch(&run, csv, dir, args.jobs, args.dry_run);
     }
     let mut results = Map::new();
     for r in &args.results {
@@ -126,10 +143,17 @@ pub(crate) fn run(args: IssueArgs) -> Result<ExitCode> {
         valid_from: None,
         valid_until: None,
     };
-    let now = time::OffsetDateTime::now_utc();
+    let now = run.created;
     let setup = run.setup(now)?;
     let mut spare = Spare::default();
-    match run.issue(&row, now, IssueCheck::Full, &setup, run.contexts.get(), &mut spare) {
+    match run.issue(
+        &row,
+        now,
+        IssueCheck::Full,
+        &setup,
+        run.contexts.get(),
+        &mut spare,
+    ) {
         Ok((bytes, report)) => {
             if !report.findings.is_empty() {
                 crate::lint::print_findings(&args.achievement, &report, true);
@@ -227,6 +251,8 @@ fn load(args: &IssueArgs) -> Result<Option<Run>> {
         contexts,
         valid_from: args.valid_from.clone(),
         valid_until: args.valid_until.clone(),
+        id: args.id.clone(),
+        created: files::time_or_now(args.created.as_deref())?,
     }))
 }
 
@@ -256,10 +282,13 @@ impl Run {
         let id_bytes: [u8; 16] = id_bytes
             .try_into()
             .map_err(|_| RowError::Internal("16 random bytes expected".into()))?;
-        let id = format!(
-            "urn:uuid:{}",
-            uuid::Builder::from_random_bytes(id_bytes).into_uuid()
-        );
+        let id = match &self.id {
+            Some(id) => id.clone(),
+            None => format!(
+                "urn:uuid:{}",
+                uuid::Builder::from_random_bytes(id_bytes).into_uuid()
+            ),
+        };
         let salt = hex::encode(salt);
         let defaulted;
         let row = if (row.valid_from.is_none() && self.valid_from.is_some())
@@ -295,13 +324,23 @@ fn output_name(recipient: &str) -> String {
 /// enough that a crash loses little work and memory stays flat.
 const CHUNK: usize = 512;
 
-fn run_batch(run: &Run, csv_path: &Path, dir: &Path, jobs: Option<usize>) -> Result<ExitCode> {
+fn run_batch(
+    run: &Run,
+    csv_path: &Path,
+    dir: &Path,
+    jobs: Option<usize>,
+    dry_run: bool,
+) -> Result<ExitCode> {
     let bytes = files::read_input(csv_path)?;
     let rows = microcred_core::parse_csv(&bytes, usize::MAX)
         .with_context(|| format!("{} cannot be used", csv_path.display()))?;
     drop(bytes);
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let out = crate::batch_out::OutDir::open(dir)?;
+    let out = if dry_run {
+        crate::batch_out::OutDir::look(dir)?
+    } else {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        crate::batch_out::OutDir::open(dir)?
+    };
     let report = run.template.report();
     if !report.findings.is_empty() {
         eprintln!("lint warnings (the same for every credential of the batch):");
@@ -344,7 +383,7 @@ fn run_batch(run: &Run, csv_path: &Path, dir: &Path, jobs: Option<usize>) -> Res
     );
     bar.inc((total - todo.len()) as u64);
     // One creation time and one proof setup for the whole batch.
-    let now = time::OffsetDateTime::now_utc();
+    let now = run.created;
     let setup = run.setup(now)?;
     let issued = AtomicUsize::new(0);
     let row_failures: Mutex<Vec<(usize, String)>> = Mutex::new(Vec::new());
@@ -354,6 +393,7 @@ fn run_batch(run: &Run, csv_path: &Path, dir: &Path, jobs: Option<usize>) -> Res
         }
     };
     let first_full = todo.first().map(|(line, _, _)| *line);
+    let started = std::time::Instant::now();
     let write_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     pool.install(|| {
         todo.par_chunks(CHUNK).for_each(|chunk| {
@@ -377,6 +417,10 @@ fn run_batch(run: &Run, csv_path: &Path, dir: &Path, jobs: Option<usize>) -> Res
                     run.issue(row, now, check, &setup, run.contexts.get(), &mut spare)
                 };
                 match signed {
+                    Ok((bytes, _)) if dry_run => {
+                        std::hint::black_box(bytes);
+                        issued.fetch_add(1, Ordering::Relaxed);
+                    }
                     Ok((bytes, _)) => {
                         if let Err(e) = out.write(&mut written, name, &bytes) {
                             fail(*line, format!("{e:#}"));
@@ -399,7 +443,10 @@ fn run_batch(run: &Run, csv_path: &Path, dir: &Path, jobs: Option<usize>) -> Res
         });
     });
     bar.finish_and_clear();
-    out.finish()?;
+    let elapsed = started.elapsed();
+    if !dry_run {
+        out.finish()?;
+    }
     if let Some(e) = write_error.into_inner().ok().flatten() {
         return Err(e.context(format!(
             "writing to {} failed; files already written are whole: run the same command again to resume",
@@ -417,12 +464,22 @@ fn run_batch(run: &Run, csv_path: &Path, dir: &Path, jobs: Option<usize>) -> Res
     for f in &failures {
         eprintln!("failed: {f}");
     }
-    writeln!(
-        std::io::stdout().lock(),
-        "batch: {issued} issued, {skipped} already present (kept), {} failed, {total} rows; output in {}",
-        failures.len(),
-        dir.display()
-    )?;
+    let rate = issued as f64 / elapsed.as_secs_f64().max(1e-9);
+    if dry_run {
+        writeln!(
+            std::io::stdout().lock(),
+            "batch (dry run, nothing written): {issued} would be issued, {skipped} already present (kept), {} failed, {total} rows; signed {rate:.0} credentials/s on {} thread(s)",
+            failures.len(),
+            pool.current_num_threads()
+        )?;
+    } else {
+        writeln!(
+            std::io::stdout().lock(),
+            "batch: {issued} issued, {skipped} already present (kept), {} failed, {total} rows; output in {} ({rate:.0} credentials/s)",
+            failures.len(),
+            dir.display()
+        )?;
+    }
     Ok(if failures.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -126,13 +126,8 @@ fn sign_checked(
             });
         }
     };
-    match microcred_core::sign_checked(
-        credential.clone(),
-        IssueCheck::Full,
-        &setup,
-        key,
-        &options,
-    ) {
+    match microcred_core::sign_checked(credential.clone(), IssueCheck::Full, &setup, key, &options)
+    {
         Ok(done) => Ok(done),
         Err(RowError::Lint(report)) => Err(Refusal::Lint(report)),
         Err(e) => Err(Refusal::Other(anyhow::anyhow!("{e}"))),

@@ -469,3 +469,71 @@ fn crash_during_batch_loses_nothing_acknowledged_and_duplicates_nothing() {
     assert_eq!(code, 0, "{out}");
     server.stop();
 }
+
+#[test]
+fn the_cli_and_the_service_refuse_the_same_rows_with_the_same_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Serve::start(dir.path(), &["--init"], &[]);
+    let admin = server.admin_token_from_stderr();
+    let c = &server.client;
+    let tok = institution_with_achievement(c, "northbridge", &admin, &json!({}));
+    // One good row, then rows each wrong in one way (a blank line is not a row in CSV).
+    let csv = "recipient,result:final-assessment,credits_earned,activity_start,activity_end,valid_from,valid_until,evidence\n\
+        did:example:ok,91,2,,,,,\n\
+        not a recipient,,,,,,,\n\
+        did:example:2,,-1,,,,,\n\
+        did:example:3,,lots,,,,,\n\
+        did:example:4,,,yesterday,,,,\n\
+        did:example:5,,,2025-03-01T00:00:00Z,2025-01-01T00:00:00Z,,,\n\
+        did:example:6,,,,,2025-06-01T00:00:00Z,2025-01-01T00:00:00Z,\n\
+        did:example:7,,,,,,,not-a-url\n\
+        ,,,,,,,\n\
+        did:example:9,,NaN,,,,,\n";
+    let r = c.request(
+        "POST",
+        "/v1/institutions/northbridge/credentials/batch?achievement=df-101",
+        &[
+            ("Content-Type", "text/csv"),
+            ("Authorization", &format!("Bearer {tok}")),
+        ],
+        Some(csv.as_bytes()),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let results = r.json()["results"].as_array().unwrap().clone();
+    assert_eq!(results.len(), 10);
+    assert_eq!(results[0]["status"], 201, "{}", r.text());
+    std::fs::write(dir.path().join("rows.csv"), csv).unwrap();
+    let key = dir.path().join("key.json");
+    let o = Command::new(BIN)
+        .args(["keygen", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let o = Command::new(BIN)
+        .arg("issue")
+        .arg("--key")
+        .arg(&key)
+        .arg("--achievement")
+        .arg(setup::examples().join("achievements/df-101.json"))
+        .arg("--issuer")
+        .arg(setup::examples().join("issuer-profile.json"))
+        .arg("--recipients")
+        .arg(dir.path().join("rows.csv"))
+        .arg("--out-dir")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    for (i, row) in results.iter().enumerate().skip(1) {
+        let message = row["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("row {i}: {row}"));
+        // The CLI numbers rows by CSV line (the header is line 1).
+        let expected = format!("failed: row {}: {message}\n", i + 2);
+        assert!(stderr.contains(&expected), "{expected}in\n{stderr}");
+    }
+    assert_eq!(stderr.matches("failed: row").count(), 9, "{stderr}");
+    server.stop();
+}

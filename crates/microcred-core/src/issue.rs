@@ -292,8 +292,8 @@ impl CredentialTemplate {
         now: OffsetDateTime,
         spare: &mut Spare,
     ) -> Result<Value, RowError> {
-        let recipient = Recipient::parse(&row.recipient, salt)
-            .map_err(|e| RowError::Invalid(e.to_string()))?;
+        let recipient =
+            Recipient::parse(&row.recipient, salt).map_err(|e| RowError::Invalid(e.to_string()))?;
         let mut results = Vec::with_capacity(row.results.len());
         for (name, value) in &row.results {
             let value = match value {
@@ -851,7 +851,10 @@ mod tests {
         let now = OffsetDateTime::UNIX_EPOCH;
         for (row, expected) in [
             (json!({"recipient": ""}), "recipient"),
-            (json!({"recipient": "x", "creditsEarned": -1.0}), "recipient"),
+            (
+                json!({"recipient": "x", "creditsEarned": -1.0}),
+                "recipient",
+            ),
             (
                 json!({"recipient": "did:example:a", "creditsEarned": -1.0}),
                 "creditsEarned must be a non-negative number",
@@ -939,14 +942,23 @@ mod tests {
         let first = first.as_ref().unwrap();
         assert_eq!(first.evidence.len(), 2);
         assert_eq!(first.credits_earned, Some(1.5));
-        assert_eq!(rows[1].1.as_ref().unwrap_err(), "credits_earned \"lots\" is not a number");
+        assert_eq!(
+            rows[1].1.as_ref().unwrap_err(),
+            "credits_earned \"lots\" is not a number"
+        );
         assert_eq!(rows[2].1.as_ref().unwrap_err(), "the recipient is empty");
         assert_eq!(
             parse_csv(b"recipient,score\n", 10).unwrap_err(),
             CsvError::UnknownColumn("score".into())
         );
-        assert_eq!(parse_csv(b"name\n", 10).unwrap_err(), CsvError::UnknownColumn("name".into()));
-        assert_eq!(parse_csv(b"evidence\n", 10).unwrap_err(), CsvError::NoRecipient);
+        assert_eq!(
+            parse_csv(b"name\n", 10).unwrap_err(),
+            CsvError::UnknownColumn("name".into())
+        );
+        assert_eq!(
+            parse_csv(b"evidence\n", 10).unwrap_err(),
+            CsvError::NoRecipient
+        );
         assert_eq!(
             parse_csv(b"recipient\na\nb\n", 1).unwrap_err(),
             CsvError::TooManyRows { limit: 1 }

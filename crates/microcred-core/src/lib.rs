@@ -40,7 +40,8 @@ mod verify;
 mod vocab;
 
 pub use issue::{
-    parse_csv, sign_checked, CredentialTemplate, CsvError, CsvRow, IssueCheck, IssueRow, RowError, Spare,
+    parse_csv, sign_checked, CredentialTemplate, CsvError, CsvRow, IssueCheck, IssueRow, RowError,
+    Spare,
 };
 pub use json::{parse_strict, JsonError};
 pub use keys::{IssuerKey, KeyError, PublicKey, MULTIKEY_CONTEXT};

@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub(crate) use microcred_core::{IssueCheck, IssueRow, RowError, Spare};
 use microcred_core::{
     Achievement, AchievementSubject, ContextLoader, CredentialTemplate, Cryptosuite, IssuerKey,
     LintOptions, LintProfile, OpenBadgeCredential, Profile, ProofSetup, Recipient,
     MULTIKEY_CONTEXT,
 };
+pub(crate) use microcred_core::{IssueCheck, IssueRow, RowError, Spare};
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
@@ -98,6 +98,60 @@ pub(crate) fn new_key(
         },
     };
     Ok((rec, key))
+}
+
+/// The bytes the service issues for `row` (JSON, as in a batch) from `achievement` by an
+/// institution with `profile` (its profile fields, as registered), signed with the key of
+/// `seed` as a `did:key` institution, with credential URL `url`, e-mail salt `salt`, and
+/// `created` as the issuance time, without status entries: for the test that the CLI issues
+/// the same bytes. (The service itself always adds status entries.)
+pub fn issue_as_service(
+    achievement: &Value,
+    profile: &Value,
+    seed: &[u8; 32],
+    row: &Value,
+    url: &str,
+    salt: &str,
+    created: OffsetDateTime,
+) -> Result<Vec<u8>, String> {
+    let key = IssuerKey::from_seed(seed).map_err(|e| e.to_string())?;
+    let Value::Object(fields) = profile else {
+        return Err("the profile must be an object".into());
+    };
+    let issuer =
+        Profile::from_value(make_profile(fields, key.controller())?).map_err(|e| e.to_string())?;
+    let achievement = Achievement::from_value(achievement.clone()).map_err(|e| e.to_string())?;
+    let row: IssueRow = serde_json::from_value(row.clone()).map_err(|e| e.to_string())?;
+    let t = Template::new(
+        "conformance",
+        "conformance",
+        1,
+        achievement,
+        issuer,
+        Arc::new(ActiveKey { key }),
+        Arc::from(""),
+        None,
+    )
+    .map_err(|e| e.message())?;
+    let mut spare = Spare::default();
+    let value = t
+        .core
+        .build(&row, url, salt, created, &mut spare)
+        .map_err(|e| e.message())?;
+    let setup = t
+        .proof_setup(Cryptosuite::DEFAULT, created)
+        .map_err(|e| e.message())?;
+    let issued = t
+        .sign_built(
+            String::new(),
+            value,
+            IssueCheck::Full,
+            microcred_core::bundled_contexts(),
+            &mut spare,
+            &setup,
+        )
+        .map_err(|e| e.message())?;
+    Ok(issued.body)
 }
 
 /// Decrypts a stored key (the method id is the associated data).
@@ -414,7 +468,21 @@ impl Template {
         spare: &mut Spare,
         setup: &ProofSetup,
     ) -> Result<Issued, RowError> {
-        let (id, mut value) = self.build_reusing(row, now, spare)?;
+        let (id, value) = self.build_reusing(row, now, spare)?;
+        self.sign_built(id, value, check, contexts, spare, setup)
+    }
+
+    /// Signs `value`, the credential with UUID `id` built from this template, adding its
+    /// status entries; encodes it.
+    fn sign_built(
+        &self,
+        id: String,
+        mut value: Value,
+        check: IssueCheck,
+        contexts: &ContextLoader,
+        spare: &mut Spare,
+        setup: &ProofSetup,
+    ) -> Result<Issued, RowError> {
         if let (Some(plan), Value::Object(doc)) = (&self.status, &mut value) {
             let status = plan.credential_status().map_err(|e| {
                 RowError::Internal(format!("allocating status list indexes failed: {e}"))

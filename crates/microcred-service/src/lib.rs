@@ -77,6 +77,12 @@ pub mod fuzzing {
     }
 }
 
+/// Hooks for tests that compare the service with the CLI. Not part of the supported API.
+#[doc(hidden)]
+pub mod conformance {
+    pub use crate::issuer::issue_as_service;
+}
+
 pub use app::{app, init_tracing, log_filter, shutdown_signal, AppState, Server};
 pub use bench::{default_suite_name, sign_rate, SignRate, SAMPLE_ACHIEVEMENT, SAMPLE_ISSUER};
 pub use config::{Config, Limits};

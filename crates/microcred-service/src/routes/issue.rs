@@ -164,7 +164,9 @@ pub(crate) async fn single(
             }
             let t = inner.template(&inst, &req.achievement, req.achievement_version)?;
             let at = now();
-            let issued = t.issue(&req.row(), suite, at, IssueCheck::Full).map_err(row_error)?;
+            let issued = t
+                .issue(&req.row(), suite, at, IssueCheck::Full)
+                .map_err(row_error)?;
             Ok(Prepared::New(Box::new(new_credential(
                 &t,
                 issued,
