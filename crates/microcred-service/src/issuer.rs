@@ -288,6 +288,11 @@ pub(crate) struct Template {
     /// `"name":value` JSON of the members every credential copies from the template
     /// unchanged (top level, and in `credentialSubject`): see [`Template::encode`].
     fragments: Fragments,
+    /// The proof setup of the last single issuance: (suite, `created` second, setup). Single
+    /// issuances within the same second share it (the proof's `created` has one-second
+    /// resolution), so a busy template canonicalizes its proof options once a second, not
+    /// once per credential.
+    last_setup: std::sync::Mutex<Option<(Cryptosuite, i64, Arc<ProofSetup>)>>,
 }
 
 /// Serialized members shared by every credential of a template.
@@ -374,6 +379,7 @@ impl Template {
             core,
             status: None,
             fragments,
+            last_setup: std::sync::Mutex::new(None),
         })
     }
 
@@ -444,13 +450,28 @@ impl Template {
         now: OffsetDateTime,
         check: IssueCheck,
     ) -> Result<Issued, RowError> {
+        let second = now.unix_timestamp();
+        let cached = self.last_setup.lock().ok().and_then(|last| match &*last {
+            Some((s, t, setup)) if *s == suite && *t == second => Some(setup.clone()),
+            _ => None,
+        });
+        let setup = match cached {
+            Some(setup) => setup,
+            None => {
+                let setup = Arc::new(self.proof_setup(suite, now)?);
+                if let Ok(mut last) = self.last_setup.lock() {
+                    *last = Some((suite, second, setup.clone()));
+                }
+                setup
+            }
+        };
         self.issue_with(
             row,
             now,
             check,
             microcred_core::bundled_contexts(),
             &mut Spare::default(),
-            &self.proof_setup(suite, now)?,
+            &setup,
         )
     }
 
