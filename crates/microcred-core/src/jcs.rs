@@ -39,13 +39,6 @@ fn write_value_str(value: &Value, out: &mut String) {
     }
 }
 
-/// The canonical form of a JSON object given as a map (avoids building a `Value`).
-pub(crate) fn canonicalize_object(map: &serde_json::Map<String, Value>) -> String {
-    let mut out = String::with_capacity(1024);
-    write_object(map, &mut out);
-    out
-}
-
 /// The canonical form of a document seen through a proof: without the member `skip`
 /// (`proof`), and with `@context` replaced by `context` when given. Saves copying the document.
 pub(crate) fn canonicalize_document_view(
@@ -115,33 +108,42 @@ fn write_number(n: &serde_json::Number, out: &mut String) {
 
 fn write_string(s: &str, out: &mut String) {
     out.push('"');
+    // Most strings have nothing to escape: a branch-free test (vectorized) copies them whole.
+    let special = s.bytes().fold(false, |acc, b| {
+        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if !special {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
-    for (i, c) in s.char_indices() {
-        let esc: Option<&str> = match c {
-            '"' => Some("\\\""),
-            '\\' => Some("\\\\"),
-            '\u{8}' => Some("\\b"),
-            '\t' => Some("\\t"),
-            '\n' => Some("\\n"),
-            '\u{c}' => Some("\\f"),
-            '\r' => Some("\\r"),
-            c if (c as u32) < 0x20 => None,
+    // Only ASCII controls, `"` and `\` are escaped, so the scan is over bytes (every byte of
+    // a multi-byte character is >= 0x80) and the text between escapes is copied whole.
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            b'\t' => "\\t",
+            b'\n' => "\\n",
+            0x0c => "\\f",
+            b'\r' => "\\r",
+            0..=0x1f => "",
             _ => continue,
         };
-        out.push_str(&s[start..i]);
-        match esc {
-            Some(e) => out.push_str(e),
-            None => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let b = c as u32 as usize;
-                out.push_str("\\u00");
-                out.push(HEX[(b >> 4) & 0xf] as char);
-                out.push(HEX[b & 0xf] as char);
-            }
+        out.push_str(s.get(start..i).unwrap_or(""));
+        if esc.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        } else {
+            out.push_str(esc);
         }
-        start = i + c.len_utf8();
+        start = i + 1;
     }
-    out.push_str(&s[start..]);
+    out.push_str(s.get(start..).unwrap_or(""));
     out.push('"');
 }
 
@@ -158,6 +160,19 @@ mod tests {
             canonicalize_to_string(&v),
             "{\"a\":3,\"\u{1f600}\":2,\"\u{fb33}\":1}"
         );
+    }
+
+    proptest::proptest! {
+        /// Strings are escaped as ECMAScript's `JSON.stringify` escapes them, which is also
+        /// what serde_json writes.
+        #[test]
+        fn strings_escape_like_json_stringify(text in "(?s).{0,40}", controls in "[\\x00-\\x1f\"\\\\]{0,4}") {
+            for s in [text.clone(), format!("{controls}{text}{controls}")] {
+                let mut out = String::new();
+                write_string(&s, &mut out);
+                proptest::prop_assert_eq!(out, serde_json::to_string(&s).unwrap_or_default());
+            }
+        }
     }
 
     #[test]

@@ -448,7 +448,9 @@ mod base58 {
         out.reserve(zeros + n);
         out.extend(std::iter::repeat_n('1', zeros));
         for &d in digits.get(..n).unwrap_or(&[]).iter().rev() {
-            out.push(char::from(ALPHABET.get(usize::from(d)).copied().unwrap_or(b'1')));
+            out.push(char::from(
+                ALPHABET.get(usize::from(d)).copied().unwrap_or(b'1'),
+            ));
         }
         true
     }
@@ -533,6 +535,92 @@ mod tests {
         assert!(!dbg.contains(key.secret_multibase().as_str()));
         assert!(key.secret_multibase().starts_with("z3u2"));
         assert!(key.public_key().to_multibase().starts_with("z6Mk"));
+    }
+
+    /// The word-based base58 agrees with `bs58` on every length it handles, for bytes with
+    /// and without leading zeros, both ways.
+    #[test]
+    fn base58_agrees_with_bs58_on_every_length() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for len in 0..=base58::MAX_BYTES {
+            for round in 0..40 {
+                let mut bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+                // Leading zeros (base58 keeps them as '1's), all-0xff, all-zero.
+                match round {
+                    0 => bytes.iter_mut().for_each(|b| *b = 0),
+                    1 => bytes.iter_mut().for_each(|b| *b = 0xff),
+                    r if r % 3 == 0 => {
+                        let z = (next() as usize) % (len + 1);
+                        bytes.iter_mut().take(z).for_each(|b| *b = 0);
+                    }
+                    _ => {}
+                }
+                let expected = bs58::encode(&bytes).into_string();
+                let mut ours = String::new();
+                assert!(base58::encode_into(&bytes, &mut ours));
+                assert_eq!(ours, expected, "{bytes:02x?}");
+                assert!(ours.len() <= base58::max_encoded_len(len));
+                assert_eq!(base58::decode(&expected), Some(bytes), "{expected}");
+            }
+        }
+        assert!(!base58::encode_into(
+            &[1u8; base58::MAX_BYTES + 1],
+            &mut String::new()
+        ));
+        assert_eq!(base58::max_encoded_len(64), 88);
+        assert_eq!(base58::max_encoded_len(34), 47);
+    }
+
+    proptest::proptest! {
+        /// Any text over the alphabet (leading '1's included) decodes as `bs58` decodes it;
+        /// any other character is refused by both.
+        #[test]
+        fn base58_decode_agrees_with_bs58(
+            text in "1{0,4}[1-9A-HJ-NP-Za-km-z]{0,170}",
+            bad in "[0OIl+/ é]",
+            at in 0usize..200,
+        ) {
+            let expected = bs58::decode(&text).into_vec().ok();
+            proptest::prop_assert_eq!(base58::decode(&text), expected);
+            let mut broken = text.clone();
+            broken.insert_str(text.len().min(at), &bad);
+            proptest::prop_assert_eq!(base58::decode(&broken), None);
+            let multibase = format!("z{broken}");
+            proptest::prop_assert!(decode_multibase(&multibase).is_err());
+        }
+
+        /// Encoding random bytes of any length (past the fast path too) matches `bs58`.
+        #[test]
+        fn multibase_encoding_agrees_with_bs58(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        ) {
+            let mb = encode_multibase(&bytes);
+            proptest::prop_assert_eq!(&mb, &format!("z{}", bs58::encode(&bytes).into_string()));
+            proptest::prop_assert_eq!(decode_multibase(&mb), Ok(bytes));
+        }
+    }
+
+    #[test]
+    fn fixed_size_decoding_refuses_other_sizes_and_long_text() {
+        let sig = [0xabu8; 64];
+        let mb = encode_multibase(&sig);
+        assert_eq!(decode_multibase_fixed::<64>(&mb), Some(sig));
+        assert_eq!(decode_multibase_fixed::<63>(&mb), None);
+        assert_eq!(
+            decode_multibase_fixed::<64>(&mb[1..]),
+            None,
+            "no multibase prefix"
+        );
+        let zeros = format!("z{}", "1".repeat(64));
+        assert_eq!(decode_multibase_fixed::<64>(&zeros), Some([0u8; 64]));
+        let long = format!("z{}", "1".repeat(89));
+        assert_eq!(decode_multibase_fixed::<64>(&long), None);
     }
 
     #[test]

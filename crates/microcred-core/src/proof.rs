@@ -11,13 +11,13 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-use microcred_rdf::{CanonicalOptions, ContextLoader};
+use microcred_rdf::{CanonicalOptions, ContextLoader, DocumentView};
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::keys::{decode_multibase, encode_multibase, IssuerKey};
+use crate::keys::{decode_multibase_fixed, encode_multibase, IssuerKey};
 use crate::resolve::{KeyRing, Method, ResolveError};
 use crate::time_fmt;
 
@@ -117,7 +117,8 @@ trait SuiteImpl: Sync {
     fn proof_context_replaces_document(&self) -> bool {
         false
     }
-    /// Canonical bytes of the proof configuration (proof options without `proofValue`);
+    /// Canonical bytes of the proof configuration: the proof options `config` without their
+    /// `proofValue` member, if any (so a received proof is read as it is, not copied);
     /// `document_context` is the document's `@context`.
     fn transform_config(
         &self,
@@ -155,7 +156,7 @@ impl SuiteImpl for Jcs {
         _: Option<&Value>,
         _: &ContextLoader,
     ) -> Result<Vec<u8>, ProofError> {
-        Ok(crate::jcs::canonicalize_object(config).into_bytes())
+        Ok(crate::jcs::canonicalize_document_view(config, "proofValue", None).into_bytes())
     }
 }
 
@@ -170,6 +171,21 @@ impl Rdfc {
             .map(|c| c.nquads.into_bytes())
             .map_err(ProofError::from)
     }
+
+    /// Canonical N-Quads of the object `view` describes (nothing is copied).
+    fn view_nquads(
+        view: DocumentView<'_>,
+        context: Option<&Value>,
+        contexts: &ContextLoader,
+    ) -> Result<Vec<u8>, ProofError> {
+        let view = match context {
+            Some(ctx) => view.with_context(ctx),
+            None => view,
+        };
+        microcred_rdf::canonicalize_view(view, contexts, &CanonicalOptions::default())
+            .map(|c| c.nquads.into_bytes())
+            .map_err(ProofError::from)
+    }
 }
 
 impl SuiteImpl for Rdfc {
@@ -179,19 +195,14 @@ impl SuiteImpl for Rdfc {
         context: Option<&Value>,
         contexts: &ContextLoader,
     ) -> Result<Vec<u8>, ProofError> {
-        let mut doc = Map::with_capacity(document.len());
-        for (k, v) in document {
-            match (k.as_str(), context) {
-                ("proof", _) => {}
-                ("@context", Some(ctx)) => {
-                    doc.insert(k.clone(), ctx.clone());
-                }
-                _ => {
-                    doc.insert(k.clone(), v.clone());
-                }
-            }
-        }
-        Self::nquads(&Value::Object(doc), contexts)
+        // A replacement @context only ever comes with a document that has one (it must
+        // start with the proof's); `with_context` would add it otherwise.
+        let context = context.filter(|_| document.contains_key("@context"));
+        Self::view_nquads(
+            DocumentView::new(document).without("proof"),
+            context,
+            contexts,
+        )
     }
     fn transform_unsecured(
         &self,
@@ -206,11 +217,11 @@ impl SuiteImpl for Rdfc {
         document_context: Option<&Value>,
         contexts: &ContextLoader,
     ) -> Result<Vec<u8>, ProofError> {
-        let mut config = config.clone();
-        if let Some(ctx) = document_context {
-            config.insert("@context".into(), ctx.clone());
-        }
-        Self::nquads(&Value::Object(config), contexts)
+        Self::view_nquads(
+            DocumentView::new(config).without("proofValue"),
+            document_context,
+            contexts,
+        )
     }
 }
 
@@ -268,8 +279,8 @@ pub struct HashData {
 }
 
 /// Computes the canonical forms and the 64-byte message signed for `document` under the
-/// proof configuration `config` (a proof without `proofValue`), with the bundled contexts.
-/// Exposed for test vectors and for debugging interop.
+/// proof configuration `config` (a proof without `proofValue`; one it has is left out), with
+/// the bundled contexts. Exposed for test vectors and for debugging interop.
 pub fn hash_data(
     suite: Cryptosuite,
     document: &Map<String, Value>,
@@ -607,22 +618,30 @@ pub(crate) fn check_proof(
             return ProofFinding::Malformed("`created` is not an XML Schema dateTime".into());
         }
     }
-    let signature: [u8; 64] = match text("proofValue").map(decode_multibase) {
-        Some(Ok(bytes)) => match bytes.try_into() {
-            Ok(sig) => sig,
-            Err(_) => {
+    let signature: [u8; 64] = match text("proofValue") {
+        Some(value) => match decode_multibase_fixed::<64>(value) {
+            Some(sig) => sig,
+            // Tell a wrong length from text that is not base58btc at all.
+            None if value.strip_prefix('z').is_some_and(|b58| {
+                b58.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() && !b"0OIl".contains(&b))
+            }) =>
+            {
                 return ProofFinding::Malformed(
                     "proofValue is not a 64-byte Ed25519 signature".into(),
                 )
             }
+            None => {
+                return ProofFinding::Malformed(
+                    "proofValue is not base58btc multibase (`z...`)".into(),
+                )
+            }
         },
-        Some(Err(_)) => {
-            return ProofFinding::Malformed("proofValue is not base58btc multibase (`z...`)".into())
-        }
         None => return ProofFinding::Malformed("the proof has no string `proofValue`".into()),
     };
-    let mut config = proof.clone();
-    config.shift_remove("proofValue");
+    // The proof configuration is the proof without `proofValue`: the suites read `proof`
+    // leaving that member out, so nothing is copied.
+    let config = proof;
     let proof_context = config.get("@context");
     if let Some(proof_ctx) = proof_context {
         // Data Integrity: the document's @context must start with the proof's, in order.
@@ -645,14 +664,14 @@ pub(crate) fn check_proof(
         }
     };
     let data = match previous {
-        None => hash_view(imp, secured, context, &config, contexts),
+        None => hash_view(imp, secured, context, config, contexts),
         Some(chain) => {
             let mut chained = secured.clone();
             chained.insert("proof".into(), Value::Array(chain));
             if let Some(ctx) = context {
                 chained.insert("@context".into(), ctx.clone());
             }
-            hash_chained(imp, Value::Object(chained), &config, contexts)
+            hash_chained(imp, Value::Object(chained), config, contexts)
         }
     };
     let data = match data {

@@ -422,10 +422,7 @@ impl<'l> Processor<'l> {
         if !active.cacheable || active.base.is_some() {
             return Ok(None);
         }
-        let Ok(text) = serde_json::to_string(local) else {
-            return Ok(None);
-        };
-        let Some(id) = self.loader.inline_id(&text) else {
+        let Some(id) = self.loader.inline_id(local) else {
             return Ok(None);
         };
         let key = CacheKey {

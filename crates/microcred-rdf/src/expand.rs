@@ -156,6 +156,14 @@ struct Acc<'a> {
     props: Vec<Prop<'a>>,
 }
 
+/// How the top-level object of a document is read (see [`crate::DocumentView`]): one member
+/// left out, and the `@context` replaced.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct RootView<'a> {
+    pub(crate) without: Option<&'a str>,
+    pub(crate) context: Option<&'a Value>,
+}
+
 pub(crate) struct Expander<'a, 'l> {
     proc: Processor<'l>,
     safe: bool,
@@ -166,6 +174,8 @@ pub(crate) struct Expander<'a, 'l> {
     /// Processed inline (document) contexts, keyed by parent context id and value address;
     /// valid for this expansion only.
     local_cache: SeededMap<(u64, usize), Arc<Ctx>>,
+    /// The view of the top-level object, taken by the first (outermost) object expanded.
+    root: Option<RootView<'a>>,
 }
 
 type R<T> = Result<T, Error>;
@@ -187,6 +197,7 @@ impl<'a, 'l> Expander<'a, 'l> {
             path: Vec::with_capacity(16),
             depth: 0,
             local_cache: SeededMap::default(),
+            root: None,
         }
     }
 
@@ -364,18 +375,39 @@ impl<'a, 'l> Expander<'a, 'l> {
     /// Expands the whole document.
     pub(crate) fn expand_document(&mut self, ctx: &Arc<Ctx>, doc: &'a Value) -> R<Vec<Item<'a>>> {
         let out = self.expand(ctx, None, None, doc, false)?;
+        Ok(Self::top_level(out))
+    }
+
+    /// Expands a document given as its top-level object read through `view`, as
+    /// [`Self::expand_document`] expands the object the view describes.
+    pub(crate) fn expand_document_view(
+        &mut self,
+        ctx: &Arc<Ctx>,
+        m: &'a Map<String, Value>,
+        view: RootView<'a>,
+    ) -> R<Vec<Item<'a>>> {
+        self.root = Some(view);
+        self.enter()?;
+        let out = self.expand_object(ctx, None, None, m, false);
+        self.depth -= 1;
+        self.root = None;
+        Ok(Self::top_level(out?))
+    }
+
+    /// The expanded top level: a top-level map with only `@graph` is its graph.
+    fn top_level(out: Out<'a>) -> Vec<Item<'a>> {
         let mut items = out.into_vec();
         // A top-level map with only @graph: its graph is the default graph.
         if items.len() == 1 {
             if let Some(Item::Node(n)) = items.first() {
                 if n.is_graph_object() && n.id.is_none() && n.index.is_none() {
                     if let Some(Item::Node(n)) = items.pop() {
-                        return Ok(n.graph.unwrap_or_default());
+                        return n.graph.unwrap_or_default();
                     }
                 }
             }
         }
-        Ok(items)
+        items
     }
 
     fn expand(
@@ -527,12 +559,20 @@ impl<'a, 'l> Expander<'a, 'l> {
         m: &'a Map<String, Value>,
         from_map: bool,
     ) -> R<Out<'a>> {
+        // The document's top-level object may be read through a view (outermost call only).
+        let view = if self.depth == 1 {
+            self.root.take().unwrap_or_default()
+        } else {
+            RootView::default()
+        };
+        let skip = view.without;
+        let members = || m.iter().filter(move |(k, _)| Some(k.as_str()) != skip);
         let mut ctx = active.clone();
         // Revert a non-propagated (type-scoped) context on entering a new node object.
         if !from_map {
             if let Some(prev) = &ctx.previous {
-                let has_value = m.keys().any(|k| ctx.is_value_key(k));
-                let single_id = m.len() == 1 && m.keys().all(|k| ctx.is_id_key(k));
+                let has_value = members().any(|(k, _)| ctx.is_value_key(k));
+                let single_id = members().count() == 1 && members().all(|(k, _)| ctx.is_id_key(k));
                 if !has_value && !single_id {
                     ctx = prev.clone();
                 }
@@ -547,14 +587,19 @@ impl<'a, 'l> Expander<'a, 'l> {
                 ctx = self.apply_scoped(&ctx, d, o)?;
             }
         }
-        if let Some(c) = map_get(m, "@context") {
+        let local = match view.context {
+            Some(c) => Some(c),
+            None if skip == Some("@context") => None,
+            None => map_get(m, "@context"),
+        };
+        if let Some(c) = local {
             ctx = self.apply_local(&ctx, c)?;
         }
         // Type-scoped contexts.
         let type_scoped = ctx.clone();
         let mut type_entries: Vec<(&'a str, &'a Value)> = Vec::new();
         let mut single_type_entry: Option<(&'a str, &'a Value)> = None;
-        for (k, v) in m {
+        for (k, v) in members() {
             if type_scoped.is_type_key(k) {
                 match single_type_entry.take() {
                     None if type_entries.is_empty() => single_type_entry = Some((k, v)),
@@ -619,6 +664,7 @@ impl<'a, 'l> Expander<'a, 'l> {
             &type_scoped,
             prop,
             m,
+            skip,
             &mut acc,
             &mut nests,
             input_is_json,
@@ -676,7 +722,16 @@ impl<'a, 'l> Expander<'a, 'l> {
                 );
             }
             let mut inner = Vec::new();
-            self.expand_entries(&nctx, type_scoped, prop, nm, acc, &mut inner, input_is_json)?;
+            self.expand_entries(
+                &nctx,
+                type_scoped,
+                prop,
+                nm,
+                None,
+                acc,
+                &mut inner,
+                input_is_json,
+            )?;
             for inn in inner {
                 if let Some(v) = nm.get(inn) {
                     self.enter()?;
@@ -699,7 +754,7 @@ impl<'a, 'l> Expander<'a, 'l> {
         Ok(())
     }
 
-    /// Step 13 of the Expansion algorithm: every entry of `m` into `acc`.
+    /// Step 13 of the Expansion algorithm: every entry of `m` but `skip` into `acc`.
     #[allow(clippy::too_many_arguments)]
     fn expand_entries(
         &mut self,
@@ -707,13 +762,14 @@ impl<'a, 'l> Expander<'a, 'l> {
         type_scoped: &Arc<Ctx>,
         prop: Option<&'a str>,
         m: &'a Map<String, Value>,
+        skip: Option<&str>,
         acc: &mut Acc<'a>,
         nests: &mut Vec<&'a str>,
         input_is_json: bool,
     ) -> R<()> {
         for (key, value) in m {
             let key = key.as_str();
-            if key == "@context" {
+            if key == "@context" || Some(key) == skip {
                 continue;
             }
             self.path.push(Seg::Key(key));

@@ -1,6 +1,7 @@
 //! IRI helpers: keyword tests, absolute-IRI tests and RFC 3986 reference resolution.
 
-/// All JSON-LD 1.1 keywords.
+/// All JSON-LD 1.1 keywords (the list [`is_keyword`] is checked against).
+#[cfg(test)]
 const KEYWORDS: &[&str] = &[
     "@base",
     "@container",
@@ -34,7 +35,41 @@ const KEYWORDS: &[&str] = &[
 ];
 
 pub(crate) fn is_keyword(s: &str) -> bool {
-    s.starts_with('@') && KEYWORDS.contains(&s)
+    // Every `id` and `type` of a document expands to a keyword and comes here: a `match` on
+    // the text (compiled to a switch on length, then one comparison) rather than a scan of
+    // `KEYWORDS` (the test below checks they agree).
+    matches!(
+        s,
+        "@base"
+            | "@container"
+            | "@context"
+            | "@default"
+            | "@direction"
+            | "@embed"
+            | "@explicit"
+            | "@graph"
+            | "@id"
+            | "@import"
+            | "@included"
+            | "@index"
+            | "@json"
+            | "@language"
+            | "@list"
+            | "@nest"
+            | "@none"
+            | "@omitDefault"
+            | "@prefix"
+            | "@preserve"
+            | "@protected"
+            | "@propagate"
+            | "@requireAll"
+            | "@reverse"
+            | "@set"
+            | "@type"
+            | "@value"
+            | "@version"
+            | "@vocab"
+    )
 }
 
 /// Matches the ABNF `"@"1*ALPHA`.
@@ -278,6 +313,19 @@ pub(crate) fn resolve(base: &str, reference: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keywords_are_exactly_the_listed_ones() {
+        for k in KEYWORDS {
+            assert!(is_keyword(k), "{k}");
+            assert!(!is_keyword(&k[1..]), "{k}");
+            assert!(!is_keyword(&format!("{k}s")), "{k}");
+            assert!(!is_keyword(&k.to_uppercase()), "{k}");
+        }
+        for other in ["", "@", "@foo", "@ID", "id", "type", "@typ"] {
+            assert!(!is_keyword(other), "{other}");
+        }
+    }
 
     #[test]
     fn rfc3986_examples() {

@@ -71,7 +71,7 @@ mod to_rdf;
 
 use std::sync::Arc;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 pub use canon::{canonicalize, canonicalize_with_hash, canonicalize_with_map, HashAlgorithm};
@@ -194,6 +194,105 @@ pub fn to_rdf<'a>(
     Ok(em.finish())
 }
 
+/// A JSON-LD document given as its top-level object, read with one member left out and its
+/// `@context` replaced, without copying it.
+///
+/// This is how Data Integrity proofs see documents: the unsecured document is the secured one
+/// without `proof`, and the proof configuration is the proof without `proofValue`, read with
+/// the document's `@context`. [`to_rdf_view`] and [`canonicalize_view`] give exactly what
+/// [`to_rdf`] and [`canonicalize_document`] give for the object the view describes.
+///
+/// ```
+/// use microcred_rdf::{canonicalize_document, canonicalize_view, CanonicalOptions, ContextLoader, DocumentView};
+///
+/// let loader = ContextLoader::bundled();
+/// let opts = CanonicalOptions::default();
+/// let secured = serde_json::json!({
+///     "@context": ["https://www.w3.org/ns/credentials/v2"],
+///     "type": ["VerifiableCredential"],
+///     "issuer": "https://vc.example/issuers/5678",
+///     "credentialSubject": {"id": "did:example:abcdefgh"},
+///     "proof": {"type": "DataIntegrityProof"}
+/// });
+/// let mut unsecured = secured.clone();
+/// unsecured.as_object_mut().unwrap().shift_remove("proof");
+/// let view = DocumentView::new(secured.as_object().unwrap()).without("proof");
+/// assert_eq!(
+///     canonicalize_view(view, &loader, &opts).unwrap(),
+///     canonicalize_document(&unsecured, &loader, &opts).unwrap()
+/// );
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct DocumentView<'a> {
+    members: &'a Map<String, Value>,
+    without: Option<&'a str>,
+    context: Option<&'a Value>,
+}
+
+impl<'a> DocumentView<'a> {
+    /// The document whose top-level object is `members`, as it is.
+    pub fn new(members: &'a Map<String, Value>) -> Self {
+        Self {
+            members,
+            without: None,
+            context: None,
+        }
+    }
+
+    /// Leaves out the member named `name` (such as `proof`). One member at most is left out:
+    /// a second call replaces the first.
+    pub fn without(mut self, name: &'a str) -> Self {
+        self.without = Some(name);
+        self
+    }
+
+    /// Reads the document as if its `@context` were `context`, whether or not it has one.
+    pub fn with_context(mut self, context: &'a Value) -> Self {
+        self.context = Some(context);
+        self
+    }
+}
+
+/// [`to_rdf`] of the document `view` describes.
+pub fn to_rdf_view<'a>(
+    view: DocumentView<'a>,
+    loader: &ContextLoader,
+    opts: &CanonicalOptions,
+) -> Result<Dataset<'a>, Error> {
+    let root = match &opts.base_iri {
+        None => loader.empty_ctx().clone(),
+        Some(b) => Arc::new(context::Ctx::empty(Some(b.clone()))),
+    };
+    let keep_direction = opts.rdf_direction != RdfDirection::Drop;
+    let mut ex = expand::Expander::new(
+        context::Processor::new(loader),
+        opts.safe_mode,
+        keep_direction,
+    );
+    let root_view = expand::RootView {
+        without: view.without,
+        context: view.context,
+    };
+    let items = ex.expand_document_view(&root, view.members, root_view)?;
+    let mut em = to_rdf::Emitter::new(opts.rdf_direction);
+    em.emit_top(&items);
+    Ok(em.finish())
+}
+
+/// [`canonicalize_document`] of the document `view` describes.
+pub fn canonicalize_view(
+    view: DocumentView<'_>,
+    loader: &ContextLoader,
+    opts: &CanonicalOptions,
+) -> Result<Canonical, Error> {
+    let ds = to_rdf_view(view, loader, opts)?;
+    let nquads = canonicalize(&ds)?;
+    Ok(Canonical {
+        nquads,
+        quad_count: ds.len(),
+    })
+}
+
 /// [`to_rdf`] followed by [`canonicalize`].
 pub fn canonicalize_document(
     doc: &Value,
@@ -261,6 +360,58 @@ mod tests {
                 "{uncached} of {}",
                 context::CONTEXT_WORK_LIMIT
             );
+        }
+    }
+
+    /// A view gives what the object it describes gives: without `proof` (or any member, even
+    /// `@context` or `type`), and with the `@context` replaced or added.
+    #[test]
+    fn views_canonicalize_as_the_documents_they_describe() {
+        #![allow(clippy::unwrap_used)]
+        let loader = ContextLoader::bundled();
+        let opts = CanonicalOptions::default();
+        let unsafe_opts = CanonicalOptions::default().with_safe_mode(false);
+        let expected = |doc: &serde_json::Map<String, Value>, opts: &CanonicalOptions| {
+            canonicalize_document(&Value::Object(doc.clone()), &loader, opts)
+        };
+        for text in [
+            include_str!("../tests/data/vectors/samples/df-101-productivity-tools.json"),
+            include_str!("../tests/data/vectors/samples/clr-digital-fluency-pathway.json"),
+            include_str!("../tests/data/vectors/samples/df-certificate-stacked.json"),
+        ] {
+            let doc: Value = serde_json::from_str(text).unwrap();
+            let map = doc.as_object().unwrap();
+            let mut keys: Vec<&str> = map.keys().map(String::as_str).collect();
+            keys.push("absent");
+            for key in keys {
+                let mut without = map.clone();
+                without.shift_remove(key);
+                let view = DocumentView::new(map).without(key);
+                for o in [&opts, &unsafe_opts] {
+                    assert_eq!(
+                        canonicalize_view(view, &loader, o),
+                        expected(&without, o),
+                        "{key}"
+                    );
+                }
+            }
+            // The @context replaced (here by its first item alone: most terms are then
+            // undefined, an error in safe mode), or added to a map without one.
+            let first = doc["@context"][0].clone();
+            let mut replaced = map.clone();
+            replaced.insert("@context".into(), first.clone());
+            let mut bare = map.clone();
+            bare.shift_remove("@context");
+            let bare_view = DocumentView::new(&bare).with_context(&doc["@context"]);
+            for o in [&opts, &unsafe_opts] {
+                let view = DocumentView::new(map).with_context(&first);
+                assert_eq!(canonicalize_view(view, &loader, o), expected(&replaced, o));
+                assert_eq!(canonicalize_view(bare_view, &loader, o), expected(map, o));
+                let both = view.without("id");
+                let mut no_id = replaced.clone();
+                no_id.shift_remove("id");
+                assert_eq!(canonicalize_view(both, &loader, o), expected(&no_id, o));
+            }
         }
     }
 

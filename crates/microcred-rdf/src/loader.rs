@@ -14,10 +14,13 @@ use crate::Error;
 const CACHE_CAPACITY: usize = 1024;
 /// Most distinct inline (embedded) contexts remembered per loader.
 const INLINE_CAPACITY: usize = 256;
-/// Largest inline context text remembered: documents from anyone reach the shared loader,
-/// so what it keeps stays small (at most `INLINE_CAPACITY` times this); larger inline
-/// contexts are processed each time instead.
+/// Largest inline context remembered, by the size of its key (see [`inline_key`]; about the
+/// size of its JSON text): documents from anyone reach the shared loader, so what it keeps
+/// stays small (at most `INLINE_CAPACITY` times this); larger inline contexts are processed
+/// each time instead.
 const INLINE_MAX_BYTES: usize = 16 * 1024;
+/// Deepest inline context remembered (real ones are two or three levels deep).
+const INLINE_MAX_DEPTH: usize = 32;
 
 macro_rules! ctx {
     ($file:literal) => {
@@ -213,9 +216,9 @@ pub(crate) struct CacheKey {
 pub struct ContextLoader {
     docs: SeededMap<Box<str>, Arc<DocEntry>>,
     cache: RwLock<SeededMap<CacheKey, Arc<Ctx>>>,
-    /// Embedded contexts seen in documents, by their JSON text, so that their results can be
-    /// cached like those of remote contexts.
-    inline: RwLock<SeededMap<String, u64>>,
+    /// Embedded contexts seen in documents, by their [`inline_key`], so that their results
+    /// can be cached like those of remote contexts.
+    inline: RwLock<SeededMap<Box<[u8]>, u64>>,
     empty: Arc<Ctx>,
 }
 
@@ -311,28 +314,29 @@ impl ContextLoader {
         &self.empty
     }
 
-    /// A stable id for an embedded context's JSON text, or `None` when too many are known.
-    pub(crate) fn inline_id(&self, text: &str) -> Option<u64> {
-        if text.len() > INLINE_MAX_BYTES {
-            return None;
-        }
+    /// A stable id for an embedded context (equal ids for equal JSON, member order
+    /// included), or `None` when it is too large or too many are known.
+    pub(crate) fn inline_id(&self, context: &Value) -> Option<u64> {
+        let mut key = Vec::with_capacity(1024);
+        inline_key(context, &mut key, 0)?;
+        let key = key.as_slice();
         if let Some(id) = self
             .inline
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .get(text)
+            .get(key)
         {
             return Some(*id);
         }
         let mut map = self.inline.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(id) = map.get(text) {
+        if let Some(id) = map.get(key) {
             return Some(*id);
         }
         if map.len() >= INLINE_CAPACITY {
             return None;
         }
         let id = next_id();
-        map.insert(text.to_owned(), id);
+        map.insert(Box::from(key), id);
         Some(id)
     }
 
@@ -366,6 +370,63 @@ impl ContextLoader {
     }
 }
 
+/// Appends to `out` an unambiguous encoding of `v`: a tag per value, and the length of every
+/// string, array and object before its contents, so that two values have the same encoding
+/// exactly when they are the same JSON with members in the same order (as their texts would
+/// be, but without the cost of writing JSON: strings are copied, not escaped). `None` when the
+/// encoding would pass [`INLINE_MAX_BYTES`] or the value is nested deeper than
+/// [`INLINE_MAX_DEPTH`].
+fn inline_key(v: &Value, out: &mut Vec<u8>, depth: usize) -> Option<()> {
+    fn len(out: &mut Vec<u8>, n: usize) -> Option<()> {
+        out.extend_from_slice(&u32::try_from(n).ok()?.to_le_bytes());
+        Some(())
+    }
+    fn text(out: &mut Vec<u8>, s: &str) -> Option<()> {
+        len(out, s.len())?;
+        out.extend_from_slice(s.as_bytes());
+        Some(())
+    }
+    if depth > INLINE_MAX_DEPTH || out.len() > INLINE_MAX_BYTES {
+        return None;
+    }
+    match v {
+        Value::Null => out.push(b'n'),
+        Value::Bool(b) => out.push(if *b { b't' } else { b'f' }),
+        Value::Number(n) => {
+            // Integers and floats stay apart, as in JSON text (`1` is not `1.0`).
+            let (tag, bits) = if let Some(u) = n.as_u64() {
+                (b'u', u)
+            } else if let Some(i) = n.as_i64() {
+                (b'i', i as u64)
+            } else {
+                (b'd', n.as_f64().map_or(0, f64::to_bits))
+            };
+            out.push(tag);
+            out.extend_from_slice(&bits.to_le_bytes());
+        }
+        Value::String(s) => {
+            out.push(b's');
+            text(out, s)?;
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            len(out, items.len())?;
+            for item in items {
+                inline_key(item, out, depth + 1)?;
+            }
+        }
+        Value::Object(m) => {
+            out.push(b'{');
+            len(out, m.len())?;
+            for (k, item) in m {
+                text(out, k)?;
+                inline_key(item, out, depth + 1)?;
+            }
+        }
+    }
+    (out.len() <= INLINE_MAX_BYTES).then_some(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,8 +456,37 @@ mod tests {
     #[test]
     fn large_inline_contexts_are_not_remembered() {
         let loader = ContextLoader::bundled();
-        assert!(loader.inline_id("{\"a\":\"https://e/a\"}").is_some());
-        let big = format!("{{\"a\":\"https://e/{}\"}}", "x".repeat(INLINE_MAX_BYTES));
+        let small = serde_json::json!({"a": "https://e/a"});
+        assert!(loader.inline_id(&small).is_some());
+        let big = serde_json::json!({"a": format!("https://e/{}", "x".repeat(INLINE_MAX_BYTES))});
         assert_eq!(loader.inline_id(&big), None);
+        let mut deep = small.clone();
+        for _ in 0..=INLINE_MAX_DEPTH {
+            deep = serde_json::json!({ "a": deep });
+        }
+        assert_eq!(loader.inline_id(&deep), None);
+    }
+
+    /// Equal contexts share an id, whatever their addresses; any difference (member order,
+    /// a number's kind, a string that would read the same once escaped) gives another.
+    #[test]
+    fn inline_ids_follow_the_json() {
+        let loader = ContextLoader::bundled();
+        let base = serde_json::json!({"a": "https://e/a", "b": {"@id": "https://e/b", "@type": "@id"}, "n": [1, null, true]});
+        let id = loader.inline_id(&base);
+        assert!(id.is_some());
+        assert_eq!(loader.inline_id(&base.clone()), id);
+        for other in [
+            serde_json::json!({"b": {"@id": "https://e/b", "@type": "@id"}, "a": "https://e/a", "n": [1, null, true]}),
+            serde_json::json!({"a": "https://e/a", "b": {"@id": "https://e/b", "@type": "@id"}, "n": [1.0, null, true]}),
+            serde_json::json!({"a": "https://e/a", "b": {"@id": "https://e/b", "@type": "@id"}, "n": [1, null, false]}),
+            serde_json::json!({"a": "https://e/a", "b": {"@id": "https://e/b", "@type": "@id"}, "n": [[1, null], true]}),
+            serde_json::json!({"a": "https://e/a\"", "b": {"@id": "https://e/b", "@type": "@id"}, "n": [1, null, true]}),
+            serde_json::json!({"ab": "https://e/", "b": {"@id": "https://e/b", "@type": "@id"}, "n": [1, null, true]}),
+        ] {
+            let other_id = loader.inline_id(&other);
+            assert!(other_id.is_some());
+            assert_ne!(other_id, id, "{other}");
+        }
     }
 }
