@@ -1,7 +1,7 @@
 //! Output of a batch: one file per credential, written in chunks, each chunk made durable by
 //! one sync instead of one per file.
 //!
-//! A chunk's files are written under temporary names (`.mc-<name>.<pid>.tmp`), then one
+//! Workers write a chunk's files under temporary names (`.mc-<name>.<pid>.tmp`), then one
 //! `syncfs` of the output directory's file system puts their bytes on disk (on systems
 //! without it, each file is synced), and only then are they renamed to their final names.
 //! The renames become durable with the next chunk's sync or the directory sync at the end. So
@@ -110,27 +110,29 @@ impl OutDir {
         Ok(())
     }
 
-    /// Makes the chunk's files durable with one sync, then gives them their final names.
-    /// Returns how many files it named.
-    pub(crate) fn commit(&self, chunk: Chunk) -> Result<usize> {
-        if chunk.files.is_empty() {
+    /// Makes the files of `chunks` durable with one sync, then gives them their final names.
+    /// Returns how many files it named. On failure the chunks' temporary files are removed
+    /// (their credentials are issued again by the next run).
+    pub(crate) fn commit(&self, chunks: Vec<Chunk>) -> Result<usize> {
+        let files: Vec<(PathBuf, PathBuf)> = chunks.into_iter().flat_map(|c| c.files).collect();
+        if files.is_empty() {
             return Ok(0);
         }
-        if let Err(e) = self.sync_data(&chunk) {
-            for (tmp, _) in &chunk.files {
+        if let Err(e) = self.sync_data(&files) {
+            for (tmp, _) in &files {
                 let _ = fs::remove_file(tmp);
             }
             return Err(e);
         }
-        for (i, (tmp, path)) in chunk.files.iter().enumerate() {
+        for (i, (tmp, path)) in files.iter().enumerate() {
             if let Err(e) = fs::rename(tmp, path) {
-                for (rest, _) in &chunk.files[i..] {
+                for (rest, _) in &files[i..] {
                     let _ = fs::remove_file(rest);
                 }
                 return Err(e).with_context(|| format!("cannot write {}", path.display()));
             }
         }
-        Ok(chunk.files.len())
+        Ok(files.len())
     }
 
     /// Makes the last renames durable.
@@ -143,15 +145,15 @@ impl OutDir {
     /// One `syncfs` of the directory's file system: every byte written so far (this chunk's
     /// files, and the renames of earlier chunks) is on disk when it returns.
     #[cfg(target_os = "linux")]
-    fn sync_data(&self, _chunk: &Chunk) -> Result<()> {
+    fn sync_data(&self, _files: &[(PathBuf, PathBuf)]) -> Result<()> {
         rustix::fs::syncfs(&self.handle)
             .with_context(|| format!("cannot sync the file system of {}", self.dir.display()))
     }
 
     /// Without `syncfs`: each file, then the directory.
     #[cfg(not(target_os = "linux"))]
-    fn sync_data(&self, chunk: &Chunk) -> Result<()> {
-        for (tmp, _) in &chunk.files {
+    fn sync_data(&self, files: &[(PathBuf, PathBuf)]) -> Result<()> {
+        for (tmp, _) in files {
             File::open(tmp)
                 .and_then(|f| f.sync_all())
                 .with_context(|| format!("cannot sync {}", tmp.display()))?;
@@ -177,7 +179,7 @@ mod tests {
         out.write(&mut chunk, "b.json", b"{\"b\":2}").unwrap();
         // Not named before the commit.
         assert!(!dir.path().join("a.json").exists());
-        assert_eq!(out.commit(chunk).unwrap(), 2);
+        assert_eq!(out.commit(vec![chunk, Chunk::default()]).unwrap(), 2);
         out.finish().unwrap();
         assert_eq!(fs::read(dir.path().join("a.json")).unwrap(), b"{\"a\":1}");
         assert_eq!(fs::read(dir.path().join("b.json")).unwrap(), b"{\"b\":2}");

@@ -394,60 +394,80 @@ fn run_batch(
     };
     let first_full = todo.first().map(|(line, _, _)| *line);
     let started = std::time::Instant::now();
-    let write_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
-    pool.install(|| {
-        todo.par_chunks(CHUNK).for_each(|chunk| {
-            thread_local! {
-                // Each worker resolves contexts with its own loader when only bundled ones
-                // are used (a shared loader's cache is a lock the cores keep taking from each
-                // other).
-                static BUNDLED: ContextLoader = ContextLoader::bundled();
-            }
-            let mut spare = Spare::default();
-            let mut written = crate::batch_out::Chunk::default();
-            for (line, row, name) in chunk {
-                let check = if Some(*line) == first_full {
-                    IssueCheck::Full
-                } else {
-                    IssueCheck::Row
-                };
-                let signed = if run.contexts.is_bundled_only() {
-                    BUNDLED.with(|c| run.issue(row, now, check, &setup, c, &mut spare))
-                } else {
-                    run.issue(row, now, check, &setup, run.contexts.get(), &mut spare)
-                };
-                match signed {
-                    Ok((bytes, _)) if dry_run => {
-                        std::hint::black_box(bytes);
-                        issued.fetch_add(1, Ordering::Relaxed);
+    // Workers sign and write temporary files; one committer thread makes finished chunks
+    // durable (one sync for every chunk waiting) and names their files, so no core waits
+    // for the disk while there is signing to do. The bounded queue holds back workers if the
+    // disk falls behind.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(crate::batch_out::Chunk, usize)>(4);
+    let write_error = std::thread::scope(|scope| {
+        let (issued, bar, out) = (&issued, &bar, &out);
+        let committer = scope.spawn(move || {
+            let mut error: Option<anyhow::Error> = None;
+            while let Ok(first) = rx.recv() {
+                let mut waiting = vec![first];
+                waiting.extend(rx.try_iter());
+                let rows: usize = waiting.iter().map(|(_, n)| n).sum();
+                match out.commit(waiting.into_iter().map(|(c, _)| c).collect()) {
+                    Ok(n) => {
+                        issued.fetch_add(n, Ordering::Relaxed);
                     }
-                    Ok((bytes, _)) => {
-                        if let Err(e) = out.write(&mut written, name, &bytes) {
-                            fail(*line, format!("{e:#}"));
-                        }
-                    }
-                    Err(e) => fail(*line, e.message()),
-                }
-            }
-            match out.commit(written) {
-                Ok(n) => {
-                    issued.fetch_add(n, Ordering::Relaxed);
-                }
-                Err(e) => {
-                    if let Ok(mut slot) = write_error.lock() {
-                        slot.get_or_insert(e);
+                    Err(e) => {
+                        error.get_or_insert(e);
                     }
                 }
+                bar.inc(rows as u64);
             }
-            bar.inc(chunk.len() as u64);
+            error
         });
+        pool.install(|| {
+            todo.par_chunks(CHUNK).for_each_with(tx, |tx, chunk| {
+                thread_local! {
+                    // Each worker resolves contexts with its own loader when only bundled ones
+                    // are used (a shared loader's cache is a lock the cores keep taking from
+                    // each other).
+                    static BUNDLED: ContextLoader = ContextLoader::bundled();
+                }
+                let mut spare = Spare::default();
+                let mut written = crate::batch_out::Chunk::default();
+                for (line, row, name) in chunk {
+                    let check = if Some(*line) == first_full {
+                        IssueCheck::Full
+                    } else {
+                        IssueCheck::Row
+                    };
+                    let signed = if run.contexts.is_bundled_only() {
+                        BUNDLED.with(|c| run.issue(row, now, check, &setup, c, &mut spare))
+                    } else {
+                        run.issue(row, now, check, &setup, run.contexts.get(), &mut spare)
+                    };
+                    match signed {
+                        Ok((bytes, _)) if dry_run => {
+                            std::hint::black_box(bytes);
+                            issued.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok((bytes, _)) => {
+                            if let Err(e) = out.write(&mut written, name, &bytes) {
+                                fail(*line, format!("{e:#}"));
+                            }
+                        }
+                        Err(e) => fail(*line, e.message()),
+                    }
+                }
+                // The committer ends only after every sender is gone: a send cannot fail
+                // while workers run.
+                let _ = tx.send((written, chunk.len()));
+            });
+        });
+        committer
+            .join()
+            .unwrap_or_else(|_| Some(anyhow::anyhow!("the thread writing files stopped")))
     });
     bar.finish_and_clear();
     let elapsed = started.elapsed();
     if !dry_run {
         out.finish()?;
     }
-    if let Some(e) = write_error.into_inner().ok().flatten() {
+    if let Some(e) = write_error {
         return Err(e.context(format!(
             "writing to {} failed; files already written are whole: run the same command again to resume",
             dir.display()

@@ -141,3 +141,85 @@ fn bad_rows_get_the_same_message_from_a_single_issuance_and_a_batch() {
     );
     assert_ne!(code(&nan), 0, "{}", text(&nan));
 }
+
+#[test]
+fn a_batch_killed_midway_leaves_whole_files_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = common::run(&["keygen", "--out", "key.json"], dir.path());
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let rows = 3000;
+    let mut csv = String::from("recipient\n");
+    for i in 0..rows {
+        csv.push_str(&format!("did:example:l{i}\n"));
+    }
+    std::fs::write(dir.path().join("c.csv"), csv).unwrap();
+    let ach = example_achievement("df-101.json");
+    let profile = repo().join("examples/issuer-profile.json");
+    let mut child = common::bin()
+        .current_dir(dir.path())
+        .args(["issue", "--key", "key.json", "--achievement"])
+        .arg(&ach)
+        .arg("--issuer")
+        .arg(&profile)
+        .args(["--recipients", "c.csv", "--out-dir", "out", "--jobs", "2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once some files are named (or when it is about to finish).
+    let out = dir.path().join("out");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let named = std::fs::read_dir(&out)
+            .map(|d| {
+                d.filter(|e| {
+                    e.as_ref()
+                        .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".json"))
+                })
+                .count()
+            })
+            .unwrap_or(0);
+        if named > 0 || std::time::Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut whole = 0;
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".json") && !name.starts_with('.') {
+            let v: Value = serde_json::from_slice(&std::fs::read(entry.path()).unwrap())
+                .unwrap_or_else(|e| panic!("{name} is not whole: {e}"));
+            assert!(v["proof"]["proofValue"].is_string(), "{name}");
+            whole += 1;
+        }
+    }
+    assert!(whole > 0);
+    // Re-running issues exactly the missing ones and removes what the killed run left.
+    let o = run_issue(
+        dir.path(),
+        "key.json",
+        &ach,
+        &["--recipients", "c.csv", "--out-dir", "out"],
+    );
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        report.contains(&format!(
+            "{} issued, {whole} already present (kept), 0 failed",
+            rows - whole
+        )),
+        "{report}"
+    );
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), rows, "no temporary files are left");
+    assert!(names
+        .iter()
+        .all(|n| n.ends_with(".json") && !n.starts_with('.')));
+}
