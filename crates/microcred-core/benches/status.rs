@@ -8,9 +8,16 @@
 //! `encodedList` length: the figures behind the level `Bitstring::encode` uses.
 //!
 //! Run: `cargo bench -p microcred-core --bench status -- --warm-up-time 1 --measurement-time 4`
+//!
+//! Runs on mimalloc, the global allocator of the shipped binaries (microcred-service's default
+//! `mimalloc` feature), so the figures are the product's.
 
 // A benchmark's fixed set-up either works or the benchmark is meaningless: unwrap is the point.
 #![allow(clippy::unwrap_used)]
+
+/// The allocator the product ships with.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::hint::black_box;
 use std::io::Write;

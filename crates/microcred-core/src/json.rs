@@ -27,14 +27,23 @@ impl JsonError {
 /// Parses `bytes` as one JSON value, rejecting invalid UTF-8, trailing data, nesting deeper
 /// than 128 levels and objects that repeat a member name (the error names the member's path,
 /// e.g. `credentialSubject.result[0].value`).
+///
+/// Numbers and strings are read by serde_json exactly as `serde_json::from_slice` reads them.
+/// The members of the objects being read wait on one stack shared by the whole parse, so each
+/// object is built once at its final size, and each member name is hashed once (small objects
+/// are checked for repeated names by comparing them).
 pub fn parse_strict(bytes: &[u8]) -> Result<Value, JsonError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = StrictSeed { at: None }
-        .deserialize(&mut de)
-        .and_then(|v| de.end().map(|()| v))
-        .map_err(|e| JsonError {
-            message: e.to_string(),
-        })?;
+    let mut members = Vec::with_capacity(32);
+    let value = StrictSeed {
+        at: None,
+        members: &mut members,
+    }
+    .deserialize(&mut de)
+    .and_then(|v| de.end().map(|()| v))
+    .map_err(|e| JsonError {
+        message: e.to_string(),
+    })?;
     Ok(value)
 }
 
@@ -85,13 +94,27 @@ fn render(step: Option<&Step<'_>>) -> String {
     out
 }
 
-/// Reads a `serde_json::Value` and fails on duplicate member names; `at` is where the value
-/// sits in the document (for the error message).
-struct StrictSeed<'a> {
-    at: Option<&'a Step<'a>>,
+/// Objects with up to this many members are checked for repeated names by comparing each new
+/// name with the earlier ones; larger ones by the map they are built into.
+const COMPARE_MAX: usize = 16;
+
+/// The message of a repeated member name whose last step is `step`.
+fn duplicate<E: de::Error>(key: &str, step: &Step<'_>) -> E {
+    E::custom(format!(
+        "duplicate member name \"{key}\" at `{}` (parsers disagree on which value wins, so it is refused)",
+        render(Some(step))
+    ))
 }
 
-impl<'de> DeserializeSeed<'de> for StrictSeed<'_> {
+/// Reads a `serde_json::Value` and fails on duplicate member names; `at` is where the value
+/// sits in the document (for the error message). `members` is the stack the members of the
+/// objects being read wait on until their object is complete.
+struct StrictSeed<'a, 's> {
+    at: Option<&'a Step<'a>>,
+    members: &'s mut Vec<(String, Value)>,
+}
+
+impl<'de> DeserializeSeed<'de> for StrictSeed<'_, '_> {
     type Value = Value;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
@@ -99,7 +122,7 @@ impl<'de> DeserializeSeed<'de> for StrictSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for StrictSeed<'_> {
+impl<'de> Visitor<'de> for StrictSeed<'_, '_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -138,7 +161,11 @@ impl<'de> Visitor<'de> for StrictSeed<'_> {
                 parent: self.at,
                 at: StepKind::Index(out.len()),
             };
-            match seq.next_element_seed(StrictSeed { at: Some(&step) })? {
+            let seed = StrictSeed {
+                at: Some(&step),
+                members: &mut *self.members,
+            };
+            match seq.next_element_seed(seed)? {
                 Some(v) => out.push(v),
                 None => break,
             }
@@ -146,20 +173,39 @@ impl<'de> Visitor<'de> for StrictSeed<'_> {
         Ok(Value::Array(out))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
+        // This object's members are `members[base..]` until it is complete.
+        let base = self.members.len();
         while let Some(key) = map.next_key::<String>()? {
             let step = Step {
                 parent: self.at,
                 at: StepKind::Member(&key),
             };
-            if out.contains_key(&key) {
-                return Err(de::Error::custom(format!(
-                    "duplicate member name \"{key}\" at `{}` (parsers disagree on which value wins, so it is refused)",
-                    render(Some(&step))
-                )));
+            let earlier = self.members.get(base..).unwrap_or(&[]);
+            if earlier.len() < COMPARE_MAX && earlier.iter().any(|(k, _)| *k == key) {
+                return Err(duplicate(&key, &step));
             }
-            let v = map.next_value_seed(StrictSeed { at: Some(&step) })?;
-            out.insert(key, v);
+            let v = map.next_value_seed(StrictSeed {
+                at: Some(&step),
+                members: &mut *self.members,
+            })?;
+            self.members.push((key, v));
+        }
+        let count = self.members.len().saturating_sub(base);
+        let mut out = Map::with_capacity(count);
+        for (key, v) in self.members.drain(base..) {
+            match out.entry(key) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(v);
+                }
+                // Only objects of more than `COMPARE_MAX` members get here.
+                serde_json::map::Entry::Occupied(slot) => {
+                    let step = Step {
+                        parent: self.at,
+                        at: StepKind::Member(slot.key()),
+                    };
+                    return Err(duplicate(slot.key(), &step));
+                }
+            }
         }
         Ok(Value::Object(out))
     }
@@ -184,6 +230,47 @@ mod tests {
         let err = parse_strict(br#"{"a":[0,{"b":[{"y":1,"y":1}]}]}"#).unwrap_err();
         assert!(err.reason().contains("`a[1].b[0].y`"), "{err}");
         assert!(parse_strict(br#"{"x":1,"y":{"x":2},"z":[{"x":3},{"x":4}]}"#).is_ok());
+    }
+
+    /// Objects larger than `COMPARE_MAX` are checked through their map: a name repeated at
+    /// any distance is refused with its path, also when nested objects were read in between.
+    #[test]
+    fn rejects_duplicate_members_of_large_objects() {
+        let members = |n: usize| -> Vec<String> {
+            (0..n)
+                .map(|i| format!("\"m{i}\":{{\"x\":[{i},{{\"y\":{i}}}]}}"))
+                .collect()
+        };
+        for n in [COMPARE_MAX, COMPARE_MAX + 1, 3 * COMPARE_MAX] {
+            let ok = format!("{{\"a\":{{{}}}}}", members(n).join(","));
+            assert!(parse_strict(ok.as_bytes()).is_ok(), "{n}");
+            for (first, second) in [(0, n - 1), (n - 1, 0), (n / 2, n - 1)] {
+                let mut m = members(n);
+                m.push(format!("\"m{first}\":1"));
+                m.swap(second, n);
+                let text = format!("{{\"a\":{{{}}}}}", m.join(","));
+                let err = parse_strict(text.as_bytes()).unwrap_err();
+                assert!(err.is_duplicate_member(), "{n} {first} {second}: {err}");
+                assert!(err.reason().contains(&format!("`a.m{first}`")), "{err}");
+            }
+        }
+    }
+
+    /// The values are the ones serde_json reads, numbers included.
+    #[test]
+    fn reads_what_serde_json_reads() {
+        let texts = [
+            r#"{"n":[0,-0,1,-1,1.5,-2.25e-3,1e300,18446744073709551615,-9223372036854775808]}"#,
+            r#"{"f":[0.1,0.30000000000000004,5e-324,1.7976931348623157e308,123456789012345678901234567890]}"#,
+            r#"{"s":["\u00e9\ud83d\ude00","\"\\\/\b\f\n\r\t",""],"e":{},"a":[],"z":null,"t":true}"#,
+            r#"[{"a":{"b":{"c":[{"d":1,"e":2},{"d":3}]},"f":4},"g":[[],[{}]]},1,"x"]"#,
+        ];
+        for text in texts {
+            let ours = parse_strict(text.as_bytes()).unwrap();
+            let theirs: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(ours, theirs, "{text}");
+            assert_eq!(ours.to_string(), theirs.to_string(), "{text}");
+        }
     }
 
     #[test]

@@ -73,11 +73,20 @@ impl PublicKey {
     }
 
     /// Reads a raw 32-byte Ed25519 public key.
+    ///
+    /// Decompressing the point costs about as much as a tenth of a verification, and a
+    /// verifier sees the same few issuer keys again and again, so the last keys that passed
+    /// these checks are remembered per thread (see [`DecodedKeys`]): the same bytes give the
+    /// same key, and bytes that fail are checked again each time.
     pub fn from_bytes(raw: &[u8; 32]) -> Result<Self, KeyError> {
+        if let Some(key) = DecodedKeys::get(raw) {
+            return Ok(Self(key));
+        }
         let key = VerifyingKey::from_bytes(raw).map_err(|_| KeyError::InvalidPoint)?;
         if key.is_weak() {
             return Err(KeyError::InvalidPoint);
         }
+        DecodedKeys::put(raw, key);
         Ok(Self(key))
     }
 
@@ -124,6 +133,60 @@ impl PublicKey {
     pub(crate) fn verify_strict(&self, message: &[u8], signature: &[u8; 64]) -> bool {
         let sig = ed25519_dalek::Signature::from_bytes(signature);
         self.0.verify_strict(message, &sig).is_ok()
+    }
+}
+
+/// The public keys this thread decoded last (valid, non-weak points only), by their 32 bytes.
+///
+/// A pure memo of [`PublicKey::from_bytes`]: an entry is only ever the decoding of exactly its
+/// bytes, so a hit returns what decoding would. Small, so a lookup is a few comparisons and a
+/// thread holds about 1.5 KiB; replaced round-robin.
+struct DecodedKeys {
+    entries: [Option<([u8; 32], VerifyingKey)>; DECODED_KEYS],
+    next: usize,
+}
+
+/// Keys remembered per thread by [`DecodedKeys`].
+const DECODED_KEYS: usize = 8;
+
+thread_local! {
+    static DECODED: std::cell::RefCell<DecodedKeys> = const {
+        std::cell::RefCell::new(DecodedKeys {
+            entries: [None; DECODED_KEYS],
+            next: 0,
+        })
+    };
+}
+
+impl DecodedKeys {
+    /// The remembered key of `raw`, if any.
+    fn get(raw: &[u8; 32]) -> Option<VerifyingKey> {
+        DECODED
+            .try_with(|cell| {
+                let cache = cell.try_borrow().ok()?;
+                cache
+                    .entries
+                    .iter()
+                    .flatten()
+                    .find(|(bytes, _)| bytes == raw)
+                    .map(|(_, key)| *key)
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// Remembers `key`, the checked decoding of `raw`.
+    fn put(raw: &[u8; 32], key: VerifyingKey) {
+        // Nothing is remembered while the thread is being torn down.
+        let _ = DECODED.try_with(|cell| {
+            if let Ok(mut cache) = cell.try_borrow_mut() {
+                let at = cache.next % DECODED_KEYS;
+                if let Some(slot) = cache.entries.get_mut(at) {
+                    *slot = Some((*raw, key));
+                }
+                cache.next = (at + 1) % DECODED_KEYS;
+            }
+        });
     }
 }
 
@@ -523,6 +586,37 @@ fn truncate(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Remembered keys are exactly the decodings of their bytes: more keys than the memo
+    /// holds, read twice each, give the keys ed25519-dalek decodes, and bytes that are no
+    /// valid key (a weak point, a non-point) are refused however often they come.
+    #[test]
+    fn remembered_public_keys_are_the_decoded_keys() {
+        let raws: Vec<[u8; 32]> = (0..3 * DECODED_KEYS as u8)
+            .map(|i| SigningKey::from_bytes(&[i; 32]).verifying_key().to_bytes())
+            .collect();
+        // The identity point (weak) and a y coordinate with no point.
+        let mut weak = [0u8; 32];
+        weak[0] = 1;
+        let mut not_a_point = [0u8; 32];
+        not_a_point[0] = 2;
+        for _ in 0..2 {
+            for raw in &raws {
+                let key = PublicKey::from_bytes(raw).unwrap();
+                assert_eq!(key.to_bytes(), *raw);
+                assert_eq!(key.0, VerifyingKey::from_bytes(raw).unwrap());
+                assert_eq!(PublicKey::from_bytes(raw).unwrap(), key);
+                assert_eq!(
+                    PublicKey::from_bytes(&weak).unwrap_err(),
+                    KeyError::InvalidPoint
+                );
+                assert_eq!(
+                    PublicKey::from_bytes(&not_a_point).unwrap_err(),
+                    KeyError::InvalidPoint
+                );
+            }
+        }
+    }
 
     #[test]
     fn key_file_round_trips_and_hides_secret_from_debug() {

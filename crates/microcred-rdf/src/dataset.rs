@@ -335,17 +335,12 @@ pub(crate) fn write_quad<F: FnMut(u32, &mut String)>(
     out.push_str(" .\n");
 }
 
-fn needs_escape(c: char) -> bool {
-    matches!(
-        c,
-        '\u{0}'..='\u{1f}' | '"' | '\\' | '\u{7f}' | '\u{fffe}' | '\u{ffff}'
-    )
-}
-
-/// RDFC-1.0 canonical N-Quads escaping of a string literal's lexical form.
+/// RDFC-1.0 canonical N-Quads escaping of a string literal's lexical form: `\b \t \n \f \r
+/// \" \\` for those characters, `\uXXXX` (upper-case hex) for the other control characters,
+/// U+007F, U+FFFE and U+FFFF, and every other character as it is.
 pub(crate) fn escape_literal(out: &mut String, s: &str) {
     // U+FFFE and U+FFFF are EF BF BE / EF BF BF in UTF-8; 0xEF also starts other characters,
-    // which only sends those strings down the slow path.
+    // which only sends those strings down the slower path.
     // Branch-free so the compiler can vectorize the scan.
     let special = s.bytes().fold(false, |acc, b| {
         acc | (b < 0x20) | (b == b'"') | (b == b'\\') | (b == 0x7f) | (b == 0xef)
@@ -354,25 +349,48 @@ pub(crate) fn escape_literal(out: &mut String, s: &str) {
         out.push_str(s);
         return;
     }
-    for c in s.chars() {
-        match c {
-            '\u{8}' => out.push_str("\\b"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\u{c}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if needs_escape(c) => {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                let v = c as u32;
-                out.push_str("\\u");
-                for shift in [12u32, 8, 4, 0] {
-                    let nibble = ((v >> shift) & 0xf) as usize;
-                    out.push(char::from(*HEX.get(nibble).unwrap_or(&b'0')));
-                }
+    // Copies the runs between characters to escape as they are. Every escaped character is
+    // ASCII or starts with 0xEF, so runs start and end on character boundaries.
+    let bytes = s.as_bytes();
+    let mut run = 0;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let (escape, len): (Option<u32>, usize) = match b {
+            0..=0x1f | b'"' | b'\\' | 0x7f => (Some(u32::from(b)), 1),
+            0xef => match (bytes.get(i + 1), bytes.get(i + 2)) {
+                (Some(0xbf), Some(0xbe)) => (Some(0xfffe), 3),
+                (Some(0xbf), Some(0xbf)) => (Some(0xffff), 3),
+                _ => (None, 1),
+            },
+            _ => (None, 1),
+        };
+        if let Some(c) = escape {
+            out.push_str(s.get(run..i).unwrap_or(""));
+            push_escape(out, c);
+            run = i + len;
+        }
+        i += len;
+    }
+    out.push_str(s.get(run..).unwrap_or(""));
+}
+
+/// The canonical N-Quads escape of the character `c` (one that needs escaping).
+fn push_escape(out: &mut String, c: u32) {
+    match c {
+        0x08 => out.push_str("\\b"),
+        0x09 => out.push_str("\\t"),
+        0x0a => out.push_str("\\n"),
+        0x0c => out.push_str("\\f"),
+        0x0d => out.push_str("\\r"),
+        0x22 => out.push_str("\\\""),
+        0x5c => out.push_str("\\\\"),
+        _ => {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push_str("\\u");
+            for shift in [12u32, 8, 4, 0] {
+                let nibble = ((c >> shift) & 0xf) as usize;
+                out.push(char::from(*HEX.get(nibble).unwrap_or(&b'0')));
             }
-            c => out.push(c),
         }
     }
 }
@@ -646,6 +664,57 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    /// Escaping character by character, as RDFC-1.0 states it.
+    fn escape_reference(s: &str) -> String {
+        let mut out = String::new();
+        for c in s.chars() {
+            match c {
+                '\u{8}' => out.push_str("\\b"),
+                '\t' => out.push_str("\\t"),
+                '\n' => out.push_str("\\n"),
+                '\u{c}' => out.push_str("\\f"),
+                '\r' => out.push_str("\\r"),
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\u{0}'..='\u{1f}' | '\u{7f}' | '\u{fffe}' | '\u{ffff}' => {
+                    out.push_str(&format!("\\u{:04X}", c as u32))
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn literals_escape_as_rdfc_states() {
+        let cases = [
+            "",
+            "plain text",
+            "line\nbreak \"quoted\" back\\slash\ttab\r\u{8}\u{c}",
+            "\u{0}\u{1}\u{1f}\u{7f} \u{80}",
+            "\u{fffe}\u{ffff}\u{fffd}\u{feff}\u{ef}\u{f000}\u{ffef}",
+            "caf\u{e9} \u{1f600} \u{fffe}x\u{ffff}",
+            "\u{ffff}",
+            "x\u{feff}",
+        ];
+        for s in cases {
+            let mut out = String::from("<");
+            escape_literal(&mut out, s);
+            assert_eq!(out, format!("<{}", escape_reference(s)), "{s:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn literals_escape_as_rdfc_states_for_any_string(
+            s in "(\\PC|[\\x00-\\x1f\\x7f\"\\\\\u{fffe}\u{ffff}\u{fffd}\u{feff}])*"
+        ) {
+            let mut out = String::new();
+            escape_literal(&mut out, &s);
+            proptest::prop_assert_eq!(out, escape_reference(&s));
+        }
+    }
 
     #[test]
     fn dedup_keeps_first_occurrences_in_groups_of_any_size() {
