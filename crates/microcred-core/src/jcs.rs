@@ -5,6 +5,7 @@
 //! `Number.prototype.toString` writes the IEEE 754 double they denote (via `ryu-js`).
 
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 /// The canonical UTF-8 bytes of `value`.
 pub fn canonicalize(value: &Value) -> Vec<u8> {
@@ -13,70 +14,196 @@ pub fn canonicalize(value: &Value) -> Vec<u8> {
 
 /// The canonical form of `value` as a string.
 pub fn canonicalize_to_string(value: &Value) -> String {
-    let mut out = String::with_capacity(1024);
-    write_value_str(value, &mut out);
-    out
+    let mut w = Writer::new(String::with_capacity(1024));
+    w.value(value);
+    w.out
 }
 
-fn write_value_str(value: &Value, out: &mut String) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(true) => out.push_str("true"),
-        Value::Bool(false) => out.push_str("false"),
-        Value::Number(n) => write_number(n, out),
-        Value::String(s) => write_string(s, out),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_value_str(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => write_object(map, out),
-    }
+/// SHA-256 of the canonical form of `value`, without building that form in memory.
+pub(crate) fn sha256(value: &Value) -> [u8; 32] {
+    let mut w = Writer::new(HashSink::new());
+    w.value(value);
+    w.out.finish()
 }
 
 /// The canonical form of a document seen through a proof: without the member `skip`
 /// (`proof`), and with `@context` replaced by `context` when given. Saves copying the document.
-pub(crate) fn canonicalize_document_view(
-    map: &serde_json::Map<String, Value>,
+pub(crate) fn canonicalize_document_view<'a>(
+    map: &'a serde_json::Map<String, Value>,
     skip: &str,
-    context: Option<&Value>,
+    context: Option<&'a Value>,
 ) -> String {
-    let mut out = String::with_capacity(4096);
-    let mut members: Vec<(&str, &Value)> = Vec::with_capacity(map.len());
-    for (k, v) in map {
-        if k == skip {
-            continue;
-        }
-        match (k.as_str(), context) {
-            ("@context", Some(ctx)) => members.push((k, ctx)),
-            _ => members.push((k, v)),
-        }
-    }
-    write_members(members, &mut out);
-    out
+    let mut w = Writer::new(String::with_capacity(4096));
+    w.document_view(map, skip, context);
+    w.out
 }
 
-fn write_object(map: &serde_json::Map<String, Value>, out: &mut String) {
-    write_members(map.iter().map(|(k, v)| (k.as_str(), v)).collect(), out);
+/// SHA-256 of [`canonicalize_document_view`], without building that form in memory.
+pub(crate) fn sha256_document_view<'a>(
+    map: &'a serde_json::Map<String, Value>,
+    skip: &str,
+    context: Option<&'a Value>,
+) -> [u8; 32] {
+    let mut w = Writer::new(HashSink::new());
+    w.document_view(map, skip, context);
+    w.out.finish()
 }
 
-fn write_members(mut members: Vec<(&str, &Value)>, out: &mut String) {
-    members.sort_unstable_by(|a, b| utf16_cmp(a.0, b.0));
-    out.push('{');
-    for (i, (k, v)) in members.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        write_string(k, out);
-        out.push(':');
-        write_value_str(v, out);
+/// Where canonical JSON goes: a string, or a SHA-256 hasher.
+trait Sink {
+    fn put_str(&mut self, s: &str);
+    /// Writes `c`, which is ASCII.
+    fn put(&mut self, c: char);
+}
+
+impl Sink for String {
+    fn put_str(&mut self, s: &str) {
+        self.push_str(s);
     }
-    out.push('}');
+    fn put(&mut self, c: char) {
+        self.push(c);
+    }
+}
+
+/// Feeds the bytes written to SHA-256, gathered in a buffer so the hasher gets whole
+/// blocks rather than many short pieces.
+struct HashSink {
+    hasher: Sha256,
+    buf: [u8; 1024],
+    len: usize,
+}
+
+impl HashSink {
+    fn new() -> Self {
+        Self {
+            hasher: Sha256::new(),
+            buf: [0; 1024],
+            len: 0,
+        }
+    }
+
+    fn flush(&mut self) {
+        self.hasher.update(self.buf.get(..self.len).unwrap_or(&[]));
+        self.len = 0;
+    }
+
+    fn finish(mut self) -> [u8; 32] {
+        self.flush();
+        self.hasher.finalize().into()
+    }
+}
+
+impl Sink for HashSink {
+    fn put_str(&mut self, s: &str) {
+        let bytes = s.as_bytes();
+        if let Some(dst) = self.buf.get_mut(self.len..self.len + bytes.len()) {
+            dst.copy_from_slice(bytes);
+            self.len += bytes.len();
+            return;
+        }
+        self.flush();
+        match self.buf.get_mut(..bytes.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(bytes);
+                self.len = bytes.len();
+            }
+            None => self.hasher.update(bytes),
+        }
+    }
+    fn put(&mut self, c: char) {
+        let mut utf8 = [0u8; 4];
+        self.put_str(c.encode_utf8(&mut utf8));
+    }
+}
+
+/// Writes canonical JSON into `out`. The members of the objects being written wait on one
+/// stack, `scratch`, shared by the whole value (an object's members are sorted there and
+/// removed once written), so no object needs an allocation of its own.
+struct Writer<'v, S> {
+    out: S,
+    scratch: Vec<(&'v str, &'v Value)>,
+}
+
+impl<'v, S: Sink> Writer<'v, S> {
+    fn new(out: S) -> Self {
+        Self {
+            out,
+            scratch: Vec::with_capacity(64),
+        }
+    }
+
+    /// Writes `map` without its member `skip`, its `@context` replaced by `context` if given.
+    fn document_view(
+        &mut self,
+        map: &'v serde_json::Map<String, Value>,
+        skip: &str,
+        context: Option<&'v Value>,
+    ) {
+        for (k, v) in map {
+            if k == skip {
+                continue;
+            }
+            match (k.as_str(), context) {
+                ("@context", Some(ctx)) => self.scratch.push((k, ctx)),
+                _ => self.scratch.push((k, v)),
+            }
+        }
+        self.members(0);
+    }
+
+    fn value(&mut self, value: &'v Value) {
+        match value {
+            Value::Null => self.out.put_str("null"),
+            Value::Bool(true) => self.out.put_str("true"),
+            Value::Bool(false) => self.out.put_str("false"),
+            Value::Number(n) => write_number(n, &mut self.out),
+            Value::String(s) => write_string(s, &mut self.out),
+            Value::Array(items) => {
+                self.out.put('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.out.put(',');
+                    }
+                    self.value(item);
+                }
+                self.out.put(']');
+            }
+            Value::Object(map) => {
+                let base = self.scratch.len();
+                self.scratch
+                    .extend(map.iter().map(|(k, v)| (k.as_str(), v)));
+                self.members(base);
+            }
+        }
+    }
+
+    /// Writes the object whose members are `scratch[base..]`, then removes them.
+    fn members(&mut self, base: usize) {
+        let end = self.scratch.len();
+        if let Some(members) = self.scratch.get_mut(base..) {
+            // ASCII names (nearly all) order by bytes; test that once, not per comparison.
+            if members.iter().all(|(k, _)| k.is_ascii()) {
+                members.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            } else {
+                members.sort_unstable_by(|a, b| utf16_cmp(a.0, b.0));
+            }
+        }
+        self.out.put('{');
+        for i in base..end {
+            // Nested objects use `scratch[end..]` and leave it as they found it.
+            let Some(&(k, v)) = self.scratch.get(i) else {
+                break;
+            };
+            if i > base {
+                self.out.put(',');
+            }
+            write_string(k, &mut self.out);
+            self.out.put(':');
+            self.value(v);
+        }
+        self.out.put('}');
+        self.scratch.truncate(base);
+    }
 }
 
 /// Orders strings by UTF-16 code units, as RFC 8785 §3.2.3 requires.
@@ -88,7 +215,7 @@ fn utf16_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-fn write_number(n: &serde_json::Number, out: &mut String) {
+fn write_number(n: &serde_json::Number, out: &mut impl Sink) {
     // Every JSON number denotes an IEEE 754 double for JCS; integers beyond 2^53 round.
     let f = if let Some(i) = n.as_i64() {
         i as f64
@@ -99,22 +226,22 @@ fn write_number(n: &serde_json::Number, out: &mut String) {
     };
     if f == 0.0 {
         // Negative zero serializes as "0" in ECMAScript.
-        out.push('0');
+        out.put('0');
         return;
     }
     let mut buf = ryu_js::Buffer::new();
-    out.push_str(buf.format_finite(f));
+    out.put_str(buf.format_finite(f));
 }
 
-fn write_string(s: &str, out: &mut String) {
-    out.push('"');
+fn write_string(s: &str, out: &mut impl Sink) {
+    out.put('"');
     // Most strings have nothing to escape: a branch-free test (vectorized) copies them whole.
     let special = s.bytes().fold(false, |acc, b| {
         acc | (b < 0x20) | (b == b'"') | (b == b'\\')
     });
     if !special {
-        out.push_str(s);
-        out.push('"');
+        out.put_str(s);
+        out.put('"');
         return;
     }
     let mut start = 0;
@@ -132,19 +259,19 @@ fn write_string(s: &str, out: &mut String) {
             0..=0x1f => "",
             _ => continue,
         };
-        out.push_str(s.get(start..i).unwrap_or(""));
+        out.put_str(s.get(start..i).unwrap_or(""));
         if esc.is_empty() {
             const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.push_str("\\u00");
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xf)]));
+            out.put_str("\\u00");
+            out.put(char::from(HEX[usize::from(b >> 4)]));
+            out.put(char::from(HEX[usize::from(b & 0xf)]));
         } else {
-            out.push_str(esc);
+            out.put_str(esc);
         }
         start = i + 1;
     }
-    out.push_str(s.get(start..).unwrap_or(""));
-    out.push('"');
+    out.put_str(s.get(start..).unwrap_or(""));
+    out.put('"');
 }
 
 #[cfg(test)]
@@ -171,6 +298,32 @@ mod tests {
                 let mut out = String::new();
                 write_string(&s, &mut out);
                 proptest::prop_assert_eq!(out, serde_json::to_string(&s).unwrap_or_default());
+            }
+        }
+    }
+
+    /// Hashing while writing gives the hash of the written form, across buffer boundaries and
+    /// for strings longer than the buffer.
+    #[test]
+    fn streamed_hash_is_hash_of_canonical_form() {
+        let long = "x\u{e9}\"".repeat(700);
+        let values = [
+            json!({}),
+            json!({"b": [1, 2.5, null, true], "a": {"z": "\u{1}", "y": []}, "long": long}),
+            json!((0..300)
+                .map(|i| json!({"k": i, "s": "0123456789"}))
+                .collect::<Vec<_>>()),
+        ];
+        for v in &values {
+            let expected: [u8; 32] = Sha256::digest(canonicalize(v)).into();
+            assert_eq!(sha256(v), expected);
+            if let Some(map) = v.as_object() {
+                let ctx = json!(["https://example.org/c"]);
+                for (skip, context) in [("a", None), ("proof", Some(&ctx))] {
+                    let text = canonicalize_document_view(map, skip, context);
+                    let expected: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+                    assert_eq!(sha256_document_view(map, skip, context), expected);
+                }
             }
         }
     }

@@ -126,6 +126,32 @@ trait SuiteImpl: Sync {
         document_context: Option<&Value>,
         contexts: &ContextLoader,
     ) -> Result<Vec<u8>, ProofError>;
+    /// SHA-256 of [`Self::transform_document`].
+    fn hash_document(
+        &self,
+        document: &Map<String, Value>,
+        context: Option<&Value>,
+        contexts: &ContextLoader,
+    ) -> Result<[u8; 32], ProofError> {
+        Ok(Sha256::digest(self.transform_document(document, context, contexts)?).into())
+    }
+    /// SHA-256 of [`Self::transform_unsecured`].
+    fn hash_unsecured(
+        &self,
+        document: &Value,
+        contexts: &ContextLoader,
+    ) -> Result<[u8; 32], ProofError> {
+        Ok(Sha256::digest(self.transform_unsecured(document, contexts)?).into())
+    }
+    /// SHA-256 of [`Self::transform_config`].
+    fn hash_config(
+        &self,
+        config: &Map<String, Value>,
+        document_context: Option<&Value>,
+        contexts: &ContextLoader,
+    ) -> Result<[u8; 32], ProofError> {
+        Ok(Sha256::digest(self.transform_config(config, document_context, contexts)?).into())
+    }
 }
 
 /// `eddsa-jcs-2022` (vc-di-eddsa §3.3): both parts are canonicalized with RFC 8785.
@@ -158,6 +184,26 @@ impl SuiteImpl for Jcs {
     ) -> Result<Vec<u8>, ProofError> {
         Ok(crate::jcs::canonicalize_document_view(config, "proofValue", None).into_bytes())
     }
+    // The hashes are taken while the canonical form is written, which is never built.
+    fn hash_document(
+        &self,
+        document: &Map<String, Value>,
+        context: Option<&Value>,
+        _: &ContextLoader,
+    ) -> Result<[u8; 32], ProofError> {
+        Ok(crate::jcs::sha256_document_view(document, "proof", context))
+    }
+    fn hash_unsecured(&self, document: &Value, _: &ContextLoader) -> Result<[u8; 32], ProofError> {
+        Ok(crate::jcs::sha256(document))
+    }
+    fn hash_config(
+        &self,
+        config: &Map<String, Value>,
+        _: Option<&Value>,
+        _: &ContextLoader,
+    ) -> Result<[u8; 32], ProofError> {
+        Ok(crate::jcs::sha256_document_view(config, "proofValue", None))
+    }
 }
 
 /// `eddsa-rdfc-2022` (vc-di-eddsa §3.2) and the legacy `Ed25519Signature2020`: JSON-LD to RDF
@@ -188,7 +234,57 @@ impl Rdfc {
     }
 }
 
+impl Rdfc {
+    /// SHA-256 of [`Self::view_nquads`], without joining the canonical lines into one string.
+    fn view_hash(
+        view: DocumentView<'_>,
+        context: Option<&Value>,
+        contexts: &ContextLoader,
+    ) -> Result<[u8; 32], ProofError> {
+        let view = match context {
+            Some(ctx) => view.with_context(ctx),
+            None => view,
+        };
+        microcred_rdf::canonical_sha256_view(view, contexts, &CanonicalOptions::default())
+            .map_err(ProofError::from)
+    }
+}
+
 impl SuiteImpl for Rdfc {
+    fn hash_document(
+        &self,
+        document: &Map<String, Value>,
+        context: Option<&Value>,
+        contexts: &ContextLoader,
+    ) -> Result<[u8; 32], ProofError> {
+        // As in `transform_document`.
+        let context = context.filter(|_| document.contains_key("@context"));
+        Self::view_hash(
+            DocumentView::new(document).without("proof"),
+            context,
+            contexts,
+        )
+    }
+    fn hash_unsecured(
+        &self,
+        document: &Value,
+        contexts: &ContextLoader,
+    ) -> Result<[u8; 32], ProofError> {
+        microcred_rdf::canonical_sha256_document(document, contexts, &CanonicalOptions::default())
+            .map_err(ProofError::from)
+    }
+    fn hash_config(
+        &self,
+        config: &Map<String, Value>,
+        document_context: Option<&Value>,
+        contexts: &ContextLoader,
+    ) -> Result<[u8; 32], ProofError> {
+        Self::view_hash(
+            DocumentView::new(config).without("proofValue"),
+            document_context,
+            contexts,
+        )
+    }
     fn transform_document(
         &self,
         document: &Map<String, Value>,
@@ -316,6 +412,23 @@ fn hash_view(
     })
 }
 
+/// The message [`hash_view`] computes, without keeping the canonical forms.
+fn hash_only(
+    imp: &dyn SuiteImpl,
+    document: &Map<String, Value>,
+    context: Option<&Value>,
+    config: &Map<String, Value>,
+    contexts: &ContextLoader,
+) -> Result<[u8; 64], ProofError> {
+    let document_context = context.or_else(|| document.get("@context"));
+    let config_hash = imp.hash_config(config, document_context, contexts)?;
+    let document_hash = imp.hash_document(document, context, contexts)?;
+    let mut hash = [0u8; 64];
+    hash[..32].copy_from_slice(&config_hash);
+    hash[32..].copy_from_slice(&document_hash);
+    Ok(hash)
+}
+
 /// Adds a Data Integrity proof made with `key` to `document` and returns the secured
 /// document, resolving JSON-LD contexts from the bundled set. See [`sign_with_contexts`].
 pub fn sign(
@@ -357,8 +470,66 @@ pub fn sign_owned(
     created: OffsetDateTime,
     contexts: &ContextLoader,
 ) -> Result<Value, ProofError> {
-    ProofSetup::new(key, suite, created, document.get("@context"), contexts)?
-        .sign_owned(document, key, contexts)
+    // The proof options are made for this document's own `@context`, so they are used as
+    // they are: no copy of them (or of the context) is kept, as a reusable setup would.
+    let (config, config_hash) = ProofSetup::config_parts(
+        key,
+        suite,
+        created,
+        document.get("@context"),
+        ASSERTION_METHOD,
+        &[],
+        contexts,
+    )?;
+    let Value::Object(mut unsecured) = document else {
+        return Err(ProofError::NotAnObject);
+    };
+    let existing = unsecured.shift_remove("proof");
+    finish_signing(
+        suite,
+        config,
+        config_hash,
+        unsecured,
+        existing,
+        key,
+        contexts,
+    )
+}
+
+/// Signs `unsecured` (a document without `proof`; `existing` is the proof it had, if any)
+/// with the proof options `config`, whose canonical form hashes to `config_hash`, and returns
+/// the secured document: `unsecured` with the new proof added to `existing`.
+fn finish_signing(
+    suite: Cryptosuite,
+    mut config: Map<String, Value>,
+    config_hash: [u8; 32],
+    unsecured: Map<String, Value>,
+    existing: Option<Value>,
+    key: &IssuerKey,
+    contexts: &ContextLoader,
+) -> Result<Value, ProofError> {
+    let unsecured = Value::Object(unsecured);
+    let document_hash = suite
+        .implementation()
+        .hash_unsecured(&unsecured, contexts)?;
+    let mut hash = [0u8; 64];
+    hash[..32].copy_from_slice(&config_hash);
+    hash[32..].copy_from_slice(&document_hash);
+    let signature = key.sign(&hash);
+    config.insert("proofValue".into(), encode_multibase(&signature).into());
+    let proof = match existing {
+        None => Value::Object(config),
+        Some(Value::Array(mut proofs)) => {
+            proofs.push(Value::Object(config));
+            Value::Array(proofs)
+        }
+        Some(single) => Value::Array(vec![single, Value::Object(config)]),
+    };
+    let Value::Object(mut secured) = unsecured else {
+        return Err(ProofError::NotAnObject);
+    };
+    secured.insert("proof".into(), proof);
+    Ok(Value::Object(secured))
 }
 
 /// The proof options of one signing key, suite and creation time, with their canonical form
@@ -445,7 +616,28 @@ impl ProofSetup {
         extra: &[(&str, &str)],
         contexts: &ContextLoader,
     ) -> Result<Self, ProofError> {
-        let mut config = Map::new();
+        let (config, config_hash) =
+            Self::config_parts(key, suite, created, context, purpose, extra, contexts)?;
+        Ok(Self {
+            suite,
+            config,
+            context: context.cloned(),
+            config_hash,
+        })
+    }
+
+    /// The proof options (without `proofValue`) for documents whose `@context` is `context`,
+    /// and the hash of their canonical form.
+    fn config_parts(
+        key: &IssuerKey,
+        suite: Cryptosuite,
+        created: OffsetDateTime,
+        context: Option<&Value>,
+        purpose: &str,
+        extra: &[(&str, &str)],
+        contexts: &ContextLoader,
+    ) -> Result<(Map<String, Value>, [u8; 32]), ProofError> {
+        let mut config = Map::with_capacity(6 + extra.len());
         config.insert("type".into(), DATA_INTEGRITY_PROOF.into());
         config.insert("cryptosuite".into(), suite.name().into());
         config.insert("created".into(), time_fmt::format(created).into());
@@ -460,12 +652,7 @@ impl ProofSetup {
             }
         }
         let config_hash = Self::hash_config(suite, &config, context, contexts)?;
-        Ok(Self {
-            suite,
-            config,
-            context: context.cloned(),
-            config_hash,
-        })
+        Ok((config, config_hash))
     }
 
     fn hash_config(
@@ -474,10 +661,9 @@ impl ProofSetup {
         context: Option<&Value>,
         contexts: &ContextLoader,
     ) -> Result<[u8; 32], ProofError> {
-        let canonical = suite
+        suite
             .implementation()
-            .transform_config(config, context, contexts)?;
-        Ok(Sha256::digest(&canonical).into())
+            .hash_config(config, context, contexts)
     }
 
     /// Adds the proof to `document` (see [`sign_with_contexts`]); `key` must be the key the
@@ -515,29 +701,15 @@ impl ProofSetup {
             }
             Self::hash_config(self.suite, &config, document_context, contexts)?
         };
-        let unsecured = Value::Object(unsecured);
-        let canonical_document = self
-            .suite
-            .implementation()
-            .transform_unsecured(&unsecured, contexts)?;
-        let mut hash = [0u8; 64];
-        hash[..32].copy_from_slice(&config_hash);
-        hash[32..].copy_from_slice(&Sha256::digest(&canonical_document));
-        let signature = key.sign(&hash);
-        config.insert("proofValue".into(), encode_multibase(&signature).into());
-        let proof = match existing {
-            None => Value::Object(config),
-            Some(Value::Array(mut proofs)) => {
-                proofs.push(Value::Object(config));
-                Value::Array(proofs)
-            }
-            Some(single) => Value::Array(vec![single, Value::Object(config)]),
-        };
-        let Value::Object(mut secured) = unsecured else {
-            return Err(ProofError::NotAnObject);
-        };
-        secured.insert("proof".into(), proof);
-        Ok(Value::Object(secured))
+        finish_signing(
+            self.suite,
+            config,
+            config_hash,
+            unsecured,
+            existing,
+            key,
+            contexts,
+        )
     }
 }
 
@@ -664,14 +836,14 @@ pub(crate) fn check_proof(
         }
     };
     let data = match previous {
-        None => hash_view(imp, secured, context, config, contexts),
+        None => hash_only(imp, secured, context, config, contexts),
         Some(chain) => {
             let mut chained = secured.clone();
             chained.insert("proof".into(), Value::Array(chain));
             if let Some(ctx) = context {
                 chained.insert("@context".into(), ctx.clone());
             }
-            hash_chained(imp, Value::Object(chained), config, contexts)
+            hash_chained(imp, Value::Object(chained), config, contexts).map(|d| d.hash)
         }
     };
     let data = match data {
@@ -685,7 +857,7 @@ pub(crate) fn check_proof(
             ))
         }
     };
-    let valid = method.key.verify_strict(&data.hash, &signature);
+    let valid = method.key.verify_strict(&data, &signature);
     ProofFinding::Checked {
         suite: label,
         method: Box::new(method),
@@ -759,4 +931,45 @@ fn context_starts_with(document: Option<&Value>, proof: &Value) -> bool {
     };
     let (doc, prefix) = (as_slice(document), as_slice(proof));
     prefix.len() <= doc.len() && doc.iter().zip(prefix).all(|(a, b)| a == b)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The hashes taken without building the canonical forms are the hashes of those forms,
+    /// for both suites, with the document's own `@context` or a replacement one.
+    #[test]
+    fn streamed_hashes_match_canonical_forms() {
+        let mut doc: Value = serde_json::from_str(include_str!(
+            "../../microcred-rdf/tests/data/vectors/samples/df-101-productivity-tools.json"
+        ))
+        .unwrap();
+        // Its credential schema type is defined by the OB extensions context.
+        doc["@context"]
+            .as_array_mut()
+            .unwrap()
+            .push("https://purl.imsglobal.org/spec/ob/v3p0/extensions.json".into());
+        let key = IssuerKey::from_seed(&[7u8; 32]).unwrap();
+        let created = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let contexts = bundled_contexts();
+        for suite in Cryptosuite::ALL {
+            let signed = sign(&doc, &key, *suite, created).unwrap();
+            let secured = signed.as_object().unwrap();
+            let config = secured["proof"].as_object().unwrap();
+            let imp = suite.implementation();
+            for context in [None, secured.get("@context")] {
+                let full = hash_view(imp, secured, context, config, contexts).unwrap();
+                let quick = hash_only(imp, secured, context, config, contexts).unwrap();
+                assert_eq!(full.hash, quick, "{suite}");
+            }
+            let mut unsecured = secured.clone();
+            unsecured.shift_remove("proof");
+            let unsecured = Value::Object(unsecured);
+            let canonical = imp.transform_unsecured(&unsecured, contexts).unwrap();
+            let expected: [u8; 32] = Sha256::digest(&canonical).into();
+            assert_eq!(imp.hash_unsecured(&unsecured, contexts).unwrap(), expected);
+        }
+    }
 }

@@ -498,6 +498,26 @@ fn issue_canonical<D: Digest>(
         buf: String::with_capacity(1024),
         lines: Vec::new(),
     };
+    // RDFC-1.0 §4.4.3 step 5: a blank node whose first-degree hash no other node shares is
+    // issued its identifier at once, in hash order. With a single blank node (such as a proof
+    // configuration's) there is a single hash, so the node gets `c14n0` whatever its hash is,
+    // and none is computed. (First-degree hashes are otherwise read only by N-degree hashing,
+    // which needs two nodes sharing a hash.)
+    let mut used = st
+        .quads_of
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| !v.is_empty());
+    if let (Some((only, _)), None) = (used.next(), used.next()) {
+        st.canonical.issue(only as u32);
+        let spent = Spent {
+            shared_nodes: 0,
+            calls: st.calls,
+            max_depth: st.max_depth,
+            work: st.work,
+        };
+        return Ok((st.canonical, st.tpl, spent));
+    }
     // Blank nodes that occur in no quad (possible only for unused labels) get no identifier.
     let mut by_hash: Vec<(Output<D>, u32)> = Vec::with_capacity(n);
     for b in 0..n as u32 {
@@ -566,6 +586,29 @@ fn issue_canonical<D: Digest>(
 
 /// Serializes with canonical labels, sorted, as one string.
 fn serialize(tpl: &Templates, canon: &CanonicalIssuer) -> String {
+    let (buf, lines) = sorted_lines(tpl, canon);
+    let mut out = String::with_capacity(buf.len());
+    for (s, e) in lines {
+        out.push_str(buf.get(s..e).unwrap_or(""));
+    }
+    out
+}
+
+/// SHA-256 of the canonical N-Quads of `dataset` (RDFC-1.0 with SHA-256): the hash of what
+/// [`canonicalize`] returns, without joining the lines into one string.
+pub(crate) fn canonical_sha256(dataset: &Dataset<'_>) -> Result<[u8; 32], Error> {
+    let (canon, tpl, _) = run(dataset, HashAlgorithm::Sha256)?;
+    let (buf, lines) = sorted_lines(&tpl, &canon);
+    let mut hasher = Sha256::new();
+    for (s, e) in lines {
+        hasher.update(buf.as_bytes().get(s..e).unwrap_or(&[]));
+    }
+    Ok(hasher.finalize().into())
+}
+
+/// The N-Quads lines with canonical labels, each ending in `\n`, written one after the other
+/// in `buf`, and their spans in `buf` in canonical (code point) order.
+fn sorted_lines(tpl: &Templates, canon: &CanonicalIssuer) -> (String, Vec<(usize, usize)>) {
     let mut buf = String::with_capacity(tpl.text.len() + tpl.quads.len() * 8);
     let mut lines = Vec::with_capacity(tpl.quads.len());
     for qi in 0..tpl.quads.len() as u32 {
@@ -577,12 +620,52 @@ fn serialize(tpl: &Templates, canon: &CanonicalIssuer) -> String {
         lines.push((start, buf.len()));
     }
     // No duplicates to remove: the dataset is a set and canonical labels are distinct.
-    lines.sort_unstable_by(|x, y| buf.get(x.0..x.1).cmp(&buf.get(y.0..y.1)));
-    let mut out = String::with_capacity(buf.len());
-    for (s, e) in lines {
-        out.push_str(buf.get(s..e).unwrap_or(""));
+    sort_lines(buf.as_bytes(), &mut lines);
+    (buf, lines)
+}
+
+/// Sorts the lines `buf[s..e]` in byte order, which for UTF-8 is code point order (what
+/// RDFC-1.0 requires of the canonical N-Quads).
+///
+/// Lines of one document share long prefixes (the credential's IRI), so the prefix common to
+/// all lines is skipped, and each line is first compared by a key: its next 8 bytes, read big
+/// endian, zero-padded past its end. Keys order as the lines do when they differ: at the first
+/// byte where they differ either both lines have that byte, or the shorter line has ended
+/// (padding 0, below any byte the other has there, and a prefix sorts first). Equal keys fall
+/// back to comparing the rest of the lines, so the order is exactly byte order.
+fn sort_lines(buf: &[u8], lines: &mut [(usize, usize)]) {
+    let line = |&(s, e): &(usize, usize)| buf.get(s..e).unwrap_or(&[]);
+    let mut common = lines.first().map_or(0, |l| line(l).len());
+    if let Some(first) = lines.first() {
+        let first = line(first);
+        for l in lines.iter() {
+            let l = line(l);
+            common = first
+                .iter()
+                .zip(l)
+                .take(common)
+                .take_while(|(a, b)| a == b)
+                .count();
+        }
     }
-    out
+    let mut keyed: Vec<(u64, usize, usize)> = lines
+        .iter()
+        .map(|l| {
+            let rest = line(l).get(common..).unwrap_or(&[]);
+            let mut key = [0u8; 8];
+            for (k, b) in key.iter_mut().zip(rest) {
+                *k = *b;
+            }
+            (u64::from_be_bytes(key), l.0 + common, l.1)
+        })
+        .collect();
+    keyed.sort_unstable_by(|x, y| {
+        x.0.cmp(&y.0)
+            .then_with(|| buf.get(x.1..x.2).cmp(&buf.get(y.1..y.2)))
+    });
+    for (l, k) in lines.iter_mut().zip(keyed) {
+        *l = (k.1 - common, k.2);
+    }
 }
 
 /// The hash function RDFC-1.0 runs with.
@@ -640,6 +723,30 @@ mod tests {
 
     use super::*;
     use crate::parse_nquads;
+
+    proptest::proptest! {
+        /// The keyed sort of canonical lines gives exactly byte (code point) order, with
+        /// long shared prefixes, lines that are prefixes of others, NUL and non-ASCII bytes.
+        #[test]
+        fn line_sort_is_byte_order(
+            prefix in "(<urn:x>)?",
+            parts in proptest::collection::vec("[a\\x00\u{e9}\u{1f600}<> ]{0,12}\n?", 0..24),
+        ) {
+            let mut buf = String::new();
+            let mut lines = Vec::new();
+            for p in &parts {
+                let start = buf.len();
+                buf.push_str(&prefix);
+                buf.push_str(p);
+                lines.push((start, buf.len()));
+            }
+            let mut expected: Vec<&str> = lines.iter().map(|&(s, e)| &buf[s..e]).collect();
+            expected.sort_unstable();
+            sort_lines(buf.as_bytes(), &mut lines);
+            let got: Vec<&str> = lines.iter().map(|&(s, e)| &buf[s..e]).collect();
+            proptest::prop_assert_eq!(got, expected);
+        }
+    }
 
     /// The most any positive test of the W3C RDFC-1.0 suite spends, per cap.
     fn w3c_suite_maximum() -> Spent {

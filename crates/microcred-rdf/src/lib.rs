@@ -293,6 +293,29 @@ pub fn canonicalize_view(
     })
 }
 
+/// SHA-256 of the canonical N-Quads of the document `view` describes: equal to
+/// [`Canonical::sha256`] of [`canonicalize_view`], without joining the lines into one string
+/// (the hash `eddsa-rdfc-2022` signs).
+pub fn canonical_sha256_view(
+    view: DocumentView<'_>,
+    loader: &ContextLoader,
+    opts: &CanonicalOptions,
+) -> Result<[u8; 32], Error> {
+    let ds = to_rdf_view(view, loader, opts)?;
+    canon::canonical_sha256(&ds)
+}
+
+/// SHA-256 of the canonical N-Quads of `doc`: equal to [`Canonical::sha256`] of
+/// [`canonicalize_document`].
+pub fn canonical_sha256_document(
+    doc: &Value,
+    loader: &ContextLoader,
+    opts: &CanonicalOptions,
+) -> Result<[u8; 32], Error> {
+    let ds = to_rdf(doc, loader, opts)?;
+    canon::canonical_sha256(&ds)
+}
+
 /// [`to_rdf`] followed by [`canonicalize`].
 pub fn canonicalize_document(
     doc: &Value,
@@ -391,6 +414,16 @@ mod tests {
                     assert_eq!(
                         canonicalize_view(view, &loader, o),
                         expected(&without, o),
+                        "{key}"
+                    );
+                    assert_eq!(
+                        canonical_sha256_view(view, &loader, o),
+                        expected(&without, o).map(|c| c.sha256()),
+                        "{key}"
+                    );
+                    assert_eq!(
+                        canonical_sha256_document(&Value::Object(without.clone()), &loader, o),
+                        expected(&without, o).map(|c| c.sha256()),
                         "{key}"
                     );
                 }

@@ -219,8 +219,16 @@ pub struct ContextLoader {
     /// Embedded contexts seen in documents, by their [`inline_key`], so that their results
     /// can be cached like those of remote contexts.
     inline: RwLock<SeededMap<Box<[u8]>, u64>>,
+    /// The embedded contexts given an id most recently, with their ids, newest first (at
+    /// most [`RECENT_INLINE`]): a document repeating one (as every credential of an issuer
+    /// does) is recognized by comparing it with them, without encoding it.
+    recent_inline: RwLock<Vec<(Value, u64)>>,
     empty: Arc<Ctx>,
 }
+
+/// How many embedded contexts [`ContextLoader::inline_id`] compares a context with before
+/// encoding it.
+const RECENT_INLINE: usize = 4;
 
 impl Default for ContextLoader {
     fn default() -> Self {
@@ -235,6 +243,7 @@ impl ContextLoader {
             docs: SeededMap::default(),
             cache: RwLock::new(SeededMap::default()),
             inline: RwLock::new(SeededMap::default()),
+            recent_inline: RwLock::new(Vec::new()),
             empty: Arc::new(Ctx::empty(None)),
         }
     }
@@ -317,6 +326,30 @@ impl ContextLoader {
     /// A stable id for an embedded context (equal ids for equal JSON, member order
     /// included), or `None` when it is too large or too many are known.
     pub(crate) fn inline_id(&self, context: &Value) -> Option<u64> {
+        if let Some(id) = self
+            .recent_inline
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|(v, _)| same_inline(v, context))
+            .map(|(_, id)| *id)
+        {
+            return Some(id);
+        }
+        let id = self.encoded_inline_id(context)?;
+        let mut recent = self
+            .recent_inline
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        if !recent.iter().any(|(_, known)| *known == id) {
+            recent.insert(0, (context.clone(), id));
+            recent.truncate(RECENT_INLINE);
+        }
+        Some(id)
+    }
+
+    /// [`Self::inline_id`] by the context's [`inline_key`].
+    fn encoded_inline_id(&self, context: &Value) -> Option<u64> {
         let mut key = Vec::with_capacity(1024);
         inline_key(context, &mut key, 0)?;
         let key = key.as_slice();
@@ -427,6 +460,37 @@ fn inline_key(v: &Value, out: &mut Vec<u8>, depth: usize) -> Option<()> {
     (out.len() <= INLINE_MAX_BYTES).then_some(())
 }
 
+/// Whether `a` and `b` have the same [`inline_key`] (when it exists): the same JSON, member
+/// order included, integers apart from floats (`serde_json`'s own equality ignores member
+/// order, so it would not do).
+fn same_inline(a: &Value, b: &Value) -> bool {
+    fn number_key(n: &serde_json::Number) -> (u8, u64) {
+        if let Some(u) = n.as_u64() {
+            (b'u', u)
+        } else if let Some(i) = n.as_i64() {
+            (b'i', i as u64)
+        } else {
+            (b'd', n.as_f64().map_or(0, f64::to_bits))
+        }
+    }
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Number(x), Value::Number(y)) => number_key(x) == number_key(y),
+        (Value::String(x), Value::String(y)) => x == y,
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_inline(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((kx, x), (ky, y))| kx == ky && same_inline(x, y))
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -487,6 +551,10 @@ mod tests {
             let other_id = loader.inline_id(&other);
             assert!(other_id.is_some());
             assert_ne!(other_id, id, "{other}");
+            // Again, now that both are among the recent ones.
+            assert_eq!(loader.inline_id(&other), other_id);
+            assert_eq!(loader.inline_id(&base), id);
+            assert!(!same_inline(&base, &other));
         }
     }
 }

@@ -39,7 +39,7 @@ impl<'a> Emitter<'a> {
     pub(crate) fn new(rdf_direction: RdfDirection) -> Self {
         Emitter {
             rdf_direction,
-            quads: Vec::with_capacity(256),
+            quads: Vec::with_capacity(64),
             labels: SeededMap::default(),
             blank_labels: Vec::new(),
         }
