@@ -350,8 +350,9 @@ fn run_batch(
     let mut failures: Vec<String> = Vec::new();
     let mut seen = HashSet::new();
     let mut skipped = 0usize;
+    let total = rows.len();
     let mut todo: Vec<(usize, IssueRow, String)> = Vec::new();
-    for (line, row) in rows.iter() {
+    for (line, row) in rows {
         match row {
             Err(msg) => failures.push(format!("row {line}: {msg}")),
             Ok(row) => {
@@ -364,13 +365,11 @@ fn run_batch(
                 } else if out.exists(&name) {
                     skipped += 1;
                 } else {
-                    todo.push((*line, row.clone(), name));
+                    todo.push((line, row, name));
                 }
             }
         }
     }
-    let total = rows.len();
-    drop(rows);
     drop(seen);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(0))

@@ -178,20 +178,34 @@ pub fn to_rdf<'a>(
     loader: &ContextLoader,
     opts: &CanonicalOptions,
 ) -> Result<Dataset<'a>, Error> {
+    let (root, mut ex) = expander(loader, opts);
+    let items = ex.expand_document(&root, doc)?;
+    Ok(emit(&items, opts))
+}
+
+/// The root context and an expander for `opts`.
+fn expander<'a, 'l>(
+    loader: &'l ContextLoader,
+    opts: &CanonicalOptions,
+) -> (Arc<context::Ctx>, expand::Expander<'a, 'l>) {
     let root = match &opts.base_iri {
         None => loader.empty_ctx().clone(),
         Some(b) => Arc::new(context::Ctx::empty(Some(b.clone()))),
     };
     let keep_direction = opts.rdf_direction != RdfDirection::Drop;
-    let mut ex = expand::Expander::new(
+    let ex = expand::Expander::new(
         context::Processor::new(loader),
         opts.safe_mode,
         keep_direction,
     );
-    let items = ex.expand_document(&root, doc)?;
+    (root, ex)
+}
+
+/// The RDF dataset of expanded `items`.
+fn emit<'a>(items: &[expand::Item<'a>], opts: &CanonicalOptions) -> Dataset<'a> {
     let mut em = to_rdf::Emitter::new(opts.rdf_direction);
-    em.emit_top(&items);
-    Ok(em.finish())
+    em.emit_top(items);
+    em.finish()
 }
 
 /// A JSON-LD document given as its top-level object, read with one member left out and its
@@ -259,24 +273,13 @@ pub fn to_rdf_view<'a>(
     loader: &ContextLoader,
     opts: &CanonicalOptions,
 ) -> Result<Dataset<'a>, Error> {
-    let root = match &opts.base_iri {
-        None => loader.empty_ctx().clone(),
-        Some(b) => Arc::new(context::Ctx::empty(Some(b.clone()))),
-    };
-    let keep_direction = opts.rdf_direction != RdfDirection::Drop;
-    let mut ex = expand::Expander::new(
-        context::Processor::new(loader),
-        opts.safe_mode,
-        keep_direction,
-    );
+    let (root, mut ex) = expander(loader, opts);
     let root_view = expand::RootView {
         without: view.without,
         context: view.context,
     };
     let items = ex.expand_document_view(&root, view.members, root_view)?;
-    let mut em = to_rdf::Emitter::new(opts.rdf_direction);
-    em.emit_top(&items);
-    Ok(em.finish())
+    Ok(emit(&items, opts))
 }
 
 /// [`canonicalize_document`] of the document `view` describes.
