@@ -5,7 +5,6 @@
 //! `Number.prototype.toString` writes the IEEE 754 double they denote (via `ryu-js`).
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 /// The canonical UTF-8 bytes of `value`.
 pub fn canonicalize(value: &Value) -> Vec<u8> {
@@ -17,13 +16,6 @@ pub fn canonicalize_to_string(value: &Value) -> String {
     let mut w = Writer::new(String::with_capacity(1024));
     w.value(value);
     w.out
-}
-
-/// SHA-256 of the canonical form of `value`, without building that form in memory.
-pub(crate) fn sha256(value: &Value) -> [u8; 32] {
-    let mut w = Writer::new(HashSink::new());
-    w.value(value);
-    w.out.finish()
 }
 
 /// The canonical form of a document seen through a proof: without the member `skip`
@@ -38,94 +30,16 @@ pub(crate) fn canonicalize_document_view<'a>(
     w.out
 }
 
-/// SHA-256 of [`canonicalize_document_view`], without building that form in memory.
-pub(crate) fn sha256_document_view<'a>(
-    map: &'a serde_json::Map<String, Value>,
-    skip: &str,
-    context: Option<&'a Value>,
-) -> [u8; 32] {
-    let mut w = Writer::new(HashSink::new());
-    w.document_view(map, skip, context);
-    w.out.finish()
-}
-
-/// Where canonical JSON goes: a string, or a SHA-256 hasher.
-trait Sink {
-    fn put_str(&mut self, s: &str);
-    /// Writes `c`, which is ASCII.
-    fn put(&mut self, c: char);
-}
-
-impl Sink for String {
-    fn put_str(&mut self, s: &str) {
-        self.push_str(s);
-    }
-    fn put(&mut self, c: char) {
-        self.push(c);
-    }
-}
-
-/// Feeds the bytes written to SHA-256, gathered in a buffer so the hasher gets whole
-/// blocks rather than many short pieces.
-struct HashSink {
-    hasher: Sha256,
-    buf: [u8; 1024],
-    len: usize,
-}
-
-impl HashSink {
-    fn new() -> Self {
-        Self {
-            hasher: Sha256::new(),
-            buf: [0; 1024],
-            len: 0,
-        }
-    }
-
-    fn flush(&mut self) {
-        self.hasher.update(self.buf.get(..self.len).unwrap_or(&[]));
-        self.len = 0;
-    }
-
-    fn finish(mut self) -> [u8; 32] {
-        self.flush();
-        self.hasher.finalize().into()
-    }
-}
-
-impl Sink for HashSink {
-    fn put_str(&mut self, s: &str) {
-        let bytes = s.as_bytes();
-        if let Some(dst) = self.buf.get_mut(self.len..self.len + bytes.len()) {
-            dst.copy_from_slice(bytes);
-            self.len += bytes.len();
-            return;
-        }
-        self.flush();
-        match self.buf.get_mut(..bytes.len()) {
-            Some(dst) => {
-                dst.copy_from_slice(bytes);
-                self.len = bytes.len();
-            }
-            None => self.hasher.update(bytes),
-        }
-    }
-    fn put(&mut self, c: char) {
-        let mut utf8 = [0u8; 4];
-        self.put_str(c.encode_utf8(&mut utf8));
-    }
-}
-
 /// Writes canonical JSON into `out`. The members of the objects being written wait on one
 /// stack, `scratch`, shared by the whole value (an object's members are sorted there and
 /// removed once written), so no object needs an allocation of its own.
-struct Writer<'v, S> {
-    out: S,
+struct Writer<'v> {
+    out: String,
     scratch: Vec<(&'v str, &'v Value)>,
 }
 
-impl<'v, S: Sink> Writer<'v, S> {
-    fn new(out: S) -> Self {
+impl<'v> Writer<'v> {
+    fn new(out: String) -> Self {
         Self {
             out,
             scratch: Vec::with_capacity(64),
@@ -153,20 +67,20 @@ impl<'v, S: Sink> Writer<'v, S> {
 
     fn value(&mut self, value: &'v Value) {
         match value {
-            Value::Null => self.out.put_str("null"),
-            Value::Bool(true) => self.out.put_str("true"),
-            Value::Bool(false) => self.out.put_str("false"),
+            Value::Null => self.out.push_str("null"),
+            Value::Bool(true) => self.out.push_str("true"),
+            Value::Bool(false) => self.out.push_str("false"),
             Value::Number(n) => write_number(n, &mut self.out),
             Value::String(s) => write_string(s, &mut self.out),
             Value::Array(items) => {
-                self.out.put('[');
+                self.out.push('[');
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
-                        self.out.put(',');
+                        self.out.push(',');
                     }
                     self.value(item);
                 }
-                self.out.put(']');
+                self.out.push(']');
             }
             Value::Object(map) => {
                 let base = self.scratch.len();
@@ -188,20 +102,20 @@ impl<'v, S: Sink> Writer<'v, S> {
                 members.sort_unstable_by(|a, b| utf16_cmp(a.0, b.0));
             }
         }
-        self.out.put('{');
+        self.out.push('{');
         for i in base..end {
             // Nested objects use `scratch[end..]` and leave it as they found it.
             let Some(&(k, v)) = self.scratch.get(i) else {
                 break;
             };
             if i > base {
-                self.out.put(',');
+                self.out.push(',');
             }
             write_string(k, &mut self.out);
-            self.out.put(':');
+            self.out.push(':');
             self.value(v);
         }
-        self.out.put('}');
+        self.out.push('}');
         self.scratch.truncate(base);
     }
 }
@@ -215,7 +129,7 @@ fn utf16_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-fn write_number(n: &serde_json::Number, out: &mut impl Sink) {
+fn write_number(n: &serde_json::Number, out: &mut String) {
     // Every JSON number denotes an IEEE 754 double for JCS; integers beyond 2^53 round.
     let f = if let Some(i) = n.as_i64() {
         i as f64
@@ -226,22 +140,22 @@ fn write_number(n: &serde_json::Number, out: &mut impl Sink) {
     };
     if f == 0.0 {
         // Negative zero serializes as "0" in ECMAScript.
-        out.put('0');
+        out.push('0');
         return;
     }
     let mut buf = ryu_js::Buffer::new();
-    out.put_str(buf.format_finite(f));
+    out.push_str(buf.format_finite(f));
 }
 
-fn write_string(s: &str, out: &mut impl Sink) {
-    out.put('"');
+fn write_string(s: &str, out: &mut String) {
+    out.push('"');
     // Most strings have nothing to escape: a branch-free test (vectorized) copies them whole.
     let special = s.bytes().fold(false, |acc, b| {
         acc | (b < 0x20) | (b == b'"') | (b == b'\\')
     });
     if !special {
-        out.put_str(s);
-        out.put('"');
+        out.push_str(s);
+        out.push('"');
         return;
     }
     let mut start = 0;
@@ -259,19 +173,19 @@ fn write_string(s: &str, out: &mut impl Sink) {
             0..=0x1f => "",
             _ => continue,
         };
-        out.put_str(s.get(start..i).unwrap_or(""));
+        out.push_str(s.get(start..i).unwrap_or(""));
         if esc.is_empty() {
             const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.put_str("\\u00");
-            out.put(char::from(HEX[usize::from(b >> 4)]));
-            out.put(char::from(HEX[usize::from(b & 0xf)]));
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
         } else {
-            out.put_str(esc);
+            out.push_str(esc);
         }
         start = i + 1;
     }
-    out.put_str(s.get(start..).unwrap_or(""));
-    out.put('"');
+    out.push_str(s.get(start..).unwrap_or(""));
+    out.push('"');
 }
 
 #[cfg(test)]
@@ -298,32 +212,6 @@ mod tests {
                 let mut out = String::new();
                 write_string(&s, &mut out);
                 proptest::prop_assert_eq!(out, serde_json::to_string(&s).unwrap_or_default());
-            }
-        }
-    }
-
-    /// Hashing while writing gives the hash of the written form, across buffer boundaries and
-    /// for strings longer than the buffer.
-    #[test]
-    fn streamed_hash_is_hash_of_canonical_form() {
-        let long = "x\u{e9}\"".repeat(700);
-        let values = [
-            json!({}),
-            json!({"b": [1, 2.5, null, true], "a": {"z": "\u{1}", "y": []}, "long": long}),
-            json!((0..300)
-                .map(|i| json!({"k": i, "s": "0123456789"}))
-                .collect::<Vec<_>>()),
-        ];
-        for v in &values {
-            let expected: [u8; 32] = Sha256::digest(canonicalize(v)).into();
-            assert_eq!(sha256(v), expected);
-            if let Some(map) = v.as_object() {
-                let ctx = json!(["https://example.org/c"]);
-                for (skip, context) in [("a", None), ("proof", Some(&ctx))] {
-                    let text = canonicalize_document_view(map, skip, context);
-                    let expected: [u8; 32] = Sha256::digest(text.as_bytes()).into();
-                    assert_eq!(sha256_document_view(map, skip, context), expected);
-                }
             }
         }
     }

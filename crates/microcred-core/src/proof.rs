@@ -184,26 +184,6 @@ impl SuiteImpl for Jcs {
     ) -> Result<Vec<u8>, ProofError> {
         Ok(crate::jcs::canonicalize_document_view(config, "proofValue", None).into_bytes())
     }
-    // The hashes are taken while the canonical form is written, which is never built.
-    fn hash_document(
-        &self,
-        document: &Map<String, Value>,
-        context: Option<&Value>,
-        _: &ContextLoader,
-    ) -> Result<[u8; 32], ProofError> {
-        Ok(crate::jcs::sha256_document_view(document, "proof", context))
-    }
-    fn hash_unsecured(&self, document: &Value, _: &ContextLoader) -> Result<[u8; 32], ProofError> {
-        Ok(crate::jcs::sha256(document))
-    }
-    fn hash_config(
-        &self,
-        config: &Map<String, Value>,
-        _: Option<&Value>,
-        _: &ContextLoader,
-    ) -> Result<[u8; 32], ProofError> {
-        Ok(crate::jcs::sha256_document_view(config, "proofValue", None))
-    }
 }
 
 /// `eddsa-rdfc-2022` (vc-di-eddsa §3.2) and the legacy `Ed25519Signature2020`: JSON-LD to RDF
