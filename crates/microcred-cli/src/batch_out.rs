@@ -23,8 +23,9 @@ const TMP_SUFFIX: &str = ".tmp";
 /// The output directory of a batch.
 pub(crate) struct OutDir {
     dir: PathBuf,
-    /// Open for syncing (the directory's entries, and on Linux its whole file system).
-    handle: File,
+    /// Open for syncing (the directory's entries, and on Linux its whole file system);
+    /// `None` for a dry run, which writes nothing.
+    handle: Option<File>,
     /// Final files present when the run started.
     existing: HashSet<String>,
     pid: u32,
@@ -59,8 +60,8 @@ impl OutDir {
         }
         let handle = File::open(dir).with_context(|| format!("cannot open {}", dir.display()))?;
         Ok(Self {
+            handle: Some(handle),
             dir: dir.to_owned(),
-            handle,
             existing,
             pid: std::process::id(),
         })
@@ -75,10 +76,9 @@ impl OutDir {
                 existing.insert(entry.file_name().to_string_lossy().into_owned());
             }
         }
-        let handle = File::open(".").context("cannot open the current directory")?;
         Ok(Self {
             dir: dir.to_owned(),
-            handle,
+            handle: None,
             existing,
             pid: std::process::id(),
         })
@@ -137,17 +137,23 @@ impl OutDir {
 
     /// Makes the last renames durable.
     pub(crate) fn finish(&self) -> Result<()> {
-        self.handle
-            .sync_all()
-            .with_context(|| format!("cannot sync {}", self.dir.display()))
+        match &self.handle {
+            Some(dir) => dir
+                .sync_all()
+                .with_context(|| format!("cannot sync {}", self.dir.display())),
+            None => Ok(()),
+        }
     }
 
     /// One `syncfs` of the directory's file system: every byte written so far (this chunk's
     /// files, and the renames of earlier chunks) is on disk when it returns.
     #[cfg(target_os = "linux")]
     fn sync_data(&self, _files: &[(PathBuf, PathBuf)]) -> Result<()> {
-        rustix::fs::syncfs(&self.handle)
-            .with_context(|| format!("cannot sync the file system of {}", self.dir.display()))
+        match &self.handle {
+            Some(dir) => rustix::fs::syncfs(dir)
+                .with_context(|| format!("cannot sync the file system of {}", self.dir.display())),
+            None => Ok(()),
+        }
     }
 
     /// Without `syncfs`: each file, then the directory.

@@ -84,7 +84,8 @@ pub(crate) struct IssueArgs {
     #[arg(long, conflicts_with = "recipients")]
     out: Option<PathBuf>,
     /// CSV of recipients for a batch: header row with `recipient` and optional `result:NAME`,
-    /// `evidence`, `credits_earned`, `activity_start`, `activity_end`, `valid_until` columns.
+    /// `evidence`, `credits_earned`, `activity_start`, `activity_end`, `valid_from`,
+    /// `valid_until` columns (the service's batch CSV).
     #[arg(long, requires = "out_dir")]
     recipients: Option<PathBuf>,
     /// Directory for batch output, one file per recipient (named by a hash of the
@@ -143,6 +144,7 @@ pub(crate) fn run(args: IssueArgs) -> Result<ExitCode> {
         valid_from: None,
         valid_until: None,
     };
+    let row = run.with_defaults(row);
     let now = run.created;
     let setup = run.setup(now)?;
     let mut spare = Spare::default();
@@ -257,6 +259,17 @@ fn load(args: &IssueArgs) -> Result<Option<Run>> {
 }
 
 impl Run {
+    /// `row` with `--valid-from` / `--valid-until` where it gives none.
+    fn with_defaults(&self, mut row: IssueRow) -> IssueRow {
+        if row.valid_from.is_none() {
+            row.valid_from.clone_from(&self.valid_from);
+        }
+        if row.valid_until.is_none() {
+            row.valid_until.clone_from(&self.valid_until);
+        }
+        row
+    }
+
     /// The proof options of every credential signed at `created`.
     fn setup(&self, created: time::OffsetDateTime) -> Result<ProofSetup> {
         self.template
@@ -290,18 +303,6 @@ impl Run {
             ),
         };
         let salt = hex::encode(salt);
-        let defaulted;
-        let row = if (row.valid_from.is_none() && self.valid_from.is_some())
-            || (row.valid_until.is_none() && self.valid_until.is_some())
-        {
-            let mut r = row.clone();
-            r.valid_from = r.valid_from.or_else(|| self.valid_from.clone());
-            r.valid_until = r.valid_until.or_else(|| self.valid_until.clone());
-            defaulted = r;
-            &defaulted
-        } else {
-            row
-        };
         let unsigned = self.template.build(row, &id, &salt, now, spare)?;
         let (signed, report) = self
             .template
@@ -365,7 +366,7 @@ fn run_batch(
                 } else if out.exists(&name) {
                     skipped += 1;
                 } else {
-                    todo.push((line, row, name));
+                    todo.push((line, run.with_defaults(row), name));
                 }
             }
         }
@@ -463,9 +464,7 @@ fn run_batch(
     });
     bar.finish_and_clear();
     let elapsed = started.elapsed();
-    if !dry_run {
-        out.finish()?;
-    }
+    out.finish()?;
     if let Some(e) = write_error {
         return Err(e.context(format!(
             "writing to {} failed; files already written are whole: run the same command again to resume",

@@ -192,39 +192,45 @@ impl SuiteImpl for Jcs {
 struct Rdfc;
 
 impl Rdfc {
-    fn nquads(value: &Value, contexts: &ContextLoader) -> Result<Vec<u8>, ProofError> {
-        microcred_rdf::canonicalize_document(value, contexts, &CanonicalOptions::default())
-            .map(|c| c.nquads.into_bytes())
-            .map_err(ProofError::from)
+    /// The unsecured document: `document` without `proof`, its `@context` replaced by
+    /// `context`. A replacement @context only ever comes with a document that has one (it
+    /// must start with the proof's); `with_context` would add it otherwise.
+    fn document_view<'a>(
+        document: &'a Map<String, Value>,
+        context: Option<&'a Value>,
+    ) -> DocumentView<'a> {
+        let view = DocumentView::new(document).without("proof");
+        match context.filter(|_| document.contains_key("@context")) {
+            Some(ctx) => view.with_context(ctx),
+            None => view,
+        }
+    }
+
+    /// The proof configuration: `config` without `proofValue`, read with the document's
+    /// `@context`.
+    fn config_view<'a>(
+        config: &'a Map<String, Value>,
+        document_context: Option<&'a Value>,
+    ) -> DocumentView<'a> {
+        let view = DocumentView::new(config).without("proofValue");
+        match document_context {
+            Some(ctx) => view.with_context(ctx),
+            None => view,
+        }
     }
 
     /// Canonical N-Quads of the object `view` describes (nothing is copied).
     fn view_nquads(
         view: DocumentView<'_>,
-        context: Option<&Value>,
         contexts: &ContextLoader,
     ) -> Result<Vec<u8>, ProofError> {
-        let view = match context {
-            Some(ctx) => view.with_context(ctx),
-            None => view,
-        };
         microcred_rdf::canonicalize_view(view, contexts, &CanonicalOptions::default())
             .map(|c| c.nquads.into_bytes())
             .map_err(ProofError::from)
     }
-}
 
-impl Rdfc {
     /// SHA-256 of [`Self::view_nquads`], without joining the canonical lines into one string.
-    fn view_hash(
-        view: DocumentView<'_>,
-        context: Option<&Value>,
-        contexts: &ContextLoader,
-    ) -> Result<[u8; 32], ProofError> {
-        let view = match context {
-            Some(ctx) => view.with_context(ctx),
-            None => view,
-        };
+    fn view_hash(view: DocumentView<'_>, contexts: &ContextLoader) -> Result<[u8; 32], ProofError> {
         microcred_rdf::canonical_sha256_view(view, contexts, &CanonicalOptions::default())
             .map_err(ProofError::from)
     }
@@ -237,13 +243,7 @@ impl SuiteImpl for Rdfc {
         context: Option<&Value>,
         contexts: &ContextLoader,
     ) -> Result<[u8; 32], ProofError> {
-        // As in `transform_document`.
-        let context = context.filter(|_| document.contains_key("@context"));
-        Self::view_hash(
-            DocumentView::new(document).without("proof"),
-            context,
-            contexts,
-        )
+        Self::view_hash(Self::document_view(document, context), contexts)
     }
     fn hash_unsecured(
         &self,
@@ -259,11 +259,7 @@ impl SuiteImpl for Rdfc {
         document_context: Option<&Value>,
         contexts: &ContextLoader,
     ) -> Result<[u8; 32], ProofError> {
-        Self::view_hash(
-            DocumentView::new(config).without("proofValue"),
-            document_context,
-            contexts,
-        )
+        Self::view_hash(Self::config_view(config, document_context), contexts)
     }
     fn transform_document(
         &self,
@@ -271,21 +267,16 @@ impl SuiteImpl for Rdfc {
         context: Option<&Value>,
         contexts: &ContextLoader,
     ) -> Result<Vec<u8>, ProofError> {
-        // A replacement @context only ever comes with a document that has one (it must
-        // start with the proof's); `with_context` would add it otherwise.
-        let context = context.filter(|_| document.contains_key("@context"));
-        Self::view_nquads(
-            DocumentView::new(document).without("proof"),
-            context,
-            contexts,
-        )
+        Self::view_nquads(Self::document_view(document, context), contexts)
     }
     fn transform_unsecured(
         &self,
         document: &Value,
         contexts: &ContextLoader,
     ) -> Result<Vec<u8>, ProofError> {
-        Self::nquads(document, contexts)
+        microcred_rdf::canonicalize_document(document, contexts, &CanonicalOptions::default())
+            .map(|c| c.nquads.into_bytes())
+            .map_err(ProofError::from)
     }
     fn transform_config(
         &self,
@@ -293,11 +284,7 @@ impl SuiteImpl for Rdfc {
         document_context: Option<&Value>,
         contexts: &ContextLoader,
     ) -> Result<Vec<u8>, ProofError> {
-        Self::view_nquads(
-            DocumentView::new(config).without("proofValue"),
-            document_context,
-            contexts,
-        )
+        Self::view_nquads(Self::config_view(config, document_context), contexts)
     }
 }
 
