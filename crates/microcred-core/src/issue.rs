@@ -656,6 +656,10 @@ pub enum CsvError {
     /// A column microcred does not know (a typo would otherwise be silently ignored).
     #[error("unknown CSV column \"{0}\" (columns: recipient, result:NAME, evidence, credits_earned, activity_start, activity_end, valid_from, valid_until)")]
     UnknownColumn(String),
+    /// Two columns mean the same field (say `credits_earned` and `creditsEarned`): which one
+    /// counts would be a guess.
+    #[error("the CSV has the column \"{0}\" twice (or under two names): keep one")]
+    DuplicateColumn(String),
     /// No `recipient` column.
     #[error("the CSV needs a `recipient` column (a DID, URL or e-mail address per learner)")]
     NoRecipient,
@@ -676,6 +680,7 @@ pub type CsvRow = (usize, Result<IssueRow, String>);
 /// `valid_from`, `valid_until` (or their JSON names, e.g. `creditsEarned`), in any letter case;
 /// cells are trimmed. At most `limit` rows.
 pub fn parse_csv(body: &[u8], limit: usize) -> Result<Vec<CsvRow>, CsvError> {
+    #[derive(Clone, PartialEq, Eq, Hash)]
     enum Col {
         Recipient,
         Result(String),
@@ -695,6 +700,7 @@ pub fn parse_csv(body: &[u8], limit: usize) -> Result<Vec<CsvRow>, CsvError> {
         .map_err(|e| CsvError::Header(e.to_string()))?
         .clone();
     let mut cols = Vec::with_capacity(headers.len());
+    let mut seen = std::collections::HashSet::with_capacity(headers.len());
     for h in &headers {
         let col = match h.to_ascii_lowercase().as_str() {
             "recipient" => Col::Recipient,
@@ -709,6 +715,10 @@ pub fn parse_csv(body: &[u8], limit: usize) -> Result<Vec<CsvRow>, CsvError> {
                 _ => return Err(CsvError::UnknownColumn(h.chars().take(64).collect())),
             },
         };
+        // A set, not a scan of `cols`: a header may have very many `result:` columns.
+        if !seen.insert(col.clone()) {
+            return Err(CsvError::DuplicateColumn(h.chars().take(64).collect()));
+        }
         cols.push(col);
     }
     if !cols.iter().any(|c| matches!(c, Col::Recipient)) {
@@ -959,6 +969,17 @@ mod tests {
             parse_csv(b"evidence\n", 10).unwrap_err(),
             CsvError::NoRecipient
         );
+        for twice in [
+            &b"recipient,recipient\n"[..],
+            b"recipient,credits_earned,creditsEarned\n",
+            b"recipient,result:x,Result:x\n",
+        ] {
+            assert!(matches!(
+                parse_csv(twice, 10).unwrap_err(),
+                CsvError::DuplicateColumn(_)
+            ));
+        }
+        assert!(parse_csv(b"recipient,result:x,result:y\n", 10).is_ok());
         assert_eq!(
             parse_csv(b"recipient\na\nb\n", 1).unwrap_err(),
             CsvError::TooManyRows { limit: 1 }
