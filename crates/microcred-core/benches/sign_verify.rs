@@ -258,7 +258,6 @@ fn benches(c: &mut Criterion) {
     }
 }
 
-/// Median time per call of `f` over 15 batches of about 20 ms each.
 /// The group `name`: signing `unsigned` with `suite` (`sign`, and `sign_owned` on a copy made
 /// outside the timing), and verifying `signed`, its signed bytes.
 fn suite_group(
@@ -287,6 +286,7 @@ fn suite_group(
     group.finish();
 }
 
+/// Median time per call of `f` over 15 batches of about 20 ms each.
 fn per_op<R>(mut f: impl FnMut() -> R) -> Duration {
     let start = Instant::now();
     let mut calls = 0u32;
