@@ -180,6 +180,7 @@ pub(crate) fn run(args: IssueArgs) -> Result<ExitCode> {
         }
         Err(RowError::Invalid(m)) => bail!("{m}"),
         Err(RowError::Internal(m)) => bail!("cannot issue: {m}"),
+        Err(e @ RowError::Signer(_)) => bail!("cannot issue: {e}"),
     }
 }
 

@@ -39,7 +39,7 @@ pub(crate) fn run(args: KeygenArgs) -> Result<ExitCode> {
         }
         key = key.with_controller(&format!("{controller}#{}", args.fragment), controller)?;
     }
-    files::write_atomic(&args.out, key.to_key_file().as_bytes(), true)?;
+    files::write_atomic(&args.out, key.to_key_file()?.as_bytes(), true)?;
     writeln!(std::io::stdout().lock(), "{}", key.controller())?;
     eprintln!(
         "wrote {} (secret key: keep it private; public key {})",

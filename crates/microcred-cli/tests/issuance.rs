@@ -16,7 +16,11 @@ const SEED: [u8; 32] = [21u8; 32];
 fn cli_and_service_issue_byte_identical_credentials() {
     let dir = tempfile::tempdir().unwrap();
     let key = microcred_core::IssuerKey::from_seed(&SEED).unwrap();
-    std::fs::write(dir.path().join("key.json"), key.to_key_file().as_bytes()).unwrap();
+    std::fs::write(
+        dir.path().join("key.json"),
+        key.to_key_file().unwrap().as_bytes(),
+    )
+    .unwrap();
     let achievement = read_json(&example_achievement("df-101.json"));
     let profile = read_json(&repo().join("examples/issuer-profile.json"));
     let created = "2025-06-02T10:30:00Z";

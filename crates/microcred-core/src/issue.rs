@@ -80,6 +80,10 @@ pub enum RowError {
     /// numbers); the caller reports it as its own failure.
     #[error("{0}")]
     Internal(String),
+    /// The key's external signer (HSM, PKCS#11 token) could not sign: not the row's fault;
+    /// the same row may succeed once the signer is back.
+    #[error("{0}")]
+    Signer(#[from] crate::keys::SignerError),
 }
 
 fn lint_message(r: &LintReport) -> String {
@@ -571,6 +575,7 @@ pub fn sign_checked(
             json_ld_finding(&e, &mut report);
             Err(RowError::Lint(report))
         }
+        Err(ProofError::Signer(e)) => Err(RowError::Signer(e)),
         Err(e) => Err(RowError::Internal(format!("signing failed: {e}"))),
     }
 }

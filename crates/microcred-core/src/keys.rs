@@ -1,10 +1,14 @@
 //! Ed25519 issuer keys: Multikey encoding, `did:key`, and key files.
 //!
+//! An [`IssuerKey`] signs with its secret in this process, or through an [`ExternalSigner`]
+//! (a PKCS#11 token, a KMS) that holds the secret and only hands out signatures.
+//!
 //! A key file is JSON in the shape of the widely used Multikey key-pair export
 //! (`@digitalbazaar/ed25519-multikey`), so keys move between tools:
 //! `{"@context", "id", "type": "Multikey", "controller", "publicKeyMultibase", "secretKeyMultibase"}`.
 
 use std::fmt;
+use std::sync::Arc;
 
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -48,6 +52,37 @@ pub enum KeyError {
     /// A DID or verification method id could not be interpreted.
     #[error("`{0}` is not a did:key identifier with an Ed25519 key")]
     NotDidKey(String),
+    /// The secret key is held by an external signer (an HSM, a PKCS#11 token) and never
+    /// leaves it: it cannot be exported or written to a file.
+    #[error("the secret of key {0} is held by an external signer (HSM or PKCS#11 token) and cannot be exported; publish its public key instead")]
+    NotExportable(String),
+}
+
+/// An Ed25519 signer outside this process: a PKCS#11 token (HSM, SoftHSM2), a cloud KMS. It
+/// holds the secret key; only signatures come out.
+///
+/// [`IssuerKey::from_external`] wraps one with its public key; every signature it returns is
+/// verified with that public key before it is used, so a faulty or misconfigured signer gives
+/// an error, never a credential that does not verify.
+pub trait ExternalSigner: Send + Sync {
+    /// Signs `message` with pure Ed25519 (RFC 8032: no pre-hash, no context).
+    fn sign(&self, message: &[u8]) -> Result<[u8; 64], SignerError>;
+}
+
+/// An external signer could not sign.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignerError {
+    /// The signer cannot be reached now (token removed, session lost, HSM down).
+    #[error("the signing key's token is unavailable ({0}): check that it is connected and configured, then retry")]
+    Unavailable(String),
+    /// The signer refused (the key is missing or not allowed to sign, the mechanism is not
+    /// supported).
+    #[error("the signing key's token refused to sign ({0}): check that it holds the institution's key with CKA_SIGN and supports Ed25519")]
+    Refused(String),
+    /// The signer returned a signature that does not verify with the key's public key.
+    #[error("the external signer returned a signature that does not verify with public key {0}: nothing was signed; check that the token holds this key")]
+    BadSignature(String),
 }
 
 /// An Ed25519 public key, checked to be a valid, non-weak curve point.
@@ -202,14 +237,26 @@ impl fmt::Display for PublicKey {
     }
 }
 
-/// An institution's signing key: the Ed25519 secret, its verification method id and controller.
+/// An institution's signing key: where its secret is (here, or in an external signer), its
+/// verification method id and controller.
 ///
-/// The secret is zeroized on drop and never printed by `Debug`.
+/// A local secret is zeroized on drop; no secret is ever printed by `Debug`.
 pub struct IssuerKey {
-    secret: SigningKey,
+    secret: Secret,
     public: PublicKey,
     id: String,
     controller: String,
+}
+
+/// Where the secret of an [`IssuerKey`] is.
+// The local key stays inline (no indirection when signing); an issuer has few keys, so the
+// size of the external variant's padding does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Secret {
+    /// In this process.
+    Local(SigningKey),
+    /// In an external signer, which only returns signatures.
+    External(Arc<dyn ExternalSigner>),
 }
 
 impl IssuerKey {
@@ -220,9 +267,29 @@ impl IssuerKey {
         Ok(Self {
             id: public.did_key_method_id(),
             controller: public.did_key(),
-            secret,
+            secret: Secret::Local(secret),
             public,
         })
+    }
+
+    /// A `did:key` issuer key whose secret is held by `signer` (an HSM, a PKCS#11 token);
+    /// `public` is its public key. Use [`Self::with_controller`] for another controller.
+    ///
+    /// Each signature `signer` returns is checked with `public` (strict Ed25519) before it is
+    /// used: a signer holding another key, or returning garbage, makes signing fail with
+    /// [`SignerError::BadSignature`].
+    pub fn from_external(public: PublicKey, signer: Arc<dyn ExternalSigner>) -> Self {
+        Self {
+            id: public.did_key_method_id(),
+            controller: public.did_key(),
+            secret: Secret::External(signer),
+            public,
+        }
+    }
+
+    /// True when the secret is held by an external signer (it cannot be exported).
+    pub fn is_external(&self) -> bool {
+        matches!(self.secret, Secret::External(_))
     }
 
     /// The same key, presented as verification method `id` of `controller` (e.g. a `did:web`).
@@ -272,8 +339,10 @@ impl IssuerKey {
     }
 
     /// The key file (JSON, pretty-printed) including the secret. Write it with care.
-    pub fn to_key_file(&self) -> Zeroizing<String> {
-        let secret = self.secret_multibase();
+    ///
+    /// [`KeyError::NotExportable`] for a key held by an external signer.
+    pub fn to_key_file(&self) -> Result<Zeroizing<String>, KeyError> {
+        let secret = self.secret_multibase()?;
         let file = KeyFile {
             context: Some(MULTIKEY_CONTEXT.into()),
             id: Some(self.id.clone()),
@@ -285,7 +354,7 @@ impl IssuerKey {
         let text = serde_json::to_string_pretty(&file).unwrap_or_default();
         // The temporary copy inside `file` is dropped here; `secret` zeroizes itself.
         drop(file);
-        Zeroizing::new(text)
+        Ok(Zeroizing::new(text))
     }
 
     /// The public part as a Multikey verification method (JSON), safe to publish.
@@ -299,11 +368,16 @@ impl IssuerKey {
     }
 
     /// `secretKeyMultibase` (`z3u2...`): header 0x8026 and the 32-byte seed.
-    pub fn secret_multibase(&self) -> Zeroizing<String> {
+    ///
+    /// [`KeyError::NotExportable`] for a key held by an external signer.
+    pub fn secret_multibase(&self) -> Result<Zeroizing<String>, KeyError> {
+        let Secret::Local(secret) = &self.secret else {
+            return Err(KeyError::NotExportable(self.id.clone()));
+        };
         let mut bytes = Zeroizing::new(Vec::with_capacity(34));
         bytes.extend_from_slice(&ED25519_PRIV_HEADER);
-        bytes.extend_from_slice(self.secret.as_bytes());
-        Zeroizing::new(encode_multibase(&bytes))
+        bytes.extend_from_slice(secret.as_bytes());
+        Ok(Zeroizing::new(encode_multibase(&bytes)))
     }
 
     /// The public key.
@@ -321,8 +395,20 @@ impl IssuerKey {
         &self.controller
     }
 
-    pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
-        self.secret.sign(message).to_bytes()
+    /// Signs `message`. A local key signs as ed25519-dalek does (no extra work); a signature
+    /// from an external signer is returned only once it verifies with the public key.
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<[u8; 64], SignerError> {
+        match &self.secret {
+            Secret::Local(secret) => Ok(secret.sign(message).to_bytes()),
+            Secret::External(signer) => {
+                let signature = signer.sign(message)?;
+                if self.public.verify_strict(message, &signature) {
+                    Ok(signature)
+                } else {
+                    Err(SignerError::BadSignature(self.public.to_multibase()))
+                }
+            }
+        }
     }
 }
 
@@ -332,6 +418,13 @@ impl fmt::Debug for IssuerKey {
             .field("id", &self.id)
             .field("controller", &self.controller)
             .field("public", &self.public)
+            .field(
+                "secret",
+                &match self.secret {
+                    Secret::Local(_) => "local",
+                    Secret::External(_) => "external signer",
+                },
+            )
             .finish_non_exhaustive()
     }
 }
@@ -621,13 +714,13 @@ mod tests {
     #[test]
     fn key_file_round_trips_and_hides_secret_from_debug() {
         let key = IssuerKey::from_seed(&[7u8; 32]).unwrap();
-        let file = key.to_key_file();
+        let file = key.to_key_file().unwrap();
         let again = IssuerKey::from_key_file(&file).unwrap();
         assert_eq!(again.public_key(), key.public_key());
         assert_eq!(again.id(), key.id());
         let dbg = format!("{key:?}");
-        assert!(!dbg.contains(key.secret_multibase().as_str()));
-        assert!(key.secret_multibase().starts_with("z3u2"));
+        assert!(!dbg.contains(key.secret_multibase().unwrap().as_str()));
+        assert!(key.secret_multibase().unwrap().starts_with("z3u2"));
         assert!(key.public_key().to_multibase().starts_with("z6Mk"));
     }
 
@@ -717,11 +810,74 @@ mod tests {
         assert_eq!(decode_multibase_fixed::<64>(&long), None);
     }
 
+    /// Signs with a local key held here, as a token would (or with another key, or returns
+    /// garbage, as a faulty token would).
+    struct FakeToken {
+        key: SigningKey,
+        flip: bool,
+    }
+
+    impl ExternalSigner for FakeToken {
+        fn sign(&self, message: &[u8]) -> Result<[u8; 64], SignerError> {
+            let mut signature = self.key.sign(message).to_bytes();
+            if self.flip {
+                signature[5] ^= 1;
+            }
+            Ok(signature)
+        }
+    }
+
+    fn external(seed: u8, signer_seed: u8, flip: bool) -> IssuerKey {
+        let public = IssuerKey::from_seed(&[seed; 32]).unwrap().public_key();
+        IssuerKey::from_external(
+            public,
+            Arc::new(FakeToken {
+                key: SigningKey::from_bytes(&[signer_seed; 32]),
+                flip,
+            }),
+        )
+    }
+
+    /// An external signer's signature is used only when it verifies with the key's public
+    /// key: a token holding another key, or returning a damaged signature, is an error.
+    #[test]
+    fn external_signatures_are_checked_before_use() {
+        let good = external(3, 3, false);
+        let local = IssuerKey::from_seed(&[3u8; 32]).unwrap();
+        assert_eq!(good.sign(b"m").unwrap(), local.sign(b"m").unwrap());
+        assert!(good.is_external() && !local.is_external());
+        assert_eq!(good.id(), local.id());
+        assert_eq!(good.controller(), local.controller());
+        let expected = SignerError::BadSignature(local.public_key().to_multibase());
+        assert_eq!(external(3, 4, false).sign(b"m").unwrap_err(), expected);
+        assert_eq!(external(3, 3, true).sign(b"m").unwrap_err(), expected);
+        // Another controller works as for a local key.
+        let web = good
+            .with_controller("did:web:example.org#key-1", "did:web:example.org")
+            .unwrap();
+        assert_eq!(web.id(), "did:web:example.org#key-1");
+        assert!(web.sign(b"m").is_ok());
+    }
+
+    /// Nothing exports the secret of an external key, and `Debug` says where it is.
+    #[test]
+    fn external_keys_cannot_be_exported() {
+        let key = external(3, 3, false);
+        let not = KeyError::NotExportable(key.id().to_owned());
+        assert_eq!(key.to_key_file().unwrap_err(), not);
+        assert_eq!(key.secret_multibase().unwrap_err(), not);
+        assert!(format!("{key:?}").contains("external signer"));
+        assert_eq!(
+            key.public_method()["publicKeyMultibase"],
+            key.public_key().to_multibase()
+        );
+    }
+
     #[test]
     fn rejects_mismatched_public_key() {
         let a = IssuerKey::from_seed(&[1u8; 32]).unwrap();
         let b = IssuerKey::from_seed(&[2u8; 32]).unwrap();
-        let mut v: serde_json::Value = serde_json::from_str(&a.to_key_file()).unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&a.to_key_file().unwrap()).unwrap();
         v["publicKeyMultibase"] = b.public_key().to_multibase().into();
         assert_eq!(
             IssuerKey::from_key_file(&v.to_string()).unwrap_err(),

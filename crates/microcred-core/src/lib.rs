@@ -44,7 +44,7 @@ pub use issue::{
     Spare,
 };
 pub use json::{parse_strict, JsonError};
-pub use keys::{IssuerKey, KeyError, PublicKey, MULTIKEY_CONTEXT};
+pub use keys::{ExternalSigner, IssuerKey, KeyError, PublicKey, SignerError, MULTIKEY_CONTEXT};
 pub use lint::{
     json_ld_problem, lint, lint_achievement, lint_achievement_with, lint_with, lint_with_contexts,
     Finding, LintOptions, LintProfile, LintReport, ProfileRule, Requirement, Severity,

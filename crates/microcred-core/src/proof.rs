@@ -308,6 +308,10 @@ pub enum ProofError {
     /// dropped and so not be covered by the signature.
     #[error("JSON-LD: {0}")]
     JsonLd(#[from] microcred_rdf::Error),
+    /// The key's external signer (HSM, PKCS#11 token) could not sign, or returned a signature
+    /// that does not verify: nothing was signed.
+    #[error("signing: {0}")]
+    Signer(#[from] crate::keys::SignerError),
 }
 
 impl ProofError {
@@ -482,7 +486,7 @@ fn finish_signing(
     let mut hash = [0u8; 64];
     hash[..32].copy_from_slice(&config_hash);
     hash[32..].copy_from_slice(&document_hash);
-    let signature = key.sign(&hash);
+    let signature = key.sign(&hash)?;
     config.insert("proofValue".into(), encode_multibase(&signature).into());
     let proof = match existing {
         None => Value::Object(config),

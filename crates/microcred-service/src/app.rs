@@ -40,6 +40,8 @@ pub(crate) struct Inner {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) commits: CommitQueue,
     pub(crate) master: MasterKey,
+    /// The PKCS#11 token institutions' keys may live in, when `[pkcs11]` is configured.
+    pub(crate) pkcs11: Option<Arc<crate::pkcs11::Token>>,
     pub(crate) base_url: Arc<str>,
     pub(crate) base: BaseUrl,
     pub(crate) admin_hash: [u8; 32],
@@ -118,13 +120,22 @@ pub(crate) fn now_text() -> String {
 }
 
 impl Inner {
+    /// Where keys are made and opened: the master key, and the PKCS#11 token if configured.
+    pub(crate) fn vault(&self) -> issuer::Vault<'_> {
+        issuer::Vault {
+            master: &self.master,
+            token: self.pkcs11.as_ref(),
+        }
+    }
+
     pub(crate) fn institution(&self, slug: &str) -> Result<InstitutionRecord, ApiError> {
         self.store
             .institution(slug)?
             .ok_or_else(|| ApiError::NotFound(format!("no institution \"{slug}\"")))
     }
 
-    /// The institution's active signing key (decrypted once, then cached).
+    /// The institution's active signing key (decrypted, or bound to its token, once; then
+    /// cached).
     pub(crate) fn active_key(&self, inst: &str) -> Result<Arc<ActiveKey>, ApiError> {
         if let Some(k) = self.keys.lock().ok().and_then(|m| m.get(inst).cloned()) {
             return Ok(k);
@@ -135,8 +146,7 @@ impl Inner {
             .into_iter()
             .find(|k| k.status == KeyStatus::Active)
             .ok_or_else(|| ApiError::Internal(format!("institution {inst} has no active key")))?;
-        let key = issuer::open_key(&self.master, &rec)
-            .map_err(|e| ApiError::Internal(format!("key {}: {e}", rec.method_id)))?;
+        let key = issuer::open_key(self.vault(), &rec)?;
         let active = Arc::new(ActiveKey { key });
         if let Ok(mut m) = self.keys.lock() {
             m.insert(inst.to_owned(), active.clone());
@@ -456,6 +466,7 @@ impl Server {
         let base = base_url_parts(&base_url)?;
         let db = config.database.clone();
         let admin_token = config.admin_token.clone();
+        let pkcs11_config = config.pkcs11.clone();
         let (store, master, admin_hash, generated) =
             tokio::task::spawn_blocking(move || -> Result<_, Error> {
                 let store = SqliteStore::open(&db)?;
@@ -486,6 +497,17 @@ impl Server {
             })
             .await
             .map_err(|e| Error::Config(format!("start-up task failed: {e}")))??;
+        // A configured token must be usable at start (module, label, PIN): a mistake shows
+        // now, not at the first issuance, and a refused PIN is never tried again.
+        let pkcs11 = match pkcs11_config {
+            Some(c) => Some(
+                tokio::task::spawn_blocking(move || crate::pkcs11::Token::open(&c))
+                    .await
+                    .map_err(|e| Error::Config(format!("start-up task failed: {e}")))?
+                    .map_err(|e| Error::Config(e.to_string()))?,
+            ),
+            None => None,
+        };
         let store: Arc<dyn Store> = Arc::new(store);
         let (commits, writer) = CommitQueue::start(store.clone())?;
         let (status_queue, status_writer) = crate::status::StatusQueue::start(store.clone())?;
@@ -502,6 +524,7 @@ impl Server {
             store,
             commits,
             master,
+            pkcs11,
             base_url: Arc::from(base_url.as_str()),
             base,
             admin_hash,

@@ -147,10 +147,10 @@ mod tests {
             status: crate::store::KeyStatus::Active,
             created_at: "t".into(),
             retired_at: None,
-            sealed: crate::store::SealedSecret {
+            secret: crate::store::KeySecret::Sealed(crate::store::SealedSecret {
                 nonce: vec![0; 24],
                 ciphertext: vec![0; 48],
-            },
+            }),
         };
         store.create_institution(&inst, &key).unwrap();
         let mut tasks = Vec::new();

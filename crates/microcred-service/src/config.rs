@@ -22,6 +22,13 @@
 //! # cpu_queue = 64
 //! # public_cpu_workers = 4
 //! # public_cpu_queue = 32
+//! # Institutions may keep their keys in a PKCS#11 token (HSM, SoftHSM2) instead of sealed in
+//! # the database (`"keyStorage": "pkcs11"` when creating one or rotating its key):
+//! # [pkcs11]
+//! # module = "/usr/lib/softhsm/libsofthsm2.so"
+//! # token_label = "microcred"
+//! # pin_env = "MICROCRED_PKCS11_PIN"   # the variable holding the user PIN (this default)
+//! # pin_file = "/etc/microcred/pkcs11.pin"   # or a file (first line), instead
 //! ```
 
 use std::net::SocketAddr;
@@ -103,6 +110,42 @@ pub struct Config {
     pub admin_token: Option<Zeroizing<String>>,
     /// Limits.
     pub limits: Limits,
+    /// The PKCS#11 token for keys that live in an HSM (none: keys are sealed in the database).
+    pub pkcs11: Option<Pkcs11Config>,
+}
+
+/// The PKCS#11 token institutions' keys can live in (`[pkcs11]`). Holds no secret: the user
+/// PIN is read at start from the environment variable `pin_env` or the file `pin_file`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Pkcs11Config {
+    /// The token's PKCS#11 module (shared library), e.g. `/usr/lib/softhsm/libsofthsm2.so`.
+    pub module: PathBuf,
+    /// The label of the token that holds the keys.
+    pub token_label: String,
+    /// The environment variable holding the user PIN (default `MICROCRED_PKCS11_PIN`).
+    #[serde(default = "default_pin_env")]
+    pub pin_env: String,
+    /// A file whose first line is the user PIN; used instead of `pin_env` when set.
+    #[serde(default)]
+    pub pin_file: Option<PathBuf>,
+}
+
+impl Pkcs11Config {
+    /// The token labelled `token_label` of `module`, its PIN in `MICROCRED_PKCS11_PIN`.
+    pub fn for_token(module: impl Into<PathBuf>, token_label: &str) -> Self {
+        Self {
+            module: module.into(),
+            token_label: token_label.to_owned(),
+            pin_env: default_pin_env(),
+            pin_file: None,
+        }
+    }
+}
+
+fn default_pin_env() -> String {
+    "MICROCRED_PKCS11_PIN".into()
 }
 
 impl std::fmt::Debug for Config {
@@ -115,6 +158,7 @@ impl std::fmt::Debug for Config {
             .field("master_key", &self.master_key.as_ref().map(|_| "<set>"))
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
             .field("limits", &self.limits)
+            .field("pkcs11", &self.pkcs11)
             .finish()
     }
 }
@@ -129,6 +173,7 @@ impl Default for Config {
             master_key: None,
             admin_token: None,
             limits: Limits::default(),
+            pkcs11: None,
         }
     }
 }
@@ -185,6 +230,19 @@ impl Config {
             if t.len() < 16 {
                 return Err(Error::Config(
                     "admin_token is too short: use at least 16 random characters (or leave it unset to have one generated)".into(),
+                ));
+            }
+        }
+        if let Some(p) = &self.pkcs11 {
+            if p.token_label.trim().is_empty() {
+                return Err(Error::Config(
+                    "pkcs11.token_label is empty: give the label of the token that holds the keys"
+                        .into(),
+                ));
+            }
+            if p.pin_env.is_empty() && p.pin_file.is_none() {
+                return Err(Error::Config(
+                    "pkcs11: set pin_env (the variable holding the user PIN) or pin_file".into(),
                 ));
             }
         }
@@ -320,6 +378,23 @@ mod tests {
         assert_eq!(c.limits.batch_rows, 5);
         std::fs::write(&p, "lisen = \"127.0.0.1:1\"\n").unwrap();
         assert!(Config::from_file(&p).is_err());
+        std::fs::write(
+            &p,
+            "[pkcs11]\nmodule = \"/usr/lib/softhsm/libsofthsm2.so\"\ntoken_label = \"mc\"\n",
+        )
+        .unwrap();
+        let c = Config::from_file(&p).unwrap();
+        let p11 = c.pkcs11.unwrap();
+        assert_eq!(p11.token_label, "mc");
+        assert_eq!(p11.pin_env, "MICROCRED_PKCS11_PIN");
+        assert_eq!(p11.pin_file, None);
+        std::fs::write(
+            &p,
+            "[pkcs11]\nmodule = \"m.so\"\ntoken_label = \"mc\"\npin = \"1234\"\n",
+        )
+        .unwrap();
+        let e = Config::from_file(&p).unwrap_err().to_string();
+        assert!(e.contains("pin"), "a PIN in the file is refused: {e}");
     }
 
     #[test]

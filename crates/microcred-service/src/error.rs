@@ -228,7 +228,7 @@ where
 
 /// Whether the request says its body is JSON (`application/json` or `application/*+json`,
 /// parameters such as `charset` aside), as axum's `Json` requires.
-fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+pub(crate) fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
     let Some(ct) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use microcred_core::{
     Achievement, AchievementSubject, ContextLoader, CredentialTemplate, Cryptosuite, IssuerKey,
-    LintOptions, LintProfile, OpenBadgeCredential, Profile, ProofSetup, Recipient,
+    LintOptions, LintProfile, OpenBadgeCredential, Profile, ProofSetup, PublicKey, Recipient,
     MULTIKEY_CONTEXT,
 };
 pub(crate) use microcred_core::{IssueCheck, IssueRow, RowError, Spare};
@@ -17,9 +17,11 @@ use zeroize::Zeroizing;
 
 use crate::config::BaseUrl;
 use crate::crypto::{self, CryptoError, MasterKey};
+use crate::error::ApiError;
+use crate::pkcs11::{Token, TokenError};
 use crate::store::{
-    BodyParts, IdentityKind, InstitutionRecord, KeyRecord, KeyStatus, PackedBody, Packer,
-    SealedSecret,
+    BodyParts, IdentityKind, InstitutionRecord, KeyRecord, KeySecret, KeyStatus, KeyStorage,
+    PackedBody, Packer, SealedSecret,
 };
 
 /// The suite used when a request names none: the core's default. Kept in one place.
@@ -65,25 +67,93 @@ pub(crate) struct ActiveKey {
     pub(crate) key: IssuerKey,
 }
 
-/// Makes a new key for an institution: returns its sealed record and the usable key.
+/// Where institutions' keys are made and opened: sealed under the master key, or in the
+/// PKCS#11 token when one is configured.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Vault<'a> {
+    pub(crate) master: &'a MasterKey,
+    pub(crate) token: Option<&'a Arc<Token>>,
+}
+
+/// A key could not be made or opened.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum KeyAccessError {
+    /// Sealing or opening a sealed key failed (wrong master key, altered data, no randomness).
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// The PKCS#11 token failed.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// A key is to be made in a PKCS#11 token and the service has none configured.
+    #[error("keys in a PKCS#11 token need a [pkcs11] configuration (module, token_label, PIN); this service has none")]
+    NotConfigured,
+    /// The key lives in a PKCS#11 token and the service has none configured.
+    #[error("key {method_id} lives in PKCS#11 token \"{token}\", but this service has no [pkcs11] configuration: configure [pkcs11] (module, token_label, PIN) and restart")]
+    NoToken {
+        /// The verification method id.
+        method_id: String,
+        /// The token's label.
+        token: String,
+    },
+    /// The key lives in another token than the configured one.
+    #[error("key {method_id} lives in PKCS#11 token \"{token}\", but this service is configured with token \"{configured}\": set pkcs11.token_label to the token holding the key")]
+    OtherToken {
+        /// The verification method id.
+        method_id: String,
+        /// The token holding the key.
+        token: String,
+        /// The configured token.
+        configured: String,
+    },
+}
+
+impl From<KeyAccessError> for ApiError {
+    fn from(e: KeyAccessError) -> Self {
+        match e {
+            // The cause is logged, never shown (it concerns the master key).
+            KeyAccessError::Crypto(e) => Self::Internal(format!("signing key: {e}")),
+            other => Self::Unavailable(other.to_string()),
+        }
+    }
+}
+
+/// Makes a new key for an institution in `storage`: returns its record and the usable key.
 /// For `did:web` the controller is `did` and the method `did#key-<seq>`; for `did:key` the
-/// key's own DID.
+/// key's own DID. A PKCS#11 key is generated in the token (labelled
+/// `microcred:<institution>:<seq>`); the record keeps only its token and `CKA_ID`.
 pub(crate) fn new_key(
-    master: &MasterKey,
+    vault: Vault<'_>,
+    storage: KeyStorage,
     identity: IdentityKind,
     did_web: Option<&str>,
     institution: &str,
     seq: i64,
     now: &str,
-) -> Result<(KeyRecord, IssuerKey), CryptoError> {
-    let seed = crypto::random_seed()?;
-    let mut key = IssuerKey::from_seed(&seed).map_err(|_| CryptoError::Random)?;
-    if let (IdentityKind::DidWeb, Some(did)) = (identity, did_web) {
-        key = key
-            .with_controller(&format!("{did}#key-{seq}"), did)
-            .map_err(|_| CryptoError::Random)?;
-    }
-    let (nonce, ciphertext) = master.seal(seed.as_ref(), key.id().as_bytes())?;
+) -> Result<(KeyRecord, IssuerKey), KeyAccessError> {
+    let (key, secret) = match storage {
+        KeyStorage::Sealed => {
+            let seed = crypto::random_seed()?;
+            let key = IssuerKey::from_seed(&seed).map_err(|_| CryptoError::Random)?;
+            let key = with_method(key, identity, did_web, seq)?;
+            let (nonce, ciphertext) = vault.master.seal(seed.as_ref(), key.id().as_bytes())?;
+            let secret = KeySecret::Sealed(SealedSecret {
+                nonce: nonce.to_vec(),
+                ciphertext,
+            });
+            (key, secret)
+        }
+        KeyStorage::Pkcs11 => {
+            let token = vault.token.ok_or(KeyAccessError::NotConfigured)?;
+            let made = token.generate(institution, seq)?;
+            let key = IssuerKey::from_external(made.public, token.signer(&made.key_id));
+            let key = with_method(key, identity, did_web, seq)?;
+            let secret = KeySecret::Pkcs11 {
+                token: token.label().to_owned(),
+                key_id: made.key_id,
+            };
+            (key, secret)
+        }
+    };
     let rec = KeyRecord {
         method_id: key.id().to_owned(),
         institution: institution.to_owned(),
@@ -92,12 +162,24 @@ pub(crate) fn new_key(
         status: KeyStatus::Active,
         created_at: now.to_owned(),
         retired_at: None,
-        sealed: SealedSecret {
-            nonce: nonce.to_vec(),
-            ciphertext,
-        },
+        secret,
     };
     Ok((rec, key))
+}
+
+/// `key` as the verification method of an institution's key number `seq`.
+fn with_method(
+    key: IssuerKey,
+    identity: IdentityKind,
+    did_web: Option<&str>,
+    seq: i64,
+) -> Result<IssuerKey, CryptoError> {
+    match (identity, did_web) {
+        (IdentityKind::DidWeb, Some(did)) => key
+            .with_controller(&format!("{did}#key-{seq}"), did)
+            .map_err(|_| CryptoError::Random),
+        _ => Ok(key),
+    }
 }
 
 /// The bytes the service issues for `row` (JSON, as in a batch) from `achievement` by an
@@ -154,25 +236,47 @@ pub fn issue_as_service(
     Ok(issued.body)
 }
 
-/// Decrypts a stored key (the method id is the associated data).
-pub(crate) fn open_key(master: &MasterKey, rec: &KeyRecord) -> Result<IssuerKey, CryptoError> {
-    let seed = master.open(
-        &rec.sealed.nonce,
-        &rec.sealed.ciphertext,
-        rec.method_id.as_bytes(),
-    )?;
-    let seed: Zeroizing<[u8; 32]> =
-        Zeroizing::new(seed.as_slice().try_into().map_err(|_| CryptoError::Open)?);
-    let key = IssuerKey::from_seed(&seed).map_err(|_| CryptoError::Open)?;
+/// A stored key, ready to sign: a sealed one is decrypted (the method id is the associated
+/// data); a PKCS#11 one is bound to its key in the configured token (which is used only when
+/// it signs).
+pub(crate) fn open_key(vault: Vault<'_>, rec: &KeyRecord) -> Result<IssuerKey, KeyAccessError> {
+    let key = match &rec.secret {
+        KeySecret::Sealed(sealed) => {
+            let seed =
+                vault
+                    .master
+                    .open(&sealed.nonce, &sealed.ciphertext, rec.method_id.as_bytes())?;
+            let seed: Zeroizing<[u8; 32]> =
+                Zeroizing::new(seed.as_slice().try_into().map_err(|_| CryptoError::Open)?);
+            IssuerKey::from_seed(&seed).map_err(|_| CryptoError::Open)?
+        }
+        KeySecret::Pkcs11 { token, key_id } => {
+            let configured = vault.token.ok_or_else(|| KeyAccessError::NoToken {
+                method_id: rec.method_id.clone(),
+                token: token.clone(),
+            })?;
+            if configured.label() != token {
+                return Err(KeyAccessError::OtherToken {
+                    method_id: rec.method_id.clone(),
+                    token: token.clone(),
+                    configured: configured.label().to_owned(),
+                });
+            }
+            let public =
+                PublicKey::from_multibase(&rec.public_multibase).map_err(|_| CryptoError::Open)?;
+            IssuerKey::from_external(public, configured.signer(key_id))
+        }
+    };
     if key.public_key().to_multibase() != rec.public_multibase {
-        return Err(CryptoError::Open);
+        return Err(CryptoError::Open.into());
     }
     if rec.method_id.starts_with("did:key:") {
         Ok(key)
     } else {
         let controller = rec.method_id.split('#').next().unwrap_or_default();
-        key.with_controller(&rec.method_id, controller)
-            .map_err(|_| CryptoError::Open)
+        Ok(key
+            .with_controller(&rec.method_id, controller)
+            .map_err(|_| CryptoError::Open)?)
     }
 }
 
@@ -653,8 +757,13 @@ mod tests {
     #[test]
     fn keys_seal_and_open_bound_to_their_id() {
         let master = MasterKey::generate().unwrap();
+        let master = Vault {
+            master: &master,
+            token: None,
+        };
         let (rec, key) = new_key(
-            &master,
+            master,
+            KeyStorage::Sealed,
             IdentityKind::DidWeb,
             Some("did:web:x.example"),
             "x",
@@ -663,14 +772,63 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rec.method_id, "did:web:x.example#key-1");
-        let again = open_key(&master, &rec).unwrap();
+        let again = open_key(master, &rec).unwrap();
         assert_eq!(again.public_key(), key.public_key());
         assert_eq!(again.id(), key.id());
         let mut moved = rec.clone();
         moved.method_id = "did:web:x.example#key-2".into();
-        assert!(open_key(&master, &moved).is_err());
-        let (rec, key) = new_key(&master, IdentityKind::DidKey, None, "x", 1, "t").unwrap();
+        assert!(open_key(master, &moved).is_err());
+        let (rec, key) = new_key(
+            master,
+            KeyStorage::Sealed,
+            IdentityKind::DidKey,
+            None,
+            "x",
+            1,
+            "t",
+        )
+        .unwrap();
         assert!(rec.method_id.starts_with("did:key:z6Mk"));
-        assert_eq!(open_key(&master, &rec).unwrap().id(), key.id());
+        assert_eq!(open_key(master, &rec).unwrap().id(), key.id());
+    }
+
+    /// A PKCS#11 key without a configured token is a clear 503 naming what to configure,
+    /// for a new key as for a stored one.
+    #[test]
+    fn pkcs11_keys_without_a_token_say_what_to_configure() {
+        let master = MasterKey::generate().unwrap();
+        let vault = Vault {
+            master: &master,
+            token: None,
+        };
+        let e = new_key(
+            vault,
+            KeyStorage::Pkcs11,
+            IdentityKind::DidKey,
+            None,
+            "x",
+            1,
+            "t",
+        )
+        .unwrap_err();
+        assert!(matches!(e, KeyAccessError::NotConfigured), "{e}");
+        let (mut rec, _) = new_key(
+            vault,
+            KeyStorage::Sealed,
+            IdentityKind::DidKey,
+            None,
+            "x",
+            1,
+            "t",
+        )
+        .unwrap();
+        rec.secret = KeySecret::Pkcs11 {
+            token: "hsm".into(),
+            key_id: vec![1, 2, 3],
+        };
+        let e = ApiError::from(open_key(vault, &rec).unwrap_err());
+        assert_eq!(e.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        assert!(e.to_string().contains("[pkcs11]"), "{e}");
+        assert!(e.to_string().contains("\"hsm\""), "{e}");
     }
 }

@@ -19,8 +19,9 @@
 //!
 //! **Architecture invariants.** A response that acknowledges a credential is sent only after
 //! the transaction that stores it has committed durably. Stored credential bytes are served
-//! exactly as signed. Signing keys are sealed at rest under the master key (XChaCha20-Poly1305)
-//! and never logged; API tokens are stored as SHA-256 hashes. One institution's token can
+//! exactly as signed. Signing keys are sealed at rest under the master key (XChaCha20-Poly1305),
+//! or live in a PKCS#11 token (`[pkcs11]`) that signs and never lets them out; no key, PIN
+//! or token is ever logged; API tokens are stored as SHA-256 hashes. One institution's token can
 //! never issue, read private data of, or revoke for another.
 //!
 //! Start a server on a loopback port (as the tests do):
@@ -59,6 +60,7 @@ mod crypto;
 mod error;
 mod issuer;
 mod lint_profile;
+mod pkcs11;
 mod routes;
 mod status;
 mod store;
@@ -85,12 +87,13 @@ pub mod conformance {
 
 pub use app::{app, init_tracing, log_filter, shutdown_signal, AppState, Server};
 pub use bench::{default_suite_name, sign_rate, SignRate, SAMPLE_ACHIEVEMENT, SAMPLE_ISSUER};
-pub use config::{Config, Limits};
+pub use config::{Config, Limits, Pkcs11Config};
 pub use crypto::{CryptoError, MasterKey};
 pub use error::{ApiError, AppJson, Error};
 pub use store::{
     AchievementRecord, BodyParts, CredentialRecord, IdentityKind, InsertOutcome, InstitutionRecord,
-    KeyRecord, KeyStatus, NewCredential, PackedBody, Packer, Page, Scopes, SealedSecret,
-    SqliteStore, StatusAction, StatusChange, StatusChangeOutcome, StatusEvent, StatusLease,
-    StatusListRecord, StatusPurpose, StatusSettings, StatusSlot, Store, StoreError, TokenRecord,
+    KeyRecord, KeySecret, KeyStatus, KeyStorage, NewCredential, PackedBody, Packer, Page, Scopes,
+    SealedSecret, SqliteStore, StatusAction, StatusChange, StatusChangeOutcome, StatusEvent,
+    StatusLease, StatusListRecord, StatusPurpose, StatusSettings, StatusSlot, Store, StoreError,
+    TokenRecord,
 };

@@ -349,8 +349,14 @@ impl StatusService {
             valid_from,
             Some(MAX_AGE_SECS * 1000),
         );
-        let signed = microcred_core::sign(&doc, &key.key, issuer::default_suite(), at)
-            .map_err(|e| ApiError::Internal(format!("signing status list {}: {e}", rec.id)))?;
+        let signed = microcred_core::sign(&doc, &key.key, issuer::default_suite(), at).map_err(
+            |e| match e {
+                microcred_core::ProofError::Signer(e) => {
+                    ApiError::Unavailable(format!("signing status list {}: {e}", rec.id))
+                }
+                e => ApiError::Internal(format!("signing status list {}: {e}", rec.id)),
+            },
+        )?;
         let body = serde_json::to_vec(&signed).map_err(|e| ApiError::Internal(e.to_string()))?;
         let digest = crate::crypto::sha256(&body);
         let etag = format!("\"{}\"", hex::encode(&digest[..16]));
@@ -381,8 +387,7 @@ fn list_key(inner: &Inner, rec: &StatusListRecord) -> Result<Arc<ActiveKey>, Api
                 rec.id, rec.issuer
             ))
         })?;
-    let key = issuer::open_key(&inner.master, found)
-        .map_err(|e| ApiError::Internal(format!("key {}: {e}", found.method_id)))?;
+    let key = issuer::open_key(inner.vault(), found)?;
     Ok(Arc::new(ActiveKey { key }))
 }
 

@@ -598,11 +598,14 @@ fn secrets_at_rest() {
         .collect();
     let cipher = chacha20poly1305::XChaCha20Poly1305::new_from_slice(&master).unwrap();
     for k in &keys {
+        let microcred_service::KeySecret::Sealed(sealed) = &k.secret else {
+            panic!("{} is not sealed", k.method_id);
+        };
         let seed = cipher
             .decrypt(
-                chacha20poly1305::XNonce::from_slice(&k.sealed.nonce),
+                chacha20poly1305::XNonce::from_slice(&sealed.nonce),
                 Payload {
-                    msg: &k.sealed.ciphertext,
+                    msg: &sealed.ciphertext,
                     aad: k.method_id.as_bytes(),
                 },
             )
@@ -610,7 +613,7 @@ fn secrets_at_rest() {
         let seed: [u8; 32] = seed.try_into().unwrap();
         let key = microcred_core::IssuerKey::from_seed(&seed).unwrap();
         assert_eq!(key.public_key().to_multibase(), k.public_multibase);
-        let secret_mb = key.secret_multibase();
+        let secret_mb = key.secret_multibase().unwrap();
         let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
         for bytes in &files {
             for needle in [&seed[..], secret_mb.as_bytes(), hex.as_bytes()] {

@@ -1,8 +1,9 @@
 //! The private management API (`/v1/institutions/...`): institutions, profiles, keys,
 //! tokens and achievement definitions.
 
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -11,13 +12,30 @@ use super::{authorize, valid_slug, Access};
 use crate::app::{now, now_text, AppState, Inner};
 use crate::auth::Principal;
 use crate::crypto;
-use crate::error::{ApiError, AppJson, AppPath, AppQuery};
+use crate::error::{from_json_value, json_body, ApiError, AppJson, AppPath, AppQuery};
 use crate::issuer::{self, IssueRow};
 use crate::lint_profile;
 use crate::store::{
-    AchievementRecord, IdentityKind, InstitutionRecord, KeyRecord, KeyStatus, Scopes, StoreError,
-    TokenRecord,
+    AchievementRecord, IdentityKind, InstitutionRecord, KeyRecord, KeyStatus, KeyStorage, Scopes,
+    StoreError, TokenRecord,
 };
+
+/// An optional JSON body: none (empty) gives `T::default()`; otherwise it is read as
+/// [`AppJson`] reads one (JSON content type, strict parsing, 422 naming a wrong member).
+fn optional_json<T: serde::de::DeserializeOwned + Default>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    if !crate::error::json_content_type(headers) {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the body as JSON with `Content-Type: application/json`".into(),
+        ));
+    }
+    json_body(body).and_then(from_json_value)
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,6 +54,35 @@ pub(crate) struct CreateInstitution {
     /// no profile).
     #[serde(default, rename = "lintProfile")]
     lint_profile: Option<String>,
+    /// Where its first key lives: `sealed` (default) or `pkcs11`.
+    #[serde(default, rename = "keyStorage")]
+    key_storage: Option<String>,
+}
+
+/// The body of a key rotation (optional).
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RotateKey {
+    /// Where the new key lives: `sealed` (default) or `pkcs11`.
+    #[serde(default, rename = "keyStorage")]
+    key_storage: Option<String>,
+}
+
+/// The key storage a request asks for: 422 for an unknown name, or for `pkcs11` when the
+/// service has no token configured.
+fn key_storage(inner: &Inner, requested: Option<&str>) -> Result<KeyStorage, ApiError> {
+    let storage = match requested {
+        None => KeyStorage::Sealed,
+        Some(name) => KeyStorage::parse(name).ok_or_else(|| {
+            ApiError::unprocessable("keyStorage must be \"sealed\" or \"pkcs11\"")
+        })?,
+    };
+    if storage == KeyStorage::Pkcs11 && inner.pkcs11.is_none() {
+        return Err(ApiError::unprocessable(
+            "keyStorage \"pkcs11\" needs a PKCS#11 token, and this service has none: the operator must configure [pkcs11] (module, token_label, PIN) and restart",
+        ));
+    }
+    Ok(storage)
 }
 
 fn institution_view(inner: &Inner, inst: &InstitutionRecord, keys: &[KeyRecord]) -> Value {
@@ -58,6 +105,7 @@ fn key_view(k: &KeyRecord) -> Value {
         "id": k.method_id,
         "status": k.status.as_str(),
         "publicKeyMultibase": k.public_multibase,
+        "keyStorage": k.secret.storage().as_str(),
         "createdAt": k.created_at,
         "retiredAt": k.retired_at,
     })
@@ -87,10 +135,19 @@ pub(crate) async fn create_institution(
     };
     let view = state
         .blocking(move |inner| {
+            let storage = key_storage(inner, req.key_storage.as_deref())?;
+            if inner.store.institution(&req.slug)?.is_some() {
+                // Checked before a key is made (in a token, it would be left unused); the
+                // store's unique key still decides races.
+                return Err(ApiError::Conflict(format!(
+                    "an institution named \"{}\" already exists",
+                    req.slug
+                )));
+            }
             let at = now_text();
             let web = issuer::did_web(&inner.base, &req.slug);
-            let (key, signing) = issuer::new_key(&inner.master, identity, Some(&web), &req.slug, 1, &at)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let (key, signing) =
+                issuer::new_key(inner.vault(), storage, identity, Some(&web), &req.slug, 1, &at)?;
             let did = match identity {
                 IdentityKind::DidWeb => web,
                 _ => signing.controller().to_owned(),
@@ -113,7 +170,7 @@ pub(crate) async fn create_institution(
             if let Some(p) = lint_profile {
                 inner.store.set_lint_profile(&rec.slug, Some(p.name()))?;
             }
-            tracing::info!(institution = %rec.slug, did = %rec.did, key = %key.method_id, "institution created");
+            tracing::info!(institution = %rec.slug, did = %rec.did, key = %key.method_id, storage = storage.as_str(), "institution created");
             let mut view = institution_view(inner, &rec, &[key]);
             if let Some(o) = view.as_object_mut() {
                 o.insert("lintProfile".into(), json!(lint_profile.map(|p| p.name())));
@@ -215,20 +272,27 @@ pub(crate) async fn list_keys(
 
 /// `POST /v1/institutions/{inst}/keys/rotate` (manage): a new active key; the previous one
 /// is retired (still in the DID document, so what it signed still verifies).
+///
+/// The body is optional: `{"keyStorage": "pkcs11"}` makes the new key in the PKCS#11 token
+/// (default `sealed`).
 pub(crate) async fn rotate_key(
     State(state): State<AppState>,
     principal: Principal,
     AppPath(inst): AppPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Result<AppJson<Value>, ApiError> {
     authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
+    let req: RotateKey = optional_json(&headers, &body)?;
     let out = state
         .blocking(move |inner| {
+            let storage = key_storage(inner, req.key_storage.as_deref())?;
             let mut rec = inner.institution(&inst)?;
             let keys = inner.store.keys(&inst)?;
             let seq = keys.iter().map(|k| k.seq).max().unwrap_or(0) + 1;
             let at = now_text();
-            let (key, signing) = issuer::new_key(&inner.master, rec.identity, Some(&rec.did), &inst, seq, &at)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let (key, signing) =
+                issuer::new_key(inner.vault(), storage, rec.identity, Some(&rec.did), &inst, seq, &at)?;
             let mut note = None;
             if rec.identity == IdentityKind::DidKey {
                 rec.did = signing.controller().to_owned();
@@ -239,7 +303,7 @@ pub(crate) async fn rotate_key(
             }
             inner.store.rotate_key(&rec, &key, &at)?;
             inner.invalidate(&inst);
-            tracing::info!(institution = %inst, key = %key.method_id, "key rotated");
+            tracing::info!(institution = %inst, key = %key.method_id, storage = storage.as_str(), "key rotated");
             let keys = inner.store.keys(&inst)?;
             let mut v = json!({"did": rec.did, "active": key_view(&key), "keys": keys.iter().map(key_view).collect::<Vec<_>>()});
             if let (Some(n), Some(o)) = (note, v.as_object_mut()) {

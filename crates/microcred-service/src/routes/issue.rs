@@ -88,6 +88,7 @@ pub(crate) fn row_error(e: RowError) -> ApiError {
             details: Some(json!({"findings": report.findings, "lintProfile": report.profile})),
         },
         RowError::Internal(m) => ApiError::Internal(m),
+        e @ RowError::Signer(_) => ApiError::Unavailable(e.message()),
     }
 }
 
@@ -637,6 +638,9 @@ fn sign_row(
             if matches!(e, RowError::Internal(_)) {
                 tracing::error!(error = %e.message(), row = i + 1, "signing a batch row failed");
                 RowResult::failed(i + 1, 500, "internal error".into())
+            } else if matches!(e, RowError::Signer(_)) {
+                tracing::error!(error = %e.message(), row = i + 1, "the signing key's token failed");
+                RowResult::failed(i + 1, 503, e.message())
             } else {
                 RowResult::failed(i + 1, 422, e.message())
             }

@@ -599,6 +599,7 @@ fn prepare(
                 details: Some(json!({"findings": report.findings, "lintProfile": report.profile})),
             });
         }
+        Err(e @ RowError::Signer(_)) => return Err(ApiError::Unavailable(e.message())),
         Err(e) => return Err(ApiError::unprocessable(e.to_string())),
     };
     let body = serde_json::to_vec(&signed).map_err(|e| ApiError::Internal(e.to_string()))?;

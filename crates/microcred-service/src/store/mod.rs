@@ -19,8 +19,9 @@
 //!   counter value twice (so an index is never handed out twice, even across crashes), and
 //!   [`Store::apply_status_changes`] applies every change of a group, with its audit event, in
 //!   one durable transaction.
-//! - Secrets arrive sealed ([`SealedSecret`]); the store never sees a plaintext key, and
-//!   tokens arrive as hashes.
+//! - Secrets arrive sealed ([`SealedSecret`]) or as a reference to a key that lives in a
+//!   PKCS#11 token ([`KeySecret::Pkcs11`]); the store never sees a plaintext key, and tokens
+//!   arrive as hashes.
 //!
 //! Times are RFC 3339 UTC strings (`2025-06-01T12:00:00Z`), which sort chronologically.
 
@@ -140,6 +141,61 @@ impl std::fmt::Debug for SealedSecret {
     }
 }
 
+/// Where a key's secret lives (the API's `keyStorage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyStorage {
+    /// The seed, sealed under the master key, in the database.
+    Sealed,
+    /// In the configured PKCS#11 token (HSM); it never leaves the token.
+    Pkcs11,
+}
+
+impl KeyStorage {
+    /// The stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sealed => "sealed",
+            Self::Pkcs11 => "pkcs11",
+        }
+    }
+
+    /// Reads the stored and API name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "sealed" => Some(Self::Sealed),
+            "pkcs11" => Some(Self::Pkcs11),
+            _ => None,
+        }
+    }
+}
+
+/// A key's secret as the store keeps it: sealed, or a reference to a token's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeySecret {
+    /// The 32-byte seed sealed under the master key (associated data: the method id).
+    Sealed(SealedSecret),
+    /// A key pair generated in a PKCS#11 token, which holds the private key (not
+    /// extractable); only where to find it is kept.
+    Pkcs11 {
+        /// The label of the token.
+        token: String,
+        /// The key pair's `CKA_ID`.
+        key_id: Vec<u8>,
+    },
+}
+
+impl KeySecret {
+    /// Where the secret lives.
+    pub fn storage(&self) -> KeyStorage {
+        match self {
+            Self::Sealed(_) => KeyStorage::Sealed,
+            Self::Pkcs11 { .. } => KeyStorage::Pkcs11,
+        }
+    }
+}
+
 /// One signing key of an institution.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyRecord {
@@ -157,8 +213,8 @@ pub struct KeyRecord {
     pub created_at: String,
     /// When it stopped signing.
     pub retired_at: Option<String>,
-    /// The sealed 32-byte seed (associated data: the method id).
-    pub sealed: SealedSecret,
+    /// Where its secret lives: sealed here, or in a PKCS#11 token.
+    pub secret: KeySecret,
 }
 
 /// Token scopes (a small bit set).

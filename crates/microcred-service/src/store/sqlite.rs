@@ -27,13 +27,58 @@ use serde_json::Value;
 
 use super::{
     parts_hash, unpack, AchievementRecord, BodyParts, CredentialRecord, IdentityKind,
-    InsertOutcome, InstitutionRecord, KeyRecord, KeyStatus, NewCredential, Page, Scopes,
+    InsertOutcome, InstitutionRecord, KeyRecord, KeySecret, KeyStatus, NewCredential, Page, Scopes,
     SealedSecret, StatusAction, StatusChange, StatusChangeOutcome, StatusEvent, StatusLease,
     StatusListRecord, StatusPurpose, StatusSettings, StatusSlot, Store, StoreError, TokenRecord,
 };
 
 /// Schema version kept in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
+
+/// The columns and constraints of the `keys` table (version 5: a key's secret is sealed here,
+/// or is a key in a PKCS#11 token, and the row holds exactly the columns of its kind).
+macro_rules! keys_table {
+    () => {
+        r"(
+    method_id TEXT PRIMARY KEY,
+    institution TEXT NOT NULL REFERENCES institutions(slug),
+    seq INTEGER NOT NULL,
+    public_multibase TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    retired_at TEXT,
+    storage TEXT NOT NULL DEFAULT 'sealed',
+    nonce BLOB,
+    ciphertext BLOB,
+    token_label TEXT,
+    token_key_id BLOB,
+    UNIQUE (institution, seq),
+    CHECK ((storage = 'sealed' AND nonce IS NOT NULL AND ciphertext IS NOT NULL
+            AND token_label IS NULL AND token_key_id IS NULL)
+        OR (storage = 'pkcs11' AND nonce IS NULL AND ciphertext IS NULL
+            AND token_label IS NOT NULL AND token_key_id IS NOT NULL))
+)"
+    };
+}
+
+/// Version 5 rebuilds `keys` of older files (SQLite cannot relax `NOT NULL` in place): every
+/// key they hold is sealed. One transaction: the file has the old table or the new one.
+const KEYS_V5_MIGRATION: &str = concat!(
+    "BEGIN IMMEDIATE;
+CREATE TABLE keys_v5 ",
+    keys_table!(),
+    ";
+INSERT INTO keys_v5 (method_id, institution, seq, public_multibase, status, created_at,
+                     retired_at, storage, nonce, ciphertext)
+    SELECT method_id, institution, seq, public_multibase, status, created_at, retired_at,
+           'sealed', nonce, ciphertext
+    FROM keys;
+DROP TABLE keys;
+ALTER TABLE keys_v5 RENAME TO keys;
+CREATE UNIQUE INDEX keys_one_active ON keys(institution) WHERE status = 'active';
+PRAGMA user_version = 5;
+COMMIT;"
+);
 
 /// Columns added after a table was first created: `(table, column, declaration, version)`.
 /// `SCHEMA` has them for new databases; older files get them by `ALTER TABLE` at open.
@@ -43,7 +88,8 @@ const ADDED_COLUMNS: &[(&str, &str, &str, i64)] = &[
     ("achievements", "lint_profile", "TEXT", 4),
 ];
 
-const SCHEMA: &str = r"
+const SCHEMA: &str = concat!(
+    r"
 CREATE TABLE IF NOT EXISTS meta (
     name TEXT PRIMARY KEY,
     value BLOB NOT NULL
@@ -55,18 +101,9 @@ CREATE TABLE IF NOT EXISTS institutions (
     profile TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS keys (
-    method_id TEXT PRIMARY KEY,
-    institution TEXT NOT NULL REFERENCES institutions(slug),
-    seq INTEGER NOT NULL,
-    public_multibase TEXT NOT NULL,
-    status TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    retired_at TEXT,
-    nonce BLOB NOT NULL,
-    ciphertext BLOB NOT NULL,
-    UNIQUE (institution, seq)
-);
+CREATE TABLE IF NOT EXISTS keys ",
+    keys_table!(),
+    r";
 CREATE UNIQUE INDEX IF NOT EXISTS keys_one_active ON keys(institution) WHERE status = 'active';
 CREATE TABLE IF NOT EXISTS tokens (
     id TEXT PRIMARY KEY,
@@ -143,7 +180,8 @@ CREATE TABLE IF NOT EXISTS status_events (
     at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS status_events_credential ON status_events(institution, credential_id);
-";
+"
+);
 
 const CREDENTIAL_COLUMNS: &str = "id, institution, achievement, achievement_version, idempotency_key, request_hash, issued_at, method_id, body, revoked_at, revocation_reason";
 const CREDENTIAL_META_COLUMNS: &str = "id, institution, achievement, achievement_version, idempotency_key, request_hash, issued_at, method_id, x'', revoked_at, revocation_reason";
@@ -405,6 +443,15 @@ impl SqliteStore {
                     .map_err(backend)?;
             }
         }
+        if version < 5 && !has_column(&writer, "keys", "storage").map_err(backend)? {
+            if let Err(e) = writer.execute_batch(KEYS_V5_MIGRATION) {
+                let _ = writer.execute_batch("ROLLBACK;");
+                return Err(StoreError::Backend(format!(
+                    "{}: moving keys to schema version 5 failed (the file is unchanged): {e}",
+                    path.display()
+                )));
+            }
+        }
         writer
             .execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))
             .map_err(backend)?;
@@ -597,6 +644,20 @@ fn institution_row(row: &Row<'_>) -> Result<InstitutionRecord, rusqlite::Error> 
 
 fn key_row(row: &Row<'_>) -> Result<KeyRecord, rusqlite::Error> {
     let status: String = row.get(4)?;
+    let storage: String = row.get(7)?;
+    let secret = match (
+        storage.as_str(),
+        row.get::<_, Option<Vec<u8>>>(8)?,
+        row.get::<_, Option<Vec<u8>>>(9)?,
+        row.get::<_, Option<String>>(10)?,
+        row.get::<_, Option<Vec<u8>>>(11)?,
+    ) {
+        ("sealed", Some(nonce), Some(ciphertext), None, None) => {
+            KeySecret::Sealed(SealedSecret { nonce, ciphertext })
+        }
+        ("pkcs11", None, None, Some(token), Some(key_id)) => KeySecret::Pkcs11 { token, key_id },
+        _ => return Err(conversion(7, "key storage")),
+    };
     Ok(KeyRecord {
         method_id: row.get(0)?,
         institution: row.get(1)?,
@@ -605,10 +666,7 @@ fn key_row(row: &Row<'_>) -> Result<KeyRecord, rusqlite::Error> {
         status: KeyStatus::parse(&status).ok_or_else(|| conversion(4, "key status"))?,
         created_at: row.get(5)?,
         retired_at: row.get(6)?,
-        sealed: SealedSecret {
-            nonce: row.get(7)?,
-            ciphertext: row.get(8)?,
-        },
+        secret,
     })
 }
 
@@ -668,15 +726,21 @@ fn credential_row(row: &Row<'_>) -> Result<CredentialRecord, rusqlite::Error> {
     })
 }
 
-const KEY_COLUMNS: &str =
-    "method_id, institution, seq, public_multibase, status, created_at, retired_at, nonce, ciphertext";
+const KEY_COLUMNS: &str = "method_id, institution, seq, public_multibase, status, created_at, \
+     retired_at, storage, nonce, ciphertext, token_label, token_key_id";
 const TOKEN_COLUMNS: &str = "id, institution, scopes, label, hash, created_at, revoked";
 const ACHIEVEMENT_COLUMNS: &str =
     "institution, slug, version, definition, content_hash, created_at, lint_profile";
 
 fn insert_key(tx: &rusqlite::Transaction<'_>, k: &KeyRecord) -> Result<(), StoreError> {
+    let (nonce, ciphertext, token, key_id) = match &k.secret {
+        KeySecret::Sealed(s) => (Some(&s.nonce), Some(&s.ciphertext), None, None),
+        KeySecret::Pkcs11 { token, key_id } => (None, None, Some(token), Some(key_id)),
+    };
     tx.execute(
-        &format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+        &format!(
+            "INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+        ),
         params![
             k.method_id,
             k.institution,
@@ -685,8 +749,11 @@ fn insert_key(tx: &rusqlite::Transaction<'_>, k: &KeyRecord) -> Result<(), Store
             k.status.as_str(),
             k.created_at,
             k.retired_at,
-            k.sealed.nonce,
-            k.sealed.ciphertext
+            k.secret.storage().as_str(),
+            nonce,
+            ciphertext,
+            token,
+            key_id
         ],
     )
     .map_err(|e| {
@@ -1558,10 +1625,10 @@ mod tests {
             status: KeyStatus::Active,
             created_at: "2025-01-01T00:00:00Z".into(),
             retired_at: None,
-            sealed: SealedSecret {
+            secret: KeySecret::Sealed(SealedSecret {
                 nonce: vec![0; 24],
                 ciphertext: vec![1; 48],
-            },
+            }),
         };
         (inst, key)
     }
@@ -1606,6 +1673,107 @@ mod tests {
                 .as_deref(),
             Some("heqco")
         );
+    }
+
+    /// A database made by schema version 4 (every key sealed, `nonce` and `ciphertext` NOT
+    /// NULL) gets the version 5 `keys` table when opened: its keys are read back as sealed and
+    /// still open with the master key; token keys can then be stored, and a row holding both
+    /// kinds of secret, or neither, is refused by the table itself.
+    #[test]
+    fn version_4_keys_are_migrated_and_still_open() {
+        use crate::issuer::{new_key, open_key, Vault};
+        use crate::store::KeyStorage;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v4.db");
+        let master = crate::crypto::MasterKey::generate().unwrap();
+        let vault = Vault {
+            master: &master,
+            token: None,
+        };
+        let (old, key) = new_key(
+            vault,
+            KeyStorage::Sealed,
+            IdentityKind::DidWeb,
+            Some("did:web:x"),
+            "inst",
+            1,
+            "2025-01-01T00:00:00Z",
+        )
+        .unwrap();
+        let KeySecret::Sealed(sealed) = &old.secret else {
+            panic!("a sealed key");
+        };
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE institutions (slug TEXT PRIMARY KEY, did TEXT NOT NULL, identity TEXT NOT NULL,
+                     profile TEXT NOT NULL, created_at TEXT NOT NULL);
+                 CREATE TABLE keys (method_id TEXT PRIMARY KEY, institution TEXT NOT NULL REFERENCES institutions(slug),
+                     seq INTEGER NOT NULL, public_multibase TEXT NOT NULL, status TEXT NOT NULL,
+                     created_at TEXT NOT NULL, retired_at TEXT, nonce BLOB NOT NULL, ciphertext BLOB NOT NULL,
+                     UNIQUE (institution, seq));
+                 CREATE UNIQUE INDEX keys_one_active ON keys(institution) WHERE status = 'active';
+                 INSERT INTO institutions VALUES ('inst', 'did:web:x', 'did:web', '{\"id\":\"did:web:x\"}', '2025-01-01T00:00:00Z');
+                 PRAGMA user_version = 4;",
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO keys VALUES (?1, 'inst', 1, ?2, 'active', '2025-01-01T00:00:00Z', NULL, ?3, ?4)",
+                params![old.method_id, old.public_multibase, sealed.nonce, sealed.ciphertext],
+            )
+            .unwrap();
+        }
+        for _ in 0..2 {
+            // Opening again changes nothing.
+            let s = SqliteStore::open(&path).unwrap();
+            let keys = s.keys("inst").unwrap();
+            assert_eq!(keys, std::slice::from_ref(&old));
+            let opened = open_key(vault, &keys[0]).unwrap();
+            assert_eq!(opened.public_key(), key.public_key());
+            assert_eq!(opened.id(), "did:web:x#key-1");
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        let version: i64 = s
+            .read(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        // One active key per institution still holds after the rebuild.
+        let mut second = old.clone();
+        second.method_id = "did:web:x#key-2".into();
+        second.seq = 2;
+        assert!(s.write(|tx| insert_key(tx, &second)).is_err());
+        // A token key: stored with no sealed secret, read back as it was.
+        let mut token_key = second.clone();
+        token_key.status = KeyStatus::Retired;
+        token_key.secret = KeySecret::Pkcs11 {
+            token: "hsm".into(),
+            key_id: vec![7; 16],
+        };
+        s.write(|tx| insert_key(tx, &token_key)).unwrap();
+        assert_eq!(s.keys("inst").unwrap(), [old.clone(), token_key]);
+        let (nonce_null, cipher_null): (bool, bool) = s
+            .read(|c| {
+                c.query_row(
+                    "SELECT nonce IS NULL, ciphertext IS NULL FROM keys WHERE seq = 2",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+            })
+            .unwrap();
+        assert!(nonce_null && cipher_null);
+        for bad in [
+            "INSERT INTO keys (method_id, institution, seq, public_multibase, status, created_at, storage, nonce, ciphertext, token_label, token_key_id)
+             VALUES ('did:web:x#key-3', 'inst', 3, 'z', 'retired', 't', 'pkcs11', x'00', x'00', 'hsm', x'01')",
+            "INSERT INTO keys (method_id, institution, seq, public_multibase, status, created_at, storage)
+             VALUES ('did:web:x#key-3', 'inst', 3, 'z', 'retired', 't', 'sealed')",
+            "INSERT INTO keys (method_id, institution, seq, public_multibase, status, created_at, storage, token_label, token_key_id)
+             VALUES ('did:web:x#key-3', 'inst', 3, 'z', 'retired', 't', 'vault', 'hsm', x'01')",
+        ] {
+            assert!(
+                s.write(|tx| tx.execute(bad, []).map_err(backend)).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[cfg(unix)]
@@ -1815,10 +1983,10 @@ mod tests {
             status: KeyStatus::Active,
             created_at: "2025-01-01T00:00:00Z".into(),
             retired_at: None,
-            sealed: SealedSecret {
+            secret: KeySecret::Sealed(SealedSecret {
                 nonce: vec![0; 24],
                 ciphertext: vec![1; 48],
-            },
+            }),
         };
         s.create_institution(&inst, &key).unwrap();
     }
