@@ -110,12 +110,30 @@ struct Lease {
 }
 
 /// Hands out indexes from leased counter blocks (see the module docs).
+///
+/// Each institution and purpose has its own lease behind its own lock: leasing a new block is
+/// a durable write to the store, and while it runs only allocations for that same list wait
+/// (they need the block); every other institution goes on issuing. The map of leases is
+/// locked only to find or add an entry, never across a store call.
 #[derive(Default)]
 pub(crate) struct Allocator {
-    leases: Mutex<HashMap<(String, StatusPurpose), Lease>>,
+    leases: Mutex<HashMap<(String, StatusPurpose), Arc<Mutex<Option<Lease>>>>>,
 }
 
 impl Allocator {
+    /// The lease slot of `institution`'s `purpose` list.
+    fn slot(
+        &self,
+        institution: &str,
+        purpose: StatusPurpose,
+    ) -> Result<Arc<Mutex<Option<Lease>>>, StoreError> {
+        let mut leases = self.leases.lock().map_err(|_| poisoned())?;
+        Ok(leases
+            .entry((institution.to_owned(), purpose))
+            .or_default()
+            .clone())
+    }
+
     /// `n` fresh `(list id, index)` pairs in `institution`'s current `purpose` list published
     /// under `issuer`.
     pub(crate) fn allocate(
@@ -126,14 +144,12 @@ impl Allocator {
         purpose: StatusPurpose,
         n: u64,
     ) -> Result<Vec<(String, u64)>, StoreError> {
-        let mut leases = self.leases.lock().map_err(|_| {
-            StoreError::Backend("the status index allocator lock was poisoned".into())
-        })?;
-        let key = (institution.to_owned(), purpose);
+        let slot = self.slot(institution, purpose)?;
+        let mut lease = slot.lock().map_err(|_| poisoned())?;
         let mut out = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
         while (out.len() as u64) < n {
             let missing = n - out.len() as u64;
-            match leases.get_mut(&key) {
+            match lease.as_mut() {
                 Some(l) if l.issuer == issuer && l.next < l.end => {
                     let take = missing.min(l.end - l.next);
                     for counter in l.next..l.next + take {
@@ -143,29 +159,30 @@ impl Allocator {
                 }
                 _ => {
                     let fresh = fresh_list(purpose)?;
-                    let lease = store.lease_status_block(
+                    let block = store.lease_status_block(
                         institution,
                         purpose,
                         issuer,
                         missing.max(LEASE_BLOCK),
                         &fresh,
                     )?;
-                    leases.insert(
-                        key.clone(),
-                        Lease {
-                            list_id: lease.list.id,
-                            issuer: issuer.to_owned(),
-                            size: lease.list.size,
-                            key: lease.list.permutation_key,
-                            next: lease.start,
-                            end: lease.end,
-                        },
-                    );
+                    *lease = Some(Lease {
+                        list_id: block.list.id,
+                        issuer: issuer.to_owned(),
+                        size: block.list.size,
+                        key: block.list.permutation_key,
+                        next: block.start,
+                        end: block.end,
+                    });
                 }
             }
         }
         Ok(out)
     }
+}
+
+fn poisoned() -> StoreError {
+    StoreError::Backend("the status index allocator lock was poisoned".into())
 }
 
 /// A new list's record, in case the store has to start one.
@@ -533,6 +550,59 @@ mod tests {
     }
 
     const PINNED: [u64; 6] = [76_908, 46_520, 10_373, 28_810, 104_300, 31_596];
+
+    /// While one institution's lease is held (a durable lease write in progress), another
+    /// institution still gets its indexes: the allocator does not stall every institution.
+    #[test]
+    fn a_lease_held_for_one_institution_does_not_stall_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(crate::store::SqliteStore::open(&dir.path().join("t.db")).unwrap());
+        for slug in ["a", "b"] {
+            let did = format!("did:web:{slug}");
+            let inst = crate::store::InstitutionRecord {
+                slug: slug.into(),
+                did: did.clone(),
+                identity: crate::store::IdentityKind::DidWeb,
+                profile: serde_json::json!({ "id": did }),
+                created_at: "2025-01-01T00:00:00Z".into(),
+            };
+            let key = crate::store::KeyRecord {
+                method_id: format!("{did}#key-1"),
+                institution: slug.into(),
+                seq: 1,
+                public_multibase: "z6Mk".into(),
+                status: KeyStatus::Active,
+                created_at: "2025-01-01T00:00:00Z".into(),
+                retired_at: None,
+                secret: crate::store::KeySecret::Sealed(crate::store::SealedSecret {
+                    nonce: vec![0; 24],
+                    ciphertext: vec![1; 48],
+                }),
+            };
+            store.create_institution(&inst, &key).unwrap();
+        }
+        let allocator = Arc::new(Allocator::default());
+        let r = StatusPurpose::Revocation;
+        let first = allocator.allocate(&*store, "a", "did:web:a", r, 2).unwrap();
+        assert_eq!(first.len(), 2);
+        let slot = allocator.slot("a", r).unwrap();
+        let held = slot.lock().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (other, other_store) = (allocator.clone(), store.clone());
+        let worker = std::thread::spawn(move || {
+            let got = other.allocate(&*other_store, "b", "did:web:b", r, 3);
+            let _ = tx.send(got.map(|v| v.len()));
+        });
+        // A deadlock guard, not a speed target: "b" must not wait for "a".
+        let got = rx.recv_timeout(std::time::Duration::from_secs(60));
+        drop(held);
+        assert_eq!(got.unwrap().unwrap(), 3);
+        worker.join().unwrap();
+        // "a" goes on from its own lease once released.
+        let next = allocator.allocate(&*store, "a", "did:web:a", r, 2).unwrap();
+        assert!(next.iter().all(|n| !first.contains(n)));
+    }
 
     #[test]
     fn slots_are_read_from_the_signed_entries() {
