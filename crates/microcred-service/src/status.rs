@@ -109,6 +109,9 @@ struct Lease {
     end: u64,
 }
 
+/// The current lease of one institution's list of one purpose (none before the first).
+type LeaseSlot = Arc<Mutex<Option<Lease>>>;
+
 /// Hands out indexes from leased counter blocks (see the module docs).
 ///
 /// Each institution and purpose has its own lease behind its own lock: leasing a new block is
@@ -117,16 +120,12 @@ struct Lease {
 /// locked only to find or add an entry, never across a store call.
 #[derive(Default)]
 pub(crate) struct Allocator {
-    leases: Mutex<HashMap<(String, StatusPurpose), Arc<Mutex<Option<Lease>>>>>,
+    leases: Mutex<HashMap<(String, StatusPurpose), LeaseSlot>>,
 }
 
 impl Allocator {
     /// The lease slot of `institution`'s `purpose` list.
-    fn slot(
-        &self,
-        institution: &str,
-        purpose: StatusPurpose,
-    ) -> Result<Arc<Mutex<Option<Lease>>>, StoreError> {
+    fn slot(&self, institution: &str, purpose: StatusPurpose) -> Result<LeaseSlot, StoreError> {
         let mut leases = self.leases.lock().map_err(|_| poisoned())?;
         Ok(leases
             .entry((institution.to_owned(), purpose))
