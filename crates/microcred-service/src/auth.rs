@@ -1,4 +1,4 @@
-//! Bearer-token authentication and scope checks.
+//! Bearer-token authentication, and the extractors that check a caller's right to a route.
 //!
 //! - The administrator token manages institutions (create, tokens, keys, achievements) but
 //!   does not issue or revoke credentials: that takes an institution token with the scope.
@@ -8,8 +8,18 @@
 //!
 //! No or unknown token: 401. Known token without the right: 403. Permission is checked before
 //! anything about the target institution is looked up, so a 403 reveals nothing about it.
+//!
+//! A handler never checks this itself: it takes [`Authorized<A>`], whose access level `A`
+//! ([`Member`], [`Issue`], [`Revoke`], [`Manage`]) is in its signature and which is the only
+//! way to obtain the `{inst}` it acts on; [`Admin`] for the administrator's routes, [`Issuer`]
+//! for the VC API's issuance (the token's own institution). A bare [`Principal`] cannot be
+//! extracted. `tests/authorization.rs` sends every authenticated `{inst}` operation of
+//! `openapi.json` no token and a token of another institution.
 
-use axum::extract::FromRequestParts;
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
+use axum::extract::{FromRequestParts, Path};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
@@ -17,6 +27,143 @@ use crate::app::AppState;
 use crate::crypto;
 use crate::error::ApiError;
 use crate::store::Scopes;
+
+/// What a route needs of the caller, as a type: [`Member`], [`Issue`], [`Revoke`] or
+/// [`Manage`].
+pub(crate) trait Access {
+    /// `None`: the administrator or any token of the institution (reading); `Some(scope)`: an
+    /// institution token with `scope` (the administrator passes for `manage` only).
+    const SCOPE: Option<Scopes>;
+}
+
+/// The administrator or any token of the institution (reading its private data).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Member;
+
+/// An institution token with the `issue` scope.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Issue;
+
+/// An institution token with the `revoke` scope (revoke, suspend, reinstate).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Revoke;
+
+/// The administrator, or an institution token with the `manage` scope.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Manage;
+
+impl Access for Member {
+    const SCOPE: Option<Scopes> = None;
+}
+
+impl Access for Issue {
+    const SCOPE: Option<Scopes> = Some(Scopes::ISSUE);
+}
+
+impl Access for Revoke {
+    const SCOPE: Option<Scopes> = Some(Scopes::REVOKE);
+}
+
+impl Access for Manage {
+    const SCOPE: Option<Scopes> = Some(Scopes::MANAGE);
+}
+
+/// A caller allowed `A` on the institution of the route's `{inst}` segment: the only way a
+/// handler obtains that institution.
+///
+/// Extracting it authenticates (401), checks the right (403, before anything about the
+/// institution is looked up), then the slug's form (404 if impossible). Whether the
+/// institution exists is left to the handler. Other path segments are read by the handler
+/// by name (`AppPath<IdSegment>`, ...).
+#[derive(Debug)]
+pub(crate) struct Authorized<A> {
+    institution: String,
+    principal: Principal,
+    access: PhantomData<fn() -> A>,
+}
+
+impl<A> Authorized<A> {
+    /// The institution the caller may act on: a well-formed slug, which may not exist (the
+    /// handler looks it up where it needs it).
+    pub(crate) fn into_institution(self) -> String {
+        self.institution
+    }
+
+    /// Who is calling.
+    pub(crate) fn principal(&self) -> &Principal {
+        &self.principal
+    }
+}
+
+impl<A: Access> FromRequestParts<AppState> for Authorized<A> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let principal = authenticate(parts, state).await?;
+        let Path(mut params) =
+            Path::<HashMap<String, String>>::from_request_parts(parts, state).await?;
+        let institution = params.remove("inst").ok_or_else(|| {
+            ApiError::Internal("a route taking `Authorized` has no `{inst}` segment".into())
+        })?;
+        match A::SCOPE {
+            None => principal.require_member(&institution)?,
+            Some(scope) => principal.require(&institution, scope)?,
+        }
+        crate::routes::slug(&institution, "institution")?;
+        Ok(Self {
+            institution,
+            principal,
+            access: PhantomData,
+        })
+    }
+}
+
+/// The administrator, for the routes only it may use (creating and listing institutions).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        authenticate(parts, state).await?.require_admin()?;
+        Ok(Self)
+    }
+}
+
+/// An institution token with the `issue` scope, acting for its own institution: the VC API's
+/// `POST /credentials/issue`, whose path names no institution. The administrator is refused.
+#[derive(Debug)]
+pub(crate) struct Issuer(pub(crate) Authorized<Issue>);
+
+impl FromRequestParts<AppState> for Issuer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let principal = authenticate(parts, state).await?;
+        let Principal::Institution { slug, .. } = &principal else {
+            return Err(ApiError::Forbidden(
+                "issue with an institution token (scope `issue`): the credential's issuer is that institution".into(),
+            ));
+        };
+        let institution = slug.clone();
+        principal.require(&institution, Scopes::ISSUE)?;
+        Ok(Self(Authorized {
+            institution,
+            principal,
+            access: PhantomData,
+        }))
+    }
+}
 
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,8 +182,16 @@ pub(crate) enum Principal {
 }
 
 impl Principal {
+    /// What the audit trail records as the actor: the token's id, or `admin`.
+    pub(crate) fn actor(&self) -> &str {
+        match self {
+            Self::Admin => "admin",
+            Self::Institution { token_id, .. } => token_id,
+        }
+    }
+
     /// Allows the administrator only.
-    pub(crate) fn require_admin(&self) -> Result<(), ApiError> {
+    fn require_admin(&self) -> Result<(), ApiError> {
         match self {
             Self::Admin => Ok(()),
             Self::Institution { .. } => Err(ApiError::Forbidden(
@@ -47,7 +202,7 @@ impl Principal {
 
     /// Allows an institution token of `inst` with `scope`; the administrator passes for
     /// `manage` only.
-    pub(crate) fn require(&self, inst: &str, scope: Scopes) -> Result<(), ApiError> {
+    fn require(&self, inst: &str, scope: Scopes) -> Result<(), ApiError> {
         match self {
             Self::Admin if scope == Scopes::MANAGE => Ok(()),
             Self::Admin => Err(ApiError::Forbidden(format!(
@@ -89,7 +244,7 @@ impl Principal {
     }
 
     /// Allows the administrator or any token of `inst` (reading private data).
-    pub(crate) fn require_member(&self, inst: &str) -> Result<(), ApiError> {
+    fn require_member(&self, inst: &str) -> Result<(), ApiError> {
         match self {
             Self::Admin => Ok(()),
             Self::Institution { slug, .. } if slug == inst => Ok(()),
@@ -100,46 +255,40 @@ impl Principal {
     }
 }
 
-impl FromRequestParts<AppState> for Principal {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
-            ApiError::Unauthorized("missing `Authorization: Bearer <token>` header".into())
+/// Who sent the request: the administrator or a valid institution token (401 otherwise).
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
+        ApiError::Unauthorized("missing `Authorization: Bearer <token>` header".into())
+    })?;
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 512)
+        .ok_or_else(|| {
+            ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
         })?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
+    let hash = crypto::token_hash(token);
+    if crypto::hashes_equal(&hash, &state.inner().admin_hash) {
+        return Ok(Principal::Admin);
+    }
+    let found = match state.inner().cached_token(&hash) {
+        Some(rec) => Some(rec),
+        None => state.blocking(move |inner| inner.token(&hash)).await?,
+    };
+    match found {
+        // The store found it by hash; compare again in constant time all the same.
+        Some(rec) if !rec.revoked && crypto::hashes_equal(&rec.hash, &hash) => {
+            Ok(Principal::Institution {
+                slug: rec.institution,
+                scopes: rec.scopes,
+                token_id: rec.id,
             })
-            .map(str::trim)
-            .filter(|t| !t.is_empty() && t.len() <= 512)
-            .ok_or_else(|| {
-                ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
-            })?;
-        let hash = crypto::token_hash(token);
-        if crypto::hashes_equal(&hash, &state.inner().admin_hash) {
-            return Ok(Self::Admin);
         }
-        let found = match state.inner().cached_token(&hash) {
-            Some(rec) => Some(rec),
-            None => state.blocking(move |inner| inner.token(&hash)).await?,
-        };
-        match found {
-            // The store found it by hash; compare again in constant time all the same.
-            Some(rec) if !rec.revoked && crypto::hashes_equal(&rec.hash, &hash) => {
-                Ok(Self::Institution {
-                    slug: rec.institution,
-                    scopes: rec.scopes,
-                    token_id: rec.id,
-                })
-            }
-            _ => Err(ApiError::Unauthorized("invalid or revoked token".into())),
-        }
+        _ => Err(ApiError::Unauthorized("invalid or revoked token".into())),
     }
 }

@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::{authorize, valid_slug, Access};
+use super::{valid_slug, AchSegment, IdSegment};
 use crate::app::{now, now_text, AppState, Inner};
-use crate::auth::Principal;
+use crate::auth::{Admin, Authorized, Manage, Member};
 use crate::crypto;
 use crate::error::{from_json_value, json_body, ApiError, AppJson, AppPath, AppQuery};
 use crate::issuer::{self, IssueRow};
@@ -114,10 +114,9 @@ fn key_view(k: &KeyRecord) -> Value {
 /// `POST /v1/institutions` (administrator): a new institution with its first key.
 pub(crate) async fn create_institution(
     State(state): State<AppState>,
-    principal: Principal,
+    _admin: Admin,
     AppJson(req): AppJson<CreateInstitution>,
 ) -> Result<Response, ApiError> {
-    principal.require_admin()?;
     if !valid_slug(&req.slug) {
         return Err(ApiError::unprocessable(
             "slug must be 1 to 63 characters of a-z, 0-9 and '-', starting with a letter or digit",
@@ -184,9 +183,8 @@ pub(crate) async fn create_institution(
 /// `GET /v1/institutions` (administrator).
 pub(crate) async fn list_institutions(
     State(state): State<AppState>,
-    principal: Principal,
+    _admin: Admin,
 ) -> Result<AppJson<Value>, ApiError> {
-    principal.require_admin()?;
     let list = state
         .blocking(|inner| Ok(inner.store.institutions()?))
         .await?;
@@ -198,10 +196,9 @@ pub(crate) async fn list_institutions(
 /// `GET /v1/institutions/{inst}` (administrator or any token of the institution).
 pub(crate) async fn get_institution(
     State(state): State<AppState>,
-    principal: Principal,
-    AppPath(inst): AppPath<String>,
+    auth: Authorized<Member>,
 ) -> Result<AppJson<Value>, ApiError> {
-    authorize(&principal, &inst, Access::Member)?;
+    let inst = auth.into_institution();
     let view = state
         .blocking(move |inner| {
             let rec = inner.institution(&inst)?;
@@ -234,11 +231,10 @@ pub(crate) async fn get_institution(
 /// `PUT /v1/institutions/{inst}/profile` (manage): replaces the public profile.
 pub(crate) async fn update_profile(
     State(state): State<AppState>,
-    principal: Principal,
-    AppPath(inst): AppPath<String>,
+    auth: Authorized<Manage>,
     AppJson(profile): AppJson<Map<String, Value>>,
 ) -> Result<AppJson<Value>, ApiError> {
-    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
+    let inst = auth.into_institution();
     let out = state
         .blocking(move |inner| {
             let mut rec = inner.institution(&inst)?;
@@ -255,10 +251,9 @@ pub(crate) async fn update_profile(
 /// `GET /v1/institutions/{inst}/keys` (manage).
 pub(crate) async fn list_keys(
     State(state): State<AppState>,
-    principal: Principal,
-    AppPath(inst): AppPath<String>,
+    auth: Authorized<Manage>,
 ) -> Result<AppJson<Value>, ApiError> {
-    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
+    let inst = auth.into_institution();
     let keys = state
         .blocking(move |inner| {
             inner.institution(&inst)?;
@@ -277,12 +272,11 @@ pub(crate) async fn list_keys(
 /// (default `sealed`).
 pub(crate) async fn rotate_key(
     State(state): State<AppState>,
-    principal: Principal,
-    AppPath(inst): AppPath<String>,
+    auth: Authorized<Manage>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<AppJson<Value>, ApiError> {
-    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
+    let inst = auth.into_institution();
     let req: RotateKey = optional_json(&headers, &body)?;
     let out = state
         .blocking(move |inner| {
@@ -326,11 +320,10 @@ pub(crate) struct KeyRef {
 /// DID document, so nothing it signed verifies any more. The active key must be rotated first.
 pub(crate) async fn mark_compromised(
     State(state): State<AppState>,
-    principal: Principal,
-    AppPath(inst): AppPath<String>,
+    auth: Authorized<Manage>,
     AppJson(req): AppJson<KeyRef>,
 ) -> Result<AppJson<Value>, ApiError> {
-    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
+    let inst = auth.into_institution();
     let out = state
         .blocking(move |inner| {
             inner.institution(&inst)?;
@@ -366,11 +359,9 @@ pub(crate) struct CreateToken {
 /// token grants only scopes it holds (403 naming the others); the administrator grants any.
 pub(crate) async fn create_token(
     State(state): State<AppState>,
-    principal: Principal,
-    AppPath(inst): AppPath<String>,
+    auth: Authorized<Manage>,
     AppJson(req): AppJson<CreateToken>,
 ) -> Result<Response, ApiError> {
-    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
     let mut scopes = Scopes::default();
     for s in &req.scopes {
         scopes = scopes.with(Scopes::parse(s).ok_or_else(|| {
@@ -384,7 +375,8 @@ pub(crate) async fn create_token(
             "give at least one scope: issue, revoke, manage",
         ));
     }
-    principal.may_grant(scopes)?;
+    auth.principal().may_grant(scopes)?;
+    let inst = auth.into_institution();
     let label = req.label.unwrap_or_default();
     if label.chars().count() > 200 {
         return Err(ApiError::unprocessable(
@@ -421,10 +413,9 @@ pub(crate) async fn create_token(
 /// `GET /v1/institutions/{inst}/tokens` (manage): ids, scopes, labels (never the tokens).
 pub(crate) async fn list_tokens(
     State(state): State<AppState>,
-    principal: Principal,
-    AppPath(inst): AppPath<String>,
+    auth: Authorized<Manage>,
 ) -> Result<AppJson<Value>, ApiError> {
-    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
+    let inst = auth.into_institution();
     let list = state
         .blocking(move |inner| Ok(inner.store.tokens(&inst)?))
         .await?;
@@ -436,10 +427,10 @@ pub(crate) async fn list_tokens(
 /// `DELETE /v1/institutions/{inst}/tokens/{id}` (manage).
 pub(crate) async fn revoke_token(
     State(state): State<AppState>,
-    principal: Principal,
-    AppPath((inst, id)): AppPath<(String, String)>,
+    auth: Authorized<Manage>,
+    AppPath(IdSegment { id }): AppPath<IdSegment>,
 ) -> Result<Response, ApiError> {
-    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
+    let inst = auth.into_institution();
     let found = state
         .blocking(move |inner| {
             let found = inner.store.revoke_token(&inst, &id)?;
@@ -476,12 +467,11 @@ pub(crate) struct AchievementQuery {
 /// exists; use PUT to make a new version).
 pub(crate) async fn create_achievement(
     State(state): State<AppState>,
-    principal: Principal,
-    AppPath(inst): AppPath<String>,
+    auth: Authorized<Manage>,
     AppQuery(query): AppQuery<AchievementQuery>,
     AppJson(req): AppJson<CreateAchievement>,
 ) -> Result<Response, ApiError> {
-    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
+    let inst = auth.into_institution();
     if !valid_slug(&req.slug) {
         return Err(ApiError::unprocessable(
             "slug must be 1 to 63 characters of a-z, 0-9 and '-'",
@@ -500,12 +490,12 @@ pub(crate) async fn create_achievement(
 /// for an unchanged definition is recorded on the latest version once it passes.
 pub(crate) async fn put_achievement(
     State(state): State<AppState>,
-    principal: Principal,
-    AppPath((inst, ach)): AppPath<(String, String)>,
+    auth: Authorized<Manage>,
+    AppPath(AchSegment { ach }): AppPath<AchSegment>,
     AppQuery(query): AppQuery<AchievementQuery>,
     AppJson(def): AppJson<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
-    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
+    let inst = auth.into_institution();
     if !valid_slug(&ach) {
         return Err(ApiError::unprocessable(
             "the achievement name must be 1 to 63 characters of a-z, 0-9 and '-'",
@@ -709,10 +699,9 @@ fn achievement_view(
 /// `GET /v1/institutions/{inst}/achievements` (administrator or any token of the institution).
 pub(crate) async fn list_achievements(
     State(state): State<AppState>,
-    principal: Principal,
-    AppPath(inst): AppPath<String>,
+    auth: Authorized<Member>,
 ) -> Result<AppJson<Value>, ApiError> {
-    authorize(&principal, &inst, Access::Member)?;
+    let inst = auth.into_institution();
     let out = state
         .blocking(move |inner| {
             inner.institution(&inst)?;

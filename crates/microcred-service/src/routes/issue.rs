@@ -15,23 +15,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use microcred_core::{Cryptosuite, ProofSetup};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::{idempotency_key, json_str, raw_json, slug};
+use super::{idempotency_key, json_str, raw_json, slug, IdSegment};
 use crate::app::{now, AppState};
-use crate::auth::Principal;
+use crate::auth::{Authorized, Issue, Member};
 use crate::crypto::sha256;
-use crate::error::{body_error, from_json_value, json_body, ApiError, AppJson};
+use crate::error::{body_error, from_json_value, json_body, ApiError, AppJson, AppPath};
 use microcred_core::CsvError;
 
 use crate::issuer::{parse_suite, IssueCheck, IssueRow, Issued, RowError, Spare, Template};
 use crate::routes::public::valid_credential_id;
-use crate::store::{CredentialRecord, InsertOutcome, NewCredential, Page, Scopes};
+use crate::store::{CredentialRecord, InsertOutcome, NewCredential, Page};
 
 /// The body of `POST /v1/institutions/{inst}/credentials`.
 #[derive(Debug, Deserialize, Serialize)]
@@ -143,13 +143,11 @@ enum Prepared {
 /// `POST /v1/institutions/{inst}/credentials` (scope `issue`): one credential.
 pub(crate) async fn single(
     State(state): State<AppState>,
-    principal: Principal,
-    Path(inst): Path<String>,
+    auth: Authorized<Issue>,
     headers: HeaderMap,
     AppJson(req): AppJson<IssueRequest>,
 ) -> Result<Response, ApiError> {
-    principal.require(&inst, Scopes::ISSUE)?;
-    slug(&inst, "institution")?;
+    let inst = auth.into_institution();
     let key = idempotency_key(&headers)?;
     let suite = parse_suite(req.cryptosuite.as_deref()).map_err(ApiError::unprocessable)?;
     let request_hash =
@@ -274,14 +272,12 @@ impl RowResult {
 /// idempotency key, 422 bad row); the batch is stored in one transaction.
 pub(crate) async fn batch(
     State(state): State<AppState>,
-    principal: Principal,
-    Path(inst): Path<String>,
+    auth: Authorized<Issue>,
     Query(query): Query<BatchQuery>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
-    principal.require(&inst, Scopes::ISSUE)?;
-    slug(&inst, "institution")?;
+    let inst = auth.into_institution();
     let body = body.map_err(|e| body_error(e.status(), e.body_text()))?;
     let key = idempotency_key(&headers)?;
     let key_for_rows = key.clone();
@@ -696,12 +692,10 @@ fn credential_meta(base: &str, rec: &CredentialRecord) -> Value {
 /// `GET /v1/institutions/{inst}/credentials` (any token of the institution): newest first.
 pub(crate) async fn list(
     State(state): State<AppState>,
-    principal: Principal,
-    Path(inst): Path<String>,
+    auth: Authorized<Member>,
     Query(q): Query<ListQuery>,
 ) -> Result<AppJson<Value>, ApiError> {
-    principal.require_member(&inst)?;
-    slug(&inst, "institution")?;
+    let inst = auth.into_institution();
     let page = Page {
         offset: q.offset.unwrap_or(0),
         limit: q.limit.unwrap_or(100).min(1000),
@@ -725,11 +719,10 @@ pub(crate) async fn list(
 /// `GET /v1/institutions/{inst}/credentials/{id}` (any token of the institution).
 pub(crate) async fn get_one(
     State(state): State<AppState>,
-    principal: Principal,
-    Path((inst, id)): Path<(String, String)>,
+    auth: Authorized<Member>,
+    AppPath(IdSegment { id }): AppPath<IdSegment>,
 ) -> Result<AppJson<Value>, ApiError> {
-    principal.require_member(&inst)?;
-    slug(&inst, "institution")?;
+    let inst = auth.into_institution();
     if !valid_credential_id(&id) {
         return Err(ApiError::NotFound("no such credential".into()));
     }

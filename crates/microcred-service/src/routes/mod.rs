@@ -12,9 +12,9 @@ pub(crate) mod vcapi;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::Principal;
+use serde::Deserialize;
+
 use crate::error::ApiError;
-use crate::store::Scopes;
 
 /// `[a-z0-9][a-z0-9-]{0,62}`: institution and achievement names in URLs.
 pub(crate) fn valid_slug(s: &str) -> bool {
@@ -38,24 +38,18 @@ pub(crate) fn slug(s: &str, what: &str) -> Result<(), ApiError> {
     }
 }
 
-/// What a `/v1/institutions/{inst}/...` handler needs of the caller.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Access {
-    /// The administrator or any token of the institution (reading).
-    Member,
-    /// An institution token with this scope (the administrator passes for `manage` only).
-    Scope(Scopes),
+/// The `{id}` segment of a `/v1/institutions/{inst}/.../{id}` route (a credential or token
+/// id), read by name: the route's `{inst}` comes from [`crate::auth::Authorized`] only.
+#[derive(Debug, Deserialize)]
+pub(crate) struct IdSegment {
+    pub(crate) id: String,
 }
 
-/// The preamble of a `/v1/institutions/{inst}/...` handler: checks the caller's right first
-/// (403, revealing nothing about the institution), then the slug (404 if impossible). Whether
-/// the institution exists is left to the handler, which looks it up where it needs it.
-pub(crate) fn authorize(principal: &Principal, inst: &str, access: Access) -> Result<(), ApiError> {
-    match access {
-        Access::Member => principal.require_member(inst)?,
-        Access::Scope(scope) => principal.require(inst, scope)?,
-    }
-    slug(inst, "institution")
+/// The `{ach}` segment of a `/v1/institutions/{inst}/achievements/{ach}` route (see
+/// [`IdSegment`]).
+#[derive(Debug, Deserialize)]
+pub(crate) struct AchSegment {
+    pub(crate) ach: String,
 }
 
 /// The `Idempotency-Key` header, if given (1–200 visible ASCII characters).

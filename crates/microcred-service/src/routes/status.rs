@@ -9,14 +9,14 @@ use microcred_core::LintProfile;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{authorize, raw_json, Access};
+use super::{raw_json, IdSegment};
 use crate::app::{now_text, AppState};
-use crate::auth::Principal;
+use crate::auth::{Authorized, Manage, Member, Revoke};
 use crate::error::{body_error, json_body, ApiError, AppJson, AppPath, AppQuery};
 use crate::routes::public::valid_credential_id;
 use crate::status::{list_url, slots, valid_list_id, MAX_AGE_SECS};
 use crate::store::{
-    Page, Scopes, StatusAction, StatusChange, StatusChangeOutcome, StatusPurpose, StatusSettings,
+    Page, StatusAction, StatusChange, StatusChangeOutcome, StatusPurpose, StatusSettings,
 };
 
 /// `GET /status/{list}` (public): the signed `BitstringStatusListCredential`, with `ETag`
@@ -79,47 +79,44 @@ struct ChangeBody {
 /// `{"reason": "..."}`: permanent.
 pub(crate) async fn revoke(
     state: State<AppState>,
-    principal: Principal,
-    path: AppPath<(String, String)>,
+    auth: Authorized<Revoke>,
+    path: AppPath<IdSegment>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<AppJson<Value>, ApiError> {
-    change(state, principal, path, body, StatusAction::Revoke).await
+    change(state, auth, path, body, StatusAction::Revoke).await
 }
 
 /// `POST /v1/institutions/{inst}/credentials/{id}/suspend` (scope `revoke`),
 /// `{"reason": "..."}`: until reinstated (credentials issued with a suspension entry).
 pub(crate) async fn suspend(
     state: State<AppState>,
-    principal: Principal,
-    path: AppPath<(String, String)>,
+    auth: Authorized<Revoke>,
+    path: AppPath<IdSegment>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<AppJson<Value>, ApiError> {
-    change(state, principal, path, body, StatusAction::Suspend).await
+    change(state, auth, path, body, StatusAction::Suspend).await
 }
 
 /// `POST /v1/institutions/{inst}/credentials/{id}/reinstate` (scope `revoke`),
 /// `{"reason": "..."}`: lifts a suspension.
 pub(crate) async fn reinstate(
     state: State<AppState>,
-    principal: Principal,
-    path: AppPath<(String, String)>,
+    auth: Authorized<Revoke>,
+    path: AppPath<IdSegment>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<AppJson<Value>, ApiError> {
-    change(state, principal, path, body, StatusAction::Reinstate).await
+    change(state, auth, path, body, StatusAction::Reinstate).await
 }
 
 async fn change(
     State(state): State<AppState>,
-    principal: Principal,
-    AppPath((inst, id)): AppPath<(String, String)>,
+    auth: Authorized<Revoke>,
+    AppPath(IdSegment { id }): AppPath<IdSegment>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
     action: StatusAction,
 ) -> Result<AppJson<Value>, ApiError> {
-    authorize(&principal, &inst, Access::Scope(Scopes::REVOKE))?;
-    let actor = match &principal {
-        Principal::Institution { token_id, .. } => token_id.clone(),
-        Principal::Admin => "admin".to_owned(),
-    };
+    let actor = auth.principal().actor().to_owned();
+    let inst = auth.into_institution();
     let body = body.map_err(|e| body_error(e.status(), e.body_text()))?;
     // Strict like every JSON body (duplicate member names refused); an empty body is the
     // missing reason, not a syntax error.
@@ -242,11 +239,10 @@ pub(crate) struct EventsQuery {
 /// revocations, suspensions and reinstatements, newest first.
 pub(crate) async fn events(
     State(state): State<AppState>,
-    principal: Principal,
-    AppPath(inst): AppPath<String>,
+    auth: Authorized<Manage>,
     AppQuery(q): AppQuery<EventsQuery>,
 ) -> Result<AppJson<Value>, ApiError> {
-    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
+    let inst = auth.into_institution();
     let page = Page {
         offset: q.offset.unwrap_or(0),
         limit: q.limit.unwrap_or(100).min(1000),
@@ -276,10 +272,9 @@ pub(crate) async fn events(
 /// and URLs.
 pub(crate) async fn lists(
     State(state): State<AppState>,
-    principal: Principal,
-    AppPath(inst): AppPath<String>,
+    auth: Authorized<Manage>,
 ) -> Result<AppJson<Value>, ApiError> {
-    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
+    let inst = auth.into_institution();
     let list = state
         .blocking(move |inner| {
             inner.institution(&inst)?;
@@ -318,10 +313,9 @@ fn settings_view(s: &StatusSettings, lint_profile: Option<&'static LintProfile>)
 /// `GET /v1/institutions/{inst}/settings` (any token of the institution).
 pub(crate) async fn get_settings(
     State(state): State<AppState>,
-    principal: Principal,
-    AppPath(inst): AppPath<String>,
+    auth: Authorized<Member>,
 ) -> Result<AppJson<Value>, ApiError> {
-    authorize(&principal, &inst, Access::Member)?;
+    let inst = auth.into_institution();
     let view = state
         .blocking(move |inner| {
             inner.institution(&inst)?;
@@ -356,11 +350,10 @@ pub(crate) struct SettingsBody {
 /// issued from now on.
 pub(crate) async fn put_settings(
     State(state): State<AppState>,
-    principal: Principal,
-    AppPath(inst): AppPath<String>,
+    auth: Authorized<Manage>,
     AppJson(req): AppJson<SettingsBody>,
 ) -> Result<AppJson<Value>, ApiError> {
-    authorize(&principal, &inst, Access::Scope(Scopes::MANAGE))?;
+    let inst = auth.into_institution();
     if req.suspension.is_none() && req.lint_profile.is_none() {
         return Err(ApiError::unprocessable(
             "give \"suspension\" (true/false) and/or \"lintProfile\" (a profile name, or null for none)",

@@ -36,11 +36,11 @@ use serde_json::{json, Map, Value};
 use super::idempotency_key;
 use super::issue::replay;
 use crate::app::{now, AppState};
-use crate::auth::Principal;
+use crate::auth::Issuer;
 use crate::crypto::sha256;
 use crate::error::{body_error, ApiError, AppJson};
 use crate::issuer::{did_document, parse_suite, RowError};
-use crate::store::{InsertOutcome, NewCredential, Scopes};
+use crate::store::{InsertOutcome, NewCredential};
 
 /// The Data Integrity context (bundled), which defines the proof terms for VC 1.1 documents.
 const DATA_INTEGRITY_V2_CONTEXT: &str = "https://w3id.org/security/data-integrity/v2";
@@ -392,17 +392,11 @@ fn one_or_many(mut entries: Vec<Value>) -> Option<Value> {
 /// writer.
 pub(crate) async fn issue(
     State(state): State<AppState>,
-    principal: Principal,
+    Issuer(auth): Issuer,
     headers: HeaderMap,
     AppJson(req): AppJson<IssueRequest>,
 ) -> Result<Response, ApiError> {
-    let Principal::Institution { slug: inst, .. } = &principal else {
-        return Err(ApiError::Forbidden(
-            "issue with an institution token (scope `issue`): the credential's issuer is that institution".into(),
-        ));
-    };
-    let inst = inst.clone();
-    principal.require(&inst, Scopes::ISSUE)?;
+    let inst = auth.into_institution();
     let key = idempotency_key(&headers)?;
     let options = issue_options(&req.options)?;
     let Value::Object(credential) = req.credential else {
