@@ -25,7 +25,7 @@ use crate::crypto::{self, MasterKey};
 use crate::error::{ApiError, Error};
 use crate::issuer::{self, ActiveKey, Template};
 use crate::routes;
-use crate::store::{InstitutionRecord, KeyStatus, SqliteStore, Store, TokenRecord};
+use crate::store::{InstitutionRecord, KeyStatus, Store, TokenRecord};
 
 /// How long a token looked up in the store is trusted without looking again. Revoking a
 /// token through this service takes effect at once; the limit only matters if another
@@ -469,8 +469,8 @@ impl Server {
         let pkcs11_config = config.pkcs11.clone();
         let (store, master, admin_hash, generated) =
             tokio::task::spawn_blocking(move || -> Result<_, Error> {
-                let store = SqliteStore::open(&db)?;
-                check_master_key(&store, &master)?;
+                let store = crate::store::open(&db)?;
+                check_master_key(&*store, &master)?;
                 let (hash, generated) = match admin_token {
                     Some(t) => (crypto::token_hash(&t), None),
                     None => match store.meta(ADMIN_HASH)? {
@@ -508,7 +508,6 @@ impl Server {
             ),
             None => None,
         };
-        let store: Arc<dyn Store> = Arc::new(store);
         let (commits, writer) = CommitQueue::start(store.clone())?;
         let (status_queue, status_writer) = crate::status::StatusQueue::start(store.clone())?;
         let cpu = CpuPool::new(PoolSize::from_limits(&config.limits).map_err(Error::Config)?);
@@ -591,7 +590,7 @@ impl Server {
     }
 }
 
-fn check_master_key(store: &SqliteStore, master: &MasterKey) -> Result<(), Error> {
+fn check_master_key(store: &dyn Store, master: &MasterKey) -> Result<(), Error> {
     let (nonce, ct) = master
         .seal(MASTER_CHECK_TEXT, MASTER_CHECK.as_bytes())
         .map_err(|e| Error::MasterKey(e.to_string()))?;

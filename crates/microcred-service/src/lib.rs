@@ -92,8 +92,9 @@ pub use crypto::{CryptoError, MasterKey};
 pub use error::{ApiError, AppJson, Error};
 pub use store::{
     AchievementRecord, BodyParts, CredentialRecord, IdentityKind, InsertOutcome, InstitutionRecord,
-    KeyRecord, KeySecret, KeyStatus, KeyStorage, NewCredential, PackedBody, Packer, Page, Scopes,
-    SealedSecret, SqliteStore, StatusAction, StatusChange, StatusChangeOutcome, StatusEvent,
-    StatusLease, StatusListRecord, StatusPurpose, StatusSettings, StatusSlot, Store, StoreError,
+    KeyRecord, KeySecret, KeyStatus, KeyStorage, LeasePlan, LeasePolicy, LeaseView, NewCredential,
+    PackedBody, Packer, Page, Scopes, SealedSecret, SlotState, SqliteStore, StatusAction,
+    StatusChange, StatusChangeOutcome, StatusDecision, StatusEvent, StatusLease, StatusListRecord,
+    StatusPurpose, StatusRule, StatusSettings, StatusSlot, StatusState, Store, StoreError,
     TokenRecord,
 };

@@ -8,15 +8,18 @@
 //! network with the list's secret key): counter values never repeat, so indexes never
 //! collide, and an index says nothing about when the credential was issued (the spec's
 //! privacy advice). Counter values are leased from the store in blocks, durably, before they
-//! are used (`Store::lease_status_block`): a crash loses at most the unused rest of a block,
-//! and nothing is ever handed out twice. Leases are cached in memory, so issuance pays one
-//! database write per [`LEASE_BLOCK`] credentials, not one per credential.
+//! are used (`Store::lease_status_block`, following [`plan_lease`], the lease policy): a crash
+//! loses at most the unused rest of a block, and nothing is ever handed out twice. Leases are
+//! cached in memory, so issuance pays one database write per [`LEASE_BLOCK`] credentials, not
+//! one per credential.
 //!
 //! **Changes.** Revoke / suspend / reinstate requests go to one writer thread
 //! ([`StatusQueue`]) that applies every waiting request in one transaction (group commit, as
 //! for issuance): bits are rows (`status_bits`), so there is no read-modify-write of a shared
-//! bitstring and no lost update; each request is audited in the same transaction. Which bit
-//! belongs to a credential is read from the credential's own signed `credentialStatus`, so a
+//! bitstring and no lost update; each request is audited in the same transaction. What a
+//! request does is decided here ([`decide`], the state machine and its messages); the store
+//! reads the state and applies the decision in its transaction. Which bit belongs to a
+//! credential is read from the credential's own signed `credentialStatus`, so a
 //! change can only ever land on the bit verifiers will read for that credential; and issuance
 //! signs only entries allocated here for that credential (a request cannot bring one, see
 //! `routes/vcapi.rs`), so that bit is the credential's alone.
@@ -40,8 +43,8 @@ use crate::app::{now, now_text, Inner};
 use crate::error::ApiError;
 use crate::issuer::{self, ActiveKey};
 use crate::store::{
-    KeyStatus, StatusChange, StatusChangeOutcome, StatusListRecord, StatusPurpose, StatusSlot,
-    Store, StoreError,
+    KeyStatus, LeasePlan, LeaseView, StatusAction, StatusChange, StatusChangeOutcome,
+    StatusDecision, StatusListRecord, StatusPurpose, StatusSlot, StatusState, Store, StoreError,
 };
 
 /// Entries per list: the spec's minimum, 2^17.
@@ -157,14 +160,11 @@ impl Allocator {
                     l.next += take;
                 }
                 _ => {
-                    let fresh = fresh_list(purpose)?;
-                    let block = store.lease_status_block(
-                        institution,
-                        purpose,
-                        issuer,
-                        missing.max(LEASE_BLOCK),
-                        &fresh,
-                    )?;
+                    let want = missing.max(LEASE_BLOCK);
+                    let block =
+                        store.lease_status_block(institution, purpose, issuer, &|view| {
+                            plan_lease(view, institution, purpose, issuer, want)
+                        })?;
                     *lease = Some(Lease {
                         list_id: block.list.id,
                         issuer: issuer.to_owned(),
@@ -180,11 +180,41 @@ impl Allocator {
     }
 }
 
+/// The lease policy: take `want` counter values (at least one) from the newest list of
+/// `(institution, purpose, issuer)`, or what is left of it; when it is full (or there is
+/// none), start the next list ([`LIST_SIZE`] entries, a fresh permutation key, the next
+/// `seq`) and take them from it.
+pub(crate) fn plan_lease(
+    view: &LeaseView,
+    institution: &str,
+    purpose: StatusPurpose,
+    issuer: &str,
+    want: u64,
+) -> Result<LeasePlan, StoreError> {
+    let want = want.max(1);
+    match &view.current {
+        Some(list) if list.allocated < list.size => {
+            Ok(LeasePlan::Take(want.min(list.size - list.allocated)))
+        }
+        _ => {
+            let list = StatusListRecord {
+                institution: institution.to_owned(),
+                purpose,
+                seq: view.next_seq,
+                issuer: issuer.to_owned(),
+                ..fresh_list(purpose)?
+            };
+            let n = want.min(list.size);
+            Ok(LeasePlan::Start { list, n })
+        }
+    }
+}
+
 fn poisoned() -> StoreError {
     StoreError::Backend("the status index allocator lock was poisoned".into())
 }
 
-/// A new list's record, in case the store has to start one.
+/// A new, empty list of [`LIST_SIZE`] entries with a fresh id and permutation key.
 fn fresh_list(purpose: StatusPurpose) -> Result<StatusListRecord, StoreError> {
     let seed = crate::crypto::random_seed().map_err(|e| StoreError::Backend(e.to_string()))?;
     let at = now_text();
@@ -407,6 +437,74 @@ fn list_key(inner: &Inner, rec: &StatusListRecord) -> Result<Arc<ActiveKey>, Api
     Ok(Arc::new(ActiveKey { key }))
 }
 
+/// The status state machine: what a revoke / suspend / reinstate does to a credential in
+/// the state the store found it in (see [`Store::apply_status_changes`]).
+///
+/// - Every slot (read from the signed credential) must point into one of the institution's
+///   lists, with the purpose the credential states, and in range; else a conflict.
+/// - Revocation is permanent: revoking marks the credential revoked and sets its revocation
+///   bit (if it has one); revoking again changes nothing.
+/// - Suspending sets, reinstating clears, the suspension bit; a credential without a
+///   suspension entry, or revoked, cannot be suspended or reinstated.
+/// - Accepted changes (changed or not) are audited; refused ones are not.
+pub(crate) fn decide(ch: &StatusChange, state: &StatusState) -> StatusDecision {
+    let refuse = |message: String| StatusDecision {
+        outcome: StatusChangeOutcome::Conflict(message),
+        revoke: false,
+        bits: Vec::new(),
+        audit: false,
+    };
+    let accept = |changed: bool, revoke: bool, bits: Vec<(usize, bool)>| StatusDecision {
+        outcome: if changed {
+            StatusChangeOutcome::Changed
+        } else {
+            StatusChangeOutcome::Unchanged
+        },
+        revoke,
+        bits,
+        audit: true,
+    };
+    for (i, slot) in ch.slots.iter().enumerate() {
+        let fits = matches!(state.slots.get(i).and_then(|s| s.list),
+            Some((purpose, size)) if purpose == slot.purpose && slot.index < size);
+        if !fits {
+            return refuse(format!(
+                "the credential's {} entry does not point into one of this institution's status lists",
+                slot.purpose.as_str()
+            ));
+        }
+    }
+    let slot = |p: StatusPurpose| ch.slots.iter().position(|s| s.purpose == p);
+    let revoked = state.revoked_at.is_some();
+    match ch.action {
+        StatusAction::Revoke if revoked => accept(false, false, Vec::new()),
+        StatusAction::Revoke => {
+            let bits = slot(StatusPurpose::Revocation)
+                .map(|i| (i, true))
+                .into_iter()
+                .collect();
+            accept(true, true, bits)
+        }
+        StatusAction::Suspend | StatusAction::Reinstate => {
+            let suspend = ch.action == StatusAction::Suspend;
+            match slot(StatusPurpose::Suspension) {
+                None => refuse(if suspend {
+                    "this credential was issued without a suspension entry (suspension was not enabled for the institution then): it can only be revoked".into()
+                } else {
+                    "this credential has no suspension entry, so there is nothing to reinstate (revocation is permanent)".into()
+                }),
+                Some(_) if revoked => refuse(
+                    "the credential is revoked, and revocation is permanent: it cannot be suspended or reinstated".into(),
+                ),
+                Some(i) if state.slots.get(i).is_some_and(|s| s.set == suspend) => {
+                    accept(false, false, Vec::new())
+                }
+                Some(i) => accept(true, false, vec![(i, suspend)]),
+            }
+        }
+    }
+}
+
 struct Job {
     changes: Vec<StatusChange>,
     reply: oneshot::Sender<Result<Vec<StatusChangeOutcome>, StoreError>>,
@@ -483,7 +581,7 @@ fn run(store: &dyn Store, mut rx: mpsc::Receiver<Job>) {
         for job in &mut jobs {
             all.append(&mut job.changes);
         }
-        match store.apply_status_changes(&all) {
+        match store.apply_status_changes(&all, &decide) {
             Ok(outcomes) => {
                 let mut outcomes = outcomes.into_iter();
                 for (job, n) in jobs.into_iter().zip(lengths) {
@@ -549,6 +647,119 @@ mod tests {
     }
 
     const PINNED: [u64; 6] = [76_908, 46_520, 10_373, 28_810, 104_300, 31_596];
+
+    /// The lease policy alone: what is left of the newest list, else the next list.
+    #[test]
+    fn leases_take_what_is_left_then_start_the_next_list() {
+        let r = StatusPurpose::Revocation;
+        let mut list = fresh_list(r).unwrap();
+        list.seq = 4;
+        list.allocated = LIST_SIZE - 10;
+        let view = |current: Option<StatusListRecord>| LeaseView {
+            current,
+            next_seq: 7,
+        };
+        let plan = |v: &LeaseView, want| plan_lease(v, "inst", r, "did:web:x", want).unwrap();
+        assert_eq!(plan(&view(Some(list.clone())), 1024), LeasePlan::Take(10));
+        assert_eq!(plan(&view(Some(list.clone())), 0), LeasePlan::Take(1));
+        list.allocated = LIST_SIZE;
+        for v in [view(Some(list.clone())), view(None)] {
+            match plan(&v, LIST_SIZE + 5) {
+                LeasePlan::Start { list: new, n } => {
+                    assert_eq!(n, LIST_SIZE);
+                    assert_eq!((new.seq, new.allocated, new.size), (7, 0, LIST_SIZE));
+                    assert_eq!(
+                        (new.institution.as_str(), new.issuer.as_str()),
+                        ("inst", "did:web:x")
+                    );
+                    assert_eq!(new.purpose, r);
+                    assert_ne!(new.id, list.id);
+                    assert_ne!(new.permutation_key, list.permutation_key);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    /// The state machine alone (the store conformance suite runs it through a store).
+    #[test]
+    fn status_decisions() {
+        use crate::store::SlotState;
+        let (rp, sp) = (StatusPurpose::Revocation, StatusPurpose::Suspension);
+        let slots = vec![
+            StatusSlot {
+                list_id: "r".into(),
+                index: 3,
+                purpose: rp,
+            },
+            StatusSlot {
+                list_id: "s".into(),
+                index: 4,
+                purpose: sp,
+            },
+        ];
+        let change = |action| StatusChange {
+            institution: "i".into(),
+            credential_id: "c".into(),
+            action,
+            slots: slots.clone(),
+            reason: String::new(),
+            actor: String::new(),
+            at: "t".into(),
+        };
+        let state = |revoked: bool, suspended: bool| StatusState {
+            revoked_at: revoked.then(|| "t0".to_owned()),
+            slots: vec![
+                SlotState {
+                    list: Some((rp, LIST_SIZE)),
+                    set: revoked,
+                },
+                SlotState {
+                    list: Some((sp, LIST_SIZE)),
+                    set: suspended,
+                },
+            ],
+        };
+        let d = decide(&change(StatusAction::Revoke), &state(false, true));
+        assert_eq!(
+            (d.outcome, d.revoke, d.bits, d.audit),
+            (StatusChangeOutcome::Changed, true, vec![(0, true)], true)
+        );
+        let d = decide(&change(StatusAction::Revoke), &state(true, false));
+        assert_eq!(
+            (d.outcome, d.revoke, d.bits, d.audit),
+            (StatusChangeOutcome::Unchanged, false, vec![], true)
+        );
+        let d = decide(&change(StatusAction::Suspend), &state(false, false));
+        assert_eq!(
+            (d.outcome, d.bits),
+            (StatusChangeOutcome::Changed, vec![(1, true)])
+        );
+        let d = decide(&change(StatusAction::Reinstate), &state(false, true));
+        assert_eq!(
+            (d.outcome, d.bits),
+            (StatusChangeOutcome::Changed, vec![(1, false)])
+        );
+        let d = decide(&change(StatusAction::Reinstate), &state(false, false));
+        assert_eq!(
+            (d.outcome, d.bits, d.audit),
+            (StatusChangeOutcome::Unchanged, vec![], true)
+        );
+        for action in [StatusAction::Suspend, StatusAction::Reinstate] {
+            let d = decide(&change(action), &state(true, false));
+            assert!(
+                matches!(d.outcome, StatusChangeOutcome::Conflict(ref m) if m.contains("revocation is permanent"))
+            );
+            assert!(!d.revoke && d.bits.is_empty() && !d.audit);
+        }
+        let mut foreign = state(false, false);
+        foreign.slots[1].list = None;
+        let d = decide(&change(StatusAction::Revoke), &foreign);
+        assert!(
+            matches!(d.outcome, StatusChangeOutcome::Conflict(ref m) if m.contains("suspension entry does not point"))
+        );
+        assert!(!d.revoke && d.bits.is_empty() && !d.audit);
+    }
 
     /// While one institution's lease is held (a durable lease write in progress), another
     /// institution still gets its indexes: the allocator does not stall every institution.

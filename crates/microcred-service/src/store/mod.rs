@@ -1,5 +1,15 @@
 //! The store: everything the service keeps, behind the [`Store`] trait.
 //!
+//! **Domain above, persistence below.** The [`Store`] trait only persists and queries. Every
+//! rule of the service lives in modules above it that every backend shares: the
+//! revoke / suspend / reinstate state machine and its messages, and the lease policy (list
+//! size, block size, when a list is full and the next one starts) in [`crate::status`];
+//! checking that a packed body gives back its exact bytes in [`crate::commit`]; identities
+//! and keys in [`crate::issuer`]. A backend implements the trait without copying any of them,
+//! and one conformance suite (`store/conformance.rs`, run by every backend's tests) checks
+//! what the trait promises. [`open`] picks the backend from the `database` setting, so the
+//! rest of the service only ever holds an `Arc<dyn Store>`.
+//!
 //! **Design.** The trait is synchronous: SQLite (rusqlite) is synchronous, and a PostgreSQL
 //! implementation can use the synchronous `postgres` client with a small pool. The service
 //! never calls it on an async worker thread: handlers go through
@@ -14,21 +24,57 @@
 //!   Credential ids are unique across the store (a primary or unique key, not a prior read):
 //!   a row whose id is taken is not inserted and is reported as
 //!   [`InsertOutcome::IdTaken`], without failing the other rows of the transaction.
-//! - Credential bodies are stored and returned byte for byte.
-//! - [`Store::lease_status_block`] is one durable transaction that never leases a status list
-//!   counter value twice (so an index is never handed out twice, even across crashes), and
-//!   [`Store::apply_status_changes`] applies every change of a group, with its audit event, in
-//!   one durable transaction.
+//! - Credential bodies are stored and returned byte for byte. A row may come with a packed
+//!   form ([`PackedBody`]): the store keeps `stored` and the part set's blob under its hash
+//!   (once), and gives back the whole bytes with the shared codec
+//!   ([`packed::PartSets::whole`]); it does not judge the packed form (the commit writer
+//!   checked it before).
 //! - Secrets arrive sealed ([`SealedSecret`]) or as a reference to a key that lives in a
 //!   PKCS#11 token ([`KeySecret::Pkcs11`]); the store never sees a plaintext key, and tokens
 //!   arrive as hashes.
 //!
+//! **Transactions that need a decision.** Two operations must read and write in one
+//! transaction, and what to write is a domain rule. The store owns the transaction and the
+//! reading; the domain passes a *pure function* that turns what was read into what to write.
+//! The store calls it inside the transaction, on state it has locked, and may call it again
+//! if it retries the transaction (so the function must not have side effects beyond
+//! building its answer):
+//!
+//! - [`Store::lease_status_block`]: the store reads the newest list of
+//!   `(institution, purpose, issuer)` and the next free `seq` ([`LeaseView`]); the policy
+//!   answers [`LeasePlan::Take`] (advance that list's counter) or [`LeasePlan::Start`] (insert
+//!   a new list, then advance its counter). The store guarantees that a counter value is
+//!   never leased twice: the counter only moves forward, never past the list's size, and the
+//!   lease is durable before it returns. SQLite: one `IMMEDIATE` transaction (one writer).
+//!   PostgreSQL (several instances): `SELECT … ORDER BY seq DESC LIMIT 1 FOR UPDATE` on the
+//!   newest list, `UPDATE … SET allocated = allocated + n WHERE id = $1 AND allocated = $old`
+//!   (compare-and-set; zero rows means another instance moved it: retry), and a new list's
+//!   `UNIQUE (institution, purpose, seq)` makes a second instance starting the same list fail
+//!   and retry with a fresh view.
+//! - [`Store::apply_status_changes`]: for each change, in order, the store reads the
+//!   credential (none: [`StatusChangeOutcome::NotFound`], nothing recorded) and, for each of
+//!   the change's slots, whether its list is the institution's (purpose, size) and whether
+//!   the bit is set ([`StatusState`]); the state machine answers a [`StatusDecision`]
+//!   (outcome, whether to mark the credential revoked, bits to set or clear, whether to
+//!   record an audit event), which the store applies. A list's `version` is bumped exactly
+//!   when one of its bits actually changes (the published list and its ETag follow it, on
+//!   every instance). All changes of a group commit in one durable transaction. PostgreSQL:
+//!   `SELECT revoked_at FROM credentials … FOR UPDATE` locks the credential (its bits are its
+//!   own, see [`crate::status`]), so concurrent changes from two instances are serialized and
+//!   none is lost; a deadlock or serialization failure retries the group, re-reading state.
+//!
 //! Times are RFC 3339 UTC strings (`2025-06-01T12:00:00Z`), which sort chronologically.
 
-mod packed;
+#[cfg(test)]
+pub(crate) mod conformance;
+pub(crate) mod packed;
 mod sqlite;
 
-pub(crate) use packed::{parts_hash, unpack};
+use std::path::Path;
+use std::sync::Arc;
+
+#[cfg(test)]
+pub(crate) use packed::unpack;
 pub use packed::{BodyParts, PackedBody, Packer};
 pub use sqlite::SqliteStore;
 
@@ -337,8 +383,9 @@ pub struct NewCredential {
     /// The signed credential, byte for byte as served.
     pub body: Vec<u8>,
     /// The same bytes without the parts shared with the other credentials of its template,
-    /// when it was made from one: what the store keeps (see [`Packer`]). Always `None` in
-    /// records read back (their `body` is whole).
+    /// when it was made from one: what the store keeps (see [`Packer`]); the commit writer
+    /// has checked that it gives back `body`. Always `None` in records read back (their
+    /// `body` is whole).
     pub packed: Option<PackedBody>,
 }
 
@@ -538,6 +585,73 @@ pub struct StatusEvent {
     pub at: String,
 }
 
+/// What a status change finds, read in its transaction (see [`Store::apply_status_changes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusState {
+    /// When the credential was revoked (`None`: it is not).
+    pub revoked_at: Option<String>,
+    /// One per slot of the change, in the same order.
+    pub slots: Vec<SlotState>,
+}
+
+/// One slot of a status change as the store finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotState {
+    /// The purpose and size of the slot's list, when a list with that id belongs to the
+    /// acting institution (`None`: no such list of this institution).
+    pub list: Option<(StatusPurpose, u64)>,
+    /// Whether the slot's bit is set now (false when there is no such list).
+    pub set: bool,
+}
+
+/// What to do about one status change: decided by the state machine
+/// (`status::decide`), applied by the store as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusDecision {
+    /// What the caller is told.
+    pub outcome: StatusChangeOutcome,
+    /// Mark the credential revoked, at the change's time and with its reason.
+    pub revoke: bool,
+    /// Bits to set (`true`) or clear (`false`), by position in the change's `slots`.
+    pub bits: Vec<(usize, bool)>,
+    /// Record an audit event (its `changed` is whether `outcome` is
+    /// [`StatusChangeOutcome::Changed`]).
+    pub audit: bool,
+}
+
+/// The state machine a status change goes through (see [`Store::apply_status_changes`]).
+pub type StatusRule<'a> = &'a dyn Fn(&StatusChange, &StatusState) -> StatusDecision;
+
+/// What a lease finds, read in its transaction (see [`Store::lease_status_block`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseView {
+    /// The newest list of `(institution, purpose, issuer)`, full or not.
+    pub current: Option<StatusListRecord>,
+    /// One more than the highest `seq` of the institution's lists of that purpose (any
+    /// issuer): the `seq` a new list takes.
+    pub next_seq: i64,
+}
+
+/// What a lease takes: decided by the lease policy (`status::plan_lease`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LeasePlan {
+    /// Take this many counter values (at least one, within its size) from
+    /// [`LeaseView::current`].
+    Take(u64),
+    /// Store this new list (as given: `seq` from [`LeaseView::next_seq`], nothing
+    /// allocated), then take `n` counter values from it.
+    Start {
+        /// The new list.
+        list: StatusListRecord,
+        /// Counter values to take (at least one).
+        n: u64,
+    },
+}
+
+/// The lease policy a lease follows (see [`Store::lease_status_block`]).
+pub type LeasePolicy<'a> = &'a dyn Fn(&LeaseView) -> Result<LeasePlan, StoreError>;
+
 /// Listing page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
@@ -628,7 +742,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<CredentialRecord>, StoreError>;
     /// `(idempotency key, credential id, request hash)` of every credential of an institution
     /// whose idempotency key starts with `prefix` (a retried batch finds its stored rows in
-    /// one range scan).
+    /// one range scan), in no particular order.
+    ///
+    /// "Starts with" is **byte-wise**: the key's UTF-8 bytes begin with the prefix's bytes.
+    /// No character is special (`%`, `_` and `\` match themselves: no `LIKE`), and no
+    /// collation, case folding or normalization applies. A range scan must use the bounds of
+    /// `prefix_range` under a byte-order (binary, PostgreSQL `"C"`) comparison.
     fn keyed_with_prefix(
         &self,
         institution: &str,
@@ -663,17 +782,17 @@ pub trait Store: Send + Sync + 'static {
         version: i64,
         profile: Option<&str>,
     ) -> Result<bool, StoreError>;
-    /// Leases up to `want` allocation counter values (at least one) from the newest list of
-    /// `(institution, purpose, issuer)` that has room, creating `fresh` (with the next `seq`)
-    /// when there is none. **One durable transaction**: a value leased is never leased again,
-    /// even after a crash, so an index is never handed out twice.
+    /// Leases allocation counter values of `(institution, purpose, issuer)` as `policy`
+    /// decides from what it finds (see the module docs). **One durable transaction**: a
+    /// value leased is never leased again, even after a crash, so an index is never handed
+    /// out twice. Returns the list as it was before the lease (as stored, for a new one) and
+    /// the values leased.
     fn lease_status_block(
         &self,
         institution: &str,
         purpose: StatusPurpose,
         issuer: &str,
-        want: u64,
-        fresh: &StatusListRecord,
+        policy: LeasePolicy<'_>,
     ) -> Result<StatusLease, StoreError>;
     /// One status list.
     fn status_list(&self, id: &str) -> Result<Option<StatusListRecord>, StoreError>;
@@ -684,10 +803,13 @@ pub trait Store: Send + Sync + 'static {
     /// Whether the bit at `index` of list `id` is set.
     fn status_bit(&self, id: &str, index: u64) -> Result<bool, StoreError>;
     /// Applies revocations, suspensions and reinstatements in ONE durable transaction, in
-    /// order; each gets its own outcome, and each accepted one an audit event.
+    /// order (a change sees the ones before it): for each, reads its [`StatusState`], asks
+    /// `rule` and applies the [`StatusDecision`] (see the module docs). A credential that
+    /// is not the institution's gets [`StatusChangeOutcome::NotFound`] without asking `rule`.
     fn apply_status_changes(
         &self,
         changes: &[StatusChange],
+        rule: StatusRule<'_>,
     ) -> Result<Vec<StatusChangeOutcome>, StoreError>;
     /// Audit events of an institution (optionally of one credential), newest first.
     fn status_events(
@@ -696,4 +818,29 @@ pub trait Store: Send + Sync + 'static {
         credential: Option<&str>,
         page: Page,
     ) -> Result<Vec<StatusEvent>, StoreError>;
+}
+
+/// Opens the store the `database` setting names: today a SQLite file (created if missing).
+pub(crate) fn open(database: &Path) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(SqliteStore::open(database)?))
+}
+
+/// The keys that start with `prefix` byte-wise (see [`Store::keyed_with_prefix`]) are exactly
+/// those `k` with `prefix <= k` and, when there is an end, `k < end`, in byte order (which is
+/// also code point order). The end is the prefix with its last character replaced by the
+/// next one (skipping surrogates; a last U+10FFFF is dropped and the one before it is
+/// replaced); `None` when there is no such string (the prefix is empty, or all U+10FFFF).
+pub(crate) fn prefix_range(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last {
+            '\u{D7FF}' => Some('\u{E000}'),
+            c => char::from_u32(u32::from(c) + 1),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }

@@ -14,10 +14,13 @@
 //! A stored body that does not start with `0x00` is the credential's JSON itself (a JSON text
 //! never starts with a NUL byte), as every credential not issued from a template is stored.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
+
+use super::StoreError;
 
 /// First byte of a packed body.
 const PACKED: u8 = 0x00;
@@ -102,6 +105,70 @@ pub struct PackedBody {
     pub stored: Vec<u8>,
 }
 
+impl PackedBody {
+    /// Whether this packed form gives back exactly `body`. The commit writer checks it before
+    /// a row reaches the store (`commit.rs`): a packed form that does not is dropped
+    /// and the body stored whole, so a bug in packing can never change a served credential.
+    pub fn gives_back(&self, body: &[u8]) -> bool {
+        unpack(self.stored.clone(), Some(&self.parts)).as_deref() == Ok(body)
+    }
+}
+
+/// The part sets a backend has stored, remembered (they never change), and the one way every
+/// backend turns a stored body back into the credential's bytes.
+#[derive(Default)]
+pub(crate) struct PartSets {
+    known: Mutex<HashMap<[u8; 32], Arc<BodyParts>>>,
+}
+
+impl PartSets {
+    /// Whether the set named `hash` is known to be stored.
+    pub(crate) fn is_known(&self, hash: &[u8; 32]) -> bool {
+        self.known.lock().is_ok_and(|k| k.contains_key(hash))
+    }
+
+    /// Remembers sets that are now stored (after their transaction committed).
+    pub(crate) fn remember(&self, sets: impl IntoIterator<Item = Arc<BodyParts>>) {
+        if let Ok(mut known) = self.known.lock() {
+            known.extend(sets.into_iter().map(|p| (*p.hash(), p)));
+        }
+    }
+
+    /// The credential's bytes from what the backend stored: plain JSON as it is, a packed
+    /// body with its part set (from memory, else `load` reads the set's blob by hash).
+    pub(crate) fn whole(
+        &self,
+        stored: Vec<u8>,
+        load: impl FnOnce(&[u8; 32]) -> Result<Option<Vec<u8>>, StoreError>,
+    ) -> Result<Vec<u8>, StoreError> {
+        let Some(hash) = parts_hash(&stored) else {
+            return unpack(stored, None).map_err(StoreError::Corrupt);
+        };
+        let cached = self
+            .known
+            .lock()
+            .map_err(|_| StoreError::Backend("the part set cache lock was poisoned".into()))?
+            .get(&hash)
+            .cloned();
+        let parts = match cached {
+            Some(p) => p,
+            None => {
+                let parts = load(&hash)?
+                    .and_then(|blob| BodyParts::from_blob(&hash, &blob))
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(
+                            "the shared parts of a stored credential are missing or damaged".into(),
+                        )
+                    })?;
+                let parts = Arc::new(parts);
+                self.remember([parts.clone()]);
+                parts
+            }
+        };
+        unpack(stored, Some(&parts)).map_err(StoreError::Corrupt)
+    }
+}
+
 /// Writes a credential's bytes and, at the same time, their packed form.
 pub struct Packer {
     parts: Arc<BodyParts>,
@@ -166,7 +233,7 @@ impl Packer {
 }
 
 /// The part-set hash of a stored body, or `None` if it is stored as plain JSON.
-pub(crate) fn parts_hash(stored: &[u8]) -> Option<[u8; 32]> {
+fn parts_hash(stored: &[u8]) -> Option<[u8; 32]> {
     match stored.split_first() {
         Some((&PACKED, rest)) => rest.get(..32)?.try_into().ok(),
         _ => None,
