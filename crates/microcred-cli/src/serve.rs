@@ -24,7 +24,8 @@ pub(crate) struct ServeArgs {
     /// Address to listen on [env MICROCRED_LISTEN; default 127.0.0.1:8080].
     #[arg(long)]
     listen: Option<SocketAddr>,
-    /// SQLite database file, created if missing [env MICROCRED_DATABASE; default microcred.db].
+    /// SQLite database file (created if missing), or a PostgreSQL URL postgres://user@host/db
+    /// [env MICROCRED_DATABASE; default microcred.db].
     #[arg(long)]
     database: Option<PathBuf>,
     /// Public base URL used in every id the service mints, e.g. https://credentials.college.example
@@ -62,7 +63,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
         config.listen = l;
     }
     if let Some(d) = args.database {
-        config.database = d;
+        config.database.set_location(d);
     }
     if let Some(b) = args.base_url {
         config.base_url = Some(b);

@@ -18,6 +18,7 @@ use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use zeroize::Zeroizing;
 
+use crate::cache::{KEY_CACHE_TTL, TEMPLATE_CACHE_TTL, TOKEN_CACHE_TTL};
 use crate::commit::{CommitQueue, Writer};
 use crate::config::{base_url_parts, BaseUrl, Config, Limits};
 use crate::cpu::{Caller, CpuPool, PoolSize};
@@ -26,11 +27,6 @@ use crate::error::{ApiError, Error};
 use crate::issuer::{self, ActiveKey, Template};
 use crate::routes;
 use crate::store::{InstitutionRecord, KeyStatus, Store, TokenRecord};
-
-/// How long a token looked up in the store is trusted without looking again. Revoking a
-/// token through this service takes effect at once; the limit only matters if another
-/// process (a second instance on a shared database) revokes it.
-const TOKEN_CACHE_TTL: Duration = Duration::from_secs(30);
 
 /// Shared state of every handler.
 #[derive(Clone)]
@@ -50,9 +46,25 @@ pub(crate) struct Inner {
     pub(crate) status: crate::status::StatusService,
     /// The bounded pool for CPU-heavy work (see `cpu.rs`).
     pub(crate) cpu: CpuPool,
+    /// Token records by hash, with when they were read (see [`TOKEN_CACHE_TTL`]).
     tokens: Mutex<HashMap<[u8; 32], (TokenRecord, Instant)>>,
-    keys: Mutex<HashMap<String, Arc<ActiveKey>>>,
-    templates: Mutex<HashMap<(String, String, i64), Arc<Template>>>,
+    /// Each institution's active key (see [`KEY_CACHE_TTL`]).
+    keys: Mutex<HashMap<String, CachedKey>>,
+    /// Issuing templates, with the time from which they count as read (see
+    /// [`TEMPLATE_CACHE_TTL`]).
+    templates: Mutex<HashMap<TemplateKey, (Arc<Template>, Instant)>>,
+}
+
+/// A template's institution, achievement and version.
+type TemplateKey = (String, String, i64);
+
+/// An institution's active key as cached: which key record it is, and when the store last
+/// confirmed that this record is the active one.
+#[derive(Clone)]
+struct CachedKey {
+    key: Arc<ActiveKey>,
+    method_id: String,
+    checked: Instant,
 }
 
 impl std::fmt::Debug for AppState {
@@ -135,23 +147,53 @@ impl Inner {
     }
 
     /// The institution's active signing key (decrypted, or bound to its token, once; then
-    /// cached).
+    /// cached; which key is active is asked again after [`KEY_CACHE_TTL`]).
     pub(crate) fn active_key(&self, inst: &str) -> Result<Arc<ActiveKey>, ApiError> {
-        if let Some(k) = self.keys.lock().ok().and_then(|m| m.get(inst).cloned()) {
-            return Ok(k);
+        Ok(self.checked_key(inst)?.key)
+    }
+
+    /// [`Self::active_key`], with when the store last confirmed it is the active key.
+    pub(crate) fn active_key_checked(
+        &self,
+        inst: &str,
+    ) -> Result<(Arc<ActiveKey>, Instant), ApiError> {
+        let c = self.checked_key(inst)?;
+        Ok((c.key, c.checked))
+    }
+
+    /// The institution's active key with when the store last confirmed it: the cached key
+    /// while that is less than [`KEY_CACHE_TTL`] ago; else the store says which key is
+    /// active, and only a different one is opened.
+    fn checked_key(&self, inst: &str) -> Result<CachedKey, ApiError> {
+        let cached = self.keys.lock().ok().and_then(|m| m.get(inst).cloned());
+        if let Some(c) = &cached {
+            if c.checked.elapsed() < KEY_CACHE_TTL {
+                return Ok(c.clone());
+            }
         }
+        // Taken before the read: the answer is at least this fresh.
+        let checked = Instant::now();
         let rec = self
             .store
             .keys(inst)?
             .into_iter()
             .find(|k| k.status == KeyStatus::Active)
             .ok_or_else(|| ApiError::Internal(format!("institution {inst} has no active key")))?;
-        let key = issuer::open_key(self.vault(), &rec)?;
-        let active = Arc::new(ActiveKey { key });
+        let key = match cached {
+            Some(c) if c.method_id == rec.method_id => c.key,
+            _ => Arc::new(ActiveKey {
+                key: issuer::open_key(self.vault(), &rec)?,
+            }),
+        };
+        let entry = CachedKey {
+            key,
+            method_id: rec.method_id,
+            checked,
+        };
         if let Ok(mut m) = self.keys.lock() {
-            m.insert(inst.to_owned(), active.clone());
+            m.insert(inst.to_owned(), entry.clone());
         }
-        Ok(active)
+        Ok(entry)
     }
 
     /// The issuing template of an achievement version (latest when `version` is `None`).
@@ -173,14 +215,19 @@ impl Inner {
                 })?,
         };
         let cache_key = (inst.to_owned(), slug.to_owned(), version);
-        if let Some(t) = self
+        if let Some((t, _)) = self
             .templates
             .lock()
             .ok()
             .and_then(|m| m.get(&cache_key).cloned())
+            .filter(|(_, read)| read.elapsed() < TEMPLATE_CACHE_TTL)
         {
             return Ok(t);
         }
+        // What the template holds is read from here on, its key possibly earlier.
+        let started = Instant::now();
+        let key = self.checked_key(inst)?;
+        let read = started.min(key.checked);
         let rec = self
             .store
             .achievement(inst, slug, Some(version))?
@@ -201,7 +248,7 @@ impl Inner {
                 version,
                 achievement,
                 issuer,
-                self.active_key(inst)?,
+                key.key,
                 self.base_url.clone(),
                 profile,
             )
@@ -209,14 +256,16 @@ impl Inner {
             .with_status(crate::status::StatusPlan::for_institution(self, inst)?),
         );
         if let Ok(mut m) = self.templates.lock() {
-            m.insert(cache_key, template.clone());
+            m.retain(|_, (_, at)| at.elapsed() < TEMPLATE_CACHE_TTL);
+            m.insert(cache_key, (template.clone(), read));
         }
         Ok(template)
     }
 
-    /// Forgets cached keys and templates of an institution (after a rotation, a profile change
-    /// or a lint profile change).
+    /// Forgets cached keys, templates and signed status lists of an institution (after a
+    /// rotation, a key marked compromised, a profile change or a lint profile change).
     pub(crate) fn invalidate(&self, inst: &str) {
+        self.status.forget(inst);
         if let Ok(mut m) = self.keys.lock() {
             m.remove(inst);
         }

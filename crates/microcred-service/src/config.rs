@@ -3,7 +3,12 @@
 //!
 //! ```toml
 //! listen = "127.0.0.1:8080"
-//! database = "microcred.db"
+//! database = "microcred.db"   # a SQLite file, or a PostgreSQL URL: "postgres://user:pw@host/db"
+//! # or, to size the PostgreSQL connection pool (ignored for SQLite):
+//! # [database]
+//! # url = "postgres://microcred@db.internal/microcred"
+//! # pool_size = 8               # connections per instance (env MICROCRED_DATABASE_POOL_SIZE)
+//! # connect_timeout_secs = 5
 //! base_url = "https://credentials.college.example"   # used in every id the service mints
 //! master_key_file = "/etc/microcred/master.key"        # or env MICROCRED_MASTER_KEY
 //! # admin_token = "..."                               # else generated once and shown once
@@ -93,8 +98,9 @@ impl Default for Limits {
 pub struct Config {
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// SQLite database file (created if missing).
-    pub database: PathBuf,
+    /// Where the data lives: a SQLite file (created if missing), or a PostgreSQL URL
+    /// (`postgres://` or `postgresql://`).
+    pub database: Database,
     /// Public base URL (`https://host[:port][/prefix]`), used in every id the service mints
     /// (credential URLs, `did:web` DIDs, achievement ids). Default: `http://` + the bound
     /// address, which suits a local trial only.
@@ -112,6 +118,157 @@ pub struct Config {
     pub limits: Limits,
     /// The PKCS#11 token for keys that live in an HSM (none: keys are sealed in the database).
     pub pkcs11: Option<Pkcs11Config>,
+}
+
+/// Where the service keeps its data (`database`): a SQLite file path, or a PostgreSQL URL
+/// (`postgres://…` or `postgresql://…`; anything else is a SQLite path). In the configuration
+/// file either a string, or a `[database]` table with `url` and the PostgreSQL pool settings.
+///
+/// Its `Debug` and [`Database::display`] never show a password the URL holds: use them in
+/// logs and messages.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "DatabaseSetting")]
+#[non_exhaustive]
+pub struct Database {
+    location: PathBuf,
+    /// Connections per instance to PostgreSQL (default 8; unused for SQLite).
+    pub pool_size: u32,
+    /// How long connecting to PostgreSQL may take, in seconds (default 5).
+    pub connect_timeout_secs: u64,
+}
+
+/// The two written forms of `database`.
+#[derive(Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a SQLite file name or a postgres:// URL, or a [database] table with url and optionally pool_size and connect_timeout_secs"
+)]
+enum DatabaseSetting {
+    Location(PathBuf),
+    Table(DatabaseTable),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseTable {
+    url: PathBuf,
+    pool_size: Option<u32>,
+    connect_timeout_secs: Option<u64>,
+}
+
+impl TryFrom<DatabaseSetting> for Database {
+    type Error = String;
+
+    fn try_from(s: DatabaseSetting) -> Result<Self, String> {
+        Ok(match s {
+            DatabaseSetting::Location(p) => Self::from(p),
+            DatabaseSetting::Table(t) => {
+                let mut d = Self::from(t.url);
+                d.pool_size = t.pool_size.unwrap_or(d.pool_size);
+                d.connect_timeout_secs = t.connect_timeout_secs.unwrap_or(d.connect_timeout_secs);
+                d
+            }
+        })
+    }
+}
+
+impl Database {
+    /// Default connections per instance.
+    pub const DEFAULT_POOL_SIZE: u32 = 8;
+
+    /// The PostgreSQL URL, when the setting is one (`postgres://` or `postgresql://`).
+    pub fn postgres_url(&self) -> Option<&str> {
+        self.location
+            .to_str()
+            .filter(|l| l.starts_with("postgres://") || l.starts_with("postgresql://"))
+    }
+
+    /// The SQLite file (meaningful when [`Self::postgres_url`] is `None`).
+    pub fn sqlite_path(&self) -> &Path {
+        &self.location
+    }
+
+    /// Replaces the file or URL, keeping the pool settings (environment, `--database`).
+    pub fn set_location(&mut self, location: impl Into<PathBuf>) {
+        self.location = location.into();
+    }
+
+    /// The setting for logs and messages: a URL's password (and a `password=` parameter)
+    /// shows as `***`.
+    pub fn display(&self) -> impl std::fmt::Display + '_ {
+        match self.postgres_url() {
+            Some(url) => redact_url(url),
+            None => self.location.display().to_string(),
+        }
+    }
+}
+
+/// `url` with the password of its user info and of any `password=` parameter replaced.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let authority = match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => format!("{user_info}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => tail.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
+}
+
+impl From<PathBuf> for Database {
+    fn from(location: PathBuf) -> Self {
+        Self {
+            location,
+            pool_size: Self::DEFAULT_POOL_SIZE,
+            connect_timeout_secs: 5,
+        }
+    }
+}
+
+impl From<&Path> for Database {
+    fn from(location: &Path) -> Self {
+        Self::from(location.to_path_buf())
+    }
+}
+
+impl From<String> for Database {
+    fn from(location: String) -> Self {
+        Self::from(PathBuf::from(location))
+    }
+}
+
+impl From<&str> for Database {
+    fn from(location: &str) -> Self {
+        Self::from(PathBuf::from(location))
+    }
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("location", &self.display().to_string())
+            .field("pool_size", &self.pool_size)
+            .field("connect_timeout_secs", &self.connect_timeout_secs)
+            .finish()
+    }
 }
 
 /// The PKCS#11 token institutions' keys can live in (`[pkcs11]`). Holds no secret: the user
@@ -167,7 +324,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            database: PathBuf::from("microcred.db"),
+            database: Database::from("microcred.db"),
             base_url: None,
             master_key_file: None,
             master_key: None,
@@ -186,7 +343,8 @@ impl Config {
         toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
     }
 
-    /// Applies `MICROCRED_LISTEN`, `MICROCRED_DATABASE`, `MICROCRED_BASE_URL`,
+    /// Applies `MICROCRED_LISTEN`, `MICROCRED_DATABASE`, `MICROCRED_DATABASE_POOL_SIZE`,
+    /// `MICROCRED_BASE_URL`,
     /// `MICROCRED_MASTER_KEY_FILE`, `MICROCRED_MASTER_KEY` and `MICROCRED_ADMIN_TOKEN`.
     pub fn apply_env(&mut self) -> Result<(), Error> {
         self.apply_vars(|name| std::env::var(name).ok())
@@ -202,7 +360,14 @@ impl Config {
             })?;
         }
         if let Some(v) = var("MICROCRED_DATABASE") {
-            self.database = PathBuf::from(v);
+            self.database.set_location(v);
+        }
+        if let Some(v) = var("MICROCRED_DATABASE_POOL_SIZE") {
+            self.database.pool_size = v.parse().map_err(|_| {
+                Error::Config(format!(
+                    "MICROCRED_DATABASE_POOL_SIZE={v} is not a number of connections such as 8"
+                ))
+            })?;
         }
         if let Some(v) = var("MICROCRED_BASE_URL") {
             self.base_url = Some(v);
@@ -245,6 +410,11 @@ impl Config {
                     "pkcs11: set pin_env (the variable holding the user PIN) or pin_file".into(),
                 ));
             }
+        }
+        if self.database.pool_size == 0 || self.database.connect_timeout_secs == 0 {
+            return Err(Error::Config(
+                "database.pool_size and database.connect_timeout_secs must be at least 1".into(),
+            ));
         }
         if self.limits.body_bytes == 0
             || self.limits.batch_body_bytes == 0
@@ -367,6 +537,38 @@ mod tests {
         assert!(bad
             .apply_vars(|n| (n == "MICROCRED_LISTEN").then(|| "nope".into()))
             .is_err());
+    }
+
+    #[test]
+    fn database_setting_forms_and_redaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "database = \"x.db\"\n").unwrap();
+        let c = Config::from_file(&p).unwrap();
+        assert_eq!(c.database.postgres_url(), None);
+        assert_eq!(c.database.sqlite_path(), Path::new("x.db"));
+        std::fs::write(
+            &p,
+            "[database]\nurl = \"postgresql://mc:s3cret@db:5432/mc?password=s3cret&sslmode=disable\"\npool_size = 3\n",
+        )
+        .unwrap();
+        let mut c = Config::from_file(&p).unwrap();
+        assert_eq!(c.database.pool_size, 3);
+        assert!(c.database.postgres_url().is_some());
+        let shown = format!("{} {:?} {:?}", c.database.display(), c.database, c);
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("postgresql://mc:***@db:5432/mc?password=***&sslmode=disable"));
+        // The environment replaces the URL, not the pool settings.
+        c.apply_vars(|n| (n == "MICROCRED_DATABASE").then(|| "postgres://u@h/d".into()))
+            .unwrap();
+        assert_eq!(c.database.postgres_url(), Some("postgres://u@h/d"));
+        assert_eq!(c.database.pool_size, 3);
+        assert_eq!(redact_url("postgres://u@h/d"), "postgres://u@h/d");
+        std::fs::write(&p, "[database]\nurl = \"x.db\"\npool = 3\n").unwrap();
+        let e = Config::from_file(&p).unwrap_err().to_string();
+        assert!(e.contains("pool_size"), "{e}");
+        c.database.pool_size = 0;
+        assert!(c.validate().is_err());
     }
 
     #[test]

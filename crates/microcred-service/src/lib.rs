@@ -87,13 +87,14 @@ pub mod conformance {
 
 pub use app::{app, init_tracing, log_filter, shutdown_signal, AppState, Server};
 pub use bench::{default_suite_name, sign_rate, SignRate, SAMPLE_ACHIEVEMENT, SAMPLE_ISSUER};
-pub use config::{Config, Limits, Pkcs11Config};
+pub use cache::{KEY_CACHE_TTL, TEMPLATE_CACHE_TTL, TOKEN_CACHE_TTL};
+pub use config::{Config, Database, Limits, Pkcs11Config};
 pub use crypto::{CryptoError, MasterKey};
 pub use error::{ApiError, AppJson, Error};
 pub use store::{
     AchievementRecord, BodyParts, CredentialRecord, IdentityKind, InsertOutcome, InstitutionRecord,
     KeyRecord, KeySecret, KeyStatus, KeyStorage, LeasePlan, LeasePolicy, LeaseView, NewCredential,
-    PackedBody, Packer, Page, Scopes, SealedSecret, SlotState, SqliteStore, StatusAction,
+    PackedBody, Packer, Page, PgStore, Scopes, SealedSecret, SlotState, SqliteStore, StatusAction,
     StatusChange, StatusChangeOutcome, StatusDecision, StatusEvent, StatusLease, StatusListRecord,
     StatusPurpose, StatusRule, StatusSettings, StatusSlot, StatusState, Store, StoreError,
     TokenRecord,

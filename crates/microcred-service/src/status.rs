@@ -14,8 +14,8 @@
 //! one per credential.
 //!
 //! **Changes.** Revoke / suspend / reinstate requests go to one writer thread
-//! ([`StatusQueue`]) that applies every waiting request in one transaction (group commit, as
-//! for issuance): bits are rows (`status_bits`), so there is no read-modify-write of a shared
+//! ([`StatusQueue`], a [`GroupCommit`] writer as for issuance) that applies every waiting
+//! request in one transaction (group commit): bits are rows (`status_bits`), so there is no read-modify-write of a shared
 //! bitstring and no lost update; each request is audited in the same transaction. What a
 //! request does is decided here ([`decide`], the state machine and its messages); the store
 //! reads the state and applies the decision in its transaction. Which bit belongs to a
@@ -31,19 +31,20 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::time::Instant;
 
 use axum::body::Bytes;
 use microcred_core::{status_entries, Bitstring, StatusEntry, MIN_STATUS_LIST_ENTRIES};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use tokio::sync::{mpsc, oneshot};
 
 use crate::app::{now, now_text, Inner};
+use crate::cache::KEY_CACHE_TTL;
+use crate::commit::{GroupCommit, GroupSettings, GroupWriter};
 use crate::error::ApiError;
 use crate::issuer::{self, ActiveKey};
 use crate::store::{
-    KeyStatus, LeasePlan, LeaseView, StatusAction, StatusChange, StatusChangeOutcome,
+    KeyRecord, KeyStatus, LeasePlan, LeaseView, StatusAction, StatusChange, StatusChangeOutcome,
     StatusDecision, StatusListRecord, StatusPurpose, StatusSlot, StatusState, Store, StoreError,
 };
 
@@ -329,11 +330,20 @@ pub(crate) struct Published {
     pub(crate) etag: String,
 }
 
+/// A published list as kept in memory: the key that signed it, and when the store last
+/// confirmed that this key is still the one to sign the list with.
+struct Signed {
+    institution: String,
+    published: Published,
+    signer: String,
+    checked: Instant,
+}
+
 /// Allocation, change queue and published copies, shared by the handlers.
 pub(crate) struct StatusService {
     pub(crate) allocator: Arc<Allocator>,
     pub(crate) queue: StatusQueue,
-    published: Mutex<HashMap<String, Published>>,
+    published: Mutex<HashMap<String, Signed>>,
 }
 
 impl StatusService {
@@ -346,24 +356,66 @@ impl StatusService {
     }
 
     /// The list `id` as a signed `BitstringStatusListCredential`: the copy in memory if the
-    /// list has not changed since, else regenerated now.
+    /// list has not changed since (its version is read from the store on every call, so a
+    /// change made through any instance is served at once) and is signed by the key that
+    /// signs the list now (asked again after [`KEY_CACHE_TTL`]); else regenerated now.
     pub(crate) fn published(&self, inner: &Inner, id: &str) -> Result<Published, ApiError> {
         let missing = || ApiError::NotFound("no such status list".into());
         let rec = inner.store.status_list(id)?.ok_or_else(missing)?;
-        if let Some(p) = self.published.lock().ok().and_then(|m| m.get(id).cloned()) {
-            if p.version == rec.version {
+        let cached = self.published.lock().ok().and_then(|m| {
+            m.get(id)
+                .filter(|c| c.published.version == rec.version)
+                .map(|c| (c.published.clone(), c.signer.clone(), c.checked))
+        });
+        let mut signer = None;
+        if let Some((p, signed_by, checked)) = cached {
+            if checked.elapsed() < KEY_CACHE_TTL {
                 return Ok(p);
             }
+            let (current, now_checked) = list_signer(inner, &rec)?;
+            if current.method_id() == signed_by {
+                if let Ok(mut m) = self.published.lock() {
+                    if let Some(c) = m.get_mut(id).filter(|c| c.published.version == p.version) {
+                        c.checked = c.checked.max(now_checked);
+                    }
+                }
+                return Ok(p);
+            }
+            signer = Some((current, now_checked));
         }
+        let (signer, checked) = match signer {
+            Some(s) => s,
+            None => list_signer(inner, &rec)?,
+        };
         let (version, set) = inner.store.status_list_bits(id)?.ok_or_else(missing)?;
-        let p = self.generate(inner, &rec, version, &set)?;
+        let method_id = signer.method_id().to_owned();
+        let key = signer.open(inner)?;
+        let p = self.generate(inner, &rec, version, &set, &key)?;
         if let Ok(mut m) = self.published.lock() {
-            let newer = m.get(id).is_none_or(|old| old.version < p.version);
+            let newer = m
+                .get(id)
+                .is_none_or(|old| old.published.version <= p.version);
             if newer {
-                m.insert(id.to_owned(), p.clone());
+                m.insert(
+                    id.to_owned(),
+                    Signed {
+                        institution: rec.institution.clone(),
+                        published: p.clone(),
+                        signer: method_id,
+                        checked,
+                    },
+                );
             }
         }
         Ok(p)
+    }
+
+    /// Forgets the signed lists of `institution` (its key or DID changed through this
+    /// instance): they are signed again when next asked for.
+    pub(crate) fn forget(&self, institution: &str) {
+        if let Ok(mut m) = self.published.lock() {
+            m.retain(|_, c| c.institution != institution);
+        }
     }
 
     /// Builds and signs the list credential for `rec` with bits `set` (at `version`).
@@ -373,6 +425,7 @@ impl StatusService {
         rec: &StatusListRecord,
         version: i64,
         set: &[u64],
+        key: &ActiveKey,
     ) -> Result<Published, ApiError> {
         let size = usize::try_from(rec.size)
             .map_err(|_| ApiError::Internal(format!("status list {} is too large", rec.id)))?;
@@ -382,7 +435,6 @@ impl StatusService {
             bits.set(*i, true)
                 .map_err(|e| ApiError::Internal(format!("status list {}: {e}", rec.id)))?;
         }
-        let key = list_key(inner, rec)?;
         let at = now();
         // Valid from the last change: the list states the status as of then, and a verifier
         // whose clock is a little behind does not see a list "not yet valid".
@@ -414,18 +466,49 @@ impl StatusService {
     }
 }
 
+/// The key that signs a list, not yet opened unless it is the (cached) active key.
+enum ListSigner {
+    /// The institution's active key.
+    Active(Arc<ActiveKey>),
+    /// A former key of a `did:key` institution, for the lists published under its DID.
+    Former(Box<KeyRecord>),
+}
+
+impl ListSigner {
+    /// The verification method id of the key.
+    fn method_id(&self) -> &str {
+        match self {
+            Self::Active(k) => k.key.id(),
+            Self::Former(rec) => &rec.method_id,
+        }
+    }
+
+    /// The key, ready to sign.
+    fn open(self, inner: &Inner) -> Result<Arc<ActiveKey>, ApiError> {
+        match self {
+            Self::Active(k) => Ok(k),
+            Self::Former(rec) => Ok(Arc::new(ActiveKey {
+                key: issuer::open_key(inner.vault(), &rec)?,
+            })),
+        }
+    }
+}
+
 /// The key that signs a list: the institution's active key while its DID is the one the list
 /// was published under (always, for `did:web`); for a `did:key` institution that rotated, the
-/// key of the list's own DID, unless it was marked compromised.
-fn list_key(inner: &Inner, rec: &StatusListRecord) -> Result<Arc<ActiveKey>, ApiError> {
+/// key of the list's own DID, unless it was marked compromised. Also returns since when this
+/// answer is known to hold (the store was read then).
+fn list_signer(inner: &Inner, rec: &StatusListRecord) -> Result<(ListSigner, Instant), ApiError> {
+    let read = Instant::now();
     let inst = inner.institution(&rec.institution)?;
     if inst.did == rec.issuer {
-        return inner.active_key(&rec.institution);
+        let (key, checked) = inner.active_key_checked(&rec.institution)?;
+        return Ok((ListSigner::Active(key), read.min(checked)));
     }
     let prefix = format!("{}#", rec.issuer);
     let keys = inner.store.keys(&rec.institution)?;
     let found = keys
-        .iter()
+        .into_iter()
         .find(|k| k.method_id.starts_with(&prefix) && k.status != KeyStatus::Compromised)
         .ok_or_else(|| {
             ApiError::Unavailable(format!(
@@ -433,8 +516,7 @@ fn list_key(inner: &Inner, rec: &StatusListRecord) -> Result<Arc<ActiveKey>, Api
                 rec.id, rec.issuer
             ))
         })?;
-    let key = issuer::open_key(inner.vault(), found)?;
-    Ok(Arc::new(ActiveKey { key }))
+    Ok((ListSigner::Former(Box::new(found)), read))
 }
 
 /// The status state machine: what a revoke / suspend / reinstate does to a credential in
@@ -505,39 +587,32 @@ pub(crate) fn decide(ch: &StatusChange, state: &StatusState) -> StatusDecision {
     }
 }
 
-struct Job {
-    changes: Vec<StatusChange>,
-    reply: oneshot::Sender<Result<Vec<StatusChangeOutcome>, StoreError>>,
-}
-
-/// The handle through which status changes are applied.
+/// The handle through which status changes are applied (a [`GroupCommit`] writer).
 #[derive(Clone)]
 pub(crate) struct StatusQueue {
-    tx: mpsc::Sender<Job>,
+    group: GroupCommit<StatusChange, StatusChangeOutcome>,
 }
 
 /// The status writer thread; dropping every [`StatusQueue`] lets it drain and stop.
-pub(crate) struct StatusWriter {
-    handle: JoinHandle<()>,
-}
-
-impl StatusWriter {
-    /// Waits until every queued change is applied and the thread has stopped.
-    pub(crate) fn join(self) {
-        if self.handle.join().is_err() {
-            tracing::error!("the status writer thread panicked");
-        }
-    }
-}
+pub(crate) type StatusWriter = GroupWriter;
 
 impl StatusQueue {
     /// Starts the writer thread.
     pub(crate) fn start(store: Arc<dyn Store>) -> std::io::Result<(Self, StatusWriter)> {
-        let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-        let handle = std::thread::Builder::new()
-            .name("status-writer".into())
-            .spawn(move || run(&*store, rx))?;
-        Ok((Self { tx }, StatusWriter { handle }))
+        let settings = GroupSettings {
+            thread: "status-writer",
+            name: "status writer",
+            max_items: MAX_CHANGES_PER_COMMIT,
+            queue_depth: QUEUE_DEPTH,
+        };
+        let (group, writer) = GroupCommit::start(
+            store,
+            settings,
+            Box::new(|store: &dyn Store, changes: &mut Vec<StatusChange>| {
+                store.apply_status_changes(changes, &decide)
+            }),
+        )?;
+        Ok((Self { group }, writer))
     }
 
     /// Applies `change` durably (with other waiting changes, in one transaction).
@@ -545,58 +620,11 @@ impl StatusQueue {
         &self,
         change: StatusChange,
     ) -> Result<StatusChangeOutcome, StoreError> {
-        let (reply, wait) = oneshot::channel();
-        self.tx
-            .send(Job {
-                changes: vec![change],
-                reply,
-            })
-            .await
-            .map_err(|_| {
-                StoreError::Backend("the status writer has stopped (shutting down)".into())
-            })?;
-        let mut out = wait.await.map_err(|_| {
-            StoreError::Backend("the status writer stopped before answering".into())
-        })??;
-        out.pop()
+        self.group
+            .submit(vec![change])
+            .await?
+            .pop()
             .ok_or_else(|| StoreError::Backend("the store returned no outcome".into()))
-    }
-}
-
-fn run(store: &dyn Store, mut rx: mpsc::Receiver<Job>) {
-    while let Some(first) = rx.blocking_recv() {
-        let mut total = first.changes.len();
-        let mut jobs = vec![first];
-        while total < MAX_CHANGES_PER_COMMIT {
-            match rx.try_recv() {
-                Ok(job) => {
-                    total += job.changes.len();
-                    jobs.push(job);
-                }
-                Err(_) => break,
-            }
-        }
-        let lengths: Vec<usize> = jobs.iter().map(|j| j.changes.len()).collect();
-        let mut all = Vec::with_capacity(total);
-        for job in &mut jobs {
-            all.append(&mut job.changes);
-        }
-        match store.apply_status_changes(&all, &decide) {
-            Ok(outcomes) => {
-                let mut outcomes = outcomes.into_iter();
-                for (job, n) in jobs.into_iter().zip(lengths) {
-                    let mine: Vec<StatusChangeOutcome> = outcomes.by_ref().take(n).collect();
-                    let _ = job.reply.send(Ok(mine));
-                }
-            }
-            Err(e) => {
-                let message = e.to_string();
-                tracing::error!(error = %message, changes = total, "applying status changes failed");
-                for job in jobs {
-                    let _ = job.reply.send(Err(StoreError::Backend(message.clone())));
-                }
-            }
-        }
     }
 }
 

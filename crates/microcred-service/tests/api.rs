@@ -1,21 +1,24 @@
-//! The service through HTTP: a real server on a loopback port with a real SQLite file.
+//! The service through HTTP: a real server on a loopback port, on each backend (a real
+//! SQLite file; a PostgreSQL schema when `MICROCRED_TEST_POSTGRES` is set, see
+//! `common/backend.rs`): every test runs as `sqlite::name` and `postgres::name`.
 //!
 //! - `issuance_lifecycle`: institution → key → achievement (versions) → single and batch
 //!   (JSON, CSV) issuance → wallet fetch (exact bytes) → offline verification from the saved
 //!   DID document → rotation (old still verifies, new uses the new key) → compromised key.
 //! - `access_control`: no token / wrong scope / other institution → 401/403, nothing changes.
-//! - `secrets_at_rest`: the database file holds no plaintext signing key.
+//! - `secrets_at_rest`: the database holds no plaintext signing key.
 //! - `bad_input`: malformed, wrongly shaped, oversized, deeply nested → 4xx JSON.
 //! - `idempotency`: retries return the same credential and issue nothing new.
 //! - `vc_api`: `/credentials/issue`, `/credentials/verify`, `/presentations/verify`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
 mod common;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
+use common::backend::{Backend, TestDatabase};
 use common::http::{Client, Response};
 use common::setup::{examples, institution_with_achievement, read_json, token};
 use microcred_core::{KeyRing, Verdict, VerifyOptions};
@@ -26,23 +29,21 @@ const MASTER_HEX: &str = "8f2c6b1e4d0a93b7c5e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192
 
 struct TestServer {
     client: Client,
-    db: PathBuf,
-    _dir: tempfile::TempDir,
+    db: TestDatabase,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl TestServer {
-    fn start() -> Self {
-        Self::start_with(|_| {})
+    fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {})
     }
 
-    fn start_with(tweak: impl FnOnce(&mut microcred_service::Config)) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("service.db");
+    fn start_with(backend: Backend, tweak: impl FnOnce(&mut microcred_service::Config)) -> Self {
+        let db = TestDatabase::new(backend);
         let mut config = microcred_service::Config::default();
         config.listen = "127.0.0.1:0".parse().unwrap();
-        config.database = db.clone();
+        config.database = db.setting.clone();
         config.master_key = Some(zeroize::Zeroizing::new(MASTER_HEX.into()));
         config.admin_token = Some(zeroize::Zeroizing::new(ADMIN.into()));
         tweak(&mut config);
@@ -69,7 +70,6 @@ impl TestServer {
         Self {
             client: Client::new(addr),
             db,
-            _dir: dir,
             stop: Some(stop_tx),
             thread: Some(thread),
         }
@@ -128,9 +128,8 @@ fn proof_method(credential: &[u8]) -> String {
         .to_owned()
 }
 
-#[test]
-fn issuance_lifecycle() {
-    let s = TestServer::start();
+fn issuance_lifecycle(backend: Backend) {
+    let s = TestServer::start(backend);
     let c = &s.client;
     assert_eq!(c.get("/healthz", None).json()["status"], "ok");
     let openapi = c.get("/openapi.json", None).json();
@@ -332,9 +331,8 @@ fn issuance_lifecycle() {
     assert_eq!(c.get(&path, None).body, fetched.body);
 }
 
-#[test]
-fn did_key_identity_for_small_setups() {
-    let s = TestServer::start();
+fn did_key_identity_for_small_setups(backend: Backend) {
+    let s = TestServer::start(backend);
     let c = &s.client;
     let r = c.post(
         "/v1/institutions",
@@ -377,9 +375,8 @@ fn did_key_identity_for_small_setups() {
     );
 }
 
-#[test]
-fn access_control() {
-    let s = TestServer::start();
+fn access_control(backend: Backend) {
+    let s = TestServer::start(backend);
     let c = &s.client;
     let north = setup(c, "north");
     let south = setup(c, "south");
@@ -571,10 +568,9 @@ fn access_control() {
     );
 }
 
-#[test]
-fn secrets_at_rest() {
+fn secrets_at_rest(backend: Backend) {
     use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-    let s = TestServer::start();
+    let s = TestServer::start(backend);
     let c = &s.client;
     setup(c, "north");
     c.post(
@@ -583,16 +579,10 @@ fn secrets_at_rest() {
         &json!({}),
     );
     // Read the sealed keys through the store and open them with the master key independently.
-    let store = microcred_service::SqliteStore::open(&s.db).unwrap();
-    let keys = microcred_service::Store::keys(&store, "north").unwrap();
+    let keys = s.db.store().keys("north").unwrap();
     assert_eq!(keys.len(), 2);
-    let mut files = Vec::new();
-    for ext in ["", "-wal"] {
-        let p = PathBuf::from(format!("{}{ext}", s.db.display()));
-        if let Ok(b) = std::fs::read(&p) {
-            files.push(b);
-        }
-    }
+    let files = s.db.contents();
+    assert!(!files.is_empty());
     let master: Vec<u8> = (0..32)
         .map(|i| u8::from_str_radix(&MASTER_HEX[2 * i..2 * i + 2], 16).unwrap())
         .collect();
@@ -632,9 +622,8 @@ fn secrets_at_rest() {
     );
 }
 
-#[test]
-fn bad_input() {
-    let s = TestServer::start_with(|c| c.limits.batch_rows = 100);
+fn bad_input(backend: Backend) {
+    let s = TestServer::start_with(backend, |c| c.limits.batch_rows = 100);
     let c = &s.client;
     let tok = setup(c, "north");
     let before = count(c, "north");
@@ -744,9 +733,8 @@ fn bad_input() {
     assert_eq!(count(c, "north"), before);
 }
 
-#[test]
-fn idempotency() {
-    let s = TestServer::start();
+fn idempotency(backend: Backend) {
+    let s = TestServer::start(backend);
     let c = &s.client;
     let tok = setup(c, "north");
     let path = "/v1/institutions/north/credentials";
@@ -840,9 +828,8 @@ fn idempotency() {
     assert_eq!(count(c, "north"), n + 21);
 }
 
-#[test]
-fn vc_api() {
-    let s = TestServer::start();
+fn vc_api(backend: Backend) {
+    let s = TestServer::start(backend);
     let c = &s.client;
     let tok = setup(c, "north");
     let did = c.get("/institutions/north/did.json", None).json()["id"]
@@ -1091,3 +1078,13 @@ fn vc_api() {
         }
     }
 }
+
+on_each_backend!(
+    issuance_lifecycle,
+    did_key_identity_for_small_setups,
+    access_control,
+    secrets_at_rest,
+    bad_input,
+    idempotency,
+    vc_api,
+);

@@ -48,7 +48,7 @@ impl Server {
     fn start(db: &Path, pkcs11: Option<Pkcs11Config>) -> Self {
         let mut config = microcred_service::Config::default();
         config.listen = "127.0.0.1:0".parse().unwrap();
-        config.database = db.to_path_buf();
+        config.database = db.into();
         config.master_key = Some(zeroize::Zeroizing::new(MASTER_HEX.into()));
         config.admin_token = Some(zeroize::Zeroizing::new(ADMIN.into()));
         config.pkcs11 = pkcs11;

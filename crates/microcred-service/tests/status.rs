@@ -1,4 +1,6 @@
-//! Bitstring Status List through HTTP: a real server on a loopback port with a real SQLite file.
+//! Bitstring Status List through HTTP: a real server on a loopback port, on each backend (a
+//! real SQLite file; a PostgreSQL schema when `MICROCRED_TEST_POSTGRES` is set, see
+//! `common/backend.rs`): `sqlite::name` and `postgres::name`.
 //!
 //! - `status_lifecycle`: issued credentials carry `credentialStatus`; `GET /status/{id}` serves
 //!   a signed list that the core verifies (ETag, Cache-Control, 304); revoke / suspend /
@@ -9,8 +11,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
 mod common;
 
+use common::backend::Backend;
 use common::server::{TestServer, ADMIN};
 use common::setup::{institution_with_achievement, token};
 use common::status_list::{bits, entries, fetch_list, path_of};
@@ -52,9 +56,8 @@ fn status_outcomes(
     (report.verdict, status)
 }
 
-#[test]
-fn status_lifecycle() {
-    let server = TestServer::start();
+fn status_lifecycle(backend: Backend) {
+    let server = TestServer::start_on(backend);
     let c = &server.client;
     let tok = institution_with_achievement(c, "north", ADMIN, &json!({"suspension": true}));
     let r = c.post(
@@ -326,12 +329,11 @@ fn status_lifecycle() {
     );
 }
 
-#[test]
-fn concurrent_revocations_all_land() {
+fn concurrent_revocations_all_land(backend: Backend) {
     const ISSUED: usize = 5_000;
     const REVOKED: usize = 2_000;
     const CLIENTS: usize = 16;
-    let server = TestServer::start();
+    let server = TestServer::start_on(backend);
     let c = server.client;
     let tok = institution_with_achievement(&c, "north", ADMIN, &json!({"suspension": false}));
 
@@ -528,3 +530,5 @@ fn status_figures() {
     );
     assert_eq!(regenerate("half the bits set"), targets.len());
 }
+
+on_each_backend!(status_lifecycle, concurrent_revocations_all_land);

@@ -148,6 +148,13 @@ async fn change(
             "reason is longer than 500 characters",
         ));
     }
+    // PostgreSQL text cannot hold U+0000; refused here, it cannot fail the group commit the
+    // change would share with others.
+    if reason.contains('\0') {
+        return Err(ApiError::unprocessable(
+            "the reason must not contain the NUL character (U+0000)",
+        ));
+    }
     if !valid_credential_id(&id) {
         return Err(ApiError::NotFound("no such credential".into()));
     }

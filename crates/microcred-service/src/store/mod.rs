@@ -10,8 +10,8 @@
 //! what the trait promises. [`open`] picks the backend from the `database` setting, so the
 //! rest of the service only ever holds an `Arc<dyn Store>`.
 //!
-//! **Design.** The trait is synchronous: SQLite (rusqlite) is synchronous, and a PostgreSQL
-//! implementation can use the synchronous `postgres` client with a small pool. The service
+//! **Design.** The trait is synchronous: SQLite (rusqlite) is synchronous, and the PostgreSQL
+//! implementation (`store/postgres.rs`) uses the synchronous `postgres` client with a pool. The service
 //! never calls it on an async worker thread: handlers go through
 //! `tokio::task::spawn_blocking`, and credential inserts go through one dedicated writer
 //! thread ([`crate::commit`]) that batches concurrent inserts into one transaction (group
@@ -68,15 +68,18 @@
 #[cfg(test)]
 pub(crate) mod conformance;
 pub(crate) mod packed;
+mod postgres;
 mod sqlite;
 
-use std::path::Path;
 use std::sync::Arc;
 
+pub use self::postgres::PgStore;
 #[cfg(test)]
 pub(crate) use packed::unpack;
 pub use packed::{BodyParts, PackedBody, Packer};
 pub use sqlite::SqliteStore;
+
+use crate::config::Database;
 
 use serde_json::Value;
 
@@ -820,9 +823,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<StatusEvent>, StoreError>;
 }
 
-/// Opens the store the `database` setting names: today a SQLite file (created if missing).
-pub(crate) fn open(database: &Path) -> Result<Arc<dyn Store>, StoreError> {
-    Ok(Arc::new(SqliteStore::open(database)?))
+/// Opens the store the `database` setting names: a PostgreSQL database for a `postgres://`
+/// or `postgresql://` URL (migrations applied, pool filled), else a SQLite file (created if
+/// missing).
+pub(crate) fn open(database: &Database) -> Result<Arc<dyn Store>, StoreError> {
+    match database.postgres_url() {
+        Some(_) => Ok(Arc::new(PgStore::open(database)?)),
+        None => Ok(Arc::new(SqliteStore::open(database.sqlite_path())?)),
+    }
 }
 
 /// The keys that start with `prefix` byte-wise (see [`Store::keyed_with_prefix`]) are exactly

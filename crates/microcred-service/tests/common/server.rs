@@ -1,8 +1,10 @@
-//! A real service on a loopback port with a temporary SQLite file, shared by the HTTP tests.
+//! A real service on a loopback port with a fresh database (a temporary SQLite file, or a
+//! scratch PostgreSQL schema), shared by the HTTP tests.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
 
+use super::backend::{Backend, TestDatabase};
 use super::http::Client;
 
 pub const ADMIN: &str = "test-admin-token-0123456789abcdef";
@@ -10,22 +12,36 @@ pub const MASTER_HEX: &str = "8f2c6b1e4d0a93b7c5e1f2a3b4c5d6e7f8091a2b3c4d5e6f70
 
 pub struct TestServer {
     pub client: Client,
-    _dir: tempfile::TempDir,
+    /// The database (dropped after the server has stopped).
+    pub db: TestDatabase,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl TestServer {
     pub fn start() -> Self {
-        Self::start_with(|_| {})
+        Self::start_on(Backend::Sqlite)
+    }
+
+    /// Starts on a fresh database of `backend`.
+    pub fn start_on(backend: Backend) -> Self {
+        Self::start_on_with(backend, |_| {})
     }
 
     /// Starts with a configuration changed by `tweak` (limits, pool sizes).
     pub fn start_with(tweak: impl FnOnce(&mut microcred_service::Config)) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::start_on_with(Backend::Sqlite, tweak)
+    }
+
+    /// Starts on a fresh database of `backend`, with a configuration changed by `tweak`.
+    pub fn start_on_with(
+        backend: Backend,
+        tweak: impl FnOnce(&mut microcred_service::Config),
+    ) -> Self {
+        let db = TestDatabase::new(backend);
         let mut config = microcred_service::Config::default();
         config.listen = "127.0.0.1:0".parse().unwrap();
-        config.database = dir.path().join("service.db");
+        config.database = db.setting.clone();
         config.master_key = Some(zeroize::Zeroizing::new(MASTER_HEX.into()));
         config.admin_token = Some(zeroize::Zeroizing::new(ADMIN.into()));
         tweak(&mut config);
@@ -51,7 +67,7 @@ impl TestServer {
         let addr = addr_rx.recv().unwrap();
         Self {
             client: Client::new(addr),
-            _dir: dir,
+            db,
             stop: Some(stop_tx),
             thread: Some(thread),
         }
