@@ -4,6 +4,13 @@
 #
 #   bash tests/load/run.sh            # ~2 minutes
 #   DURATION=30 BATCH_ROWS=2000 bash tests/load/run.sh
+#   DATABASE=postgres://postgres@127.0.0.1:5432/test INSTANCES=2 bash tests/load/run.sh
+#
+# DATABASE: where the service keeps its data (default: a fresh SQLite file; a PostgreSQL URL
+# must name an empty database or schema). INSTANCES: how many `microcred serve` processes share
+# it (ports PORT, PORT+1, ...; one base URL, as behind a load balancer); each wrk run is then
+# one wrk per instance at once, with the connections split between them, and the rates added.
+# `tests/load/instances.sh` runs SQLite x1, PostgreSQL x1 and PostgreSQL x2 one after another.
 #
 # Targets (2-core machine): batch issuance >= 80% of cores x single-thread sign rate;
 # >= 2,000 single issuances/s; >= 20,000 GET /credentials/{id} per second with p99 < 10 ms;
@@ -23,6 +30,8 @@ BATCH_CONN=${BATCH_CONN:-2}       # concurrent batch requests
 SINGLE_CONN=${SINGLE_CONN:-64}
 GET_CONN=${GET_CONN:-64}
 PORT=${PORT:-18181}
+DATABASE=${DATABASE:-}
+INSTANCES=${INSTANCES:-1}
 SUITE=${SUITE:-}                  # cryptosuite (default: the service's default)
 BENCH_SECS=${BENCH_SECS:-5}       # seconds per sign-rate measurement
 CORES=$(nproc)
@@ -34,9 +43,9 @@ if ! command -v wrk >/dev/null; then
 fi
 
 work=$(mktemp -d)
-server_pid=""
+server_pids=()
 cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  for p in "${server_pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -66,13 +75,20 @@ parallel_rate=$(cat "$work"/par*.rate | awk '{s += $1} END {printf "%.0f", s}')
 echo "pure signing on $CORES cores at once: $parallel_rate credentials/s"
 
 admin="load-admin-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-MICROCRED_MASTER_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
-MICROCRED_ADMIN_TOKEN="$admin" MICROCRED_LOG=warn \
-  "$mc" serve --listen "127.0.0.1:$PORT" --database "$work/load.db" 2> "$work/server.log" &
-server_pid=$!
+master=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+database=${DATABASE:-$work/load.db}
 base="http://127.0.0.1:$PORT"
-for _ in $(seq 50); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
-curl -sf "$base/healthz" >/dev/null || fail "the server did not start"
+bases=()
+for i in $(seq 0 $((INSTANCES - 1))); do
+  port=$((PORT + i))
+  log="$work/server.log"; [ "$i" -gt 0 ] && log="$work/server-$i.log"
+  MICROCRED_MASTER_KEY=$master MICROCRED_ADMIN_TOKEN="$admin" MICROCRED_LOG=warn \
+    "$mc" serve --listen "127.0.0.1:$port" --base-url "$base" --database "$database" 2> "$log" &
+  server_pids+=($!)
+  bases+=("http://127.0.0.1:$port")
+  for _ in $(seq 100); do curl -sf "${bases[$i]}/healthz" >/dev/null && break; sleep 0.1; done
+  curl -sf "${bases[$i]}/healthz" >/dev/null || fail "server $((i + 1)) did not start"
+done
 
 json_field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
 curl -sf -X POST "$base/v1/institutions" -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
@@ -120,19 +136,30 @@ end
 LUA
 
 errors=0
-run_wrk() { # name, wrk args...
-  local name=$1; shift
+run_wrk() { # name, connections, wrk args... (the URL, last, is a path on every instance)
+  local name=$1 conn=$2; shift 2
+  local path=${*: -1}; set -- "${@:1:$#-1}"
   local before; before=$(load)
-  wrk --timeout 60s "$@" > "$work/$name.txt"
-  echo "load average before $before, after $(load)" >> "$work/$name.txt"
+  local per=$(( (conn + INSTANCES - 1) / INSTANCES )) pids=() i
+  for i in $(seq 0 $((INSTANCES - 1))); do
+    wrk --timeout 60s -c"$per" "$@" "${bases[$i]}$path" > "$work/$name-$i.txt" &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+  { cat "$work/$name"-*.txt
+    echo "load average before $before, after $(load)"
+    # One instance: wrk's own figures; several: their sums (and the worst p99).
+    awk '/^Requests\/sec/ {r += $2} / requests in / {n += $1} / 99%/ {v = $2 + 0; if ($2 ~ /us$/) v /= 1000; else if ($2 !~ /ms$/) v *= 1000; printf "p99 %.2fms\n", v}
+         END {printf "Requests/sec: %.2f (all instances)\n%d requests in total\n", r, n}' "$work/$name"-*.txt
+  } > "$work/$name.txt"
   cat "$work/$name.txt"
   if grep -q -E "Non-2xx|Socket errors" "$work/$name.txt" \
-    || { grep -q "^bad responses: " "$work/$name.txt" && ! grep -q "^bad responses: 0$" "$work/$name.txt"; }; then
+    || { grep -q "^bad responses: " "$work/$name.txt" && grep "^bad responses: " "$work/$name.txt" | grep -qv "^bad responses: 0$"; }; then
     echo "!! $name had errors" >&2; errors=1
   fi
 }
-rps() { awk '/^Requests\/sec/ {print $2}' "$work/$1.txt"; }
-count() { awk '/requests in/ {print $1}' "$work/$1.txt"; }
+rps() { awk '/^Requests\/sec: .*all instances/ {print $2}' "$work/$1.txt"; }
+count() { awk '/ requests in total/ {print $1}' "$work/$1.txt"; }
 loads() { sed -n 's/^load average before \([^ ]*\) .*, after \([^ ]*\) .*/\1 -> \2/p' "$work/$1.txt"; }
 # The count once requests still in flight when wrk stopped have finished.
 settled_total() {
@@ -143,13 +170,13 @@ settled_total() {
 total() { curl -sf "$base/v1/institutions/northbridge/credentials?limit=1" -H "Authorization: Bearer $admin" | sed -n 's/.*"total":\([0-9]*\).*/\1/p'; }
 
 echo "== batch issuance: $BATCH_ROWS rows per request, $BATCH_CONN concurrent, ${DURATION}s"
-TOKEN=$token BODY=$work/batch.json run_wrk batch -t1 -c"$BATCH_CONN" -d"${DURATION}s" -s "$work/post.lua" \
-  "$base/v1/institutions/northbridge/credentials/batch"
+TOKEN=$token BODY=$work/batch.json run_wrk batch "$BATCH_CONN" -t1 -d"${DURATION}s" -s "$work/post.lua" \
+  /v1/institutions/northbridge/credentials/batch
 after_batch=$(settled_total)
 
 echo "== single issuance: $SINGLE_CONN connections, ${DURATION}s"
-TOKEN=$token BODY=$work/single.json run_wrk single -t2 -c"$SINGLE_CONN" -d"${DURATION}s" -s "$work/post.lua" \
-  "$base/v1/institutions/northbridge/credentials"
+TOKEN=$token BODY=$work/single.json run_wrk single "$SINGLE_CONN" -t2 -d"${DURATION}s" -s "$work/post.lua" \
+  /v1/institutions/northbridge/credentials
 after_single=$(settled_total)
 
 echo "== GET /credentials/{id}: $GET_CONN connections, ${DURATION}s, 1000 different credentials"
@@ -165,7 +192,7 @@ request = function()
   return wrk.format("GET", "/credentials/" .. ids[(n % #ids) + 1])
 end
 LUA
-IDS=$work/ids.txt run_wrk get -t2 -c"$GET_CONN" -d"${DURATION}s" --latency -s "$work/get.lua" "$base"
+IDS=$work/ids.txt run_wrk get "$GET_CONN" -t2 -d"${DURATION}s" --latency -s "$work/get.lua" /
 
 # The sign rate again after the load: the reference is the higher of the two measurements
 # (the stricter target when the machine's speed drifted during the run).
@@ -189,9 +216,14 @@ check_count "$after_batch" $(( $(count batch) * BATCH_ROWS )) $(( BATCH_CONN * B
 check_count $(( after_single - after_batch )) "$(count single)" "$SINGLE_CONN" "single run"
 
 batch_rate=$(awk -v r="$(rps batch)" -v n="$BATCH_ROWS" 'BEGIN {printf "%.0f", r * n}')
-p99=$(awk '/ 99%/ {print $2}' "$work/get.txt")
+p99=$(awk '/^p99 / {print $2}' "$work/get.txt" | sort -g | tail -1)
 echo
-echo "== results ($CORES cores; durable commits: WAL + synchronous=FULL; $(du -h "$work/load.db" | cut -f1) database)"
+if [ -z "$DATABASE" ]; then
+  where="SQLite, durable commits: WAL + synchronous=FULL; $(du -h "$work/load.db" | cut -f1) database"
+else
+  where="PostgreSQL, $INSTANCES instance(s) on one database"
+fi
+echo "== results ($CORES cores; $where)"
 awk -v suite="$suite" -v s1="$sign_before" -v s2="$sign_after" -v s="$sign_rate" -v par="$parallel_rate" -v c="$CORES" \
     -v bs="$batch_sign_rate" \
     -v b="$batch_rate" -v one="$(rps single)" -v g="$(rps get)" -v p="$p99" \
