@@ -16,80 +16,12 @@
 #[macro_use]
 mod common;
 
-use std::net::SocketAddr;
-
-use common::backend::{Backend, TestDatabase};
+use common::backend::Backend;
 use common::http::{Client, Response};
+use common::server::{TestServer, ADMIN, MASTER_HEX};
 use common::setup::{examples, institution_with_achievement, read_json, token};
 use microcred_core::{KeyRing, Verdict, VerifyOptions};
 use serde_json::{json, Value};
-
-const ADMIN: &str = "test-admin-token-0123456789abcdef";
-const MASTER_HEX: &str = "8f2c6b1e4d0a93b7c5e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7";
-
-struct TestServer {
-    client: Client,
-    db: TestDatabase,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl TestServer {
-    fn start(backend: Backend) -> Self {
-        Self::start_with(backend, |_| {})
-    }
-
-    fn start_with(backend: Backend, tweak: impl FnOnce(&mut microcred_service::Config)) -> Self {
-        let db = TestDatabase::new(backend);
-        let mut config = microcred_service::Config::default();
-        config.listen = "127.0.0.1:0".parse().unwrap();
-        config.database = db.setting.clone();
-        config.master_key = Some(zeroize::Zeroizing::new(MASTER_HEX.into()));
-        config.admin_token = Some(zeroize::Zeroizing::new(ADMIN.into()));
-        tweak(&mut config);
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel::<SocketAddr>();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let server = microcred_service::Server::bind(config).await.unwrap();
-                addr_tx.send(server.local_addr().unwrap()).unwrap();
-                server
-                    .run(async move {
-                        let _ = stop_rx.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
-        let addr = addr_rx.recv().unwrap();
-        Self {
-            client: Client::new(addr),
-            db,
-            stop: Some(stop_tx),
-            thread: Some(thread),
-        }
-    }
-
-    fn base(&self) -> String {
-        format!("http://{}", self.client.addr)
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
 
 /// An institution with a token of all scopes and the DF-101 achievement; returns the token.
 fn setup(c: &Client, slug: &str) -> String {
@@ -129,7 +61,7 @@ fn proof_method(credential: &[u8]) -> String {
 }
 
 fn issuance_lifecycle(backend: Backend) {
-    let s = TestServer::start(backend);
+    let s = TestServer::start_on(backend);
     let c = &s.client;
     assert_eq!(c.get("/healthz", None).json()["status"], "ok");
     let openapi = c.get("/openapi.json", None).json();
@@ -332,7 +264,7 @@ fn issuance_lifecycle(backend: Backend) {
 }
 
 fn did_key_identity_for_small_setups(backend: Backend) {
-    let s = TestServer::start(backend);
+    let s = TestServer::start_on(backend);
     let c = &s.client;
     let r = c.post(
         "/v1/institutions",
@@ -376,7 +308,7 @@ fn did_key_identity_for_small_setups(backend: Backend) {
 }
 
 fn access_control(backend: Backend) {
-    let s = TestServer::start(backend);
+    let s = TestServer::start_on(backend);
     let c = &s.client;
     let north = setup(c, "north");
     let south = setup(c, "south");
@@ -570,7 +502,7 @@ fn access_control(backend: Backend) {
 
 fn secrets_at_rest(backend: Backend) {
     use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-    let s = TestServer::start(backend);
+    let s = TestServer::start_on(backend);
     let c = &s.client;
     setup(c, "north");
     c.post(
@@ -623,7 +555,7 @@ fn secrets_at_rest(backend: Backend) {
 }
 
 fn bad_input(backend: Backend) {
-    let s = TestServer::start_with(backend, |c| c.limits.batch_rows = 100);
+    let s = TestServer::start_on_with(backend, |c| c.limits.batch_rows = 100);
     let c = &s.client;
     let tok = setup(c, "north");
     let before = count(c, "north");
@@ -734,7 +666,7 @@ fn bad_input(backend: Backend) {
 }
 
 fn idempotency(backend: Backend) {
-    let s = TestServer::start(backend);
+    let s = TestServer::start_on(backend);
     let c = &s.client;
     let tok = setup(c, "north");
     let path = "/v1/institutions/north/credentials";
@@ -829,7 +761,7 @@ fn idempotency(backend: Backend) {
 }
 
 fn vc_api(backend: Backend) {
-    let s = TestServer::start(backend);
+    let s = TestServer::start_on(backend);
     let c = &s.client;
     let tok = setup(c, "north");
     let did = c.get("/institutions/north/did.json", None).json()["id"]

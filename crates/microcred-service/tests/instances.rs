@@ -10,12 +10,11 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::http::{Client, Response};
-use common::server::{ADMIN, MASTER_HEX};
+use common::server::{test_config, Running, ADMIN};
 use common::setup::{examples, institution_with_achievement, read_json, token};
 use common::status_list::{entries, fetch_list, path_of};
 use microcred_core::{KeyRing, Verdict, VerifyOptions};
@@ -33,58 +32,11 @@ const SLACK: Duration = Duration::from_secs(1);
 /// How often the second instance is asked again.
 const POLL: Duration = Duration::from_millis(100);
 
-/// A service instance on `db` in its own runtime thread; stops (and drains) on drop.
-struct Instance {
-    client: Client,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Instance {
-    fn start(db: &Path) -> Self {
-        let mut config = microcred_service::Config::default();
-        config.listen = "127.0.0.1:0".parse().unwrap();
-        config.database = db.to_path_buf().into();
-        config.base_url = Some(BASE.into());
-        config.master_key = Some(zeroize::Zeroizing::new(MASTER_HEX.into()));
-        config.admin_token = Some(zeroize::Zeroizing::new(ADMIN.into()));
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel::<SocketAddr>();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let server = microcred_service::Server::bind(config).await.unwrap();
-                addr_tx.send(server.local_addr().unwrap()).unwrap();
-                server
-                    .run(async move {
-                        let _ = stop_rx.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
-        let addr = addr_rx.recv().unwrap();
-        Self {
-            client: Client::new(addr),
-            stop: Some(stop_tx),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+/// A service instance on `db` with the shared base URL; stops (and drains) on drop.
+fn instance(db: &Path) -> Running {
+    let mut config = test_config(db.to_path_buf().into());
+    config.base_url = Some(BASE.into());
+    Running::spawn(config)
 }
 
 fn issue(c: &Client, token: &str, recipient: &str) -> Response {
@@ -135,8 +87,8 @@ fn seen_within(
 fn the_second_instance_sees_changes_within_the_documented_bounds() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("shared.db");
-    let one = Instance::start(&db);
-    let two = Instance::start(&db);
+    let one = instance(&db);
+    let two = instance(&db);
     let (a, b) = (&one.client, &two.client);
 
     // Set up through instance 1; use everything through instance 2 so its caches hold it.

@@ -14,11 +14,11 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::http::{Client, Response};
+use common::server::{test_config, Running, ADMIN};
 use common::setup::{examples, read_json, token, ALL_SCOPES};
 use common::status_list::fetch_list;
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
@@ -34,61 +34,12 @@ const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 const LABEL: &str = "microcred-test";
 const PIN: &str = "246810";
 const SO_PIN: &str = "97531135";
-const ADMIN: &str = "test-admin-token-0123456789abcdef";
-const MASTER_HEX: &str = "8f2c6b1e4d0a93b7c5e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7";
 
 /// A server on `db`, with `pkcs11` as its token configuration.
-struct Server {
-    client: Client,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Server {
-    fn start(db: &Path, pkcs11: Option<Pkcs11Config>) -> Self {
-        let mut config = microcred_service::Config::default();
-        config.listen = "127.0.0.1:0".parse().unwrap();
-        config.database = db.into();
-        config.master_key = Some(zeroize::Zeroizing::new(MASTER_HEX.into()));
-        config.admin_token = Some(zeroize::Zeroizing::new(ADMIN.into()));
-        config.pkcs11 = pkcs11;
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel::<SocketAddr>();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let server = microcred_service::Server::bind(config).await.unwrap();
-                addr_tx.send(server.local_addr().unwrap()).unwrap();
-                server
-                    .run(async move {
-                        let _ = stop_rx.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
-        let addr = addr_rx.recv().expect("the server started");
-        Self {
-            client: Client::new(addr),
-            stop: Some(stop_tx),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+fn start_server(db: &Path, pkcs11: Option<Pkcs11Config>) -> Running {
+    let mut config = test_config(db.into());
+    config.pkcs11 = pkcs11;
+    Running::spawn(config)
 }
 
 /// Whether SoftHSM2 is here; without it the test is skipped, except in CI.
@@ -293,7 +244,7 @@ fn institution_with_keys_in_softhsm2_issues_credentials_that_verify() {
     std::env::set_var("SOFTHSM2_CONF", &conf);
     std::env::set_var("MICROCRED_PKCS11_PIN", PIN);
     let db = dir.path().join("service.db");
-    let server = Server::start(&db, Some(Pkcs11Config::for_token(MODULE, LABEL)));
+    let server = start_server(&db, Some(Pkcs11Config::for_token(MODULE, LABEL)));
     let c = &server.client;
 
     // An institution whose first key is made in the token.
@@ -439,7 +390,7 @@ fn institution_with_keys_in_softhsm2_issues_credentials_that_verify() {
     // The same database without [pkcs11]: the institution whose active key is in the token
     // cannot issue (503 naming what to configure); nobody can ask for a token key (422);
     // sealed institutions are unaffected.
-    let server = Server::start(&db, None);
+    let server = start_server(&db, None);
     let c = &server.client;
     let r = issue(c, "hsm", &tok, "d@example.org");
     assert_eq!(r.status, 503, "{}", r.text());
