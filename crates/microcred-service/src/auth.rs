@@ -18,15 +18,65 @@
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::{FromRef, FromRequestParts, Path};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
-use crate::app::AppState;
+use crate::cache::TOKEN_CACHE_TTL;
 use crate::crypto;
 use crate::error::ApiError;
-use crate::store::Scopes;
+use crate::store::{Scopes, Store, StoreError, TokenRecord};
+
+/// The tokens sub-state: the administrator token's hash, and institution tokens looked up by
+/// hash in the store, cached for [`TOKEN_CACHE_TTL`] (a token revoked through another
+/// instance stops working within that time; through this one, at once).
+pub(crate) struct Tokens {
+    store: Arc<dyn Store>,
+    admin_hash: [u8; 32],
+    /// Token records by hash, with when they were read.
+    cache: Mutex<HashMap<[u8; 32], (TokenRecord, Instant)>>,
+}
+
+/// Token records cached at most; beyond that the cache starts again.
+const MAX_CACHED_TOKENS: usize = 10_000;
+
+impl Tokens {
+    pub(crate) fn new(store: Arc<dyn Store>, admin_hash: [u8; 32]) -> Self {
+        Self {
+            store,
+            admin_hash,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A token found recently, without touching the store.
+    fn cached(&self, hash: &[u8; 32]) -> Option<TokenRecord> {
+        let (rec, at) = self.cache.lock().ok().and_then(|m| m.get(hash).cloned())?;
+        (at.elapsed() < TOKEN_CACHE_TTL).then_some(rec)
+    }
+
+    /// Looks a token up in the store (blocking) and caches what it finds.
+    fn lookup(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
+        let found = self.store.token_by_hash(hash)?;
+        if let (Some(rec), Ok(mut m)) = (&found, self.cache.lock()) {
+            if m.len() > MAX_CACHED_TOKENS {
+                m.clear();
+            }
+            m.insert(*hash, (rec.clone(), Instant::now()));
+        }
+        Ok(found)
+    }
+
+    /// Forgets cached tokens (after a revocation).
+    pub(crate) fn forget(&self) {
+        if let Ok(mut m) = self.cache.lock() {
+            m.clear();
+        }
+    }
+}
 
 /// What a route needs of the caller, as a type: [`Member`], [`Issue`], [`Revoke`] or
 /// [`Manage`].
@@ -95,14 +145,15 @@ impl<A> Authorized<A> {
     }
 }
 
-impl<A: Access> FromRequestParts<AppState> for Authorized<A> {
+impl<A: Access, S> FromRequestParts<S> for Authorized<A>
+where
+    Arc<Tokens>: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let principal = authenticate(parts, state).await?;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let principal = authenticate(parts, &Arc::<Tokens>::from_ref(state)).await?;
         let Path(mut params) =
             Path::<HashMap<String, String>>::from_request_parts(parts, state).await?;
         let institution = params.remove("inst").ok_or_else(|| {
@@ -125,14 +176,17 @@ impl<A: Access> FromRequestParts<AppState> for Authorized<A> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Admin;
 
-impl FromRequestParts<AppState> for Admin {
+impl<S> FromRequestParts<S> for Admin
+where
+    Arc<Tokens>: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        authenticate(parts, state).await?.require_admin()?;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        authenticate(parts, &Arc::<Tokens>::from_ref(state))
+            .await?
+            .require_admin()?;
         Ok(Self)
     }
 }
@@ -142,14 +196,15 @@ impl FromRequestParts<AppState> for Admin {
 #[derive(Debug)]
 pub(crate) struct Issuer(pub(crate) Authorized<Issue>);
 
-impl FromRequestParts<AppState> for Issuer {
+impl<S> FromRequestParts<S> for Issuer
+where
+    Arc<Tokens>: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let principal = authenticate(parts, state).await?;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let principal = authenticate(parts, &Arc::<Tokens>::from_ref(state)).await?;
         let Principal::Institution { slug, .. } = &principal else {
             return Err(ApiError::Forbidden(
                 "issue with an institution token (scope `issue`): the credential's issuer is that institution".into(),
@@ -256,7 +311,7 @@ impl Principal {
 }
 
 /// Who sent the request: the administrator or a valid institution token (401 otherwise).
-async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+async fn authenticate(parts: &Parts, tokens: &Arc<Tokens>) -> Result<Principal, ApiError> {
     let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
         ApiError::Unauthorized("missing `Authorization: Bearer <token>` header".into())
     })?;
@@ -273,12 +328,17 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
             ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
         })?;
     let hash = crypto::token_hash(token);
-    if crypto::hashes_equal(&hash, &state.inner().admin_hash) {
+    if crypto::hashes_equal(&hash, &tokens.admin_hash) {
         return Ok(Principal::Admin);
     }
-    let found = match state.inner().cached_token(&hash) {
+    let found = match tokens.cached(&hash) {
         Some(rec) => Some(rec),
-        None => state.blocking(move |inner| inner.token(&hash)).await?,
+        None => {
+            let tokens = tokens.clone();
+            tokio::task::spawn_blocking(move || tokens.lookup(&hash))
+                .await
+                .map_err(|e| ApiError::Internal(format!("worker task failed: {e}")))??
+        }
     };
     match found {
         // The store found it by hash; compare again in constant time all the same.

@@ -22,9 +22,9 @@
 //! - `spawn_blocking` reuses tokio's blocking threads; at most `workers` of them run pool jobs
 //!   at any time, the rest stay available to store access ([`AppState::blocking`]).
 //!
-//! [`AppState::cpu`]: crate::app::AppState::cpu
-//! [`AppState::cpu_public`]: crate::app::AppState::cpu_public
-//! [`AppState::blocking`]: crate::app::AppState::blocking
+//! [`AppState::cpu`]: crate::state::AppState::cpu
+//! [`AppState::cpu_public`]: crate::state::AppState::cpu_public
+//! [`AppState::blocking`]: crate::state::AppState::blocking
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

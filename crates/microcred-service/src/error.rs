@@ -1,4 +1,11 @@
-//! Errors: [`Error`] for the library (start-up, configuration, store), [`ApiError`] for HTTP.
+//! Errors: [`Error`] for the library (start-up, configuration, store), [`DomainError`] for the
+//! service's rules (keys, templates, status lists, lint profiles), [`ApiError`] for HTTP.
+//!
+//! The domain modules (`status`, `issuer`, `lint_profile`, the state's lookups) know nothing
+//! of HTTP: they return [`DomainError`], [`StoreError`], [`KeyAccessError`] or core's
+//! [`RowError`]. This file is the one place that gives each of them an HTTP status (the
+//! `From` impls for [`ApiError`] below); handlers only add the errors of HTTP itself (a body
+//! that is not JSON, a missing token).
 //!
 //! Every HTTP error is JSON `{"error": "..."}`. A 4xx carries a message the client can act
 //! on; a 5xx says only "internal error" and logs the cause (never key material).
@@ -11,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+use crate::issuer::{KeyAccessError, RowError};
 use crate::store::StoreError;
 
 /// A library error: the service could not start or a background part failed.
@@ -29,6 +37,89 @@ pub enum Error {
     /// Binding or serving failed.
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// What a domain rule refuses, or what failed beneath it, in the domain's own terms.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum DomainError {
+    /// The institution, achievement, credential or list does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The current state does not allow it (a stored setting this build does not know, ...).
+    #[error("{0}")]
+    Conflict(String),
+    /// What was asked for is not acceptable; optional machine-readable details.
+    #[error("{message}")]
+    Invalid {
+        /// What is wrong.
+        message: String,
+        /// Machine-readable details (lint findings, the choices available).
+        details: Option<serde_json::Value>,
+    },
+    /// Something this needs cannot serve it now (a key whose token is absent, a list whose
+    /// only key is compromised).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The store failed or refused.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A signing key could not be opened.
+    #[error(transparent)]
+    Key(#[from] KeyAccessError),
+    /// A credential could not be built, linted or signed.
+    #[error(transparent)]
+    Row(#[from] RowError),
+    /// A bug or corrupt stored data.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// The one mapping from domain errors to HTTP.
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::NotFound(m) => Self::NotFound(m),
+            DomainError::Conflict(m) => Self::Conflict(m),
+            DomainError::Invalid { message, details } => Self::Unprocessable { message, details },
+            DomainError::Unavailable(m) => Self::Unavailable(m),
+            DomainError::Store(StoreError::Conflict(m)) => Self::Conflict(m),
+            DomainError::Store(other) => Self::Internal(other.to_string()),
+            // The cause is logged, never shown (it concerns the master key).
+            DomainError::Key(KeyAccessError::Crypto(e)) => {
+                Self::Internal(format!("signing key: {e}"))
+            }
+            DomainError::Key(other) => Self::Unavailable(other.to_string()),
+            DomainError::Row(RowError::Invalid(m)) => Self::unprocessable(m),
+            DomainError::Row(RowError::Lint(report)) => Self::Unprocessable {
+                message: match report.profile {
+                    Some(p) => format!("the credential has lint errors under lint profile {p}"),
+                    None => "the credential has lint errors".into(),
+                },
+                details: Some(json!({"findings": report.findings, "lintProfile": report.profile})),
+            },
+            DomainError::Row(RowError::Internal(m)) => Self::Internal(m),
+            DomainError::Row(e @ RowError::Signer(_)) => Self::Unavailable(e.message()),
+            DomainError::Internal(m) => Self::Internal(m),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        DomainError::from(e).into()
+    }
+}
+
+impl From<KeyAccessError> for ApiError {
+    fn from(e: KeyAccessError) -> Self {
+        DomainError::from(e).into()
+    }
+}
+
+impl From<RowError> for ApiError {
+    fn from(e: RowError) -> Self {
+        DomainError::from(e).into()
+    }
 }
 
 /// An error answered to an HTTP client.
@@ -136,15 +227,6 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
         response
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Conflict(m) => Self::Conflict(m),
-            other => Self::Internal(other.to_string()),
-        }
     }
 }
 

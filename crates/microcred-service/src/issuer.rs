@@ -17,7 +17,6 @@ use zeroize::Zeroizing;
 
 use crate::config::BaseUrl;
 use crate::crypto::{self, CryptoError, MasterKey};
-use crate::error::ApiError;
 use crate::pkcs11::{Token, TokenError};
 use crate::store::{
     BodyParts, IdentityKind, InstitutionRecord, KeyRecord, KeySecret, KeyStatus, KeyStorage,
@@ -105,16 +104,6 @@ pub(crate) enum KeyAccessError {
         /// The configured token.
         configured: String,
     },
-}
-
-impl From<KeyAccessError> for ApiError {
-    fn from(e: KeyAccessError) -> Self {
-        match e {
-            // The cause is logged, never shown (it concerns the master key).
-            KeyAccessError::Crypto(e) => Self::Internal(format!("signing key: {e}")),
-            other => Self::Unavailable(other.to_string()),
-        }
-    }
 }
 
 /// Makes a new key for an institution in `storage`: returns its record and the usable key.
@@ -826,7 +815,7 @@ mod tests {
             token: "hsm".into(),
             key_id: vec![1, 2, 3],
         };
-        let e = ApiError::from(open_key(vault, &rec).unwrap_err());
+        let e = crate::error::ApiError::from(open_key(vault, &rec).unwrap_err());
         assert_eq!(e.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
         assert!(e.to_string().contains("[pkcs11]"), "{e}");
         assert!(e.to_string().contains("\"hsm\""), "{e}");

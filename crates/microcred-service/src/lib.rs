@@ -12,9 +12,9 @@
 //!                                                   │ spawn_blocking / rayon: build, lint, sign
 //!                                                   v
 //!                        CommitQueue ─> writer thread: one transaction per group of requests
-//!                                                   │ (WAL, synchronous=FULL: durable on return)
+//!                                                   │ (committed durably before the answer)
 //!                                                   v
-//!                                       Store trait ─> SQLite file (PostgreSQL can follow)
+//!                                       Store trait ─> SQLite file, or PostgreSQL
 //! ```
 //!
 //! **Architecture invariants.** A response that acknowledges a credential is sent only after
@@ -59,9 +59,11 @@ mod cpu;
 mod crypto;
 mod error;
 mod issuer;
+mod keyring;
 mod lint_profile;
 mod pkcs11;
 mod routes;
+mod state;
 mod status;
 mod store;
 
@@ -85,12 +87,13 @@ pub mod conformance {
     pub use crate::issuer::issue_as_service;
 }
 
-pub use app::{app, init_tracing, log_filter, shutdown_signal, AppState, Server};
+pub use app::{app, init_tracing, log_filter, shutdown_signal, Server};
 pub use bench::{default_suite_name, sign_rate, SignRate, SAMPLE_ACHIEVEMENT, SAMPLE_ISSUER};
 pub use cache::{KEY_CACHE_TTL, TEMPLATE_CACHE_TTL, TOKEN_CACHE_TTL};
 pub use config::{Config, Database, Limits, Pkcs11Config};
 pub use crypto::{CryptoError, MasterKey};
 pub use error::{ApiError, AppJson, Error};
+pub use state::{AppState, Background};
 pub use store::{
     AchievementRecord, BodyParts, CredentialRecord, IdentityKind, InsertOutcome, InstitutionRecord,
     KeyRecord, KeySecret, KeyStatus, KeyStorage, LeasePlan, LeasePolicy, LeaseView, NewCredential,

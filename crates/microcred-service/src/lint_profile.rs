@@ -6,8 +6,8 @@
 use microcred_core::{LintProfile, NO_PROFILE};
 use serde_json::json;
 
-use crate::app::Inner;
-use crate::error::ApiError;
+use crate::error::DomainError;
+use crate::store::Store;
 
 /// The `?profile=` value that removes an achievement's override (it follows the institution).
 pub(crate) const INHERIT: &str = "inherit";
@@ -17,8 +17,8 @@ fn names() -> Vec<&'static str> {
 }
 
 /// A profile choice in a request: a profile name or `none`; 422 naming the known ones else.
-pub(crate) fn requested(name: &str) -> Result<Option<&'static LintProfile>, ApiError> {
-    LintProfile::parse_choice(name).map_err(|e| ApiError::Unprocessable {
+pub(crate) fn requested(name: &str) -> Result<Option<&'static LintProfile>, DomainError> {
+    LintProfile::parse_choice(name).map_err(|e| DomainError::Invalid {
         message: e.to_string(),
         details: Some(json!({"available": names()})),
     })
@@ -31,9 +31,9 @@ pub(crate) fn stored_name(profile: Option<&'static LintProfile>) -> &'static str
 
 /// Reads a stored choice; a name this build does not know (a database written by another
 /// version) is a conflict the institution resolves by choosing again.
-fn stored(name: &str, whose: &str) -> Result<Option<&'static LintProfile>, ApiError> {
+fn stored(name: &str, whose: &str) -> Result<Option<&'static LintProfile>, DomainError> {
     LintProfile::parse_choice(name).map_err(|e| {
-        ApiError::Conflict(format!(
+        DomainError::Conflict(format!(
             "{whose} lint profile \"{name}\" is not known to this version of the service ({e}): choose another one"
         ))
     })
@@ -41,10 +41,10 @@ fn stored(name: &str, whose: &str) -> Result<Option<&'static LintProfile>, ApiEr
 
 /// The institution's own profile (`None`: no profile).
 pub(crate) fn institution(
-    inner: &Inner,
+    store: &dyn Store,
     inst: &str,
-) -> Result<Option<&'static LintProfile>, ApiError> {
-    match inner.store.lint_profile(inst)? {
+) -> Result<Option<&'static LintProfile>, DomainError> {
+    match store.lint_profile(inst)? {
         Some(name) => stored(&name, "the institution's"),
         None => Ok(None),
     }
@@ -53,12 +53,12 @@ pub(crate) fn institution(
 /// The profile issuance follows: the achievement version's `achievement_override` when it has
 /// one, else the institution's.
 pub(crate) fn effective(
-    inner: &Inner,
+    store: &dyn Store,
     inst: &str,
     achievement_override: Option<&str>,
-) -> Result<Option<&'static LintProfile>, ApiError> {
+) -> Result<Option<&'static LintProfile>, DomainError> {
     match achievement_override {
         Some(name) => stored(name, "the achievement's"),
-        None => institution(inner, inst),
+        None => institution(store, inst),
     }
 }

@@ -38,11 +38,12 @@ use microcred_core::{status_entries, Bitstring, StatusEntry, MIN_STATUS_LIST_ENT
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::app::{now, now_text, Inner};
+use crate::app::{now, now_text};
 use crate::cache::KEY_CACHE_TTL;
 use crate::commit::{GroupCommit, GroupSettings, GroupWriter};
-use crate::error::ApiError;
+use crate::error::DomainError;
 use crate::issuer::{self, ActiveKey};
+use crate::state::Inner;
 use crate::store::{
     KeyRecord, KeyStatus, LeasePlan, LeaseView, StatusAction, StatusChange, StatusChangeOutcome,
     StatusDecision, StatusListRecord, StatusPurpose, StatusSlot, StatusState, Store, StoreError,
@@ -247,7 +248,7 @@ pub(crate) struct StatusPlan {
 
 impl StatusPlan {
     /// The plan for `institution` as it is configured now.
-    pub(crate) fn for_institution(inner: &Inner, institution: &str) -> Result<Self, ApiError> {
+    pub(crate) fn for_institution(inner: &Inner, institution: &str) -> Result<Self, DomainError> {
         let inst = inner.institution(institution)?;
         let settings = inner.store.status_settings(institution)?;
         let mut purposes = vec![StatusPurpose::Revocation];
@@ -257,7 +258,7 @@ impl StatusPlan {
         Ok(Self {
             allocator: inner.status.allocator.clone(),
             store: inner.store.clone(),
-            base_url: inner.base_url.clone(),
+            base_url: inner.site.base_url.clone(),
             institution: institution.to_owned(),
             issuer: inst.did,
             purposes,
@@ -359,8 +360,8 @@ impl StatusService {
     /// list has not changed since (its version is read from the store on every call, so a
     /// change made through any instance is served at once) and is signed by the key that
     /// signs the list now (asked again after [`KEY_CACHE_TTL`]); else regenerated now.
-    pub(crate) fn published(&self, inner: &Inner, id: &str) -> Result<Published, ApiError> {
-        let missing = || ApiError::NotFound("no such status list".into());
+    pub(crate) fn published(&self, inner: &Inner, id: &str) -> Result<Published, DomainError> {
+        let missing = || DomainError::NotFound("no such status list".into());
         let rec = inner.store.status_list(id)?.ok_or_else(missing)?;
         let cached = self.published.lock().ok().and_then(|m| {
             m.get(id)
@@ -426,21 +427,21 @@ impl StatusService {
         version: i64,
         set: &[u64],
         key: &ActiveKey,
-    ) -> Result<Published, ApiError> {
+    ) -> Result<Published, DomainError> {
         let size = usize::try_from(rec.size)
-            .map_err(|_| ApiError::Internal(format!("status list {} is too large", rec.id)))?;
+            .map_err(|_| DomainError::Internal(format!("status list {} is too large", rec.id)))?;
         let mut bits = Bitstring::new(size)
-            .map_err(|e| ApiError::Internal(format!("status list {}: {e}", rec.id)))?;
+            .map_err(|e| DomainError::Internal(format!("status list {}: {e}", rec.id)))?;
         for i in set {
             bits.set(*i, true)
-                .map_err(|e| ApiError::Internal(format!("status list {}: {e}", rec.id)))?;
+                .map_err(|e| DomainError::Internal(format!("status list {}: {e}", rec.id)))?;
         }
         let at = now();
         // Valid from the last change: the list states the status as of then, and a verifier
         // whose clock is a little behind does not see a list "not yet valid".
         let valid_from = microcred_core::parse_datetime(&rec.updated_at).unwrap_or(at);
         let doc = microcred_core::status_list_credential(
-            &list_url(&inner.base_url, &rec.id),
+            &list_url(&inner.site.base_url, &rec.id),
             &rec.issuer,
             rec.purpose.as_str(),
             &bits,
@@ -450,12 +451,12 @@ impl StatusService {
         let signed = microcred_core::sign(&doc, &key.key, issuer::default_suite(), at).map_err(
             |e| match e {
                 microcred_core::ProofError::Signer(e) => {
-                    ApiError::Unavailable(format!("signing status list {}: {e}", rec.id))
+                    DomainError::Unavailable(format!("signing status list {}: {e}", rec.id))
                 }
-                e => ApiError::Internal(format!("signing status list {}: {e}", rec.id)),
+                e => DomainError::Internal(format!("signing status list {}: {e}", rec.id)),
             },
         )?;
-        let body = serde_json::to_vec(&signed).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let body = serde_json::to_vec(&signed).map_err(|e| DomainError::Internal(e.to_string()))?;
         let digest = crate::crypto::sha256(&body);
         let etag = format!("\"{}\"", hex::encode(&digest[..16]));
         Ok(Published {
@@ -484,11 +485,11 @@ impl ListSigner {
     }
 
     /// The key, ready to sign.
-    fn open(self, inner: &Inner) -> Result<Arc<ActiveKey>, ApiError> {
+    fn open(self, inner: &Inner) -> Result<Arc<ActiveKey>, DomainError> {
         match self {
             Self::Active(k) => Ok(k),
             Self::Former(rec) => Ok(Arc::new(ActiveKey {
-                key: issuer::open_key(inner.vault(), &rec)?,
+                key: issuer::open_key(inner.keys.vault(), &rec)?,
             })),
         }
     }
@@ -498,11 +499,14 @@ impl ListSigner {
 /// was published under (always, for `did:web`); for a `did:key` institution that rotated, the
 /// key of the list's own DID, unless it was marked compromised. Also returns since when this
 /// answer is known to hold (the store was read then).
-fn list_signer(inner: &Inner, rec: &StatusListRecord) -> Result<(ListSigner, Instant), ApiError> {
+fn list_signer(
+    inner: &Inner,
+    rec: &StatusListRecord,
+) -> Result<(ListSigner, Instant), DomainError> {
     let read = Instant::now();
     let inst = inner.institution(&rec.institution)?;
     if inst.did == rec.issuer {
-        let (key, checked) = inner.active_key_checked(&rec.institution)?;
+        let (key, checked) = inner.keys.active_checked(&rec.institution)?;
         return Ok((ListSigner::Active(key), read.min(checked)));
     }
     let prefix = format!("{}#", rec.issuer);
@@ -511,12 +515,23 @@ fn list_signer(inner: &Inner, rec: &StatusListRecord) -> Result<(ListSigner, Ins
         .into_iter()
         .find(|k| k.method_id.starts_with(&prefix) && k.status != KeyStatus::Compromised)
         .ok_or_else(|| {
-            ApiError::Unavailable(format!(
+            DomainError::Unavailable(format!(
                 "status list {} was published under {}, whose key is compromised: it can no longer be signed",
                 rec.id, rec.issuer
             ))
         })?;
     Ok((ListSigner::Former(Box::new(found)), read))
+}
+
+/// Whether a status change changed anything; a credential the store did not find, or one whose
+/// state refuses the change, as a domain error.
+pub(crate) fn changed(outcome: StatusChangeOutcome) -> Result<bool, DomainError> {
+    match outcome {
+        StatusChangeOutcome::Changed => Ok(true),
+        StatusChangeOutcome::Unchanged => Ok(false),
+        StatusChangeOutcome::NotFound => Err(DomainError::NotFound("no such credential".into())),
+        StatusChangeOutcome::Conflict(m) => Err(DomainError::Conflict(m)),
+    }
 }
 
 /// The status state machine: what a revoke / suspend / reinstate does to a credential in

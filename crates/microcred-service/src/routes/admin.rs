@@ -9,12 +9,13 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{valid_slug, AchSegment, IdSegment};
-use crate::app::{now, now_text, AppState, Inner};
+use crate::app::{now, now_text};
 use crate::auth::{Admin, Authorized, Manage, Member};
 use crate::crypto;
 use crate::error::{from_json_value, json_body, ApiError, AppJson, AppPath, AppQuery};
 use crate::issuer::{self, IssueRow};
 use crate::lint_profile;
+use crate::state::{AppState, Inner};
 use crate::store::{
     AchievementRecord, IdentityKind, InstitutionRecord, KeyRecord, KeyStatus, KeyStorage, Scopes,
     StoreError, TokenRecord,
@@ -77,7 +78,7 @@ fn key_storage(inner: &Inner, requested: Option<&str>) -> Result<KeyStorage, Api
             ApiError::unprocessable("keyStorage must be \"sealed\" or \"pkcs11\"")
         })?,
     };
-    if storage == KeyStorage::Pkcs11 && inner.pkcs11.is_none() {
+    if storage == KeyStorage::Pkcs11 && !inner.keys.has_token() {
         return Err(ApiError::unprocessable(
             "keyStorage \"pkcs11\" needs a PKCS#11 token, and this service has none: the operator must configure [pkcs11] (module, token_label, PIN) and restart",
         ));
@@ -86,7 +87,7 @@ fn key_storage(inner: &Inner, requested: Option<&str>) -> Result<KeyStorage, Api
 }
 
 fn institution_view(inner: &Inner, inst: &InstitutionRecord, keys: &[KeyRecord]) -> Value {
-    let base = &inner.base_url;
+    let base = &inner.site.base_url;
     json!({
         "slug": inst.slug,
         "did": inst.did,
@@ -144,9 +145,9 @@ pub(crate) async fn create_institution(
                 )));
             }
             let at = now_text();
-            let web = issuer::did_web(&inner.base, &req.slug);
+            let web = issuer::did_web(&inner.site.base, &req.slug);
             let (key, signing) =
-                issuer::new_key(inner.vault(), storage, identity, Some(&web), &req.slug, 1, &at)?;
+                issuer::new_key(inner.keys.vault(), storage, identity, Some(&web), &req.slug, 1, &at)?;
             let did = match identity {
                 IdentityKind::DidWeb => web,
                 _ => signing.controller().to_owned(),
@@ -286,7 +287,7 @@ pub(crate) async fn rotate_key(
             let seq = keys.iter().map(|k| k.seq).max().unwrap_or(0) + 1;
             let at = now_text();
             let (key, signing) =
-                issuer::new_key(inner.vault(), storage, rec.identity, Some(&rec.did), &inst, seq, &at)?;
+                issuer::new_key(inner.keys.vault(), storage, rec.identity, Some(&rec.did), &inst, seq, &at)?;
             let mut note = None;
             if rec.identity == IdentityKind::DidKey {
                 rec.did = signing.controller().to_owned();
@@ -434,7 +435,7 @@ pub(crate) async fn revoke_token(
     let found = state
         .blocking(move |inner| {
             let found = inner.store.revoke_token(&inst, &id)?;
-            inner.forget_tokens();
+            inner.tokens.forget();
             Ok(found)
         })
         .await?;
@@ -525,7 +526,7 @@ fn save_achievement(
         def.clone(),
     )));
     let latest = inner.store.achievement(inst, ach, None)?;
-    let base = &inner.base_url;
+    let base = &inner.site.base_url;
     let url = format!("{base}/institutions/{inst}/achievements/{ach}");
     // The override stored with the version: a profile name, `none`, or NULL (follow the
     // institution).
@@ -534,7 +535,7 @@ fn save_achievement(
         Some(p) if p.trim().eq_ignore_ascii_case(lint_profile::INHERIT) => None,
         Some(p) => Some(lint_profile::stored_name(lint_profile::requested(p)?).to_owned()),
     };
-    let effective = lint_profile::effective(inner, inst, override_.as_deref())?;
+    let effective = lint_profile::effective(&*inner.store, inst, override_.as_deref())?;
     if let Some(l) = &latest {
         if must_be_new {
             return Err(ApiError::Conflict(format!(
@@ -641,8 +642,8 @@ fn lint_definition(
             rec.version,
             achievement,
             issuer,
-            inner.active_key(inst)?,
-            inner.base_url.clone(),
+            inner.keys.active(inst)?,
+            inner.site.base_url.clone(),
             None,
         )
         .map_err(|e| ApiError::unprocessable(e.message()))?;

@@ -11,8 +11,8 @@ use microcred_badge::ImageFormat;
 use serde_json::Value;
 
 use super::public::valid_credential_id;
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// `GET /credentials/{id}/badge.png`.
 pub(crate) async fn badge_png(

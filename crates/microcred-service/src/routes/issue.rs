@@ -23,10 +23,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::{idempotency_key, json_str, raw_json, slug, IdSegment};
-use crate::app::{now, AppState};
+use crate::app::now;
 use crate::auth::{Authorized, Issue, Member};
 use crate::crypto::sha256;
 use crate::error::{body_error, from_json_value, json_body, ApiError, AppJson, AppPath};
+use crate::state::AppState;
 use microcred_core::CsvError;
 
 use crate::issuer::{parse_suite, IssueCheck, IssueRow, Issued, RowError, Spare, Template};
@@ -74,21 +75,6 @@ impl IssueRequest {
             valid_from: self.valid_from.clone(),
             valid_until: self.valid_until.clone(),
         }
-    }
-}
-
-pub(crate) fn row_error(e: RowError) -> ApiError {
-    match e {
-        RowError::Invalid(m) => ApiError::unprocessable(m),
-        RowError::Lint(report) => ApiError::Unprocessable {
-            message: match report.profile {
-                Some(p) => format!("the credential has lint errors under lint profile {p}"),
-                None => "the credential has lint errors".into(),
-            },
-            details: Some(json!({"findings": report.findings, "lintProfile": report.profile})),
-        },
-        RowError::Internal(m) => ApiError::Internal(m),
-        e @ RowError::Signer(_) => ApiError::Unavailable(e.message()),
     }
 }
 
@@ -152,7 +138,7 @@ pub(crate) async fn single(
     let suite = parse_suite(req.cryptosuite.as_deref()).map_err(ApiError::unprocessable)?;
     let request_hash =
         sha256(&serde_json::to_vec(&req).map_err(|e| ApiError::Internal(e.to_string()))?);
-    let base = state.inner().base_url.clone();
+    let base = state.inner().site.base_url.clone();
     // Lint (JSON-LD expansion) and signing: on the bounded CPU pool.
     let prepared = state
         .cpu(move |inner| {
@@ -165,7 +151,7 @@ pub(crate) async fn single(
             let at = now();
             let issued = t
                 .issue(&req.row(), suite, at, IssueCheck::Full)
-                .map_err(row_error)?;
+                .map_err(ApiError::from)?;
             Ok(Prepared::New(Box::new(new_credential(
                 &t,
                 issued,
@@ -286,8 +272,8 @@ pub(crate) async fn batch(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let limit = state.inner().limits.batch_rows;
-    let base = state.inner().base_url.clone();
+    let limit = state.inner().site.limits.batch_rows;
+    let base = state.inner().site.base_url.clone();
     let inst2 = inst.clone();
     // Parsing the body strictly (up to 10,000 rows) and the look-ups: on the bounded CPU
     // pool (the rows are then signed on the signing pool).
@@ -321,7 +307,7 @@ pub(crate) async fn batch(
             .collect();
         let rows: Vec<NewCredential> = pending.into_iter().map(|(_, c)| c).collect();
         let outcomes = state.inner().commits.commit(rows).await?;
-        let base = &state.inner().base_url;
+        let base = &state.inner().site.base_url;
         for ((index, id, request_hash), outcome) in keep.into_iter().zip(outcomes) {
             let Some(slot) = results.get_mut(index) else {
                 continue;
@@ -511,7 +497,7 @@ async fn sign_rows(
     let pool = sign_pool()?;
     let at = now();
     let n = rows.len();
-    let setup = t.proof_setup(suite, at).map_err(row_error)?;
+    let setup = t.proof_setup(suite, at).map_err(ApiError::from)?;
     let job = Arc::new(BatchJob {
         setup,
         prefix: format!("{}:{}:{}:", t.slug, t.version, suite.name()),
@@ -708,7 +694,7 @@ pub(crate) async fn list(
             ))
         })
         .await?;
-    let base = &state.inner().base_url;
+    let base = &state.inner().site.base_url;
     Ok(AppJson(json!({
         "total": total,
         "offset": page.offset,
@@ -735,7 +721,7 @@ pub(crate) async fn get_one(
         })
         .await?
         .ok_or_else(|| ApiError::NotFound("no such credential".into()))?;
-    let mut meta = credential_meta(&state.inner().base_url, &rec);
+    let mut meta = credential_meta(&state.inner().site.base_url, &rec);
     let credential: Value = serde_json::from_slice(&rec.credential.body)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     if let Some(o) = meta.as_object_mut() {

@@ -8,9 +8,10 @@ use axum::response::{IntoResponse, Response};
 use microcred_core::{KeyRing, VerifyOptions};
 
 use super::render::{self, CatalogueEntry, CredentialPage};
-use crate::app::{now, AppState};
+use crate::app::now;
 use crate::error::ApiError;
 use crate::issuer;
+use crate::state::AppState;
 
 /// Media ranges that mean "the JSON document" to this service.
 const JSON_TYPES: &[&str] = &[
@@ -85,7 +86,7 @@ pub(crate) async fn vocabulary(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let mut r = if wants_html(&headers, query.as_deref()) {
-        let url = format!("{}/ns/microcred/v1", state.inner().base_url);
+        let url = format!("{}/ns/microcred/v1", state.inner().site.base_url);
         html_response(render::vocabulary_page(&url))?
     } else {
         let doc = serde_json::json!({"@context": microcred_core::microcred_context()});
@@ -113,7 +114,7 @@ pub(crate) async fn vocabulary(
 /// for it, and verifying is CPU work: the public share of the CPU pool (look-ups included, so
 /// an admitted request is never refused half-way).
 pub(crate) async fn credential_page(state: AppState, id: String) -> Result<Response, ApiError> {
-    let base = state.inner().base_url.clone();
+    let base = state.inner().site.base_url.clone();
     let html = state
         .cpu_public(move |inner| {
             let rec = inner
@@ -151,7 +152,7 @@ pub(crate) async fn credential_page(state: AppState, id: String) -> Result<Respo
 
 /// `GET /institutions/{inst}/achievements` as a page: the public catalogue.
 pub(crate) async fn catalogue_page(state: AppState, inst: String) -> Result<Response, ApiError> {
-    let base = state.inner().base_url.clone();
+    let base = state.inner().site.base_url.clone();
     let html = state
         .blocking(move |inner| {
             let rec = inner.institution(&inst)?;

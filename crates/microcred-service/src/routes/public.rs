@@ -7,22 +7,20 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::{raw_json, slug};
-use crate::app::AppState;
 use crate::error::{ApiError, AppJson, AppPath};
 use crate::issuer;
+use crate::state::{self, AppState, Db, Site};
 
 static OPENAPI: &str = include_str!("../../openapi.json");
 
-pub(crate) async fn healthz(State(state): State<AppState>) -> Result<AppJson<Value>, ApiError> {
-    state
-        .blocking(|inner| {
-            inner
-                .store
-                .meta("master_key_check")
-                .map(|_| ())
-                .map_err(ApiError::from)
-        })
-        .await?;
+pub(crate) async fn healthz(State(db): State<Db>) -> Result<AppJson<Value>, ApiError> {
+    db.run(|store| {
+        store
+            .meta("master_key_check")
+            .map(|_| ())
+            .map_err(ApiError::from)
+    })
+    .await?;
     Ok(AppJson(json!({"status": "ok"})))
 }
 
@@ -93,28 +91,29 @@ pub(crate) async fn credential(
 /// `GET /credentials/{id}/status`: whether the institution has revoked or suspended it (the
 /// status lists are the privacy-preserving way to learn this; see `/status/{list}`).
 pub(crate) async fn credential_status(
-    State(state): State<AppState>,
+    State(db): State<Db>,
+    State(site): State<Site>,
     AppPath(id): AppPath<String>,
 ) -> Result<AppJson<Value>, ApiError> {
     if !valid_credential_id(&id) {
         return Err(ApiError::NotFound("no such credential".into()));
     }
-    let base = state.inner().base_url.clone();
-    let (rec, suspended, lists) = state
-        .blocking(move |inner| {
-            let Some(rec) = inner.store.credential(&id)? else {
+    let base = site.base_url.clone();
+    let (rec, suspended, lists) = db
+        .run(move |store| {
+            let Some(rec) = store.credential(&id)? else {
                 return Ok((None, false, Vec::new()));
             };
             let slots = crate::status::slots(&rec.credential.body);
             let mut suspended = false;
             for s in &slots {
                 if s.purpose == crate::store::StatusPurpose::Suspension {
-                    suspended |= inner.store.status_bit(&s.list_id, s.index)?;
+                    suspended |= store.status_bit(&s.list_id, s.index)?;
                 }
             }
             let lists: Vec<String> = slots
                 .iter()
-                .map(|s| crate::status::list_url(&inner.base_url, &s.list_id))
+                .map(|s| crate::status::list_url(&site.base_url, &s.list_id))
                 .collect();
             Ok((Some(rec), suspended, lists))
         })
@@ -130,26 +129,26 @@ pub(crate) async fn credential_status(
 }
 
 pub(crate) async fn profile(
-    State(state): State<AppState>,
+    State(db): State<Db>,
     AppPath(inst): AppPath<String>,
 ) -> Result<AppJson<Value>, ApiError> {
     slug(&inst, "institution")?;
-    let rec = state
-        .blocking(move |inner| inner.institution(&inst))
+    let rec = db
+        .run(move |store| Ok(state::institution(store, &inst)?))
         .await?;
     Ok(AppJson(rec.profile))
 }
 
 /// `GET /institutions/{inst}/did.json`: the `did:web` document (current and retired keys).
 pub(crate) async fn did_document(
-    State(state): State<AppState>,
+    State(db): State<Db>,
     AppPath(inst): AppPath<String>,
 ) -> Result<Response, ApiError> {
     slug(&inst, "institution")?;
-    let doc = state
-        .blocking(move |inner| {
-            let rec = inner.institution(&inst)?;
-            let keys = inner.store.keys(&inst)?;
+    let doc = db
+        .run(move |store| {
+            let rec = state::institution(store, &inst)?;
+            let keys = store.keys(&inst)?;
             Ok(issuer::did_document(&rec, &keys))
         })
         .await?;
@@ -168,7 +167,7 @@ pub(crate) async fn catalogue(
     if super::pages::wants_html(&headers, query.as_deref()) {
         return super::pages::catalogue_page(state, inst).await;
     }
-    let base = state.inner().base_url.clone();
+    let base = state.inner().site.base_url.clone();
     let (rec, list) = state
         .blocking(move |inner| {
             let rec = inner.institution(&inst)?;
@@ -207,14 +206,14 @@ pub(crate) async fn catalogue(
 }
 
 pub(crate) async fn achievement(
-    State(state): State<AppState>,
+    State(db): State<Db>,
     AppPath((inst, ach)): AppPath<(String, String)>,
 ) -> Result<AppJson<Value>, ApiError> {
-    definition(state, inst, ach, None).await
+    definition(db, inst, ach, None).await
 }
 
 pub(crate) async fn achievement_version(
-    State(state): State<AppState>,
+    State(db): State<Db>,
     AppPath((inst, ach, version)): AppPath<(String, String, String)>,
 ) -> Result<AppJson<Value>, ApiError> {
     let v: i64 = version.parse().ok().filter(|v| *v > 0).ok_or_else(|| {
@@ -223,28 +222,25 @@ pub(crate) async fn achievement_version(
             version.chars().take(20).collect::<String>()
         ))
     })?;
-    definition(state, inst, ach, Some(v)).await
+    definition(db, inst, ach, Some(v)).await
 }
 
 async fn definition(
-    state: AppState,
+    db: Db,
     inst: String,
     ach: String,
     version: Option<i64>,
 ) -> Result<AppJson<Value>, ApiError> {
     slug(&inst, "institution")?;
     slug(&ach, "achievement")?;
-    let rec = state
-        .blocking(move |inner| {
-            inner
-                .store
-                .achievement(&inst, &ach, version)?
-                .ok_or_else(|| {
-                    ApiError::NotFound(format!(
-                        "no achievement \"{ach}\"{}",
-                        version.map(|v| format!(" version {v}")).unwrap_or_default()
-                    ))
-                })
+    let rec = db
+        .run(move |store| {
+            store.achievement(&inst, &ach, version)?.ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "no achievement \"{ach}\"{}",
+                    version.map(|v| format!(" version {v}")).unwrap_or_default()
+                ))
+            })
         })
         .await?;
     Ok(AppJson(rec.definition))

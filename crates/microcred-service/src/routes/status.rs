@@ -10,14 +10,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{raw_json, IdSegment};
-use crate::app::{now_text, AppState};
+use crate::app::now_text;
 use crate::auth::{Authorized, Manage, Member, Revoke};
 use crate::error::{body_error, json_body, ApiError, AppJson, AppPath, AppQuery};
 use crate::routes::public::valid_credential_id;
+use crate::state::AppState;
 use crate::status::{list_url, slots, valid_list_id, MAX_AGE_SECS};
-use crate::store::{
-    Page, StatusAction, StatusChange, StatusChangeOutcome, StatusPurpose, StatusSettings,
-};
+use crate::store::{Page, StatusAction, StatusChange, StatusPurpose, StatusSettings};
 
 /// `GET /status/{list}` (public): the signed `BitstringStatusListCredential`, with `ETag`
 /// (`If-None-Match` answers 304) and `Cache-Control: public, max-age` equal to its `ttl`.
@@ -30,7 +29,7 @@ pub(crate) async fn status_list(
         return Err(ApiError::NotFound("no such status list".into()));
     }
     let published = state
-        .blocking(move |inner| inner.status.published(inner, &list))
+        .blocking(move |inner| Ok(inner.status.published(inner, &list)?))
         .await?;
     let etag = HeaderValue::from_str(&published.etag)
         .map_err(|e| ApiError::Internal(format!("etag: {e}")))?;
@@ -185,16 +184,9 @@ async fn change(
             at: now_text(),
         })
         .await?;
-    let changed = match outcome {
-        StatusChangeOutcome::Changed => true,
-        StatusChangeOutcome::Unchanged => false,
-        StatusChangeOutcome::NotFound => {
-            return Err(ApiError::NotFound("no such credential".into()))
-        }
-        StatusChangeOutcome::Conflict(m) => return Err(ApiError::Conflict(m)),
-    };
+    let changed = crate::status::changed(outcome)?;
     tracing::info!(institution = %inst, credential = %id, action = action.as_str(), changed, actor = %actor, "credential status changed");
-    let base = state.inner().base_url.clone();
+    let base = state.inner().site.base_url.clone();
     let purpose = match action {
         StatusAction::Revoke => StatusPurpose::Revocation,
         _ => StatusPurpose::Suspension,
@@ -288,7 +280,7 @@ pub(crate) async fn lists(
             Ok(inner.store.status_lists(&inst)?)
         })
         .await?;
-    let base = &state.inner().base_url;
+    let base = &state.inner().site.base_url;
     Ok(AppJson(json!({
         "statusLists": list.iter().map(|l| json!({
             "id": l.id,
@@ -329,7 +321,7 @@ pub(crate) async fn get_settings(
             let s = inner.store.status_settings(&inst)?;
             Ok(settings_view(
                 &s,
-                crate::lint_profile::institution(inner, &inst)?,
+                crate::lint_profile::institution(&*inner.store, &inst)?,
             ))
         })
         .await?;
@@ -385,7 +377,7 @@ pub(crate) async fn put_settings(
             }
             inner.invalidate(&inst);
             let s = inner.store.status_settings(&inst)?;
-            Ok(settings_view(&s, crate::lint_profile::institution(inner, &inst)?))
+            Ok(settings_view(&s, crate::lint_profile::institution(&*inner.store, &inst)?))
         })
         .await?;
     Ok(AppJson(view))

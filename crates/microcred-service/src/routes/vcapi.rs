@@ -35,11 +35,12 @@ use serde_json::{json, Map, Value};
 
 use super::idempotency_key;
 use super::issue::replay;
-use crate::app::{now, AppState};
+use crate::app::now;
 use crate::auth::Issuer;
 use crate::crypto::sha256;
-use crate::error::{body_error, ApiError, AppJson};
+use crate::error::{body_error, ApiError, AppJson, DomainError};
 use crate::issuer::{did_document, parse_suite, RowError};
+use crate::state::AppState;
 use crate::store::{InsertOutcome, NewCredential};
 
 /// The Data Integrity context (bundled), which defines the proof terms for VC 1.1 documents.
@@ -314,7 +315,7 @@ fn mentions(v: &Value, own: &str) -> bool {
 /// plus the institution's usual entries when none was asked for (VC 2.0 only: VC 1.1's
 /// context has no term for them). `None`: the credential gets no status.
 fn signed_status(
-    inner: &crate::app::Inner,
+    inner: &crate::state::Inner,
     inst: &str,
     request: Option<Vec<(String, StatusSlot)>>,
     vc1: bool,
@@ -413,7 +414,7 @@ pub(crate) async fn issue(
         &serde_json::to_vec(&(&credential, &req.options))
             .map_err(|e| ApiError::Internal(e.to_string()))?,
     );
-    let base = state.inner().base_url.clone();
+    let base = state.inner().site.base_url.clone();
     let prepared = state
         .cpu(move |inner| prepare(inner, &inst, key, credential, options, request_hash))
         .await?;
@@ -441,7 +442,7 @@ enum Prepared {
 
 /// Everything before the insert: idempotent replay, the issuer, id, status, lint, signing.
 fn prepare(
-    inner: &crate::app::Inner,
+    inner: &crate::state::Inner,
     inst: &str,
     key: Option<String>,
     mut credential: Map<String, Value>,
@@ -453,7 +454,7 @@ fn prepare(
             return Ok(Prepared::Replay(Box::new(rec)));
         }
     }
-    let base = &*inner.base_url;
+    let base = &*inner.site.base_url;
     let institution = inner.institution(inst)?;
     // The VC API issues the credential it is given: `issuer` is part of it (VC 2.0 requires
     // it), and a request without one is invalid input. (The institution's own `/v1` API
@@ -553,8 +554,8 @@ fn prepare(
     let value = Value::Object(credential);
     // The institution's lint profile applies (its mandatory elements are errors for
     // MicroCredential achievements).
-    let profile = crate::lint_profile::institution(inner, inst)?;
-    let signing = inner.active_key(inst)?;
+    let profile = crate::lint_profile::institution(&*inner.store, inst)?;
+    let signing = inner.keys.active(inst)?;
     // Lint and signing share one JSON-LD expansion (see `microcred_core::sign_checked`).
     let contexts = microcred_core::bundled_contexts();
     let setup = microcred_core::ProofSetup::new(
@@ -649,7 +650,7 @@ fn vc_response(base: &str, id: &str, body: &[u8], replayed: bool) -> Response {
 }
 
 /// Every hosted institution's DID document in one key ring (plus `did:key`, computed).
-fn hosted_keys(inner: &crate::app::Inner) -> Result<KeyRing, ApiError> {
+fn hosted_keys(inner: &crate::state::Inner) -> Result<KeyRing, ApiError> {
     let mut ring = KeyRing::new();
     for inst in inner.store.institutions()? {
         let keys = inner.store.keys(&inst.slug)?;
@@ -663,7 +664,7 @@ fn hosted_keys(inner: &crate::app::Inner) -> Result<KeyRing, ApiError> {
 /// The published copies of this service's status lists that `credentials` refer to (others
 /// are not fetched: their status is reported unknown).
 pub(crate) fn hosted_lists(
-    inner: &crate::app::Inner,
+    inner: &crate::state::Inner,
     credentials: &[&Value],
 ) -> Result<Vec<StatusListCredential>, ApiError> {
     let at = now();
@@ -676,7 +677,7 @@ pub(crate) fn hosted_lists(
             }
             seen.push(url.clone());
             let Some(id) = url
-                .strip_prefix(&*inner.base_url)
+                .strip_prefix(&*inner.site.base_url)
                 .and_then(|rest| rest.strip_prefix("/status/"))
                 .filter(|id| crate::status::valid_list_id(id))
             else {
@@ -686,7 +687,7 @@ pub(crate) fn hosted_lists(
                 Ok(p) => StatusListCredential::from_bytes(&p.body)
                     .map(|l| l.fetched_from(&url).captured_at(at))
                     .unwrap_or_else(|e| StatusListCredential::unavailable(&url, e.to_string())),
-                Err(ApiError::NotFound(_)) => continue,
+                Err(DomainError::NotFound(_)) => continue,
                 Err(e) => StatusListCredential::unavailable(&url, e.to_string()),
             };
             lists.push(list);
@@ -812,7 +813,10 @@ pub(crate) async fn verify_presentation(
 }
 
 /// The work of [`verify_presentation`], on a CPU pool thread.
-fn verify_presentation_body(inner: &crate::app::Inner, body: Bytes) -> Result<Response, ApiError> {
+fn verify_presentation_body(
+    inner: &crate::state::Inner,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let mut req = strict_object(Ok(body))?;
     let vp = req
         .shift_remove("verifiablePresentation")
