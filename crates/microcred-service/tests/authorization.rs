@@ -6,13 +6,18 @@
 //!   an existing institution (with an achievement, a credential and a token to find) as for
 //!   one that does not exist, so a 403 reveals nothing.
 //!
+//! The service runs on each backend (SQLite; PostgreSQL when `MICROCRED_TEST_POSTGRES` is set,
+//! see `common/backend.rs`).
+//!
 //! `tests/openapi.rs` checks that `openapi.json` lists exactly the routes the router serves,
 //! so a new route is walked here too; the check itself is `auth::Authorized` (see `auth.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
 mod common;
 
+use common::backend::Backend;
 use common::http::{Client, Response};
 use common::server::{TestServer, ADMIN};
 use common::setup::{create_institution, create_token, institution_with_achievement, ALL_SCOPES};
@@ -109,8 +114,7 @@ fn assert_json_error(r: &Response, status: u16, what: &str) {
     );
 }
 
-#[test]
-fn every_institution_route_refuses_strangers_and_reveals_nothing() {
+fn every_institution_route_refuses_strangers_and_reveals_nothing(backend: Backend) {
     let doc: Value = serde_json::from_str(OPENAPI).expect("openapi.json is JSON");
     let operations = institution_operations(&doc);
     // Public operations with `{inst}` are the published pages (profile, DID document,
@@ -130,7 +134,7 @@ fn every_institution_route_refuses_strangers_and_reveals_nothing() {
         private.len()
     );
 
-    let server = TestServer::start();
+    let server = TestServer::start_on(backend);
     let c = &server.client;
     // The target: an institution with an achievement, a credential and a token.
     let own = institution_with_achievement(c, "target", ADMIN, &json!({}));
@@ -187,3 +191,5 @@ fn every_institution_route_refuses_strangers_and_reveals_nothing() {
         r.text()
     );
 }
+
+on_each_backend!(every_institution_route_refuses_strangers_and_reveals_nothing);

@@ -1,18 +1,20 @@
-//! Baked badge images served by the issuer service: a real server on a loopback port.
+//! Baked badge images served by the issuer service: a real server on a loopback port, on each
+//! backend (SQLite; PostgreSQL when `MICROCRED_TEST_POSTGRES` is set, see `common/backend.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
 mod common;
 
+use common::backend::Backend;
 use common::server::{TestServer, ADMIN};
 use common::setup::{examples, read_json};
 
 use microcred_badge::{BakedSpec, ImageFormat};
 use serde_json::json;
 
-#[test]
-fn each_credential_has_a_baked_png_and_svg() {
-    let s = TestServer::start();
+fn each_credential_has_a_baked_png_and_svg(backend: Backend) {
+    let s = TestServer::start_on(backend);
     let c = &s.client;
     let profile = read_json(&examples().join("issuer-profile.json"));
     let r = c.post(
@@ -76,3 +78,5 @@ fn each_credential_has_a_baked_png_and_svg() {
     let r = c.get("/credentials/nope/badge.svg", None);
     assert_eq!(r.status, 404, "{}", r.text());
 }
+
+on_each_backend!(each_credential_has_a_baked_png_and_svg);

@@ -1,4 +1,5 @@
-//! The service under hostile requests, against a real server on a loopback port:
+//! The service under hostile requests, against a real server on a loopback port on each
+//! backend (SQLite; PostgreSQL when `MICROCRED_TEST_POSTGRES` is set, see `common/backend.rs`):
 //!
 //! - `every_error_body_is_json`: invalid UTF-8 in a path, bad query strings, wrong content
 //!   type, oversize bodies, unknown methods and paths all answer JSON `{"error": ...}`.
@@ -9,12 +10,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
 mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::backend::Backend;
 use common::http::{Client, Response};
 use common::server::{TestServer, ADMIN};
 use common::setup::{
@@ -55,9 +58,8 @@ fn json_error(r: &Response, status: u16) -> String {
     message
 }
 
-#[test]
-fn every_error_body_is_json() {
-    let s = TestServer::start_with(|c| c.limits.body_bytes = 4096);
+fn every_error_body_is_json(backend: Backend) {
+    let s = TestServer::start_on_with(backend, |c| c.limits.body_bytes = 4096);
     let c = &s.client;
     create_institution(c, "north", ADMIN, &json!({}));
     let tok = token(c, "north", ADMIN, &["issue", "revoke", "manage"]);
@@ -163,9 +165,8 @@ fn every_error_body_is_json() {
     json_error(&c.get("/v1/institutions", Some(&tok)), 403);
 }
 
-#[test]
-fn tokens_grant_only_scopes_they_hold() {
-    let s = TestServer::start();
+fn tokens_grant_only_scopes_they_hold(backend: Backend) {
+    let s = TestServer::start_on(backend);
     let c = &s.client;
     create_institution(c, "north", ADMIN, &json!({}));
     create_institution(c, "south", ADMIN, &json!({}));
@@ -210,10 +211,9 @@ fn tokens_grant_only_scopes_they_hold() {
     assert_eq!(count(c), before + 3);
 }
 
-#[test]
-fn saturated_verification_answers_503_and_the_rest_still_answers() {
+fn saturated_verification_answers_503_and_the_rest_still_answers(backend: Backend) {
     // Two workers, no queue; unauthenticated work gets one of them and no waiting place.
-    let s = TestServer::start_with(|c| {
+    let s = TestServer::start_on_with(backend, |c| {
         c.limits.cpu_workers = Some(2);
         c.limits.cpu_queue = Some(0);
         c.limits.public_cpu_workers = Some(1);
@@ -314,3 +314,9 @@ fn saturated_verification_answers_503_and_the_rest_still_answers() {
     let r = post_json_bytes(&c, "/credentials/verify", &light);
     assert_eq!(r.status, 200, "{}", r.text());
 }
+
+on_each_backend!(
+    every_error_body_is_json,
+    tokens_grant_only_scopes_they_hold,
+    saturated_verification_answers_503_and_the_rest_still_answers
+);

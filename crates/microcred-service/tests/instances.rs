@@ -3,22 +3,24 @@
 //! [`TEMPLATE_CACHE_TTL`]), and at once where the rule is "read on every request" (status
 //! list bits, the latest achievement version).
 //!
-//! Both instances run in this process on one SQLite file (WAL, so each has its own
-//! connections and sees the other's commits): the point is the cache rules, the database
-//! being shared. The PostgreSQL multi-instance tests exercise the same rules over the network.
+//! Both instances run in this process on one database, on each backend: one SQLite file (WAL,
+//! so each has its own connections and sees the other's commits), and one PostgreSQL schema
+//! when `MICROCRED_TEST_POSTGRES` is set (see `common/backend.rs`). The point is the cache
+//! rules, the database being shared.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
 mod common;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::backend::{Backend, TestDatabase};
 use common::http::{Client, Response};
 use common::server::{test_config, Running, ADMIN};
 use common::setup::{examples, institution_with_achievement, read_json, token};
 use common::status_list::{entries, fetch_list, path_of};
 use microcred_core::{KeyRing, Verdict, VerifyOptions};
-use microcred_service::{KEY_CACHE_TTL, TEMPLATE_CACHE_TTL, TOKEN_CACHE_TTL};
+use microcred_service::{Database, KEY_CACHE_TTL, TEMPLATE_CACHE_TTL, TOKEN_CACHE_TTL};
 use serde_json::{json, Value};
 
 /// One public base URL for both instances, as behind a load balancer: every id either mints
@@ -33,8 +35,8 @@ const SLACK: Duration = Duration::from_secs(1);
 const POLL: Duration = Duration::from_millis(100);
 
 /// A service instance on `db` with the shared base URL; stops (and drains) on drop.
-fn instance(db: &Path) -> Running {
-    let mut config = test_config(db.to_path_buf().into());
+fn instance(db: &Database) -> Running {
+    let mut config = test_config(db.clone());
     config.base_url = Some(BASE.into());
     Running::spawn(config)
 }
@@ -83,12 +85,10 @@ fn seen_within(
     }
 }
 
-#[test]
-fn the_second_instance_sees_changes_within_the_documented_bounds() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("shared.db");
-    let one = instance(&db);
-    let two = instance(&db);
+fn the_second_instance_sees_changes_within_the_documented_bounds(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let one = instance(&db.setting);
+    let two = instance(&db.setting);
     let (a, b) = (&one.client, &two.client);
 
     // Set up through instance 1; use everything through instance 2 so its caches hold it.
@@ -270,3 +270,5 @@ fn the_second_instance_sees_changes_within_the_documented_bounds() {
     let path = format!("/credentials/{first_id}");
     assert_eq!(a.get(&path, None).body, b.get(&path, None).body);
 }
+
+on_each_backend!(the_second_instance_sees_changes_within_the_documented_bounds);

@@ -1,5 +1,6 @@
 //! Issuance owns what it allocates: nothing a caller sends can touch another credential.
-//! A real server on a loopback port with a real SQLite file.
+//! A real server on a loopback port, on each backend (SQLite; PostgreSQL when
+//! `MICROCRED_TEST_POSTGRES` is set, see `common/backend.rs`).
 //!
 //! - `status_entries_of_another_credential_cannot_be_borrowed`: issuing Y with X's status
 //!   entries is refused (VC API, `/v1` single and batch); a Y that asks for status gets its
@@ -13,8 +14,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
 mod common;
 
+use common::backend::Backend;
 use common::http::{Client, Response};
 use common::server::{TestServer, ADMIN};
 use common::setup::{examples, institution_with_achievement, read_json};
@@ -82,9 +85,8 @@ fn change(c: &Client, tok: &str, id: &str, action: &str) -> Response {
     )
 }
 
-#[test]
-fn status_entries_of_another_credential_cannot_be_borrowed() {
-    let server = TestServer::start();
+fn status_entries_of_another_credential_cannot_be_borrowed(backend: Backend) {
+    let server = TestServer::start_on(backend);
     let c = &server.client;
     let (tok, did) = institution(c, "north", true);
 
@@ -226,9 +228,8 @@ fn status_entries_of_another_credential_cannot_be_borrowed() {
     );
 }
 
-#[test]
-fn caller_ids_are_fetchable_and_unique() {
-    let server = TestServer::start();
+fn caller_ids_are_fetchable_and_unique(backend: Backend) {
+    let server = TestServer::start_on(backend);
     let c = &server.client;
     let base = format!("http://{}", c.addr);
     let (tok, did) = institution(c, "north", false);
@@ -414,9 +415,8 @@ fn caller_ids_are_fetchable_and_unique() {
     assert_eq!(count(), n + 2);
 }
 
-#[test]
-fn bodies_are_strict_and_fields_typed() {
-    let server = TestServer::start();
+fn bodies_are_strict_and_fields_typed(backend: Backend) {
+    let server = TestServer::start_on(backend);
     let c = &server.client;
     let (tok, did) = institution(c, "north", false);
     let auth = format!("Bearer {tok}");
@@ -602,3 +602,9 @@ fn bodies_are_strict_and_fields_typed() {
     assert_eq!(r.status, 422, "{}", r.text());
     assert!(r.text().contains("ob.type.name"), "{}", r.text());
 }
+
+on_each_backend!(
+    status_entries_of_another_credential_cannot_be_borrowed,
+    caller_ids_are_fetchable_and_unique,
+    bodies_are_strict_and_fields_typed
+);

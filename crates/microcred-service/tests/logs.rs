@@ -2,15 +2,22 @@
 //! server logs at `RUST_LOG=trace` through the service's own filter into a buffer while it
 //! is sent bearer tokens and token-looking values in query strings and paths.
 //!
-//! Its own test binary: the subscriber it installs is global to the process.
+//! The test runs on each backend (SQLite; PostgreSQL when `MICROCRED_TEST_POSTGRES` is set,
+//! see `common/backend.rs`); on PostgreSQL the database URL carries a password, which must not
+//! reach the log either.
+//!
+//! Its own test binary: the subscriber it installs is global to the process, so the two
+//! backends' tests share it and run one at a time.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
 mod common;
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+use common::backend::Backend;
 use common::server::{TestServer, ADMIN};
 use common::setup::{create_institution, examples, read_json, token, ALL_SCOPES};
 use serde_json::json;
@@ -29,19 +36,67 @@ impl Write for Captured {
     }
 }
 
-#[test]
-fn logs_never_carry_tokens_or_queries() {
-    std::env::remove_var("MICROCRED_LOG");
-    std::env::set_var("RUST_LOG", "trace");
-    let captured = Captured::default();
-    let sink = captured.clone();
-    tracing_subscriber::fmt()
-        .with_env_filter(microcred_service::log_filter())
-        .with_ansi(false)
-        .with_writer(move || sink.clone())
-        .init();
+/// The process's log, captured from the first call on at `RUST_LOG=trace` through the
+/// service's own filter.
+fn captured() -> &'static Captured {
+    static CAPTURED: OnceLock<Captured> = OnceLock::new();
+    CAPTURED.get_or_init(|| {
+        std::env::remove_var("MICROCRED_LOG");
+        std::env::set_var("RUST_LOG", "trace");
+        let captured = Captured::default();
+        let sink = captured.clone();
+        tracing_subscriber::fmt()
+            .with_env_filter(microcred_service::log_filter())
+            .with_ansi(false)
+            .with_writer(move || sink.clone())
+            .init();
+        captured
+    })
+}
 
-    let server = TestServer::start();
+/// A password for the PostgreSQL URL; trust authentication (the tests' database) ignores it.
+const PG_PASSWORD: &str = "mc_PGPASSWORDxxxx0123456789abcdefghijklmnop";
+
+/// `url` with a password that must never reach the log, and that password as it would show
+/// in the log if the URL did: the URL's own (`user:password@`), or else [`PG_PASSWORD`]
+/// added to it.
+fn with_password(url: &str) -> (String, String) {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((user_info, _)) if user_info.contains(':') => {
+            (url.to_owned(), format!("{user_info}@"))
+        }
+        Some((user, host)) => (
+            format!("{scheme}://{user}:{PG_PASSWORD}@{host}{tail}"),
+            PG_PASSWORD.to_owned(),
+        ),
+        None => {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            (
+                format!("{url}{sep}password={PG_PASSWORD}"),
+                PG_PASSWORD.to_owned(),
+            )
+        }
+    }
+}
+
+fn logs_never_carry_tokens_or_queries(backend: Backend) {
+    // One backend at a time: the log is the process's.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let captured = captured();
+    captured.0.lock().unwrap().clear();
+
+    let mut password = None;
+    let server = TestServer::start_on_with(backend, |config| {
+        if let Some(url) = config.database.postgres_url() {
+            let (url, secret) = with_password(url);
+            config.database.set_location(url);
+            password = Some(secret);
+        }
+    });
     let c = &server.client;
     create_institution(c, "north", ADMIN, &json!({}));
     let tok = token(c, "north", ADMIN, ALL_SCOPES);
@@ -103,9 +158,18 @@ fn logs_never_carry_tokens_or_queries() {
     for secret in [ADMIN, tok.as_str(), secret_query, secret_path] {
         assert!(!log.contains(secret), "the log holds {secret}:\n{log}");
     }
+    assert_eq!(password.is_some(), backend == Backend::Postgres);
+    if let Some(password) = password {
+        assert!(
+            !log.contains(&password),
+            "the log holds the database password:\n{log}"
+        );
+    }
     assert!(
         !log.contains("limit=5"),
         "a query string reached the log:\n{log}"
     );
     assert!(!log.contains("uri="), "a URI reached the log:\n{log}");
 }
+
+on_each_backend!(logs_never_carry_tokens_or_queries);

@@ -1,11 +1,15 @@
 //! The pages people look at, served by a real server on a loopback port: a credential's page
 //! and an institution's catalogue as HTML for browsers, while programs keep getting the exact
 //! stored JSON. (The headless-browser check and HTML validation are `tests/pages/run.sh`.)
+//! Every test runs on each backend (SQLite; PostgreSQL when `MICROCRED_TEST_POSTGRES` is set,
+//! see `common/backend.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
 mod common;
 
+use common::backend::Backend;
 use common::server::{TestServer, ADMIN};
 use common::setup::{examples, read_json};
 
@@ -78,9 +82,8 @@ fn setup(c: &Client) -> (String, String, String) {
     (token, path, salt)
 }
 
-#[test]
-fn credential_page_shows_the_credential_escaped_and_verified() {
-    let s = TestServer::start();
+fn credential_page_shows_the_credential_escaped_and_verified(backend: Backend) {
+    let s = TestServer::start_on(backend);
     let c = &s.client;
     let (_, path, salt) = setup(c);
     let stored = get(c, &path, None);
@@ -160,9 +163,8 @@ fn credential_page_shows_the_credential_escaped_and_verified() {
     assert!(!html.contains("javascript:") && !html.contains("<link rel=\"stylesheet\""));
 }
 
-#[test]
-fn content_negotiation_never_alters_the_json() {
-    let s = TestServer::start();
+fn content_negotiation_never_alters_the_json(backend: Backend) {
+    let s = TestServer::start_on(backend);
     let c = &s.client;
     let (_, path, _) = setup(c);
     let stored = get(c, &path, None);
@@ -211,9 +213,8 @@ fn content_negotiation_never_alters_the_json() {
     assert_eq!(r.status, 404);
 }
 
-#[test]
-fn revoked_credentials_show_as_not_valid_live() {
-    let s = TestServer::start();
+fn revoked_credentials_show_as_not_valid_live(backend: Backend) {
+    let s = TestServer::start_on(backend);
     let c = &s.client;
     let (token, path, _) = setup(c);
     let id = path.rsplit('/').next().unwrap();
@@ -236,9 +237,8 @@ fn revoked_credentials_show_as_not_valid_live() {
     assert_eq!(get(c, &path, None).body, before);
 }
 
-#[test]
-fn catalogue_page_lists_the_microcredentials() {
-    let s = TestServer::start();
+fn catalogue_page_lists_the_microcredentials(backend: Backend) {
+    let s = TestServer::start_on(backend);
     let c = &s.client;
     setup(c);
     let r = get(c, "/institutions/northbridge/achievements", Some(BROWSER));
@@ -279,9 +279,8 @@ fn catalogue_page_lists_the_microcredentials() {
 
 /// Credentials carry the extension terms in an inline context (no URL nobody serves), and
 /// every term IRI has its definition at `/ns/microcred/v1#term`.
-#[test]
-fn extension_terms_are_inline_and_defined_at_the_vocabulary_page() {
-    let s = TestServer::start();
+fn extension_terms_are_inline_and_defined_at_the_vocabulary_page(backend: Backend) {
+    let s = TestServer::start_on(backend);
     let c = &s.client;
     let (_, path, _) = setup(c);
     let vc: Value = serde_json::from_slice(&get(c, &path, None).body).unwrap();
@@ -321,3 +320,11 @@ fn extension_terms_are_inline_and_defined_at_the_vocabulary_page() {
         );
     }
 }
+
+on_each_backend!(
+    credential_page_shows_the_credential_escaped_and_verified,
+    content_negotiation_never_alters_the_json,
+    revoked_credentials_show_as_not_valid_live,
+    catalogue_page_lists_the_microcredentials,
+    extension_terms_are_inline_and_defined_at_the_vocabulary_page
+);

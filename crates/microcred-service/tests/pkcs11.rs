@@ -8,15 +8,21 @@
 //! secret for it; rotating to a sealed key and back works; the same database without
 //! `[pkcs11]` answers 503 for that institution's issuance and 422 for new token keys.
 //!
+//! The test runs on each backend (SQLite; PostgreSQL when `MICROCRED_TEST_POSTGRES` is set, see
+//! `common/backend.rs`), one at a time, each with a token of its own.
+//!
 //! Without SoftHSM2 the test says it was skipped and passes, unless `CI=true`: then it fails.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, PoisonError};
 
+use common::backend::{Backend, TestDatabase};
 use common::http::{Client, Response};
 use common::server::{test_config, Running, ADMIN};
 use common::setup::{examples, read_json, token, ALL_SCOPES};
@@ -27,7 +33,7 @@ use cryptoki::object::{Attribute, AttributeType, ObjectClass};
 use cryptoki::session::UserType;
 use cryptoki::types::AuthPin;
 use microcred_core::{CheckKind, KeyRing, Outcome, StatusListCredential, Verdict, VerifyOptions};
-use microcred_service::{KeySecret, Pkcs11Config, Store};
+use microcred_service::{Database, KeySecret, Pkcs11Config};
 use serde_json::{json, Value};
 
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
@@ -36,8 +42,8 @@ const PIN: &str = "246810";
 const SO_PIN: &str = "97531135";
 
 /// A server on `db`, with `pkcs11` as its token configuration.
-fn start_server(db: &Path, pkcs11: Option<Pkcs11Config>) -> Running {
-    let mut config = test_config(db.into());
+fn start_server(db: &Database, pkcs11: Option<Pkcs11Config>) -> Running {
+    let mut config = test_config(db.clone());
     config.pkcs11 = pkcs11;
     Running::spawn(config)
 }
@@ -219,32 +225,65 @@ fn token_private_key(label: &str) -> (Vec<u8>, Vec<Attribute>) {
 }
 
 /// `storage`, whether `nonce` and `ciphertext` are NULL, and the token columns of a key row,
-/// read from the database file directly.
-fn key_row(db: &Path, method_id: &str) -> (String, bool, bool, Option<String>, Option<Vec<u8>>) {
-    let c = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .unwrap();
-    c.query_row(
-        "SELECT storage, nonce IS NULL, ciphertext IS NULL, token_label, token_key_id FROM keys WHERE method_id = ?1",
-        [method_id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+/// read from the database directly (the SQLite file, or the PostgreSQL schema).
+fn key_row(
+    db: &Database,
+    method_id: &str,
+) -> (String, bool, bool, Option<String>, Option<Vec<u8>>) {
+    const ROW: &str =
+        "SELECT storage, nonce IS NULL, ciphertext IS NULL, token_label, token_key_id FROM keys";
+    if let Some(url) = db.postgres_url() {
+        // The URL sets the search path to the test's schema (`::postgres`: the crate, not the
+        // tests' module `postgres`).
+        let mut c = ::postgres::Client::connect(url, ::postgres::NoTls).unwrap();
+        let r = c
+            .query_one(&format!("{ROW} WHERE method_id = $1"), &[&method_id])
+            .unwrap();
+        return (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4));
+    }
+    let c = rusqlite::Connection::open_with_flags(
+        db.sqlite_path(),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )
+    .unwrap();
+    c.query_row(&format!("{ROW} WHERE method_id = ?1"), [method_id], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    })
     .unwrap()
 }
 
-#[test]
-fn institution_with_keys_in_softhsm2_issues_credentials_that_verify() {
+/// Finalizes the PKCS#11 module when dropped (after the test's servers). SoftHSM2 reads
+/// `SOFTHSM2_CONF` when initialized: should the library stay loaded (nothing guarantees it is
+/// unloaded when the last context is dropped), the next test's server still initializes it
+/// afresh and finds its own token. On a module not initialized it does nothing.
+struct FinalizeModule;
+
+impl Drop for FinalizeModule {
+    fn drop(&mut self) {
+        if let Ok(ctx) = Pkcs11::new(MODULE) {
+            let _ = ctx.finalize();
+        }
+    }
+}
+
+fn institution_with_keys_in_softhsm2_issues_credentials_that_verify(backend: Backend) {
     if !softhsm2_installed() {
         return;
     }
+    // One backend at a time: their servers would share this process's environment and its
+    // one PKCS#11 library.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let _finalize = FinalizeModule;
     let dir = tempfile::tempdir().unwrap();
     let conf = new_token(dir.path());
-    // The only test in this binary: no other thread reads the environment meanwhile. The
-    // server runs in this process, so SoftHSM2 (loaded by the server) reads SOFTHSM2_CONF
-    // from here, and the server reads the PIN from the default variable.
+    // No other thread reads the environment meanwhile (the only test in this binary, one
+    // backend at a time). The server runs in this process, so SoftHSM2 (loaded by the server)
+    // reads SOFTHSM2_CONF from here, and the server reads the PIN from the default variable.
     std::env::set_var("SOFTHSM2_CONF", &conf);
     std::env::set_var("MICROCRED_PKCS11_PIN", PIN);
-    let db = dir.path().join("service.db");
-    let server = start_server(&db, Some(Pkcs11Config::for_token(MODULE, LABEL)));
+    let db = TestDatabase::new(backend);
+    let server = start_server(&db.setting, Some(Pkcs11Config::for_token(MODULE, LABEL)));
     let c = &server.client;
 
     // An institution whose first key is made in the token.
@@ -332,14 +371,13 @@ fn institution_with_keys_in_softhsm2_issues_credentials_that_verify() {
     assert_eq!(key_id.len(), 16, "a random 16-byte CKA_ID");
 
     // The database has no sealed secret for it: only the token and the key's CKA_ID.
-    let (storage, no_nonce, no_ciphertext, label, stored_id) = key_row(&db, &key1);
+    let (storage, no_nonce, no_ciphertext, label, stored_id) = key_row(&db.setting, &key1);
     assert_eq!(storage, "pkcs11");
     assert!(no_nonce && no_ciphertext);
     assert_eq!(label.as_deref(), Some(LABEL));
     assert_eq!(stored_id.as_deref(), Some(key_id.as_slice()));
     {
-        let store = microcred_service::SqliteStore::open(&db).unwrap();
-        let keys = store.keys("hsm").unwrap();
+        let keys = db.store().keys("hsm").unwrap();
         assert_eq!(
             keys[0].secret,
             KeySecret::Pkcs11 {
@@ -356,7 +394,8 @@ fn institution_with_keys_in_softhsm2_issues_credentials_that_verify() {
     assert_eq!(r.json()["active"]["keyStorage"], "sealed");
     let sealed = credential_of(&issue(c, "hsm", &tok, "b@example.org"));
     assert_eq!(proof_method(&sealed), format!("{did}#key-2"));
-    let (storage, no_nonce, no_ciphertext, label, _) = key_row(&db, &format!("{did}#key-2"));
+    let (storage, no_nonce, no_ciphertext, label, _) =
+        key_row(&db.setting, &format!("{did}#key-2"));
     assert_eq!(storage, "sealed");
     assert!(!no_nonce && !no_ciphertext && label.is_none());
     let r = rotate(c, "hsm", &tok, "pkcs11");
@@ -390,7 +429,7 @@ fn institution_with_keys_in_softhsm2_issues_credentials_that_verify() {
     // The same database without [pkcs11]: the institution whose active key is in the token
     // cannot issue (503 naming what to configure); nobody can ask for a token key (422);
     // sealed institutions are unaffected.
-    let server = start_server(&db, None);
+    let server = start_server(&db.setting, None);
     let c = &server.client;
     let r = issue(c, "hsm", &tok, "d@example.org");
     assert_eq!(r.status, 503, "{}", r.text());
@@ -427,3 +466,5 @@ fn institution_with_keys_in_softhsm2_issues_credentials_that_verify() {
     assert_eq!(r.status, 503, "{}", r.text());
     assert!(r.error().contains("[pkcs11]"), "{}", r.error());
 }
+
+on_each_backend!(institution_with_keys_in_softhsm2_issues_credentials_that_verify);

@@ -1,4 +1,5 @@
-//! Lint profiles through HTTP: a real server on a loopback port with a real SQLite file.
+//! Lint profiles through HTTP: a real server on a loopback port, on each backend (SQLite;
+//! PostgreSQL when `MICROCRED_TEST_POSTGRES` is set, see `common/backend.rs`).
 //!
 //! - `vc_api_issue_follows_the_institution_profile`: a MicroCredential without the EU Annex I
 //!   elements is issued (201) without a profile and refused (422, one finding per missing
@@ -8,8 +9,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
 mod common;
 
+use common::backend::Backend;
 use common::http::{Client, Response};
 use common::server::{TestServer, ADMIN};
 use common::setup::{examples, read_json};
@@ -105,9 +108,8 @@ fn errors(r: &Response) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn vc_api_issue_follows_the_institution_profile() {
-    let s = TestServer::start();
+fn vc_api_issue_follows_the_institution_profile(backend: Backend) {
+    let s = TestServer::start_on(backend);
     let c = &s.client;
     let tok = institution(c, "north", json!({}));
     let r = vc_issue(c, "north", &tok);
@@ -168,9 +170,8 @@ fn vc_api_issue_follows_the_institution_profile() {
     assert_eq!(c.get("/v1/institutions/west", Some(ADMIN)).status, 404);
 }
 
-#[test]
-fn v1_issuance_follows_the_achievement_override() {
-    let s = TestServer::start();
+fn v1_issuance_follows_the_achievement_override(backend: Backend) {
+    let s = TestServer::start_on(backend);
     let c = &s.client;
     let tok = institution(c, "north", json!({}));
     let path = "/v1/institutions/north/achievements/df-101";
@@ -266,3 +267,8 @@ fn v1_issuance_follows_the_achievement_override() {
         Value::Null
     );
 }
+
+on_each_backend!(
+    vc_api_issue_follows_the_institution_profile,
+    v1_issuance_follows_the_achievement_override
+);
