@@ -16,6 +16,7 @@ mod keygen;
 mod lint;
 mod serve;
 mod sign;
+mod stack;
 mod status;
 mod verify;
 

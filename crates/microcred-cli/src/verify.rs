@@ -40,7 +40,21 @@ pub(crate) struct VerifyArgs {
     #[arg(long)]
     at: Option<String>,
     #[command(flatten)]
-    status: crate::status::StatusArgs,
+    pub(crate) status: crate::status::StatusArgs,
+    /// Check the (one) file as a stacked credential whose components are these files
+    /// (repeatable): each is verified like any credential, then the stacked credential's
+    /// `stackingRequirement` is checked against them, saying which component satisfies which
+    /// required achievement.
+    #[arg(long = "component", value_name = "FILE")]
+    components: Vec<PathBuf>,
+    /// The learner's e-mail address, or `TYPE=VALUE` (e.g. `sisSourcedId=N01234567`): lets
+    /// a stack check compare hashed identifiers across credentials (repeatable).
+    #[arg(
+        long = "learner",
+        value_name = "EMAIL|TYPE=VALUE",
+        requires = "components"
+    )]
+    learner: Vec<String>,
     /// Credentials to verify: JSON, or baked badge images (PNG/SVG); `-` reads stdin.
     #[arg(required = true)]
     files: Vec<PathBuf>,
@@ -80,6 +94,23 @@ pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
         .contexts(contexts.get());
     if let Some(t) = &trust {
         options = options.trust_list(t);
+    }
+    if !args.components.is_empty() {
+        let [stacked] = args.files.as_slice() else {
+            bail!("--component checks one stacked credential: give exactly one FILE");
+        };
+        return crate::stack::run(
+            &crate::stack::StackArgs {
+                stacked,
+                components: &args.components,
+                learner: &args.learner,
+                json: args.json,
+                require_trusted: args.require_trusted,
+                require_status: args.status.require_status,
+            },
+            &mut sources,
+            &options,
+        );
     }
     let mut worst = 0u8;
     let mut out = std::io::stdout().lock();
@@ -157,7 +188,7 @@ fn any_invalid(worst: u8) -> bool {
 
 /// 0 valid, 2 could not check, 3 invalid (mapped to exit 1 at the end: invalid outranks).
 /// An unknown status does not fail a valid credential unless `require_status`.
-fn exit_code(report: &Report, require_trusted: bool, require_status: bool) -> u8 {
+pub(crate) fn exit_code(report: &Report, require_trusted: bool, require_status: bool) -> u8 {
     match report.verdict {
         Verdict::Invalid => 3,
         Verdict::Valid if require_trusted && trust_outcome(report) != Some(Outcome::Pass) => 3,
@@ -219,7 +250,7 @@ fn load_pinned(spec: &str, keys: &mut KeyRing) -> Result<Vec<PublicKey>> {
     bail!("--issuer-key {spec}: expected a z6Mk... key, a key file or a DID document")
 }
 
-fn print_report(
+pub(crate) fn print_report(
     out: &mut impl Write,
     path: &Path,
     r: &Report,

@@ -33,6 +33,7 @@ mod model;
 mod proof;
 mod related;
 mod resolve;
+mod stack;
 mod status;
 mod time_fmt;
 mod trust;
@@ -63,6 +64,10 @@ pub use proof::{
 };
 pub use related::{check_related_resource, published_bytes, RelatedResourceCheck};
 pub use resolve::{KeyRing, Method, ResolveError};
+pub use stack::{
+    check_stack, Component, ComponentOutcome, KnownIdentity, RequirementOutcome, StackCheck,
+    StackCheckKind, StackError, StackReport, StackingRequirement, MAX_REQUIRED_ACHIEVEMENTS,
+};
 pub use status::{
     status_entries, status_list_credential, status_list_urls, Bitstring, StatusEntry, StatusError,
     StatusListCredential, MAX_STATUS_LIST_BYTES, MIN_STATUS_LIST_ENTRIES, STATUS_LIST,

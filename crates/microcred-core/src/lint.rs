@@ -943,6 +943,16 @@ fn lint_extension_values(t: &Target<'_>, r: &mut LintReport) {
             ),
         }
     }
+    if let Some(rule) = a.get("stackingRequirement") {
+        if let Err(e) = crate::stack::StackingRequirement::from_value(rule) {
+            r.add(
+                Severity::Error,
+                "mc.stackingRequirement",
+                &p("stackingRequirement"),
+                format!("{e}: a verifier could not check the stack"),
+            );
+        }
+    }
     if a.get("creditsAvailable").is_some() && a.get("creditSystem").is_none() {
         r.add(Severity::Warning, "mc.creditSystem", &p("creditSystem"), "creditsAvailable has no unit: add creditSystem (e.g. ECTS) so the number means something");
     }

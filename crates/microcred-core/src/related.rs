@@ -59,9 +59,9 @@ pub fn published_bytes(url: &str) -> Option<&'static [u8]> {
 
 /// Checks one `relatedResource` entry (an object with `id` and `digestSRI` and/or
 /// `digestMultibase`) against the bytes `lookup` gives for its `id`.
-pub fn check_related_resource(
+pub fn check_related_resource<'a>(
     entry: &serde_json::Map<String, Value>,
-    lookup: impl Fn(&str) -> Option<&'static [u8]>,
+    lookup: impl Fn(&str) -> Option<&'a [u8]>,
 ) -> RelatedResourceCheck {
     let Some(bytes) = entry.get("id").and_then(Value::as_str).and_then(lookup) else {
         return RelatedResourceCheck::Unavailable;

@@ -186,6 +186,13 @@ pub const MICROCRED_VOCABULARY: &[TermDefinition] = &[
         None,
     ),
     property(
+        "minimumCredits",
+        "StackingRequirement",
+        "number",
+        "The least sum of credits the counted components must have earned.",
+        None,
+    ),
+    property(
         "completionWindow",
         "StackingRequirement",
         "ISO 8601 duration",
