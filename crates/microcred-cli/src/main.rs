@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand};
 
 mod bake;
 mod batch_out;
+mod clr;
+mod endorse;
 mod files;
 mod issue;
 mod keygen;
@@ -38,8 +40,14 @@ enum Command {
     Sign(sign::SignArgs),
     /// Build and sign credentials from an achievement definition: one recipient, or a CSV batch.
     Issue(Box<issue::IssueArgs>),
+    /// Sign an Open Badges 3.0 endorsement of an achievement, issuer profile or credential
+    /// (embed it in the endorsed thing's `endorsement` array; `verify` checks it).
+    Endorse(endorse::EndorseArgs),
     /// Verify credentials and explain every check (exit 0 valid, 1 invalid, 2 could not check).
     Verify(verify::VerifyArgs),
+    /// Make a signed CLR 2.0 record of one learner's credentials (embedded unchanged, with
+    /// isPartOf/precedes associations); `verify` checks it.
+    Clr(Box<clr::ClrArgs>),
     /// Report what is missing or wrong in a credential or achievement before signing.
     Lint(lint::LintArgs),
     /// Run the issuer service (HTTP API, SQLite file by default); `--init` for a first local run.
@@ -60,7 +68,9 @@ fn main() -> ExitCode {
         Command::DidDoc(a) => keygen::run_did_doc(a),
         Command::Sign(a) => sign::run(a),
         Command::Issue(a) => issue::run(*a),
+        Command::Endorse(a) => endorse::run(a),
         Command::Verify(a) => verify::run(a),
+        Command::Clr(a) => clr::run(*a),
         Command::Lint(a) => lint::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Bake(a) => bake::run_bake(a),

@@ -67,7 +67,7 @@ pub(crate) fn run(args: SignArgs) -> Result<ExitCode> {
 }
 
 /// Why a credential was not signed.
-enum Refusal {
+pub(crate) enum Refusal {
     /// Lint found errors.
     Lint(LintReport),
     /// Anything else.
@@ -76,7 +76,7 @@ enum Refusal {
 
 /// Lints (under `profile`), checks the issuer/key binding, then signs. Returns the signed
 /// credential and the lint report (warnings only) for the caller to show.
-fn sign_checked(
+pub(crate) fn sign_checked(
     credential: &Value,
     key: &IssuerKey,
     suite: Cryptosuite,

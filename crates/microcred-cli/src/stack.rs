@@ -55,7 +55,7 @@ fn check_file(
 }
 
 /// `EMAIL` or `TYPE=VALUE`.
-fn known_identity(spec: &str) -> KnownIdentity {
+pub(crate) fn known_identity(spec: &str) -> KnownIdentity {
     match spec.split_once('=') {
         Some((t, v)) if !t.contains('@') => KnownIdentity {
             identity_type: t.to_owned(),

@@ -97,6 +97,22 @@ impl Sources {
 
     /// Verifies `bytes` with `options` plus the status lists (fetching those the credential
     /// names first, with `--online`).
+    /// With `--online`, fetches the status lists `credential` names (once each).
+    pub(crate) fn prefetch(&mut self, credential: &serde_json::Value) {
+        if let Some(fetcher) = &self.fetcher {
+            for url in microcred_core::status_list_urls(credential) {
+                if self.fetched.insert(url.clone()) {
+                    self.lists.push(fetcher.status_list(&url));
+                }
+            }
+        }
+    }
+
+    /// The status lists gathered so far (saved, bundled and fetched).
+    pub(crate) fn lists(&self) -> &[microcred_core::StatusListCredential] {
+        &self.lists
+    }
+
     pub(crate) fn verify(&mut self, bytes: &[u8], options: &VerifyOptions<'_>) -> Report {
         if let Some(fetcher) = &self.fetcher {
             if let Ok(value) = microcred_core::parse_strict(bytes) {

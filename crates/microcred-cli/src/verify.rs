@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use microcred_core::{
-    CheckKind, KeyRing, Outcome, PublicKey, Report, TrustList, Verdict, VerifyOptions,
+    CheckKind, EndorsementReport, EndorserTrust, KeyRing, Outcome, PublicKey, Report, TrustList,
+    Verdict, VerifyOptions,
 };
 use serde_json::{json, Value};
 
@@ -48,7 +49,7 @@ pub(crate) struct VerifyArgs {
     #[arg(long = "component", value_name = "FILE")]
     components: Vec<PathBuf>,
     /// The learner's e-mail address, or `TYPE=VALUE` (e.g. `sisSourcedId=N01234567`): lets
-    /// a stack check compare hashed identifiers across credentials (repeatable).
+    /// a stack or CLR check compare hashed identifiers across credentials (repeatable).
     #[arg(
         long = "learner",
         value_name = "EMAIL|TYPE=VALUE",
@@ -119,7 +120,32 @@ pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
         let (report, read_error, baked) = match files::read_input(path) {
             Ok(bytes) => match bake::verify_input(&bytes) {
                 bake::VerifyInput::Credential { bytes, from } => {
-                    (Some(sources.verify(&bytes, &options)), None, from)
+                    let report = sources.verify(&bytes, &options);
+                    // A CLR: the record, then everything in it.
+                    let record = microcred_core::parse_strict(&bytes)
+                        .ok()
+                        .filter(microcred_core::is_clr);
+                    if let Some(record) = record {
+                        let embedded = record["credentialSubject"]["verifiableCredential"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default();
+                        for c in embedded.iter().take(microcred_core::MAX_CLR_CREDENTIALS) {
+                            sources.prefetch(c);
+                        }
+                        let code = crate::clr::verify_record(
+                            path,
+                            &bytes,
+                            &report,
+                            &options.clone().status_lists(sources.lists()),
+                            &args.learner,
+                            args.json,
+                            &mut out,
+                        )?;
+                        worst = worst.max(if code == 1 { 3 } else { code });
+                        continue;
+                    }
+                    (Some(report), None, from)
                 }
                 bake::VerifyInput::NotVerifiable(why) => (None, Some(why), None),
             },
@@ -285,6 +311,15 @@ pub(crate) fn print_report(
         };
         writeln!(out, "  {:<12} {:<11} {}", c.check.label(), mark, c.reason)?;
     }
+    for e in &r.endorsements {
+        writeln!(
+            out,
+            "  {:<12} {:<11} {}",
+            "endorsement",
+            e.trust.label(),
+            endorsement_line(e)
+        )?;
+    }
     if verdict != "VALID" {
         let problem = r.first_problem().or_else(|| {
             r.checks
@@ -301,6 +336,34 @@ pub(crate) fn print_report(
         }
     }
     writeln!(out)
+}
+
+/// What one endorsement says and what was found, after its trust mark: who endorses what
+/// (with the comment) when it verified, else why not. Endorsements never change the verdict.
+fn endorsement_line(e: &EndorsementReport) -> String {
+    let who = match (&e.endorser_name, &e.endorser) {
+        (Some(n), Some(id)) => format!("{n} ({id})"),
+        (None, Some(id)) => id.clone(),
+        (Some(n), None) => n.clone(),
+        (None, None) => "an unnamed endorser".to_owned(),
+    };
+    let comment = e
+        .comment
+        .as_deref()
+        .map(|c| format!(": \"{c}\""))
+        .unwrap_or_default();
+    match (e.trust, e.verdict) {
+        (EndorserTrust::Trusted | EndorserTrust::Unknown, Verdict::Valid) => {
+            format!("{who} endorses {}{comment}", e.endorses.label())
+        }
+        (EndorserTrust::Unknown, _) => format!(
+            "{who} endorses {}{comment} ({})",
+            e.endorses.label(),
+            e.reason
+        ),
+        (EndorserTrust::Invalid, _) => format!("{} by {who}: {}", e.path, e.reason),
+        _ => format!("{}: {}", e.path, e.reason),
+    }
 }
 
 /// A credential beyond the verifier's work limits (microcred-rdf's): possibly crafted to

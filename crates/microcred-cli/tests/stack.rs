@@ -309,3 +309,135 @@ fn e_mail_recipients_are_compared_with_the_address() {
     );
     assert_eq!(code(&o), 2, "{}", text(&o));
 }
+
+/// `microcred clr` of the series, then `microcred verify` of the record.
+#[test]
+fn a_clr_of_the_series_verifies_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    series(d);
+    let o = run(
+        &[
+            "clr",
+            "--key",
+            "northbridge.json",
+            "--name",
+            "Digital Fluency pathway record",
+            "--precedes",
+            "DF-101=DF-102",
+            "--precedes",
+            "DF-101=DF-103",
+            "--out",
+            "clr.json",
+            "--valid-from",
+            "2025-05-23T17:05:00Z",
+            "df-101.json",
+            "df-102.json",
+            "df-103.json",
+            "cert.json",
+        ],
+        d,
+    );
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let record: Value =
+        serde_json::from_slice(&std::fs::read(d.join("clr.json")).unwrap()).unwrap();
+    assert_eq!(
+        record["type"],
+        serde_json::json!(["VerifiableCredential", "ClrCredential"])
+    );
+    // Embedded byte-for-byte as values: each is the issued credential.
+    let first: Value =
+        serde_json::from_slice(&std::fs::read(d.join("df-101.json")).unwrap()).unwrap();
+    assert_eq!(
+        record["credentialSubject"]["verifiableCredential"][0],
+        first
+    );
+
+    let o = run(&["verify", "clr.json", "--at", "2026-01-15T12:00:00Z"], d);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(out.contains("clr.json: RECORD VALID"), "{out}");
+    assert!(
+        out.contains("precedes https://credentials.northbridge.example/achievements/df-102: pass"),
+        "{out}"
+    );
+    assert!(out.contains("pathway https://credentials.northbridge.example/achievements/df-certificate: satisfied"), "{out}");
+    let o = run(
+        &[
+            "verify",
+            "clr.json",
+            "--json",
+            "--at",
+            "2026-01-15T12:00:00Z",
+        ],
+        d,
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["clr"]["verdict"], "valid", "{v:#}");
+    assert_eq!(v["clr"]["credentials"].as_array().unwrap().len(), 4);
+    assert_eq!(v["clr"]["stacks"][0]["verdict"], "valid");
+
+    // A changed record: its own proof fails (exit 1).
+    let text_ = std::fs::read_to_string(d.join("clr.json")).unwrap();
+    std::fs::write(
+        d.join("changed.json"),
+        text_.replace("Digital Fluency pathway record", "Another record"),
+    )
+    .unwrap();
+    let o = run(
+        &["verify", "changed.json", "--at", "2026-01-15T12:00:00Z"],
+        d,
+    );
+    assert_eq!(code(&o), 1, "{}", text(&o));
+
+    // A credential that does not verify is not put into a record.
+    let t = std::fs::read_to_string(d.join("df-103.json")).unwrap();
+    std::fs::write(
+        d.join("tampered-103.json"),
+        t.replace("Completed", "Complete "),
+    )
+    .unwrap();
+    let o = run(
+        &[
+            "clr",
+            "--key",
+            "northbridge.json",
+            "--name",
+            "R",
+            "df-101.json",
+            "tampered-103.json",
+        ],
+        d,
+    );
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("tampered-103.json: does not verify"));
+
+    // Nor credentials of two learners.
+    issue(
+        d,
+        "northbridge.json",
+        "df-102",
+        "did:example:someone-else",
+        "2025-03-28T17:00:00Z",
+        "other-102.json",
+        &[],
+    );
+    let o = run(
+        &[
+            "clr",
+            "--key",
+            "northbridge.json",
+            "--name",
+            "R",
+            "df-101.json",
+            "other-102.json",
+        ],
+        d,
+    );
+    assert_ne!(code(&o), 0, "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("another learner"),
+        "{}",
+        text(&o)
+    );
+}

@@ -24,6 +24,8 @@
 //! ```
 #![deny(missing_docs)]
 
+mod clr;
+mod endorse;
 mod issue;
 pub mod jcs;
 mod json;
@@ -40,6 +42,15 @@ mod trust;
 mod verify;
 mod vocab;
 
+pub use clr::{
+    check_clr, clr_credential, is_clr, AssociationOutcome, ClrCheck, ClrCheckKind, ClrError,
+    ClrOptions, ClrReport, ASSOCIATION_TYPES, CLR_CONTEXT, CLR_SCHEMA, MAX_CLR_ASSOCIATIONS,
+    MAX_CLR_CREDENTIALS,
+};
+pub use endorse::{
+    check_endorsements, endorsement_credential, Endorsed, EndorsementReport, EndorserTrust,
+    ENDORSEMENT_CREDENTIAL, ENDORSEMENT_SUBJECT, MAX_ENDORSEMENTS,
+};
 pub use issue::{
     parse_csv, sign_checked, CredentialTemplate, CsvError, CsvRow, IssueCheck, IssueRow, RowError,
     Spare,

@@ -887,7 +887,7 @@ fn component_problem(
     }
 }
 
-enum Same {
+pub(crate) enum Same {
     Yes,
     No(String),
     Unknown,
@@ -896,7 +896,7 @@ enum Same {
 /// Whether two credential subjects are the same learner: the same `id`; or an identifier in
 /// common (same type, value and salt); or, for identities the checker knows, both subjects'
 /// identifiers of that type match it (hashes recomputed with each salt).
-fn same_learner(
+pub(crate) fn same_learner(
     a: Option<&Map<String, Value>>,
     b: Option<&Map<String, Value>>,
     known: &[KnownIdentity],
@@ -1033,14 +1033,14 @@ impl StackReport {
     }
 }
 
-fn achievement(credential: &Value) -> Option<&Map<String, Value>> {
+pub(crate) fn achievement(credential: &Value) -> Option<&Map<String, Value>> {
     credential
         .get("credentialSubject")?
         .get("achievement")?
         .as_object()
 }
 
-fn subject(credential: &Value) -> Option<&Map<String, Value>> {
+pub(crate) fn subject(credential: &Value) -> Option<&Map<String, Value>> {
     credential.get("credentialSubject")?.as_object()
 }
 
@@ -1052,7 +1052,7 @@ fn issuer_id(credential: &Value) -> Option<&str> {
 }
 
 /// When the credential was awarded: `awardedDate`, else `validFrom`, else `issuanceDate`.
-fn awarded(credential: &Value) -> Option<OffsetDateTime> {
+pub(crate) fn awarded(credential: &Value) -> Option<OffsetDateTime> {
     ["awardedDate", "validFrom", "issuanceDate"]
         .iter()
         .find_map(|k| credential.get(*k).and_then(Value::as_str))
@@ -1106,7 +1106,7 @@ fn achievement_label(credential: &Value, id: &str) -> String {
 }
 
 /// An absolute IRI: a scheme, `:`, and no spaces.
-fn looks_like_iri(s: &str) -> bool {
+pub(crate) fn looks_like_iri(s: &str) -> bool {
     let Some((scheme, rest)) = s.split_once(':') else {
         return false;
     };

@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use crate::endorse::EndorsementReport;
 use crate::keys::PublicKey;
 use crate::proof::{check_proof, ProofFinding, ASSERTION_METHOD};
 use crate::resolve::KeyRing;
@@ -175,6 +176,11 @@ pub struct Report {
     /// The credential's or achievement's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The endorsements embedded in the credential, each checked on its own (see
+    /// [`crate::check_endorsements`]). Informative only: they never change `verdict` or
+    /// `checks`, which are about the credential alone.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub endorsements: Vec<EndorsementReport>,
 }
 
 impl Report {
@@ -186,6 +192,7 @@ impl Report {
             issuer: None,
             issuer_name: None,
             name: None,
+            endorsements: Vec::new(),
         }
     }
 
@@ -272,8 +279,24 @@ pub fn verify(bytes: &[u8], options: &VerifyOptions<'_>) -> Report {
 }
 
 /// Verifies a parsed JSON document (parsed with duplicate-member rejection, e.g. by
-/// [`crate::parse_strict`]).
+/// [`crate::parse_strict`]), then the endorsements embedded in it (reported in
+/// [`Report::endorsements`], without effect on the verdict).
 pub fn verify_value(value: &Value, options: &VerifyOptions<'_>) -> Report {
+    let mut report = verify_own(value, options);
+    // A credential that is not even well-formed has no endorsements worth checking.
+    let well_formed = report
+        .checks
+        .iter()
+        .any(|c| c.check == CheckKind::WellFormed && c.outcome == Outcome::Pass);
+    if well_formed {
+        report.endorsements = crate::endorse::check_endorsements(value, options);
+    }
+    report
+}
+
+/// The credential's own checks and verdict, without its endorsements: also how an endorsement
+/// or a status list is checked, so that nothing embedded in them is followed.
+pub(crate) fn verify_own(value: &Value, options: &VerifyOptions<'_>) -> Report {
     let mut report = Report::new();
     let Some(doc) = value.as_object() else {
         report.push(
@@ -814,7 +837,7 @@ fn entry_status(
         status_lists: &[],
         ..options.clone()
     };
-    let checked = verify_value(value, &list_options);
+    let checked = verify_own(value, &list_options);
     if checked.verdict != Verdict::Valid {
         let problem = checked.first_problem().map_or_else(
             || "it did not verify".to_owned(),

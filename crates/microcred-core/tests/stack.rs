@@ -9,160 +9,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
+mod common;
 
-use base64::Engine as _;
+use common::series::*;
 use microcred_core::{
-    bundled_contexts, check_stack, status_list_credential, verify, Achievement, Bitstring,
-    Component, CredentialTemplate, Cryptosuite, IssueCheck, IssueRow, IssuerKey, KeyRing,
-    KnownIdentity, LintOptions, Outcome, Profile, Report, Spare, StackCheckKind, StackReport,
+    check_stack, status_list_credential, Achievement, Bitstring, Component, CredentialTemplate,
+    Cryptosuite, KnownIdentity, LintOptions, Outcome, Profile, Report, StackCheckKind, StackReport,
     StackingRequirement, StatusEntry, StatusListCredential, TrustList, TrustedIssuer, Verdict,
-    VerifyOptions, MIN_STATUS_LIST_ENTRIES,
+    MIN_STATUS_LIST_ENTRIES,
 };
 use serde_json::{json, Value};
-use sha2::Digest;
 use time::macros::datetime;
-use time::OffsetDateTime;
-
-const LEARNER: &str = "did:example:4a7c1e9b2d5f48c0a1e3b6d9f2c8a0e5";
-const LIST: &str = "https://credentials.northbridge.example/status/1";
-
-fn examples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples")
-}
-
-fn read(name: &str) -> Value {
-    serde_json::from_slice(&std::fs::read(examples().join(name)).unwrap()).unwrap()
-}
-
-fn northbridge() -> IssuerKey {
-    IssuerKey::from_seed(&[1u8; 32]).unwrap()
-}
-
-fn lakeshore() -> IssuerKey {
-    IssuerKey::from_seed(&[2u8; 32]).unwrap()
-}
-
-fn now() -> OffsetDateTime {
-    datetime!(2026-01-15 12:00 UTC)
-}
-
-/// A signed credential of `key` for achievement `achievement` (a file of
-/// `examples/achievements`, or a value), awarded at `at`, with `extra` top-level members.
-fn issue(key: &IssuerKey, achievement: Value, recipient: &str, at: &str, extra: Value) -> Vec<u8> {
-    issue_salted(key, achievement, recipient, at, extra, "c7e1d0f4a9b2")
-}
-
-/// [`issue`] with `salt` for a hashed e-mail recipient.
-fn issue_salted(
-    key: &IssuerKey,
-    achievement: Value,
-    recipient: &str,
-    at: &str,
-    extra: Value,
-    salt: &str,
-) -> Vec<u8> {
-    let mut profile = read("issuer-profile.json");
-    profile["id"] = json!(key.controller());
-    let issuer = Profile::from_value(profile).unwrap();
-    let achievement = Achievement::from_value(achievement).unwrap();
-    let t = CredentialTemplate::new(achievement, issuer, &LintOptions::new()).unwrap();
-    let setup = t
-        .proof_setup(key, Cryptosuite::DEFAULT, now(), bundled_contexts())
-        .unwrap();
-    let mut row = IssueRow::for_recipient(recipient);
-    row.results.insert("status".into(), json!("Completed"));
-    row.valid_from = Some(at.into());
-    let id = format!("urn:uuid:{}", uuid_for(recipient, at, &t));
-    let mut unsigned = t
-        .build(&row, &id, salt, now(), &mut Spare::default())
-        .unwrap_or_else(|e| panic!("{e}"));
-    for (k, v) in extra.as_object().unwrap() {
-        unsigned[k] = v.clone();
-    }
-    let (signed, _) = t
-        .sign(unsigned, IssueCheck::Full, &setup, key, bundled_contexts())
-        .unwrap_or_else(|e| panic!("{e}"));
-    serde_json::to_vec(&signed).unwrap()
-}
-
-/// A stable UUID-shaped id from what makes a credential different.
-fn uuid_for(recipient: &str, at: &str, t: &CredentialTemplate) -> String {
-    let digest = sha2::Sha256::digest(format!("{recipient}{at}{}", t.achievement().id).as_bytes());
-    let h = hex::encode(&digest[..16]);
-    format!(
-        "{}-{}-4{}-8{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[13..16],
-        &h[17..20],
-        &h[20..32]
-    )
-}
-
-fn component(name: &str, at: &str) -> Vec<u8> {
-    issue(
-        &northbridge(),
-        read(&format!("achievements/{name}.json")),
-        LEARNER,
-        at,
-        json!({}),
-    )
-}
-
-/// The certificate for `parts`, listing them as evidence and pinning their bytes.
-fn certificate(achievement: Value, parts: &[&[u8]], at: &str) -> Vec<u8> {
-    let evidence: Vec<Value> = parts
-        .iter()
-        .map(|p| {
-            let v: Value = serde_json::from_slice(p).unwrap();
-            json!({"id": v["id"], "type": ["Evidence"], "name": v["name"], "genre": "Verifiable credential"})
-        })
-        .collect();
-    let related: Vec<Value> = parts
-        .iter()
-        .map(|p| {
-            let v: Value = serde_json::from_slice(p).unwrap();
-            let sri = format!(
-                "sha384-{}",
-                base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(p))
-            );
-            json!({"id": v["id"], "digestSRI": sri, "mediaType": "application/vc"})
-        })
-        .collect();
-    issue(
-        &northbridge(),
-        achievement,
-        LEARNER,
-        at,
-        json!({"evidence": evidence, "relatedResource": related}),
-    )
-}
-
-fn df_certificate() -> Value {
-    read("achievements/df-certificate.json")
-}
-
-struct Checked {
-    bytes: Vec<u8>,
-    value: Value,
-    report: Report,
-}
-
-fn verified(bytes: Vec<u8>, trust: Option<&TrustList>, lists: &[StatusListCredential]) -> Checked {
-    let keys = KeyRing::new();
-    let mut options = VerifyOptions::new(now(), &keys).status_lists(lists);
-    if let Some(t) = trust {
-        options = options.trust_list(t);
-    }
-    let report = verify(&bytes, &options);
-    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Checked {
-        bytes,
-        value,
-        report,
-    }
-}
 
 fn stack_of(cert: &[u8], parts: &[Vec<u8>], trust: Option<&TrustList>) -> StackReport {
     stack_with(cert, parts, trust, &[], &[])
@@ -199,19 +56,6 @@ fn outcome(r: &StackReport, kind: StackCheckKind) -> (Outcome, String) {
         .find(|c| c.check == kind)
         .unwrap_or_else(|| panic!("no {kind:?} check: {r:#?}"));
     (c.outcome, c.reason.clone())
-}
-
-fn three() -> Vec<Vec<u8>> {
-    vec![
-        component("df-101", "2025-02-21T17:00:00Z"),
-        component("df-102", "2025-03-28T17:00:00Z"),
-        component("df-103", "2025-05-02T17:00:00Z"),
-    ]
-}
-
-fn certificate_for(parts: &[Vec<u8>]) -> Vec<u8> {
-    let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-    certificate(df_certificate(), &refs, "2025-05-23T17:00:00Z")
 }
 
 #[test]

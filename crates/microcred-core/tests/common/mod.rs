@@ -3,6 +3,8 @@
 // Each test binary uses a different part of these helpers.
 #![allow(dead_code)]
 
+pub(crate) mod series;
+
 use microcred_core::{CheckKind, Outcome, Report};
 
 /// The outcomes of the report's checks of `kind`, in order.

@@ -1008,6 +1008,7 @@ mod tests {
             issuer: None,
             issuer_name: None,
             name: None,
+            endorsements: Vec::new(),
         };
         let html = credential_page(&CredentialPage {
             url: "https://c.example/credentials/1",
