@@ -1282,3 +1282,70 @@ if [[ -s js/placeholder.eddsa-jcs-2022.json ]]; then
     note "ssi on the eddsa-jcs-2022 placeholder credential: $(head -n 1 <<<"$out" | cut -c1-300)"
   fi
 fi
+
+# ------------------------------------------------------------ I. stacks, CLR 2.0 records, endorsements
+# The Digital Fluency series issued in section A (DF-101, DF-102, DF-103 and the
+# certificate whose stackingRequirement lists them): checked as a stack by
+# microcred, bundled by `microcred clr` into a signed ClrCredential, and an
+# endorsement made by `microcred endorse` embedded in an achievement. The
+# records and endorsements go to the field verifiers (publisher-served
+# contexts only) and to verifier-core's check of 1EdTech's JSON schemas.
+echo "== I. stacks, CLR 2.0 records and endorsements: microcred and the field"
+CLRS=() ENDORSEMENTS=() ENDORSED=()
+for suite in "${SUITE_LIST[@]}"; do
+  parts=("mc/issued-df-101.$suite.json" "mc/issued-df-102.$suite.json" "mc/issued-df-103.$suite.json")
+  cert="mc/issued-df-certificate.$suite.json"
+  if [[ ! -s $cert || ! -s ${parts[0]} || ! -s ${parts[1]} || ! -s ${parts[2]} ]]; then
+    bad "the Digital Fluency series was issued with $suite (section A)"
+    continue
+  fi
+  expect_exit "microcred verify --component: the series stacks into the certificate ($suite)" 0 \
+    "$MC" verify "$cert" --component "${parts[0]}" --component "${parts[1]}" --component "${parts[2]}"
+  expect_exit_says "microcred verify --component: without DF-103 the stack is invalid ($suite)" 1 \
+    "STACK INVALID" "$MC" verify "$cert" --component "${parts[0]}" --component "${parts[1]}"
+  expect_ok "microcred clr: the series as one learner's record ($suite)" \
+    "$MC" clr --key k.json --suite "$suite" --name "Digital Fluency pathway record" \
+    --precedes DF-101=DF-102 --precedes DF-101=DF-103 --out "mc/clr.$suite.json" \
+    "${parts[@]}" "$cert"
+  if [[ -s "mc/clr.$suite.json" ]]; then
+    CLRS+=("mc/clr.$suite.json")
+    expect_exit_says "microcred verify: the record, every credential in it, its associations and pathway ($suite)" \
+      0 "RECORD VALID" "$MC" verify "mc/clr.$suite.json"
+  fi
+done
+if "$MC" keygen --out endorser.json >logs/endorser.out 2>&1; then
+  for suite in "${SUITE_LIST[@]}"; do
+    e="mc/endorsement.$suite.json"
+    expect_ok "microcred endorse: an industry council endorses DF-101 ($suite)" \
+      "$MC" endorse --key endorser.json --endorser-name "Interop Industry Council" \
+      --subject "$EXAMPLES/achievements/df-101.json" --suite "$suite" \
+      --comment "Meets our members' hiring needs" --out "$e"
+    [[ -s $e ]] || continue
+    ENDORSEMENTS+=("$e")
+    node -e '
+      const fs = require("fs");
+      const a = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+      a.endorsement = [JSON.parse(fs.readFileSync(process.argv[2], "utf8"))];
+      fs.writeFileSync(process.argv[3], JSON.stringify(a, null, 2));
+    ' "$EXAMPLES/achievements/df-101.json" "$e" "mc/df-101-endorsed.$suite.json"
+    issue_args "mc/df-101-endorsed.$suite.json"
+    out="mc/issued-endorsed.$suite.json"
+    expect_ok "microcred issue from the endorsed achievement ($suite)" \
+      "$MC" issue "${ISSUE_ARGS[@]}" --suite "$suite" --out "$out"
+    if [[ -s $out ]]; then
+      ENDORSED+=("$out")
+      expect_exit_says "microcred verify reports the embedded endorsement ($suite)" 0 \
+        "Interop Industry Council" "$MC" verify "$out"
+    fi
+  done
+else
+  bad "microcred keygen --out endorser.json" "$(cat logs/endorser.out)"
+fi
+[[ ${#CLRS[@]} -gt 0 ]] && field_verify OK "CLR 2.0 record->field" -- "${CLRS[@]}"
+[[ ${#ENDORSEMENTS[@]} -gt 0 ]] && field_verify OK "endorsement->field" -- "${ENDORSEMENTS[@]}"
+[[ ${#ENDORSED[@]} -gt 0 ]] && field_verify OK "endorsed credential->field" -- "${ENDORSED[@]}"
+mapfile -t SCHEMA_FILES < <(rdfc_files "${CLRS[@]}" "${ENDORSEMENTS[@]}" "${ENDORSED[@]}")
+if [[ ${#SCHEMA_FILES[@]} -gt 0 ]]; then
+  dcc_verify "CLR, endorsement and endorsed credential->DCC, 1EdTech CLR 2.0 / OB 3.0 JSON schemas" \
+    --require-schema -- "${SCHEMA_FILES[@]}"
+fi

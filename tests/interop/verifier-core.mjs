@@ -20,8 +20,9 @@
 // is given; --registry-issuer DID makes an offline registry that lists DID).
 // `schema_check` (additionalInformation, not a step) is printed, never
 // judged unless --require-schema is given: then every schema result must be
-// valid (the only schema available offline is the VC 2.0 OB 3.0
-// AchievementCredential one, fixtures/1edtech-schemas/).
+// valid (the schemas available offline are the VC 2.0 OB 3.0
+// AchievementCredential and EndorsementCredential ones and the CLR 2.0
+// ClrCredential one, fixtures/1edtech-schemas/).
 //
 // How it runs offline. verifier-core takes no document loader: Verify.js
 // builds one when it is loaded,
@@ -152,10 +153,14 @@ function didWebUrl(did) {
 const REGISTRY_URL = 'https://issuer-registry.interop.invalid/registry.json';
 // 1EdTech JSON schemas that verifier-core's schema check asks for, as copied
 // into fixtures/1edtech-schemas/ (see fixtures/SOURCES.md)
+const SCHEMA_DIR = join(HERE, 'fixtures', '1edtech-schemas');
 const SCHEMAS = {
   'https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json':
-    join(HERE, 'fixtures', '1edtech-schemas',
-      'ob_v3p0_achievementcredential_schema.json')
+    join(SCHEMA_DIR, 'ob_v3p0_achievementcredential_schema.json'),
+  'https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_endorsementcredential_schema.json':
+    join(SCHEMA_DIR, 'ob_v3p0_endorsementcredential_schema.json'),
+  'https://purl.imsglobal.org/spec/clr/v2p0/schema/json/clr_v2p0_clrcredential_schema.json':
+    join(SCHEMA_DIR, 'clr_v2p0_clrcredential_schema.json')
 };
 const requests = []; // {url, served} for the file being verified
 const {map: contextMap} = contextMapping();

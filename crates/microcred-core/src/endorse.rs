@@ -55,16 +55,25 @@ pub fn endorsement_credential(
     if let Some(c) = comment {
         subject.insert("endorsementComment".into(), c.into());
     }
+    // The extensions context defines the schema validator type of `credentialSchema`.
     Ok(json!({
-        "@context": [VC_V2_CONTEXT, OB_CONTEXT],
+        "@context": [VC_V2_CONTEXT, OB_CONTEXT, crate::model::OB_EXTENSIONS_CONTEXT],
         "id": id,
         "type": ["VerifiableCredential", ENDORSEMENT_CREDENTIAL],
         "name": format!("Endorsement by {by}"),
         "issuer": issuer,
         "validFrom": time_fmt::format(valid_from),
         "credentialSubject": subject,
+        "credentialSchema": [{
+            "id": ENDORSEMENT_SCHEMA,
+            "type": "1EdTechJsonSchemaValidator2019"
+        }],
     }))
 }
+
+/// The Open Badges 3.0 EndorsementCredential JSON Schema (as 1EdTech publishes it).
+pub const ENDORSEMENT_SCHEMA: &str =
+    "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_endorsementcredential_schema.json";
 
 /// What an endorsement is about, by where it is embedded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

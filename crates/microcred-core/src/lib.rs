@@ -49,7 +49,7 @@ pub use clr::{
 };
 pub use endorse::{
     check_endorsements, endorsement_credential, Endorsed, EndorsementReport, EndorserTrust,
-    ENDORSEMENT_CREDENTIAL, ENDORSEMENT_SUBJECT, MAX_ENDORSEMENTS,
+    ENDORSEMENT_CREDENTIAL, ENDORSEMENT_SCHEMA, ENDORSEMENT_SUBJECT, MAX_ENDORSEMENTS,
 };
 pub use issue::{
     parse_csv, sign_checked, CredentialTemplate, CsvError, CsvRow, IssueCheck, IssueRow, RowError,
