@@ -187,8 +187,16 @@ pub fn clr_credential(credentials: &[Value], options: &ClrOptions<'_>) -> Result
             continue;
         };
         let target = a.get("id").and_then(Value::as_str).unwrap_or_default();
-        for source in rule.required_achievement.iter().filter(|s| held(s)) {
-            associations.push(association("isPartOf", source, target));
+        for held_id in achievements
+            .iter()
+            .filter_map(|h| h.get("id").and_then(Value::as_str))
+            .filter(|h| {
+                rule.required_achievement
+                    .iter()
+                    .any(|r| stack::achievement_matches(r, h))
+            })
+        {
+            associations.push(association("isPartOf", held_id, target));
         }
     }
     for (source, target) in options.precedes {
@@ -539,7 +547,11 @@ pub fn check_clr(
                     stack::achievement(k.credential)
                         .and_then(|a| a.get("id"))
                         .and_then(Value::as_str)
-                        .is_some_and(|id| rule.required_achievement.iter().any(|r| r == id))
+                        .is_some_and(|id| {
+                            rule.required_achievement
+                                .iter()
+                                .any(|r| stack::achievement_matches(r, id))
+                        })
                 })
                 .collect(),
             None => components,
@@ -630,9 +642,11 @@ fn check_association(a: &Value, held: &[(&str, Option<&Value>)]) -> AssociationO
             .filter_map(|rule| stack::StackingRequirement::from_value(rule).ok())
             .collect();
         if !rules.is_empty()
-            && !rules
-                .iter()
-                .any(|r| r.required_achievement.contains(&out.source_id))
+            && !rules.iter().any(|r| {
+                r.required_achievement
+                    .iter()
+                    .any(|req| stack::achievement_matches(req, &out.source_id))
+            })
         {
             out.reason = format!(
                 "{} states how it stacks, and {} is not among its required achievements",

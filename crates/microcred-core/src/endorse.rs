@@ -329,7 +329,13 @@ fn check_one(value: &Value, item: &Found<'_>, options: &VerifyOptions<'_>) -> En
         .and_then(Value::as_str)
         .map(str::to_owned);
     let expected = item.expected.map(str::to_owned);
-    let subject_matches = subject.is_some() && subject == expected;
+    // An endorsement of an achievement holds for each of its versions as microcred's service
+    // publishes them (`{id}/versions/{n}`): the endorser endorses the achievement, whose
+    // versions it cannot know in advance.
+    let subject_matches = match (&subject, &expected) {
+        (Some(s), Some(e)) => crate::stack::achievement_matches(s, e),
+        _ => false,
+    };
     // Its own checks only: an endorsement inside an endorsement is not followed.
     let own: Report = verify_own(value, options);
     let typed = has_type(value, ENDORSEMENT_CREDENTIAL);

@@ -76,8 +76,9 @@ pub use proof::{
 pub use related::{check_related_resource, published_bytes, RelatedResourceCheck};
 pub use resolve::{KeyRing, Method, ResolveError};
 pub use stack::{
-    check_stack, Component, ComponentOutcome, KnownIdentity, RequirementOutcome, StackCheck,
-    StackCheckKind, StackError, StackReport, StackingRequirement, MAX_REQUIRED_ACHIEVEMENTS,
+    achievement_matches, check_stack, Component, ComponentOutcome, KnownIdentity,
+    RequirementOutcome, StackCheck, StackCheckKind, StackError, StackReport, StackingRequirement,
+    MAX_REQUIRED_ACHIEVEMENTS,
 };
 pub use status::{
     status_entries, status_list_credential, status_list_urls, Bitstring, StatusEntry, StatusError,

@@ -469,10 +469,11 @@ pub fn check_stack(
             counted: false,
             reason: String::new(),
         };
-        let slot = out
-            .achievement
-            .as_deref()
-            .and_then(|a| rule.required_achievement.iter().position(|r| r == a));
+        let slot = out.achievement.as_deref().and_then(|a| {
+            rule.required_achievement
+                .iter()
+                .position(|r| achievement_matches(r, a))
+        });
         let verdict = component_problem(
             c,
             slot,
@@ -660,7 +661,7 @@ pub fn check_stack(
             achievement(c.credential)
                 .and_then(|a| a.get("id"))
                 .and_then(Value::as_str)
-                == Some(required.as_str())
+                .is_some_and(|id| achievement_matches(required, id))
         });
         let name = named.and_then(|c| {
             achievement(c.credential)
@@ -685,7 +686,7 @@ pub fn check_stack(
                         achievement(c.credential)
                             .and_then(|a| a.get("id"))
                             .and_then(Value::as_str)
-                            == Some(required.as_str())
+                            .is_some_and(|id| achievement_matches(required, id))
                     })
                     .map(|(_, o)| {
                         format!(
@@ -1103,6 +1104,20 @@ fn achievement_label(credential: &Value, id: &str) -> String {
         Some(name) => format!("\"{name}\" ({id})"),
         None => id.to_owned(),
     }
+}
+
+/// Whether an achievement `id` is the required achievement `required`: the same id, or one of
+/// its versions as microcred's service publishes them (`{required}/versions/{n}`), so a rule
+/// naming an achievement accepts credentials of any of its versions; a rule naming one
+/// version (`…/versions/2`) accepts only that one.
+pub fn achievement_matches(required: &str, id: &str) -> bool {
+    id == required
+        || id
+            .strip_prefix(required)
+            .and_then(|rest| rest.strip_prefix("/versions/"))
+            .is_some_and(|n| {
+                !n.is_empty() && n.len() <= 19 && n.bytes().all(|b| b.is_ascii_digit())
+            })
 }
 
 /// An absolute IRI: a scheme, `:`, and no spaces.

@@ -494,3 +494,22 @@ proptest::proptest! {
         proptest::prop_assert_eq!(r.components.len(), parts.len());
     }
 }
+
+#[test]
+fn a_rule_naming_an_achievement_accepts_its_versions() {
+    use microcred_core::achievement_matches;
+    let a = "https://issuer.example/institutions/north/achievements/df-101";
+    assert!(achievement_matches(a, a));
+    assert!(achievement_matches(a, &format!("{a}/versions/3")));
+    assert!(!achievement_matches(a, &format!("{a}/versions/")));
+    assert!(!achievement_matches(a, &format!("{a}/versions/3a")));
+    assert!(!achievement_matches(a, &format!("{a}-2")));
+    assert!(!achievement_matches(
+        &format!("{a}/versions/2"),
+        &format!("{a}/versions/3")
+    ));
+    assert!(achievement_matches(
+        &format!("{a}/versions/2"),
+        &format!("{a}/versions/2")
+    ));
+}

@@ -61,6 +61,7 @@ mod error;
 mod issuer;
 mod keyring;
 mod lint_profile;
+mod pathway;
 mod pkcs11;
 mod routes;
 mod state;

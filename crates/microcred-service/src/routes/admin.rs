@@ -664,6 +664,13 @@ fn lint_definition(
             Err(e) => return Err(ApiError::unprocessable(e.message())),
         }
     }
+    report.findings.extend(crate::pathway::check_definition(
+        &*inner.store,
+        &inner.site.base_url,
+        &rec.definition,
+        now(),
+    )?);
+    report.findings.sort_by_key(|f| f.severity);
     if report.has_errors() {
         let message = match report.profile {
             Some(p) => format!("the achievement has lint errors under lint profile {p} (errors block; warnings are advice)"),

@@ -175,15 +175,37 @@ pub(crate) async fn catalogue(
             Ok((rec, list))
         })
         .await?;
+    // Pathways: the achievements that stack from others, with the ids their rules name.
+    let pathways: Vec<(String, String, microcred_core::StackingRequirement)> = list
+        .iter()
+        .filter_map(|a| {
+            let rule = a.definition.get("stackingRequirement")?;
+            let rule = microcred_core::StackingRequirement::from_value(rule).ok()?;
+            let url = format!("{base}/institutions/{}/achievements/{}", rec.slug, a.slug);
+            Some((a.slug.clone(), url, rule))
+        })
+        .collect();
     let items: Vec<Value> = list
         .iter()
         .map(|a| {
             let d = &a.definition;
+            let url = format!("{base}/institutions/{}/achievements/{}", rec.slug, a.slug);
+            let id = d.get("id").and_then(Value::as_str).unwrap_or_default();
+            let stacks_into: Vec<Value> = pathways
+                .iter()
+                .filter(|(_, _, rule)| {
+                    rule.required_achievement.iter().any(|r| {
+                        microcred_core::achievement_matches(r, &url)
+                            || microcred_core::achievement_matches(r, id)
+                    })
+                })
+                .map(|(slug, url, _)| json!({"slug": slug, "url": url}))
+                .collect();
             json!({
                 "slug": a.slug,
                 "version": a.version,
                 "id": d.get("id"),
-                "url": format!("{base}/institutions/{}/achievements/{}", rec.slug, a.slug),
+                "url": url,
                 "name": d.get("name"),
                 "description": d.get("description"),
                 "achievementType": d.get("achievementType"),
@@ -192,6 +214,8 @@ pub(crate) async fn catalogue(
                 "creditsAvailable": d.get("creditsAvailable"),
                 "learningMode": d.get("learningMode"),
                 "updatedAt": a.created_at,
+                "stackingRequirement": d.get("stackingRequirement"),
+                "stacksInto": stacks_into,
             })
         })
         .collect();
