@@ -143,6 +143,7 @@ pub(crate) fn run(args: IssueArgs) -> Result<ExitCode> {
         activity_end_date: args.activity_end.clone(),
         valid_from: None,
         valid_until: None,
+        related_resource: Vec::new(),
     };
     let row = run.with_defaults(row);
     let now = run.created;

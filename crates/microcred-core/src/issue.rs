@@ -55,6 +55,11 @@ pub struct IssueRow {
     /// End of validity (default: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<String>,
+    /// `relatedResource` entries (VC 2.0 §5.3: `{id, digestSRI | digestMultibase, mediaType?}`)
+    /// fixing the bytes of resources the credential refers to, e.g. the component credentials
+    /// of a stacked one. Set by issuers in code, not read from requests or CSV.
+    #[serde(skip)]
+    pub related_resource: Vec<Value>,
 }
 
 impl IssueRow {
@@ -133,6 +138,7 @@ const LEARNER_MEMBERS: &[&str] = &[
     "awardedDate",
     "credentialSubject",
     "evidence",
+    "relatedResource",
     "credentialStatus",
     "proof",
 ];
@@ -362,6 +368,19 @@ impl CredentialTemplate {
             .iter()
             .map(|e| evidence(e).and_then(|e| to_json(&e)))
             .collect::<Result<_, _>>()?;
+        for r in &row.related_resource {
+            let ok = r
+                .get("id")
+                .and_then(Value::as_str)
+                .is_some_and(|i| crate::model::require_iri("relatedResource id", i).is_ok())
+                && (r.get("digestSRI").is_some_and(Value::is_string)
+                    || r.get("digestMultibase").is_some_and(Value::is_string));
+            if !ok {
+                return Err(RowError::Invalid(
+                    "a relatedResource entry needs an id (an IRI) and a digestSRI or digestMultibase".into(),
+                ));
+            }
+        }
         let when = crate::format_datetime(valid_from);
         crate::model::require_iri("the credential id", id)
             .map_err(|e| RowError::Internal(e.to_string()))?;
@@ -443,6 +462,12 @@ impl CredentialTemplate {
                             doc.insert("evidence".into(), Value::Array(e));
                         }
                         _ => {}
+                    }
+                    if !row.related_resource.is_empty() {
+                        doc.insert(
+                            "relatedResource".into(),
+                            Value::Array(row.related_resource.clone()),
+                        );
                     }
                 }
                 _ => {

@@ -76,9 +76,9 @@ pub use proof::{
 pub use related::{check_related_resource, published_bytes, RelatedResourceCheck};
 pub use resolve::{KeyRing, Method, ResolveError};
 pub use stack::{
-    achievement_matches, check_stack, Component, ComponentOutcome, KnownIdentity,
-    RequirementOutcome, StackCheck, StackCheckKind, StackError, StackReport, StackingRequirement,
-    MAX_REQUIRED_ACHIEVEMENTS,
+    achievement_matches, check_rule, check_stack, Component, ComponentOutcome, KnownIdentity,
+    RequirementOutcome, StackCheck, StackCheckKind, StackError, StackReport, StackTarget,
+    StackingRequirement, MAX_REQUIRED_ACHIEVEMENTS,
 };
 pub use status::{
     status_entries, status_list_credential, status_list_urls, Bitstring, StatusEntry, StatusError,

@@ -438,6 +438,72 @@ pub fn check_stack(
             return report.finish();
         }
     };
+    let target = Target {
+        issuer: issuer_id(stacked),
+        awarded: awarded(stacked),
+        subject: subject(stacked),
+        pinned: pinned_digests(stacked),
+        listed: evidence_ids(stacked),
+    };
+    evaluate(report, rule, &target, components, learner)
+}
+
+/// What a stacked credential about to be issued will be, for [`check_rule`].
+#[derive(Debug, Clone, Copy)]
+pub struct StackTarget<'a> {
+    /// Its issuer's id.
+    pub issuer: &'a str,
+    /// When it will be awarded.
+    pub awarded: OffsetDateTime,
+    /// Its `credentialSubject` (the learner's `id` or `identifier`s).
+    pub subject: &'a Map<String, Value>,
+}
+
+/// Checks `rule` against `components` for a stacked credential not yet issued (`target`):
+/// the same checks as [`check_stack`] without those about the stacked credential itself
+/// (its proof, its pins and its evidence list). An issuer uses it to decide whether a learner
+/// has completed a pathway.
+pub fn check_rule(
+    rule: StackingRequirement,
+    target: &StackTarget<'_>,
+    components: &[Component<'_>],
+    learner: &[KnownIdentity],
+) -> StackReport {
+    let report = StackReport {
+        verdict: Verdict::Indeterminate,
+        achievement: None,
+        rule: None,
+        rule_text: None,
+        checks: Vec::new(),
+        requirements: Vec::new(),
+        components: Vec::new(),
+    };
+    let target = Target {
+        issuer: Some(target.issuer),
+        awarded: Some(target.awarded),
+        subject: Some(target.subject),
+        pinned: Vec::new(),
+        listed: Vec::new(),
+    };
+    evaluate(report, rule, &target, components, learner)
+}
+
+/// What the checks need of the stacked credential.
+struct Target<'a> {
+    issuer: Option<&'a str>,
+    awarded: Option<OffsetDateTime>,
+    subject: Option<&'a Map<String, Value>>,
+    pinned: Vec<&'a Map<String, Value>>,
+    listed: Vec<&'a str>,
+}
+
+fn evaluate(
+    mut report: StackReport,
+    rule: StackingRequirement,
+    target: &Target<'_>,
+    components: &[Component<'_>],
+    learner: &[KnownIdentity],
+) -> StackReport {
     report.push(
         StackCheckKind::Rule,
         Outcome::Pass,
@@ -445,10 +511,10 @@ pub fn check_stack(
     );
     report.rule_text = Some(rule.describe());
 
-    let stacked_issuer = issuer_id(stacked);
-    let stacked_date = awarded(stacked);
-    let stacked_subject = subject(stacked);
-    let pinned = pinned_digests(stacked);
+    let stacked_issuer = target.issuer;
+    let stacked_date = target.awarded;
+    let stacked_subject = target.subject;
+    let pinned = &target.pinned;
 
     // Each component: does it count, and for which requirement.
     let mut counted: Vec<Option<usize>> = Vec::with_capacity(components.len());
@@ -482,7 +548,7 @@ pub fn check_stack(
             stacked_date,
             stacked_subject,
             learner,
-            &pinned,
+            pinned,
         );
         let index = match verdict {
             Ok(i) => i,
@@ -748,7 +814,7 @@ pub fn check_stack(
     }
 
     // The issuer's own list of components.
-    let listed = evidence_ids(stacked);
+    let listed = &target.listed;
     if !listed.is_empty() {
         let counted_ids: Vec<&str> = in_window
             .iter()

@@ -442,6 +442,8 @@ mod tests {
                         method_id: "m".into(),
                         body: vec![b'x'],
                         packed: None,
+                        learner: None,
+                        stack_check: None,
                     })
                     .collect();
                 q.commit(rows).await.unwrap()
@@ -481,6 +483,8 @@ mod tests {
                 method_id: "m".into(),
                 body,
                 packed: Some(packed),
+                learner: None,
+                stack_check: None,
             }
         };
         let mut rows = vec![row(b""), row(b" ")];

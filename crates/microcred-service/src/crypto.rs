@@ -84,6 +84,26 @@ impl MasterKey {
         Zeroizing::new(hex::encode(self.key.as_ref()))
     }
 
+    /// HMAC-SHA-256 under a key derived from this one for `purpose` (a fixed label): keyed
+    /// digests that cannot be computed, or tested against guesses, without the master key.
+    pub(crate) fn keyed_digest(
+        &self,
+        purpose: &[u8],
+        message: &[u8],
+    ) -> Result<[u8; 32], CryptoError> {
+        use hmac::{Hmac, Mac};
+        // HMAC accepts keys of any length; the error exists only for other MACs.
+        let mac = |key: &[u8], data: &[u8]| -> Result<[u8; 32], CryptoError> {
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+                .map_err(|_| CryptoError::BadMasterKey)?;
+            mac.update(data);
+            Ok(mac.finalize().into_bytes().into())
+        };
+        // The purpose's own key, HMAC(master, purpose), then HMAC(that key, message).
+        let sub = Zeroizing::new(mac(self.key.as_ref(), purpose)?);
+        mac(sub.as_ref(), message)
+    }
+
     /// Seals `plaintext` bound to `aad`; returns (nonce, ciphertext with tag).
     pub(crate) fn seal(
         &self,

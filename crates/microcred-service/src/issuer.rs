@@ -530,6 +530,11 @@ impl Template {
     }
 
     /// Issues with `credentialStatus` entries from `plan` (fresh indexes per credential).
+    /// The achievement every credential of the template is for.
+    pub(crate) fn achievement(&self) -> &microcred_core::Achievement {
+        self.core.achievement()
+    }
+
     pub(crate) fn with_status(mut self, plan: crate::status::StatusPlan) -> Self {
         self.status = Some(plan);
         self

@@ -50,6 +50,11 @@ impl KeyRing {
         }
     }
 
+    /// The master key (also for learner keys and sealed recipients, see `learner.rs`).
+    pub(crate) fn master(&self) -> &MasterKey {
+        &self.master
+    }
+
     /// Whether a PKCS#11 token is configured.
     pub(crate) fn has_token(&self) -> bool {
         self.token.is_some()

@@ -51,6 +51,8 @@ pub(crate) struct Inner {
     pub(crate) bodies: Arc<BodyCache>,
     /// The bounded pool for CPU-heavy work (see `cpu.rs`).
     pub(crate) cpu: CpuPool,
+    /// The service's pathways (see `stacking.rs`).
+    pub(crate) pathways: crate::stacking::Pathways,
     /// Issuing templates, with the time from which they count as read (see
     /// [`TEMPLATE_CACHE_TTL`]).
     templates: Mutex<HashMap<TemplateKey, (Arc<Template>, Instant)>>,
@@ -148,10 +150,13 @@ impl FromRef<AppState> for Arc<StatusService> {
 }
 
 /// What runs beside the state: the credential and status writers, which finish every
-/// acknowledged write once the last handle to the state is dropped.
+/// acknowledged write once the last handle to the state is dropped, and the worker that
+/// issues stacked credentials.
 pub struct Background {
     writer: Writer,
     status_writer: StatusWriter,
+    /// Issues stacked credentials (see `stacking.rs`).
+    stacking: Option<crate::stacking::StackWorker>,
     generated_admin_token: Option<Zeroizing<String>>,
 }
 
@@ -174,9 +179,14 @@ impl Background {
         let Self {
             writer,
             status_writer,
+            stacking,
             ..
         } = self;
         tokio::task::spawn_blocking(move || {
+            // The worker first: it may still be storing a stacked credential.
+            if let Some(w) = stacking {
+                w.join();
+            }
             writer.join();
             status_writer.join();
         })
@@ -261,14 +271,20 @@ impl AppState {
             bodies: Arc::new(BodyCache::new(config.limits.credential_cache_bytes)),
             status: Arc::new(StatusService::new(status_queue)),
             cpu,
+            pathways: crate::stacking::Pathways::default(),
             templates: Mutex::new(HashMap::new()),
             store,
         }));
+        let stacking = crate::stacking::StackWorker::start(
+            Arc::downgrade(&state.0),
+            tokio::runtime::Handle::current(),
+        )?;
         Ok((
             state,
             Background {
                 writer,
                 status_writer,
+                stacking: Some(stacking),
                 generated_admin_token: generated,
             },
         ))

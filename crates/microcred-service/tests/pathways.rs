@@ -258,8 +258,243 @@ fn issued_series_stacks(backend: Backend) {
         .ends_with("/achievements/df-101/versions/1"));
 }
 
+/// Certificates of `north` so far.
+fn certificates(c: &Client, tok: &str) -> Vec<Value> {
+    let r = c.get("/v1/institutions/north/credentials?limit=500", Some(tok));
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["achievement"] == "df-certificate")
+        .cloned()
+        .collect()
+}
+
+/// Waits up to 20 s for `n` certificates.
+fn wait_for_certificates(c: &Client, tok: &str, n: usize) -> Vec<Value> {
+    let start = std::time::Instant::now();
+    loop {
+        let found = certificates(c, tok);
+        if found.len() >= n || start.elapsed() > std::time::Duration::from_secs(20) {
+            return found;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+fn issue_one(c: &Client, tok: &str, name: &str, recipient: &str) -> String {
+    let r = c.post(
+        "/v1/institutions/north/credentials",
+        Some(tok),
+        &json!({"achievement": name, "recipient": recipient, "results": {"status": "Completed"}}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// The service issues the certificate itself when a learner's last component arrives (in a
+/// batch here), exactly once, listing and pinning the components; not for a learner missing a
+/// part or whose part was revoked; and for e-mail recipients too.
+fn stacked_credentials_are_issued_automatically(backend: Backend) {
+    let s = TestServer::start_on(backend);
+    let c = &s.client;
+    let base = s.base();
+    create_institution(c, "north", ADMIN, &json!({}));
+    let tok = token(c, "north", ADMIN, ALL_SCOPES);
+    let names = ["df-101", "df-102", "df-103"];
+    for name in names {
+        assert_eq!(put(c, "north", &tok, name, &example(name)).status, 201);
+    }
+    let required: Vec<String> = names
+        .iter()
+        .map(|n| format!("{base}/institutions/north/achievements/{n}"))
+        .collect();
+    assert_eq!(
+        put(c, "north", &tok, "df-certificate", &certificate(&required)).status,
+        201
+    );
+
+    // Amara: two parts one by one, the last in a batch with other learners.
+    let amara = "did:example:amara";
+    let mut parts = vec![
+        issue_one(c, &tok, "df-101", amara),
+        issue_one(c, &tok, "df-102", amara),
+    ];
+    let r = c.post(
+        "/v1/institutions/north/credentials/batch",
+        Some(&tok),
+        &json!({"achievement": "df-103", "rows": [
+            {"recipient": "did:example:someone", "results": {"status": "Completed"}},
+            {"recipient": amara, "results": {"status": "Completed"}},
+        ]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    parts.push(r.json()["results"][1]["id"].as_str().unwrap().to_owned());
+    let found = wait_for_certificates(c, &tok, 1);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let cert_id = found[0]["id"].as_str().unwrap().to_owned();
+    let cert = c.get(&format!("/credentials/{cert_id}"), None);
+    let cert_value = cert.json();
+    assert_eq!(cert_value["credentialSubject"]["id"], amara);
+    let evidence: Vec<String> = cert_value["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect();
+    let mut part_bytes = Vec::new();
+    for id in &parts {
+        let body = c.get(&format!("/credentials/{id}"), None).body;
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert!(
+            evidence.contains(&v["id"].as_str().unwrap().to_owned()),
+            "{evidence:?}"
+        );
+        part_bytes.push(body);
+    }
+    assert_eq!(cert_value["relatedResource"].as_array().unwrap().len(), 3);
+
+    // It verifies as a stack offline, the pins checked against the components' bytes.
+    let did_doc = c.get("/institutions/north/did.json", None).json();
+    let mut ring = KeyRing::new();
+    ring.add_controller_document(&did_doc).unwrap();
+    let options = VerifyOptions::new(time::OffsetDateTime::now_utc(), &ring);
+    let cert_report = microcred_core::verify(&cert.body, &options);
+    assert_eq!(cert_report.verdict, Verdict::Valid, "{cert_report:#?}");
+    let values: Vec<Value> = part_bytes
+        .iter()
+        .map(|b| serde_json::from_slice(b).unwrap())
+        .collect();
+    let reports: Vec<_> = part_bytes
+        .iter()
+        .map(|b| microcred_core::verify(b, &options))
+        .collect();
+    let components: Vec<Component<'_>> = (0..3)
+        .map(|i| Component {
+            credential: &values[i],
+            bytes: Some(&part_bytes[i]),
+            report: &reports[i],
+        })
+        .collect();
+    let stack = check_stack(&cert_value, &cert_report, &components, &[]);
+    assert_eq!(stack.verdict, Verdict::Valid, "{stack:#?}");
+
+    // Exactly once: another DF-101 for Amara issues no second certificate.
+    issue_one(c, &tok, "df-101", amara);
+    // Bea (e-mail, each credential with its own salt) misses DF-103 at first.
+    let bea = "bea@example.org";
+    issue_one(c, &tok, "df-101", bea);
+    issue_one(c, &tok, "df-102", bea);
+    // Chen's DF-101 is revoked before the rest arrive.
+    let chen = "did:example:chen";
+    let revoked = issue_one(c, &tok, "df-101", chen);
+    let r = c.post(
+        &format!("/v1/institutions/north/credentials/{revoked}/revoke"),
+        Some(&tok),
+        &json!({"reason": "issued in error"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    issue_one(c, &tok, "df-102", chen);
+    issue_one(c, &tok, "df-103", chen);
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(certificates(c, &tok).len(), 1);
+    // Bea's last part: her certificate, to her (hashed) address.
+    issue_one(c, &tok, "df-103", bea);
+    let found = wait_for_certificates(c, &tok, 2);
+    assert_eq!(found.len(), 2, "{found:?}");
+    let bea_cert = found.iter().find(|m| m["id"] != cert_id.as_str()).unwrap();
+    let v = c
+        .get(
+            &format!("/credentials/{}", bea_cert["id"].as_str().unwrap()),
+            None,
+        )
+        .json();
+    assert_eq!(
+        v["credentialSubject"]["identifier"][0]["identityType"], "emailAddress",
+        "{v:#}"
+    );
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert_eq!(certificates(c, &tok).len(), 2);
+
+    // The certificate's page links its pathway record, which verifies offline as a CLR:
+    // the certificate and its three components, the rule met within it.
+    let page = c.request(
+        "GET",
+        &format!("/credentials/{cert_id}"),
+        &[("Accept", "text/html")],
+        None,
+    );
+    assert!(
+        page.text()
+            .contains(&format!("{base}/credentials/{cert_id}/clr")),
+        "{}",
+        page.text()
+    );
+    let record = c.get(&format!("/credentials/{cert_id}/clr"), None);
+    assert_eq!(record.status, 200, "{}", record.text());
+    assert_eq!(
+        record.header("content-type"),
+        Some("application/vc+ld+json")
+    );
+    let record_value = record.json();
+    // Verified as of now (the record was made after `options` was).
+    let options = VerifyOptions::new(time::OffsetDateTime::now_utc(), &ring);
+    let record_report = microcred_core::verify(&record.body, &options);
+    let clr = microcred_core::check_clr(&record_value, &record_report, &options, &[]);
+    assert_eq!(clr.verdict, Verdict::Valid, "{clr:#?}");
+    assert_eq!(clr.credentials.len(), 4);
+    assert_eq!(clr.stacks.len(), 1);
+    // A component has no pathway record of its own.
+    assert_eq!(
+        c.get(&format!("/credentials/{}/clr", parts[0]), None)
+            .status,
+        404
+    );
+
+    // The learner's record for staff: every credential of Bea (by her address), verified
+    // with the address.
+    let r = c.post(
+        "/v1/institutions/north/learners/clr",
+        Some(&tok),
+        &json!({"recipient": bea}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    let options = VerifyOptions::new(time::OffsetDateTime::now_utc(), &ring);
+    let report = microcred_core::verify(&r.body, &options);
+    let known = [microcred_core::KnownIdentity {
+        identity_type: "emailAddress".into(),
+        value: bea.into(),
+    }];
+    let clr = microcred_core::check_clr(&v, &report, &options, &known);
+    assert_eq!(clr.verdict, Verdict::Valid, "{clr:#?}");
+    assert_eq!(clr.credentials.len(), 4);
+    // Chen's revoked DF-101 is left out; nobody's record is 404.
+    let r = c.post(
+        "/v1/institutions/north/learners/clr",
+        Some(&tok),
+        &json!({"recipient": chen}),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.json()["credentialSubject"]["verifiableCredential"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let r = c.post(
+        "/v1/institutions/north/learners/clr",
+        Some(&tok),
+        &json!({"recipient": "nobody@example.org"}),
+    );
+    assert_eq!(r.status, 404);
+}
+
 on_each_backend!(
     pathways,
     endorsements_are_checked_when_stored,
-    issued_series_stacks
+    issued_series_stacks,
+    stacked_credentials_are_issued_automatically
 );

@@ -604,6 +604,7 @@ fn save_achievement(
         Err(StoreError::Conflict(m)) => return Err(ApiError::Conflict(m)),
         Err(e) => return Err(e.into()),
     }
+    inner.pathways.forget();
     tracing::info!(institution = %inst, achievement = %ach, version, "achievement version stored");
     let warnings: Vec<_> = report.findings.iter().collect();
     Ok((

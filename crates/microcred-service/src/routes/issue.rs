@@ -74,6 +74,7 @@ impl IssueRequest {
             activity_end_date: self.activity_end_date.clone(),
             valid_from: self.valid_from.clone(),
             valid_until: self.valid_until.clone(),
+            related_resource: Vec::new(),
         }
     }
 }
@@ -152,12 +153,16 @@ pub(crate) async fn single(
             let issued = t
                 .issue(&req.row(), suite, at, IssueCheck::Full)
                 .map_err(ApiError::from)?;
+            let queue = crate::stacking::counted(inner, &t.institution, &t.slug, t.version)?;
+            let learner =
+                crate::stacking::learner_fields(inner.keys.master(), &req.recipient, queue)?;
             Ok(Prepared::New(Box::new(new_credential(
                 &t,
                 issued,
                 key,
                 request_hash,
                 microcred_core::format_datetime(at),
+                learner,
             ))))
         })
         .await?;
@@ -185,6 +190,7 @@ fn new_credential(
     idempotency_key: Option<String>,
     request_hash: [u8; 32],
     issued_at: String,
+    (learner, stack_check): (Option<String>, Option<Vec<u8>>),
 ) -> NewCredential {
     NewCredential {
         id: issued.id,
@@ -197,6 +203,8 @@ fn new_credential(
         method_id: t.key.key.id().to_owned(),
         body: issued.body,
         packed: Some(issued.packed),
+        learner,
+        stack_check,
     }
 }
 
@@ -298,7 +306,8 @@ pub(crate) async fn batch(
             Ok((t, rows, suite, done))
         })
         .await?;
-    let (mut results, pending) = sign_rows(t, rows, key_for_rows, done, suite, base).await?;
+    let (mut results, pending) =
+        sign_rows(state.clone(), t, rows, key_for_rows, done, suite, base).await?;
     if !pending.is_empty() {
         // The bodies move to the writer; keep what the answer needs.
         let keep: Vec<(usize, String, [u8; 32])> = pending
@@ -471,6 +480,10 @@ struct BatchJob {
     first: Option<usize>,
     /// The request is gone (client left, or timed out): jobs not started yet do nothing.
     cancelled: AtomicBool,
+    /// For learner keys (the master key) and stack checks.
+    state: AppState,
+    /// Whether a pathway counts the template's achievement (see `stacking.rs`).
+    queue_stack_checks: bool,
 }
 
 /// Marks the batch cancelled when the request's future is dropped before its jobs ran.
@@ -487,6 +500,7 @@ type RowOutcome = Result<NewCredential, RowResult>;
 /// Signs every row not already stored, on the signing pool. Returns one result slot per row
 /// and the credentials to store (with their row index).
 async fn sign_rows(
+    state: AppState,
     t: Arc<Template>,
     rows: Vec<Result<IssueRow, String>>,
     key: Option<String>,
@@ -498,7 +512,22 @@ async fn sign_rows(
     let at = now();
     let n = rows.len();
     let setup = t.proof_setup(suite, at).map_err(ApiError::from)?;
+    let queue_stack_checks = {
+        let (inner, t) = (state.clone(), t.clone());
+        state
+            .blocking(move |_| {
+                Ok(crate::stacking::counted(
+                    inner.inner(),
+                    &t.institution,
+                    &t.slug,
+                    t.version,
+                )?)
+            })
+            .await?
+    };
     let job = Arc::new(BatchJob {
+        state,
+        queue_stack_checks,
         setup,
         prefix: format!("{}:{}:{}:", t.slug, t.version, suite.name()),
         issued_at: microcred_core::format_datetime(at),
@@ -627,12 +656,22 @@ fn sign_row(
                 RowResult::failed(i + 1, 422, e.message())
             }
         })?;
+    let learner = crate::stacking::learner_fields(
+        job.state.inner().keys.master(),
+        &row.recipient,
+        job.queue_stack_checks,
+    )
+    .map_err(|e| {
+        tracing::error!(error = %e, row = i + 1, "a batch row's learner key failed");
+        RowResult::failed(i + 1, 500, "internal error".into())
+    })?;
     Ok(new_credential(
         &job.t,
         issued,
         row_key,
         hash,
         job.issued_at.clone(),
+        learner,
     ))
 }
 

@@ -2,6 +2,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod badge;
+pub(crate) mod clr;
 pub(crate) mod issue;
 pub(crate) mod pages;
 pub(crate) mod public;

@@ -137,6 +137,10 @@ pub(crate) async fn credential_page(state: AppState, id: String) -> Result<Respo
             );
             let url = format!("{base}/credentials/{id}");
             let badge = format!("{url}/badge.png");
+            let clr = format!("{url}/clr");
+            let stacked = value["credentialSubject"]["achievement"]
+                .get("stackingRequirement")
+                .is_some();
             let checked_at = microcred_core::format_datetime(at);
             Ok(render::credential_page(&CredentialPage {
                 url: &url,
@@ -144,6 +148,7 @@ pub(crate) async fn credential_page(state: AppState, id: String) -> Result<Respo
                 report: &report,
                 checked_at: &checked_at,
                 badge_png: Some(&badge),
+                pathway_record: stacked.then_some(clr.as_str()),
             }))
         })
         .await?;

@@ -271,6 +271,8 @@ pub(crate) struct CredentialPage<'a> {
     pub(crate) checked_at: &'a str,
     /// The baked PNG, if the service serves one.
     pub(crate) badge_png: Option<&'a str>,
+    /// The pathway record (CLR 2.0) of a stacked credential, if the service serves one.
+    pub(crate) pathway_record: Option<&'a str>,
 }
 
 fn subject(vc: &Value) -> &Value {
@@ -762,6 +764,13 @@ pub(crate) fn credential_page(p: &CredentialPage<'_>) -> String {
             html_escape(cert_id)
         ));
     }
+    if let Some(clr) = p.pathway_record {
+        actions.push_str(&format!(
+            "<a class=\"button\" href=\"{}\" download=\"pathway-record-{}.json\" type=\"application/vc+ld+json\">Download the pathway record (CLR 2.0: this credential with its components)</a>\n",
+            html_escape(clr),
+            html_escape(cert_id)
+        ));
+    }
     main.push_str(&format!(
         "<section aria-labelledby=\"share\">\n<h2 id=\"share\">Share and download</h2>\n<div class=\"actions\">\n{actions}</div>\n\
          <p>The JSON file is the signed credential exactly as issued; any Open Badges 3.0 verifier can check it. \
@@ -1016,6 +1025,7 @@ mod tests {
             report: &report,
             checked_at: "2026-02-01T00:00:00Z",
             badge_png: Some("https://c.example/credentials/1/badge.png"),
+            pathway_record: None,
         });
         for needle in [
             "<html lang=\"de\">",

@@ -610,6 +610,14 @@ fn prepare(
             method_id: signing.key.id().to_owned(),
             body,
             packed: None,
+            // A VC API request brings its own subject: its `id`, when it has one, is the
+            // learner (an e-mail recipient would be hashed already).
+            learner: signed["credentialSubject"]["id"]
+                .as_str()
+                .map(|id| crate::learner::key(inner.keys.master(), id))
+                .transpose()
+                .map_err(|e| ApiError::Internal(format!("learner key: {e}")))?,
+            stack_check: None,
         }),
         id_path,
         id_value,

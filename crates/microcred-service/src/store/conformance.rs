@@ -44,6 +44,7 @@ macro_rules! store_conformance {
             status_leases_never_overlap_and_roll_over,
             status_changes_follow_the_rule_and_bump_versions,
             status_events_are_recorded,
+            learners_and_stack_checks,
         );
     };
     (@tests $fresh:ident; plain; $($name:ident),* $(,)?) => {
@@ -119,6 +120,8 @@ fn cred(institution: &str, id: &str, key: Option<&str>) -> NewCredential {
         method_id: format!("did:web:{institution}.example#key-1"),
         body: format!("{{\"id\":\"urn:uuid:{id}\"}}").into_bytes(),
         packed: None,
+        learner: None,
+        stack_check: None,
     }
 }
 
@@ -415,6 +418,8 @@ pub(crate) fn bodies_are_returned_byte_for_byte(s: &dyn Store) {
         NewCredential {
             body,
             packed: Some(packed),
+            learner: None,
+            stack_check: None,
             ..cred("a", id, key)
         }
     };
@@ -805,4 +810,80 @@ pub(crate) fn status_events_are_recorded(s: &dyn Store) {
         .unwrap();
     assert_eq!(page, [events[1].clone()]);
     assert!(s.status_events("b", None, ALL).unwrap().is_empty());
+}
+
+/// A credential's learner key is kept and found again (at every institution); a stack check
+/// is queued only with a credential actually stored, in its transaction, queued again by a
+/// later one (a new version), and finished only at the version that was taken.
+pub(crate) fn learners_and_stack_checks(s: &dyn Store) {
+    with_institutions(s, &["ln-a", "ln-b"]);
+    let mut one = cred("ln-a", "l-1", Some("k1"));
+    one.learner = Some("learner-1".into());
+    one.stack_check = Some(vec![1, 2, 3]);
+    let mut other_inst = cred("ln-b", "l-2", None);
+    other_inst.learner = Some("learner-1".into());
+    let mut someone_else = cred("ln-a", "l-3", None);
+    someone_else.learner = Some("learner-2".into());
+    someone_else.stack_check = Some(vec![9]);
+    let out = s
+        .insert_credentials(&[one.clone(), other_inst, someone_else])
+        .unwrap();
+    assert!(out.iter().all(|o| *o == InsertOutcome::Inserted), "{out:?}");
+    let mine: Vec<String> = s
+        .learner_credentials("learner-1")
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            assert_eq!(r.credential.learner.as_deref(), Some("learner-1"));
+            assert_eq!(r.credential.stack_check, None);
+            r.credential.id
+        })
+        .collect();
+    assert_eq!(mine.len(), 2);
+    assert!(mine.contains(&"l-1".to_owned()) && mine.contains(&"l-2".to_owned()));
+    assert!(s.learner_credentials("nobody").unwrap().is_empty());
+    let listed = s.credentials("ln-a", ALL).unwrap();
+    assert!(listed
+        .iter()
+        .any(|r| r.credential.learner.as_deref() == Some("learner-1")));
+    assert_eq!(
+        s.credential("l-1")
+            .unwrap()
+            .unwrap()
+            .credential
+            .learner
+            .as_deref(),
+        Some("learner-1")
+    );
+
+    let queued = s.stack_checks(10).unwrap();
+    assert_eq!(queued.len(), 2, "{queued:?}");
+    assert!(s.finish_stack_check("learner-2", 1).unwrap());
+    let queued = s.stack_checks(10).unwrap();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0].learner, "learner-1");
+    assert_eq!(queued[0].recipient, vec![1, 2, 3]);
+    let first = queued[0].version;
+
+    // A retry under the same idempotency key stores nothing and queues nothing.
+    let again = s.insert_credentials(&[one]).unwrap();
+    assert!(matches!(again[0], InsertOutcome::Existing(_)));
+    assert_eq!(s.stack_checks(10).unwrap()[0].version, first);
+
+    // Another credential of the learner queues the check again: taking the old version does
+    // not finish the new one.
+    let mut later = cred("ln-a", "l-4", None);
+    later.learner = Some("learner-1".into());
+    later.stack_check = Some(vec![4, 5, 6]);
+    s.insert_credentials(&[later]).unwrap();
+    let queued = s.stack_checks(10).unwrap();
+    assert_eq!(queued.len(), 1);
+    assert!(queued[0].version > first);
+    assert_eq!(queued[0].recipient, vec![4, 5, 6]);
+    assert!(!s.finish_stack_check("learner-1", first).unwrap());
+    assert_eq!(s.stack_checks(10).unwrap().len(), 1);
+    assert!(s
+        .finish_stack_check("learner-1", queued[0].version)
+        .unwrap());
+    assert!(s.stack_checks(10).unwrap().is_empty());
 }

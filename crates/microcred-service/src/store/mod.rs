@@ -390,6 +390,26 @@ pub struct NewCredential {
     /// has checked that it gives back `body`. Always `None` in records read back (their
     /// `body` is whole).
     pub packed: Option<PackedBody>,
+    /// The learner key of its recipient (see the service's `learner.rs`), when known: every
+    /// credential of one learner, at any institution of the service, has the same.
+    pub learner: Option<String>,
+    /// When set, a stack check for `learner` is queued in the same transaction as the
+    /// credential, with this sealed recipient (see [`StackCheck`]). Always `None` in records
+    /// read back.
+    pub stack_check: Option<Vec<u8>>,
+}
+
+/// A learner whose credentials may now satisfy a pathway: queued with a credential, in its
+/// transaction; done when the service has issued what the pathways call for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackCheck {
+    /// The learner key.
+    pub learner: String,
+    /// The recipient, sealed under the master key.
+    pub recipient: Vec<u8>,
+    /// Bumped each time the learner is queued again: finishing an older version leaves the
+    /// newer one queued.
+    pub version: i64,
 }
 
 /// A stored credential.
@@ -764,6 +784,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<CredentialRecord>, StoreError>;
     /// How many credentials an institution has.
     fn credential_count(&self, institution: &str) -> Result<u64, StoreError>;
+
+    /// Every credential of the learner `learner`, at every institution, oldest first.
+    fn learner_credentials(&self, learner: &str) -> Result<Vec<CredentialRecord>, StoreError>;
+    /// Up to `limit` queued stack checks, oldest first.
+    fn stack_checks(&self, limit: usize) -> Result<Vec<StackCheck>, StoreError>;
+    /// Removes the stack check of `learner` if it is still at `version`; whether it did.
+    fn finish_stack_check(&self, learner: &str, version: i64) -> Result<bool, StoreError>;
     /// The status settings of an institution (defaults when never set).
     fn status_settings(&self, institution: &str) -> Result<StatusSettings, StoreError>;
     /// Replaces the status settings of an institution.

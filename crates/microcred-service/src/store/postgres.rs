@@ -47,14 +47,17 @@ use super::packed::PartSets;
 use super::{
     prefix_range, AchievementRecord, BodyParts, CredentialRecord, IdentityKind, InsertOutcome,
     InstitutionRecord, KeyRecord, KeySecret, KeyStatus, LeasePlan, LeasePolicy, LeaseView,
-    NewCredential, Page, Scopes, SealedSecret, SlotState, StatusAction, StatusChange,
+    NewCredential, Page, Scopes, SealedSecret, SlotState, StackCheck, StatusAction, StatusChange,
     StatusChangeOutcome, StatusEvent, StatusLease, StatusListRecord, StatusPurpose, StatusRule,
     StatusSettings, StatusSlot, StatusState, Store, StoreError, TokenRecord,
 };
 use crate::config::{redact_url, Database};
 
 /// The migrations, in order: `(version, SQL)`.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("postgres/0001_schema.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("postgres/0001_schema.sql")),
+    (2, include_str!("postgres/0002_learners.sql")),
+];
 
 /// First key of the advisory lock migrations hold (the second is the schema's name).
 const MIGRATION_LOCK: i32 = 0x6d63_7231; // "mcr1"
@@ -67,9 +70,11 @@ const ATTEMPTS: u32 = 10;
 const MIN_IDLE: u32 = 1;
 
 const CREDENTIAL_COLUMNS: &str = "id, institution, achievement, achievement_version, \
-     idempotency_key, request_hash, issued_at, method_id, body, revoked_at, revocation_reason";
+     idempotency_key, request_hash, issued_at, method_id, body, revoked_at, revocation_reason, \
+     learner";
 const CREDENTIAL_META_COLUMNS: &str = "id, institution, achievement, achievement_version, \
-     idempotency_key, request_hash, issued_at, method_id, ''::bytea, revoked_at, revocation_reason";
+     idempotency_key, request_hash, issued_at, method_id, ''::bytea, revoked_at, revocation_reason, \
+     learner";
 const KEY_COLUMNS: &str = "method_id, institution, seq, public_multibase, status, created_at, \
      retired_at, storage, nonce, ciphertext, token_label, token_key_id";
 const TOKEN_COLUMNS: &str = "id, institution, scopes, label, hash, created_at, revoked";
@@ -566,6 +571,8 @@ fn credential_row(r: &Row) -> Result<CredentialRecord, Fail> {
             method_id: r.try_get(7)?,
             body: r.try_get(8)?,
             packed: None,
+            learner: r.try_get(11)?,
+            stack_check: None,
         },
         revoked_at: r.try_get(9)?,
         revocation_reason: r.try_get(10)?,
@@ -1040,6 +1047,7 @@ impl Store for PgStore {
                 .map(|r| r.try_get::<_, i64>(0))
                 .collect::<Result<_, _>>()?;
             let mut out: Vec<Option<InsertOutcome>> = vec![None; rows.len()];
+            let mut checks: Vec<(&str, &[u8], &str)> = Vec::new();
             for &i in &order {
                 let (Some(c), Some(seq)) = (rows.get(i), seqs.get(i)) else {
                     continue;
@@ -1053,9 +1061,9 @@ impl Store for PgStore {
                 // another transaction is inserting with the same key or id waits for it.
                 let n = q.exec(
                     "INSERT INTO credentials (id, institution, achievement, achievement_version, idempotency_key,
-                                              request_hash, issued_at, method_id, body, seq)
+                                              request_hash, issued_at, method_id, body, seq, learner)
                      OVERRIDING SYSTEM VALUE
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
                     &[
                         &c.id,
                         &c.institution,
@@ -1067,9 +1075,13 @@ impl Store for PgStore {
                         &c.method_id,
                         &stored,
                         seq,
+                        &c.learner,
                     ],
                 )?;
                 let outcome = if n == 1 {
+                    if let (Some(learner), Some(recipient)) = (&c.learner, &c.stack_check) {
+                        checks.push((learner.as_str(), recipient.as_slice(), c.issued_at.as_str()));
+                    }
                     InsertOutcome::Inserted
                 } else {
                     // A retry under the same idempotency key wins over an id conflict: it
@@ -1093,6 +1105,18 @@ impl Store for PgStore {
                 if let Some(slot) = out.get_mut(i) {
                     *slot = Some(outcome);
                 }
+            }
+            // Queued learners in one order everywhere (two instances' batches for the same
+            // learners would otherwise wait on each other's rows the other way round).
+            checks.sort_by(|a, b| a.0.cmp(b.0));
+            checks.dedup_by(|a, b| a.0 == b.0);
+            for (learner, recipient, at) in &checks {
+                q.exec(
+                    "INSERT INTO stack_checks (learner, recipient, version, queued_at) VALUES ($1, $2, 1, $3)
+                     ON CONFLICT (learner) DO UPDATE SET recipient = excluded.recipient,
+                         version = stack_checks.version + 1, queued_at = excluded.queued_at",
+                    &[learner, recipient, at],
+                )?;
             }
             out.into_iter()
                 .map(|o| {
@@ -1216,6 +1240,51 @@ impl Store for PgStore {
                 )?
                 .try_get(0)?;
             to_u64(n, "count")
+        })
+    }
+
+    fn learner_credentials(&self, learner: &str) -> Result<Vec<CredentialRecord>, StoreError> {
+        self.read(|q| {
+            q.query(
+                &format!(
+                    "SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE learner = $1 ORDER BY issued_at, id"
+                ),
+                &[&learner],
+            )?
+            .iter()
+            .map(credential_row)
+            .collect::<Result<Vec<_>, _>>()
+        })?
+        .into_iter()
+        .map(|r| self.whole_record(r))
+        .collect()
+    }
+
+    fn stack_checks(&self, limit: usize) -> Result<Vec<StackCheck>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|q| {
+            q.query(
+                "SELECT learner, recipient, version FROM stack_checks ORDER BY queued_at, learner LIMIT $1",
+                &[&limit],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(StackCheck {
+                    learner: r.try_get(0)?,
+                    recipient: r.try_get(1)?,
+                    version: r.try_get(2)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn finish_stack_check(&self, learner: &str, version: i64) -> Result<bool, StoreError> {
+        self.write("finish a stack check", |q| {
+            Ok(q.exec(
+                "DELETE FROM stack_checks WHERE learner = $1 AND version = $2",
+                &[&learner, &version],
+            )? == 1)
         })
     }
 
@@ -1671,6 +1740,8 @@ mod tests {
             method_id: "did:web:a.example#key-1".into(),
             body: format!("{{\"id\":\"{id}\"}}").into_bytes(),
             packed: None,
+            learner: None,
+            stack_check: None,
         }
     }
 

@@ -28,13 +28,13 @@ use super::packed::PartSets;
 use super::{
     prefix_range, AchievementRecord, BodyParts, CredentialRecord, IdentityKind, InsertOutcome,
     InstitutionRecord, KeyRecord, KeySecret, KeyStatus, LeasePlan, LeasePolicy, LeaseView,
-    NewCredential, Page, Scopes, SealedSecret, SlotState, StatusAction, StatusChange,
+    NewCredential, Page, Scopes, SealedSecret, SlotState, StackCheck, StatusAction, StatusChange,
     StatusChangeOutcome, StatusEvent, StatusLease, StatusListRecord, StatusPurpose, StatusRule,
     StatusSettings, StatusSlot, StatusState, Store, StoreError, TokenRecord,
 };
 
 /// Schema version kept in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 /// The columns and constraints of the `keys` table (version 5: a key's secret is sealed here,
 /// or is a key in a PKCS#11 token, and the row holds exactly the columns of its kind).
@@ -87,6 +87,8 @@ const ADDED_COLUMNS: &[(&str, &str, &str, i64)] = &[
     // 4: lint profiles (institution setting; per achievement version override).
     ("institution_settings", "lint_profile", "TEXT", 4),
     ("achievements", "lint_profile", "TEXT", 4),
+    // 6: the learner key of a credential's recipient (stacking, learner records).
+    ("credentials", "learner", "TEXT", 6),
 ];
 
 const SCHEMA: &str = concat!(
@@ -136,7 +138,8 @@ CREATE TABLE IF NOT EXISTS credentials (
     method_id TEXT NOT NULL,
     body BLOB NOT NULL,
     revoked_at TEXT,
-    revocation_reason TEXT
+    revocation_reason TEXT,
+    learner TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS credentials_idempotency
     ON credentials(institution, idempotency_key) WHERE idempotency_key IS NOT NULL;
@@ -181,11 +184,20 @@ CREATE TABLE IF NOT EXISTS status_events (
     at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS status_events_credential ON status_events(institution, credential_id);
+CREATE TABLE IF NOT EXISTS stack_checks (
+    learner TEXT PRIMARY KEY,
+    recipient BLOB NOT NULL,
+    version INTEGER NOT NULL,
+    queued_at TEXT NOT NULL
+);
 "
 );
 
-const CREDENTIAL_COLUMNS: &str = "id, institution, achievement, achievement_version, idempotency_key, request_hash, issued_at, method_id, body, revoked_at, revocation_reason";
-const CREDENTIAL_META_COLUMNS: &str = "id, institution, achievement, achievement_version, idempotency_key, request_hash, issued_at, method_id, x'', revoked_at, revocation_reason";
+/// Indexes on columns added after their table (created once the column exists).
+const ADDED_INDEXES: &str = "CREATE INDEX IF NOT EXISTS credentials_learner ON credentials(learner) WHERE learner IS NOT NULL;";
+
+const CREDENTIAL_COLUMNS: &str = "id, institution, achievement, achievement_version, idempotency_key, request_hash, issued_at, method_id, body, revoked_at, revocation_reason, learner";
+const CREDENTIAL_META_COLUMNS: &str = "id, institution, achievement, achievement_version, idempotency_key, request_hash, issued_at, method_id, x'', revoked_at, revocation_reason, learner";
 
 /// Page size of new databases (see the module docs).
 const PAGE_SIZE: u32 = 16 * 1024;
@@ -444,6 +456,7 @@ impl SqliteStore {
                     .map_err(backend)?;
             }
         }
+        writer.execute_batch(ADDED_INDEXES).map_err(backend)?;
         if version < 5 && !has_column(&writer, "keys", "storage").map_err(backend)? {
             if let Err(e) = writer.execute_batch(KEYS_V5_MIGRATION) {
                 let _ = writer.execute_batch("ROLLBACK;");
@@ -688,11 +701,17 @@ fn credential_row(row: &Row<'_>) -> Result<CredentialRecord, rusqlite::Error> {
             method_id: row.get(7)?,
             body: row.get(8)?,
             packed: None,
+            learner: row.get(11)?,
+            stack_check: None,
         },
         revoked_at: row.get(9)?,
         revocation_reason: row.get(10)?,
     })
 }
+
+/// Queues (or queues again) a learner's stack check.
+const STACK_CHECK_UPSERT: &str = "INSERT INTO stack_checks (learner, recipient, version, queued_at) VALUES (?1, ?2, 1, ?3)
+     ON CONFLICT (learner) DO UPDATE SET recipient = excluded.recipient, version = stack_checks.version + 1, queued_at = excluded.queued_at";
 
 const KEY_COLUMNS: &str = "method_id, institution, seq, public_multibase, status, created_at, \
      retired_at, storage, nonce, ciphertext, token_label, token_key_id";
@@ -1197,7 +1216,7 @@ impl Store for SqliteStore {
                 .prepare_cached(&format!(
                     // No conflict target: a taken idempotency key and a taken id both skip the
                     // row (told apart below) instead of failing the whole group commit.
-                    "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, NULL)
+                    "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, NULL, ?10)
                      ON CONFLICT DO NOTHING"
                 ))
                 .map_err(backend)?;
@@ -1205,6 +1224,9 @@ impl Store for SqliteStore {
                 .prepare_cached(&format!(
                     "SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE institution = ?1 AND idempotency_key = ?2"
                 ))
+                .map_err(backend)?;
+            let mut queue = tx
+                .prepare_cached(STACK_CHECK_UPSERT)
                 .map_err(backend)?;
             let mut out = Vec::with_capacity(rows.len());
             for c in rows {
@@ -1220,10 +1242,14 @@ impl Store for SqliteStore {
                         c.request_hash.as_slice(),
                         c.issued_at,
                         c.method_id,
-                        stored
+                        stored,
+                        c.learner
                     ])
                     .map_err(backend)?;
                 if n == 1 {
+                    if let (Some(learner), Some(recipient)) = (&c.learner, &c.stack_check) {
+                        queue.execute(params![learner, recipient, c.issued_at]).map_err(backend)?;
+                    }
                     out.push(InsertOutcome::Inserted);
                     continue;
                 }
@@ -1316,6 +1342,47 @@ impl Store for SqliteStore {
                 .query_row([institution], |r| r.get::<_, i64>(0))
         })
         .map(|n| u64::try_from(n).unwrap_or(0))
+    }
+
+    fn learner_credentials(&self, learner: &str) -> Result<Vec<CredentialRecord>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE learner = ?1 ORDER BY issued_at, id"
+            ))?
+            .query_map([learner], credential_row)?
+            .collect::<Result<Vec<_>, _>>()
+        })?
+        .into_iter()
+        .map(|r| self.whole_record(r))
+        .collect()
+    }
+
+    fn stack_checks(&self, limit: usize) -> Result<Vec<StackCheck>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT learner, recipient, version FROM stack_checks ORDER BY queued_at, learner LIMIT ?1",
+            )?
+            .query_map([limit], |r| {
+                Ok(StackCheck {
+                    learner: r.get(0)?,
+                    recipient: r.get(1)?,
+                    version: r.get(2)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    fn finish_stack_check(&self, learner: &str, version: i64) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "DELETE FROM stack_checks WHERE learner = ?1 AND version = ?2",
+                params![learner, version],
+            )
+            .map(|n| n == 1)
+            .map_err(backend)
+        })
     }
 
     fn status_settings(&self, institution: &str) -> Result<StatusSettings, StoreError> {
@@ -1583,6 +1650,8 @@ mod tests {
             method_id: "did:x#k".into(),
             body: format!("{{\"id\":\"{id}\"}}").into_bytes(),
             packed: None,
+            learner: None,
+            stack_check: None,
         }
     }
 
@@ -1810,6 +1879,8 @@ mod tests {
             NewCredential {
                 body,
                 packed: Some(packed),
+                learner: None,
+                stack_check: None,
                 ..cred(id, key)
             }
         };
