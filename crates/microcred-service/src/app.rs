@@ -81,6 +81,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/institutions/{inst}/credentials/{id}/suspend", post(routes::status::suspend))
         .route("/v1/institutions/{inst}/credentials/{id}/reinstate", post(routes::status::reinstate))
         .route("/v1/institutions/{inst}/learners/clr", post(routes::clr::learner_record))
+        .route("/v1/institutions/{inst}/learners/recognitions", post(routes::recognition::record))
         .route("/v1/institutions/{inst}/status-events", get(routes::status::events))
         .route("/v1/institutions/{inst}/status-lists", get(routes::status::lists))
         .route("/v1/institutions/{inst}/settings", get(routes::status::get_settings).put(routes::status::put_settings))

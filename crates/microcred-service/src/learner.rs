@@ -15,11 +15,32 @@ const LEARNER_KEY_PURPOSE: &[u8] = b"microcred learner key v1";
 /// The associated data of a sealed recipient.
 const SEALED_RECIPIENT_AAD: &[u8] = b"microcred sealed recipient v1";
 
+/// Whether a recipient is an e-mail address (credentials name it hashed, each with its own
+/// salt) rather than a DID or URL (named as it is). The same test as the core's recipient
+/// parsing: an `@` and no scheme.
+pub(crate) fn is_email(recipient: &str) -> bool {
+    let r = recipient.trim();
+    r.contains('@') && !r.contains(':')
+}
+
+/// The identities a checker compares credentials of `recipient` with: its e-mail address, if
+/// it is one (a DID is compared as the subject's id, with no help).
+pub(crate) fn known_identities(recipient: &str) -> Vec<microcred_core::KnownIdentity> {
+    if is_email(recipient) {
+        vec![microcred_core::KnownIdentity {
+            identity_type: "emailAddress".into(),
+            value: recipient.trim().to_owned(),
+        }]
+    } else {
+        Vec::new()
+    }
+}
+
 /// The recipient as compared: an e-mail address trimmed and lower-cased (addresses are used
 /// case-insensitively in practice), anything else (a DID or URL) as given.
 fn normalized(recipient: &str) -> String {
     let r = recipient.trim();
-    if r.contains('@') && !r.contains(':') {
+    if is_email(r) {
         r.to_lowercase()
     } else {
         r.to_owned()

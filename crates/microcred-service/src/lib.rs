@@ -64,6 +64,7 @@ mod learner;
 mod lint_profile;
 mod pathway;
 mod pkcs11;
+mod recognition;
 mod routes;
 mod stacking;
 mod state;
@@ -100,8 +101,8 @@ pub use state::{AppState, Background};
 pub use store::{
     AchievementRecord, BodyParts, CredentialRecord, IdentityKind, InsertOutcome, InstitutionRecord,
     KeyRecord, KeySecret, KeyStatus, KeyStorage, LeasePlan, LeasePolicy, LeaseView, NewCredential,
-    PackedBody, Packer, Page, PgStore, Scopes, SealedSecret, SlotState, SqliteStore, StatusAction,
-    StatusChange, StatusChangeOutcome, StatusDecision, StatusEvent, StatusLease, StatusListRecord,
-    StatusPurpose, StatusRule, StatusSettings, StatusSlot, StatusState, Store, StoreError,
-    TokenRecord,
+    PackedBody, Packer, Page, PgStore, RecognizedCredential, Scopes, SealedSecret, SlotState,
+    SqliteStore, StackCheck, StatusAction, StatusChange, StatusChangeOutcome, StatusDecision,
+    StatusEvent, StatusLease, StatusListRecord, StatusPurpose, StatusRule, StatusSettings,
+    StatusSlot, StatusState, Store, StoreError, TokenRecord,
 };

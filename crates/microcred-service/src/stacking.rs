@@ -189,10 +189,15 @@ fn run_once(inner: &Inner, runtime: &tokio::runtime::Handle) -> Result<(), Domai
 
 /// A learner's credential as the worker sees it.
 struct Held {
+    /// The issuing institution, or for a recognized credential the one that recorded it.
     institution: String,
+    /// The achievement slug (empty for a recognized credential).
     slug: String,
     bytes: Vec<u8>,
     value: Value,
+    /// A credential of another institution recorded by `institution` (see `recognition.rs`),
+    /// with the DID document it was verified with (when not a `did:key`).
+    recognized: Option<Option<Vec<u8>>>,
 }
 
 fn process(
@@ -219,6 +224,19 @@ fn process(
             slug: rec.credential.achievement,
             bytes: rec.credential.body,
             value,
+            recognized: None,
+        });
+    }
+    for r in inner.store.learner_recognitions(&check.learner)? {
+        let Ok(value) = serde_json::from_slice::<Value>(&r.body) else {
+            continue;
+        };
+        held.push(Held {
+            institution: r.institution,
+            slug: String::new(),
+            bytes: r.body,
+            value,
+            recognized: Some(r.verification),
         });
     }
     let ids: Vec<&str> = held
@@ -260,9 +278,11 @@ fn issue_if_satisfied(
     learner: &str,
 ) -> Result<(), DomainError> {
     let base = &inner.site.base_url;
-    // The components: credentials for achievements the rule names.
+    // The components: credentials for achievements the rule names (another institution's
+    // only if the pathway's institution recorded it).
     let parts: Vec<&Held> = held
         .iter()
+        .filter(|h| h.recognized.is_none() || h.institution == p.institution)
         .filter(|h| {
             h.value["credentialSubject"]["achievement"]["id"]
                 .as_str()
@@ -279,6 +299,17 @@ fn issue_if_satisfied(
     let mut keys = KeyRing::new();
     let mut seen = HashSet::new();
     for h in &parts {
+        if let Some(doc) = h.recognized.as_ref() {
+            if let Some(doc) = doc
+                .as_deref()
+                .and_then(|d| serde_json::from_slice::<Value>(d).ok())
+            {
+                // A document that no longer reads is left out: its credential then does
+                // not verify, and does not count.
+                let _ = keys.add_controller_document(&doc);
+            }
+            continue;
+        }
         if seen.insert(h.institution.clone()) {
             let inst = inner.institution(&h.institution)?;
             let doc = crate::issuer::did_document(&inst, &inner.store.keys(&h.institution)?);
@@ -307,6 +338,9 @@ fn issue_if_satisfied(
             });
         }
     }
+    trusted.extend(crate::recognition::trust_list(
+        &crate::recognition::recognized(&*inner.store, &p.institution)?,
+    ));
     let trust = TrustList::new(trusted);
     let now = crate::app::now();
     let options = VerifyOptions::new(now, &keys).trust_list(&trust);
@@ -325,7 +359,7 @@ fn issue_if_satisfied(
         .collect();
     let institution = inner.institution(&p.institution)?;
     let mut subject = Map::new();
-    let known = if recipient.contains('@') && !recipient.contains(':') {
+    let known = if crate::learner::is_email(recipient) {
         // Compared through the address: each component has its own salt.
         let id = microcred_core::IdentityObject::hashed_email(recipient, "stack-check");
         subject.insert("identifier".into(), json!([id]));

@@ -492,9 +492,219 @@ fn stacked_credentials_are_issued_automatically(backend: Backend) {
     assert_eq!(r.status, 404);
 }
 
+/// A credential of Lakeshore College for its DC-200, issued to `recipient` by the core's
+/// issuance path (as another institution's issuer would).
+fn lakeshore_credential(recipient: &str) -> Value {
+    let key = IssuerKey::from_seed(&[7; 32]).unwrap();
+    let achievement = microcred_core::Achievement::from_value(json!({
+        "id": "https://lakeshore.example/achievements/dc-200",
+        "type": ["Achievement"],
+        "name": "Digital Collaboration 200",
+        "description": "Collaborates online with shared documents and video meetings.",
+        "criteria": {"narrative": "Passed the practical assessment."},
+    }))
+    .unwrap();
+    let issuer = Profile::from_value(json!({
+        "id": key.controller(), "type": ["Profile"], "name": "Lakeshore College",
+    }))
+    .unwrap();
+    let t = microcred_core::CredentialTemplate::new(
+        achievement,
+        issuer,
+        &microcred_core::LintOptions::new(),
+    )
+    .unwrap();
+    let at = time::OffsetDateTime::now_utc() - time::Duration::days(30);
+    let setup = t
+        .proof_setup(
+            &key,
+            Cryptosuite::DEFAULT,
+            at,
+            microcred_core::bundled_contexts(),
+        )
+        .unwrap();
+    let unsigned = t
+        .build(
+            &microcred_core::IssueRow::for_recipient(recipient),
+            "urn:uuid:9a7f1c3e-2b4d-4e6f-8a1b-3c5d7e9f1a2b",
+            "5a1t",
+            at,
+            &mut microcred_core::Spare::default(),
+        )
+        .unwrap();
+    let (signed, _) = t
+        .sign(
+            unsigned,
+            microcred_core::IssueCheck::Full,
+            &setup,
+            &key,
+            microcred_core::bundled_contexts(),
+        )
+        .unwrap();
+    signed
+}
+
+fn presentation(credentials: &[Value]) -> Value {
+    json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": credentials,
+    })
+}
+
+fn recognize(c: &Client, tok: &str, recipient: &str, credentials: &[Value]) -> Response {
+    c.post(
+        "/v1/institutions/north/learners/recognitions",
+        Some(tok),
+        &json!({"recipient": recipient, "presentation": presentation(credentials)}),
+    )
+}
+
+/// Recognition of prior learning: a credential of another college, submitted as a
+/// presentation, is recorded only once its issuer is recognized, only if it verifies and is
+/// the learner's; recorded, it counts towards the pathway (the certificate is issued when the
+/// learner's last own component arrives) and is part of the learner's record.
+fn recognition_of_prior_learning(backend: Backend) {
+    let s = TestServer::start_on(backend);
+    let c = &s.client;
+    let base = s.base();
+    create_institution(c, "north", ADMIN, &json!({}));
+    let tok = token(c, "north", ADMIN, ALL_SCOPES);
+    for name in ["df-101", "df-102"] {
+        assert_eq!(put(c, "north", &tok, name, &example(name)).status, 201);
+    }
+    let external = "https://lakeshore.example/achievements/dc-200";
+    let required = vec![
+        format!("{base}/institutions/north/achievements/df-101"),
+        format!("{base}/institutions/north/achievements/df-102"),
+        external.to_owned(),
+    ];
+    assert_eq!(
+        put(c, "north", &tok, "df-certificate", &certificate(&required)).status,
+        201
+    );
+    let amara = "did:example:amara";
+    let dc200 = lakeshore_credential(amara);
+
+    // Not recognized yet.
+    let r = recognize(c, &tok, amara, std::slice::from_ref(&dc200));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["recorded"], 0);
+    assert!(
+        r.text().contains("not one this institution recognizes"),
+        "{}",
+        r.text()
+    );
+
+    let lakeshore = IssuerKey::from_seed(&[7; 32]).unwrap();
+    let r = c.send_json(
+        "PUT",
+        "/v1/institutions/north/settings",
+        Some(&tok),
+        &json!({"recognizedIssuers": [{"id": lakeshore.controller(), "name": "Lakeshore College"}]}),
+        &[],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json()["recognizedIssuers"][0]["name"],
+        "Lakeshore College"
+    );
+    let bad = c.send_json(
+        "PUT",
+        "/v1/institutions/north/settings",
+        Some(&tok),
+        &json!({"recognizedIssuers": [{"id": "not an id", "name": "X"}]}),
+        &[],
+    );
+    assert_eq!(bad.status, 422, "{}", bad.text());
+
+    // Tampered, and another learner's: refused with the reason; the genuine one recorded.
+    let mut tampered = dc200.clone();
+    tampered["name"] = json!("Digital Collaboration 300");
+    let someone = lakeshore_credential("did:example:someone");
+    let r = recognize(c, &tok, amara, &[tampered, someone, dc200.clone()]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["recorded"], 1, "{v:#}");
+    assert!(v["credentials"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("does not verify"));
+    assert!(v["credentials"][1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("not the learner's"));
+    assert_eq!(v["credentials"][2]["reason"], "recorded");
+    let r = recognize(c, &tok, amara, std::slice::from_ref(&dc200));
+    assert_eq!(r.json()["credentials"][0]["reason"], "already recorded");
+
+    // Amara's own parts: the certificate follows, counting DC-200.
+    issue_one(c, &tok, "df-101", amara);
+    assert!(wait_for_certificates_quietly(c, &tok));
+    issue_one(c, &tok, "df-102", amara);
+    let found = wait_for_certificates(c, &tok, 1);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let cert = c
+        .get(
+            &format!("/credentials/{}", found[0]["id"].as_str().unwrap()),
+            None,
+        )
+        .json();
+    let evidence: Vec<&str> = cert["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["id"].as_str())
+        .collect();
+    assert!(
+        evidence.contains(&dc200["id"].as_str().unwrap()),
+        "{evidence:?}"
+    );
+
+    // The learner's record holds the recognized credential unchanged, and verifies (trusting
+    // both colleges).
+    let r = c.post(
+        "/v1/institutions/north/learners/clr",
+        Some(&tok),
+        &json!({"recipient": amara}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let record = r.json();
+    let held = record["credentialSubject"]["verifiableCredential"]
+        .as_array()
+        .unwrap();
+    assert!(held.contains(&dc200));
+    let did_doc = c.get("/institutions/north/did.json", None).json();
+    let mut ring = KeyRing::new();
+    ring.add_controller_document(&did_doc).unwrap();
+    let trust = microcred_core::TrustList::new(vec![
+        microcred_core::TrustedIssuer {
+            name: "Lakeshore".into(),
+            id: lakeshore.controller().into(),
+            keys: vec![],
+        },
+        microcred_core::TrustedIssuer {
+            name: "North".into(),
+            id: did_doc["id"].as_str().unwrap().into(),
+            keys: vec![],
+        },
+    ]);
+    let options = VerifyOptions::new(time::OffsetDateTime::now_utc(), &ring).trust_list(&trust);
+    let report = microcred_core::verify(&r.body, &options);
+    let clr = microcred_core::check_clr(&record, &report, &options, &[]);
+    assert_eq!(clr.verdict, Verdict::Valid, "{clr:#?}");
+}
+
+/// No certificate within 2 s (the learner's parts are not all there yet).
+fn wait_for_certificates_quietly(c: &Client, tok: &str) -> bool {
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    certificates(c, tok).is_empty()
+}
+
 on_each_backend!(
     pathways,
     endorsements_are_checked_when_stored,
     issued_series_stacks,
-    stacked_credentials_are_issued_automatically
+    stacked_credentials_are_issued_automatically,
+    recognition_of_prior_learning
 );

@@ -154,20 +154,21 @@ pub(crate) struct LearnerRecordRequest {
 }
 
 /// `POST /v1/institutions/{inst}/learners/clr` (any token of the institution): every credential
-/// of the learner at the institution, not revoked, oldest first, in one signed record.
+/// of the learner at the institution, not revoked, oldest first, then the credentials of other
+/// institutions it recorded for them (see `recognition.rs`), in one signed record.
 pub(crate) async fn learner_record(
     State(state): State<AppState>,
     auth: Authorized<Member>,
     AppJson(req): AppJson<LearnerRecordRequest>,
 ) -> Result<Response, ApiError> {
     let inst = auth.into_institution();
-    if req.recipient.trim().is_empty() || req.recipient.len() > 2048 {
+    if req.recipient.trim().is_empty() || req.recipient.chars().count() > 2048 {
         return Err(ApiError::unprocessable(
             "recipient must be the learner's DID, URL or e-mail address",
         ));
     }
     let name = req.name.unwrap_or_else(|| "Learner record".into());
-    if name.trim().is_empty() || name.len() > 512 {
+    if name.trim().is_empty() || name.chars().count() > 512 {
         return Err(ApiError::unprocessable("name must be 1 to 512 characters"));
     }
     state
@@ -184,20 +185,21 @@ pub(crate) async fn learner_record(
                     credentials.push(parsed(&rec)?);
                 }
             }
+            // Credentials of other institutions it recorded for the learner, unchanged.
+            for r in inner.store.learner_recognitions(&learner)? {
+                if r.institution == inst {
+                    if let Ok(v) = microcred_core::parse_strict(&r.body) {
+                        credentials.push(v);
+                    }
+                }
+            }
             if credentials.is_empty() {
                 return Err(ApiError::NotFound(
                     "this institution has issued no credential (not revoked) to that recipient"
                         .into(),
                 ));
             }
-            let known = if req.recipient.contains('@') && !req.recipient.contains(':') {
-                vec![microcred_core::KnownIdentity {
-                    identity_type: "emailAddress".into(),
-                    value: req.recipient.trim().to_owned(),
-                }]
-            } else {
-                Vec::new()
-            };
+            let known = crate::learner::known_identities(&req.recipient);
             signed_record(inner, &inst, &credentials, &name, &known)
         })
         .await

@@ -6,6 +6,7 @@ pub(crate) mod clr;
 pub(crate) mod issue;
 pub(crate) mod pages;
 pub(crate) mod public;
+pub(crate) mod recognition;
 mod render;
 pub(crate) mod status;
 pub(crate) mod vcapi;

@@ -297,7 +297,11 @@ pub(crate) async fn lists(
     })))
 }
 
-fn settings_view(s: &StatusSettings, lint_profile: Option<&'static LintProfile>) -> Value {
+fn settings_view(
+    s: &StatusSettings,
+    lint_profile: Option<&'static LintProfile>,
+    recognized: &[crate::recognition::RecognizedIssuer],
+) -> Value {
     let mut purposes = vec!["revocation"];
     if s.suspension {
         purposes.push("suspension");
@@ -306,6 +310,7 @@ fn settings_view(s: &StatusSettings, lint_profile: Option<&'static LintProfile>)
         "suspension": s.suspension,
         "statusPurposes": purposes,
         "lintProfile": lint_profile.map(LintProfile::name),
+        "recognizedIssuers": recognized,
     })
 }
 
@@ -322,6 +327,7 @@ pub(crate) async fn get_settings(
             Ok(settings_view(
                 &s,
                 crate::lint_profile::institution(&*inner.store, &inst)?,
+                &crate::recognition::recognized(&*inner.store, &inst)?,
             ))
         })
         .await?;
@@ -342,6 +348,10 @@ pub(crate) struct SettingsBody {
     /// The lint profile issuance follows (`eu-2022`, ...); `null` or `"none"`: no profile.
     #[serde(default, rename = "lintProfile", deserialize_with = "present")]
     lint_profile: Option<Option<String>>,
+    /// The issuers whose credentials the institution records for its learners (recognition
+    /// of prior learning): `[{"id": DID or URL, "name": text}]`.
+    #[serde(default, rename = "recognizedIssuers")]
+    recognized_issuers: Option<Value>,
 }
 
 /// `PUT /v1/institutions/{inst}/settings` (manage), e.g. `{"suspension": true}` or
@@ -353,11 +363,16 @@ pub(crate) async fn put_settings(
     AppJson(req): AppJson<SettingsBody>,
 ) -> Result<AppJson<Value>, ApiError> {
     let inst = auth.into_institution();
-    if req.suspension.is_none() && req.lint_profile.is_none() {
+    if req.suspension.is_none() && req.lint_profile.is_none() && req.recognized_issuers.is_none() {
         return Err(ApiError::unprocessable(
-            "give \"suspension\" (true/false) and/or \"lintProfile\" (a profile name, or null for none)",
+            "give \"suspension\" (true/false), \"lintProfile\" (a profile name, or null for none) and/or \"recognizedIssuers\" ([{\"id\", \"name\"}])",
         ));
     }
+    let recognized = req
+        .recognized_issuers
+        .as_ref()
+        .map(crate::recognition::parse_issuers)
+        .transpose()?;
     let profile = match &req.lint_profile {
         Some(Some(name)) => Some(crate::lint_profile::requested(name)?),
         Some(None) => Some(None),
@@ -375,9 +390,19 @@ pub(crate) async fn put_settings(
                 inner.store.set_lint_profile(&inst, p.map(LintProfile::name))?;
                 tracing::info!(institution = %inst, profile = p.map_or("none", LintProfile::name), "lint profile set");
             }
+            if let Some(list) = &recognized {
+                let text =
+                    serde_json::to_string(list).map_err(|e| ApiError::Internal(e.to_string()))?;
+                inner.store.set_recognized_issuers(&inst, &text)?;
+                tracing::info!(institution = %inst, issuers = list.len(), "recognized issuers set");
+            }
             inner.invalidate(&inst);
             let s = inner.store.status_settings(&inst)?;
-            Ok(settings_view(&s, crate::lint_profile::institution(&*inner.store, &inst)?))
+            Ok(settings_view(
+                &s,
+                crate::lint_profile::institution(&*inner.store, &inst)?,
+                &crate::recognition::recognized(&*inner.store, &inst)?,
+            ))
         })
         .await?;
     Ok(AppJson(view))

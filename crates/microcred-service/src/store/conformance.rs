@@ -13,9 +13,9 @@ use std::cell::Cell;
 
 use super::{
     AchievementRecord, IdentityKind, InsertOutcome, InstitutionRecord, KeyRecord, KeySecret,
-    KeyStatus, LeasePlan, NewCredential, Packer, Page, Scopes, SealedSecret, StatusAction,
-    StatusChange, StatusChangeOutcome, StatusDecision, StatusPurpose, StatusSettings, StatusSlot,
-    Store, StoreError, TokenRecord,
+    KeyStatus, LeasePlan, NewCredential, Packer, Page, RecognizedCredential, Scopes, SealedSecret,
+    StatusAction, StatusChange, StatusChangeOutcome, StatusDecision, StatusPurpose, StatusSettings,
+    StatusSlot, Store, StoreError, TokenRecord,
 };
 use crate::status::{decide, plan_lease, LIST_SIZE};
 
@@ -45,6 +45,7 @@ macro_rules! store_conformance {
             status_changes_follow_the_rule_and_bump_versions,
             status_events_are_recorded,
             learners_and_stack_checks,
+            recognitions,
         );
     };
     (@tests $fresh:ident; plain; $($name:ident),* $(,)?) => {
@@ -886,4 +887,52 @@ pub(crate) fn learners_and_stack_checks(s: &dyn Store) {
         .finish_stack_check("learner-1", queued[0].version)
         .unwrap());
     assert!(s.stack_checks(10).unwrap().is_empty());
+}
+
+/// Recognized credentials are recorded once per institution and learner (a second recording is
+/// reported as not new), found by learner, and queue a stack check in the same transaction;
+/// an institution's recognized issuers are kept as given.
+pub(crate) fn recognitions(s: &dyn Store) {
+    with_institutions(s, &["rc-a", "rc-b"]);
+    assert_eq!(s.recognized_issuers("rc-a").unwrap(), None);
+    s.set_recognized_issuers("rc-a", "[{\"id\":\"did:key:z6Mk\",\"name\":\"X\"}]")
+        .unwrap();
+    s.set_lint_profile("rc-a", Some("eu-2022")).unwrap();
+    assert_eq!(
+        s.recognized_issuers("rc-a").unwrap().as_deref(),
+        Some("[{\"id\":\"did:key:z6Mk\",\"name\":\"X\"}]")
+    );
+    assert_eq!(s.lint_profile("rc-a").unwrap().as_deref(), Some("eu-2022"));
+    let row = |inst: &str, id: &str| RecognizedCredential {
+        institution: inst.into(),
+        learner: "learner-r".into(),
+        id: id.into(),
+        issuer: "did:key:z6Mk".into(),
+        achievement: "https://elsewhere.example/a".into(),
+        body: format!("{{\"id\":\"{id}\"}}").into_bytes(),
+        verification: None,
+        recorded_at: T0.into(),
+        recorded_by: "admin".into(),
+    };
+    let fresh = s
+        .record_recognitions(
+            &[row("rc-a", "urn:uuid:r1"), row("rc-a", "urn:uuid:r2")],
+            Some(("learner-r", &[7, 7])),
+        )
+        .unwrap();
+    assert_eq!(fresh, vec![true, true]);
+    let again = s
+        .record_recognitions(
+            &[row("rc-a", "urn:uuid:r2"), row("rc-b", "urn:uuid:r2")],
+            None,
+        )
+        .unwrap();
+    assert_eq!(again, vec![false, true]);
+    let found = s.learner_recognitions("learner-r").unwrap();
+    assert_eq!(found.len(), 3);
+    assert!(found.iter().all(|r| r.body.starts_with(b"{\"id\"")));
+    assert!(s.learner_recognitions("someone").unwrap().is_empty());
+    let queued = s.stack_checks(10).unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].recipient, vec![7, 7]);
 }

@@ -399,6 +399,30 @@ pub struct NewCredential {
     pub stack_check: Option<Vec<u8>>,
 }
 
+/// A credential of another institution recorded for a learner (recognition of prior learning):
+/// verified when it was submitted, counted towards the recording institution's pathways.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecognizedCredential {
+    /// The institution that recorded it.
+    pub institution: String,
+    /// The learner key.
+    pub learner: String,
+    /// The credential's own `id`.
+    pub id: String,
+    /// Its issuer's id.
+    pub issuer: String,
+    /// Its achievement's id.
+    pub achievement: String,
+    /// The credential (JSON).
+    pub body: Vec<u8>,
+    /// The issuer's DID document it was verified with, when not a `did:key` (JSON).
+    pub verification: Option<Vec<u8>>,
+    /// When it was recorded.
+    pub recorded_at: String,
+    /// Who recorded it (a token id, or `admin`).
+    pub recorded_by: String,
+}
+
 /// A learner whose credentials may now satisfy a pathway: queued with a credential, in its
 /// transaction; done when the service has issued what the pathways call for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -791,6 +815,21 @@ pub trait Store: Send + Sync + 'static {
     fn stack_checks(&self, limit: usize) -> Result<Vec<StackCheck>, StoreError>;
     /// Removes the stack check of `learner` if it is still at `version`; whether it did.
     fn finish_stack_check(&self, learner: &str, version: i64) -> Result<bool, StoreError>;
+
+    /// Records `rows` (credentials of other institutions, for one learner) and, when
+    /// `check` is given (learner key, sealed recipient), queues a stack check, in one
+    /// transaction; one flag per row: newly recorded (false: it was already).
+    fn record_recognitions(
+        &self,
+        rows: &[RecognizedCredential],
+        check: Option<(&str, &[u8])>,
+    ) -> Result<Vec<bool>, StoreError>;
+    /// The recognized credentials of `learner`, at every institution, oldest first.
+    fn learner_recognitions(&self, learner: &str) -> Result<Vec<RecognizedCredential>, StoreError>;
+    /// The institution's recognized issuers (a JSON array, as the service stored it).
+    fn recognized_issuers(&self, institution: &str) -> Result<Option<String>, StoreError>;
+    /// Stores the institution's recognized issuers (a JSON array).
+    fn set_recognized_issuers(&self, institution: &str, issuers: &str) -> Result<(), StoreError>;
     /// The status settings of an institution (defaults when never set).
     fn status_settings(&self, institution: &str) -> Result<StatusSettings, StoreError>;
     /// Replaces the status settings of an institution.

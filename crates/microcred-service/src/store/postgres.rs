@@ -47,9 +47,10 @@ use super::packed::PartSets;
 use super::{
     prefix_range, AchievementRecord, BodyParts, CredentialRecord, IdentityKind, InsertOutcome,
     InstitutionRecord, KeyRecord, KeySecret, KeyStatus, LeasePlan, LeasePolicy, LeaseView,
-    NewCredential, Page, Scopes, SealedSecret, SlotState, StackCheck, StatusAction, StatusChange,
-    StatusChangeOutcome, StatusEvent, StatusLease, StatusListRecord, StatusPurpose, StatusRule,
-    StatusSettings, StatusSlot, StatusState, Store, StoreError, TokenRecord,
+    NewCredential, Page, RecognizedCredential, Scopes, SealedSecret, SlotState, StackCheck,
+    StatusAction, StatusChange, StatusChangeOutcome, StatusEvent, StatusLease, StatusListRecord,
+    StatusPurpose, StatusRule, StatusSettings, StatusSlot, StatusState, Store, StoreError,
+    TokenRecord,
 };
 use crate::config::{redact_url, Database};
 
@@ -57,6 +58,7 @@ use crate::config::{redact_url, Database};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("postgres/0001_schema.sql")),
     (2, include_str!("postgres/0002_learners.sql")),
+    (3, include_str!("postgres/0003_recognition.sql")),
 ];
 
 /// First key of the advisory lock migrations hold (the second is the schema's name).
@@ -1285,6 +1287,102 @@ impl Store for PgStore {
                 "DELETE FROM stack_checks WHERE learner = $1 AND version = $2",
                 &[&learner, &version],
             )? == 1)
+        })
+    }
+
+    fn record_recognitions(
+        &self,
+        rows: &[RecognizedCredential],
+        check: Option<(&str, &[u8])>,
+    ) -> Result<Vec<bool>, StoreError> {
+        let at = rows
+            .first()
+            .map(|r| r.recorded_at.clone())
+            .unwrap_or_default();
+        // In id order: two instances recording the same credentials never wait on each
+        // other the other way round.
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_by(|&i, &j| rows[i].id.cmp(&rows[j].id));
+        self.write("record recognized credentials", |q| {
+            let mut out = vec![false; rows.len()];
+            for &i in &order {
+                let r = &rows[i];
+                let n = q.exec(
+                    "INSERT INTO recognized_credentials (institution, learner, id, issuer, achievement, body, verification, recorded_at, recorded_by)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+                    &[
+                        &r.institution,
+                        &r.learner,
+                        &r.id,
+                        &r.issuer,
+                        &r.achievement,
+                        &r.body,
+                        &r.verification,
+                        &r.recorded_at,
+                        &r.recorded_by,
+                    ],
+                )?;
+                if let Some(slot) = out.get_mut(i) {
+                    *slot = n == 1;
+                }
+            }
+            if let Some((learner, recipient)) = check {
+                q.exec(
+                    "INSERT INTO stack_checks (learner, recipient, version, queued_at) VALUES ($1, $2, 1, $3)
+                     ON CONFLICT (learner) DO UPDATE SET recipient = excluded.recipient,
+                         version = stack_checks.version + 1, queued_at = excluded.queued_at",
+                    &[&learner, &recipient, &at],
+                )?;
+            }
+            Ok(out)
+        })
+    }
+
+    fn learner_recognitions(&self, learner: &str) -> Result<Vec<RecognizedCredential>, StoreError> {
+        self.read(|q| {
+            q.query(
+                "SELECT institution, learner, id, issuer, achievement, body, verification, recorded_at, recorded_by
+                 FROM recognized_credentials WHERE learner = $1 ORDER BY recorded_at, id",
+                &[&learner],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(RecognizedCredential {
+                    institution: r.try_get(0)?,
+                    learner: r.try_get(1)?,
+                    id: r.try_get(2)?,
+                    issuer: r.try_get(3)?,
+                    achievement: r.try_get(4)?,
+                    body: r.try_get(5)?,
+                    verification: r.try_get(6)?,
+                    recorded_at: r.try_get(7)?,
+                    recorded_by: r.try_get(8)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn recognized_issuers(&self, institution: &str) -> Result<Option<String>, StoreError> {
+        self.read(|q| {
+            Ok(q.opt(
+                "SELECT recognized_issuers FROM institution_settings WHERE institution = $1",
+                &[&institution],
+            )?
+            .map(|r| r.try_get::<_, Option<String>>(0))
+            .transpose()?
+            .flatten())
+        })
+    }
+
+    fn set_recognized_issuers(&self, institution: &str, issuers: &str) -> Result<(), StoreError> {
+        self.write("recognized issuers", |q| {
+            q.exec(
+                "INSERT INTO institution_settings (institution, recognized_issuers) VALUES ($1, $2)
+                 ON CONFLICT (institution) DO UPDATE SET recognized_issuers = excluded.recognized_issuers",
+                &[&institution, &issuers],
+            )?;
+            Ok(())
         })
     }
 

@@ -28,13 +28,14 @@ use super::packed::PartSets;
 use super::{
     prefix_range, AchievementRecord, BodyParts, CredentialRecord, IdentityKind, InsertOutcome,
     InstitutionRecord, KeyRecord, KeySecret, KeyStatus, LeasePlan, LeasePolicy, LeaseView,
-    NewCredential, Page, Scopes, SealedSecret, SlotState, StackCheck, StatusAction, StatusChange,
-    StatusChangeOutcome, StatusEvent, StatusLease, StatusListRecord, StatusPurpose, StatusRule,
-    StatusSettings, StatusSlot, StatusState, Store, StoreError, TokenRecord,
+    NewCredential, Page, RecognizedCredential, Scopes, SealedSecret, SlotState, StackCheck,
+    StatusAction, StatusChange, StatusChangeOutcome, StatusEvent, StatusLease, StatusListRecord,
+    StatusPurpose, StatusRule, StatusSettings, StatusSlot, StatusState, Store, StoreError,
+    TokenRecord,
 };
 
 /// Schema version kept in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 
 /// The columns and constraints of the `keys` table (version 5: a key's secret is sealed here,
 /// or is a key in a PKCS#11 token, and the row holds exactly the columns of its kind).
@@ -89,6 +90,8 @@ const ADDED_COLUMNS: &[(&str, &str, &str, i64)] = &[
     ("achievements", "lint_profile", "TEXT", 4),
     // 6: the learner key of a credential's recipient (stacking, learner records).
     ("credentials", "learner", "TEXT", 6),
+    // 7: the issuers an institution recognizes (recognition of prior learning).
+    ("institution_settings", "recognized_issuers", "TEXT", 7),
 ];
 
 const SCHEMA: &str = concat!(
@@ -151,7 +154,8 @@ CREATE TABLE IF NOT EXISTS body_parts (
 CREATE TABLE IF NOT EXISTS institution_settings (
     institution TEXT PRIMARY KEY REFERENCES institutions(slug),
     suspension INTEGER NOT NULL DEFAULT 0,
-    lint_profile TEXT
+    lint_profile TEXT,
+    recognized_issuers TEXT
 );
 CREATE TABLE IF NOT EXISTS status_lists (
     id TEXT PRIMARY KEY,
@@ -184,6 +188,19 @@ CREATE TABLE IF NOT EXISTS status_events (
     at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS status_events_credential ON status_events(institution, credential_id);
+CREATE TABLE IF NOT EXISTS recognized_credentials (
+    institution TEXT NOT NULL REFERENCES institutions(slug),
+    learner TEXT NOT NULL,
+    id TEXT NOT NULL,
+    issuer TEXT NOT NULL,
+    achievement TEXT NOT NULL,
+    body BLOB NOT NULL,
+    verification BLOB,
+    recorded_at TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    PRIMARY KEY (institution, learner, id)
+);
+CREATE INDEX IF NOT EXISTS recognized_credentials_learner ON recognized_credentials(learner);
 CREATE TABLE IF NOT EXISTS stack_checks (
     learner TEXT PRIMARY KEY,
     recipient BLOB NOT NULL,
@@ -1382,6 +1399,93 @@ impl Store for SqliteStore {
             )
             .map(|n| n == 1)
             .map_err(backend)
+        })
+    }
+
+    fn record_recognitions(
+        &self,
+        rows: &[RecognizedCredential],
+        check: Option<(&str, &[u8])>,
+    ) -> Result<Vec<bool>, StoreError> {
+        let at = rows
+            .first()
+            .map(|r| r.recorded_at.clone())
+            .unwrap_or_default();
+        self.write(|tx| {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO recognized_credentials (institution, learner, id, issuer, achievement, body, verification, recorded_at, recorded_by)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+                )
+                .map_err(backend)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                let n = insert
+                    .execute(params![
+                        r.institution,
+                        r.learner,
+                        r.id,
+                        r.issuer,
+                        r.achievement,
+                        r.body,
+                        r.verification,
+                        r.recorded_at,
+                        r.recorded_by
+                    ])
+                    .map_err(backend)?;
+                out.push(n == 1);
+            }
+            if let Some((learner, recipient)) = check {
+                tx.execute(STACK_CHECK_UPSERT, params![learner, recipient, at])
+                    .map_err(backend)?;
+            }
+            Ok(out)
+        })
+    }
+
+    fn learner_recognitions(&self, learner: &str) -> Result<Vec<RecognizedCredential>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT institution, learner, id, issuer, achievement, body, verification, recorded_at, recorded_by
+                 FROM recognized_credentials WHERE learner = ?1 ORDER BY recorded_at, id",
+            )?
+            .query_map([learner], |r| {
+                Ok(RecognizedCredential {
+                    institution: r.get(0)?,
+                    learner: r.get(1)?,
+                    id: r.get(2)?,
+                    issuer: r.get(3)?,
+                    achievement: r.get(4)?,
+                    body: r.get(5)?,
+                    verification: r.get(6)?,
+                    recorded_at: r.get(7)?,
+                    recorded_by: r.get(8)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    fn recognized_issuers(&self, institution: &str) -> Result<Option<String>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT recognized_issuers FROM institution_settings WHERE institution = ?1",
+            )?
+            .query_row([institution], |r| r.get::<_, Option<String>>(0))
+            .optional()
+        })
+        .map(Option::flatten)
+    }
+
+    fn set_recognized_issuers(&self, institution: &str, issuers: &str) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO institution_settings (institution, recognized_issuers) VALUES (?1, ?2)
+                 ON CONFLICT (institution) DO UPDATE SET recognized_issuers = excluded.recognized_issuers",
+                params![institution, issuers],
+            )
+            .map_err(backend)?;
+            Ok(())
         })
     }
 
