@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The pages people look at, checked in a real headless browser (Debian's Chromium): starts
-# `microcred serve` on a loopback port in a temporary directory, creates an institution, two
-# microcredentials and credentials with curl (as the README shows), then
+# `microcred serve` on a loopback port in a temporary directory, creates an institution, its
+# microcredentials (the Digital Fluency series and its certificate, a pathway) and credentials
+# with curl (as the README shows; the certificate is issued by the service itself), then
 #   - loads each page in Chromium (--dump-dom) and asserts its content,
 #   - saves screenshots (desktop and phone widths) into tests/pages/out/,
 #   - validates the served HTML with the Nu HTML Checker (vnu.jar, offline; from PyPI's
@@ -97,11 +98,40 @@ issue() { # achievement recipient -> credential URL
     -d "{\"achievement\": \"$1\", \"recipient\": \"$2\", \"results\": {\"final-assessment\": \"86\", \"status\": \"Completed\"}}" \
     | json '["url"]'
 }
+# A pathway: the certificate stacks DF-101..DF-103 (published before any component is issued,
+# so each component queues a stack check and the service issues the certificate by itself).
+api PUT /v1/institutions/northbridge/achievements/df-103 "$TOKEN" --data-binary @"$EX/achievements/df-103.json" >/dev/null \
+  || die "achievement df-103"
+python3 - "$EX/achievements/df-certificate.json" "$B/institutions/northbridge/achievements" >"$WORK/certificate.json" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))
+a["stackingRequirement"]["requiredAchievement"] = [f"{sys.argv[2]}/df-10{n}" for n in (1, 2, 3)]
+a["stackingRequirement"]["minimumRequired"] = 3
+json.dump(a, sys.stdout)
+PY
+api PUT /v1/institutions/northbridge/achievements/df-certificate "$TOKEN" --data-binary @"$WORK/certificate.json" >/dev/null \
+  || die "achievement df-certificate"
 CRED=$(issue df-101 amara@example.org) || die "issue df-101"
 EVIL=$(issue evil-101 amara@example.org) || die "issue evil-101"
 REVOKED=$(issue df-101 ben@example.org) || die "issue revoked"
 api POST "/v1/institutions/northbridge/credentials/${REVOKED##*/}/revoke" "$TOKEN" -d '{"reason": "issued in error"}' >/dev/null \
   || die "revoke"
+# Chidi completes the series: the service issues the certificate within a few seconds.
+for a in df-101 df-102 df-103; do
+  api POST /v1/institutions/northbridge/credentials "$TOKEN" \
+    -d "{\"achievement\": \"$a\", \"recipient\": \"chidi@example.org\", \"results\": {\"status\": \"Completed\"}}" >/dev/null \
+    || die "issue $a to chidi"
+done
+STACKED=""
+for _ in $(seq 1 100); do
+  STACKED=$(api GET '/v1/institutions/northbridge/credentials?limit=500' "$TOKEN" | python3 -c \
+    'import json, sys; print(next((c["id"] for c in json.load(sys.stdin)["credentials"] if c["achievement"] == "df-certificate"), ""))') \
+    || STACKED=""
+  [ -n "$STACKED" ] && break
+  sleep 0.2
+done
+[ -n "$STACKED" ] || die "the certificate was not issued automatically"
+STACKED="$B/credentials/$STACKED"
 CATALOGUE="$B/institutions/northbridge/achievements"
 VOCAB="$B/ns/microcred/v1"
 
@@ -147,7 +177,14 @@ expect_dom credential "$CRED" \
 expect_dom revoked "$REVOKED" '✗ Not valid' '<th scope="row">Status</th><td class="o-fail" data-label="Result">✗ Failed</td>' '!✓ Verified'
 expect_dom escaped "$EVIL" \
   'Evil &lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(2)&gt;' '!<script' '!<img src="x"'
-expect_dom catalogue "$CATALOGUE" '<h1>Microcredentials</h1>' '3 microcredentials on offer' \
+expect_dom stacked "$STACKED" '<h1>Digital Fluency Certificate</h1>' '✓ Verified' \
+  '<h2 id="stacked-from">Stacked from</h2>' 'its pathway requires all 3 of:' \
+  "<a href=\"$B/institutions/northbridge/achievements/df-103\">Digital Fluency 3: Online Collaboration</a>" \
+  "<a href=\"$B/credentials/" 'Pathway record (CLR 2.0)' "href=\"$STACKED/clr\"" '!<script' '!chidi'
+expect_dom stacks-into "$CRED" '<h2 id="stacks-into">Stacks into</h2>' 'Digital Fluency Certificate</a></strong>' \
+  'Still missing for the holder of this credential:' '!Stacked from'
+expect_dom catalogue "$CATALOGUE" '<h1>Microcredentials</h1>' '5 microcredentials on offer' \
+  'Pathway: requires all 3 of:' 'Stacks into: ' 'awarded within 3 years' \
   'Digital Fluency 1: Productivity Tools' 'Digital Fluency 2' '<td class="nowrap" data-label="Code">DF-101</td>' '<td data-label="Workload">15 hours</td>' \
   '<th scope="col">Competencies</th>' 'Evil &lt;script&gt;' '!<script'
 
@@ -159,17 +196,19 @@ shot credential-full "$CRED" 1200 3400
 shot credential-phone "$CRED" 390 1800
 shot revoked-desktop "$REVOKED" 1200 1000
 shot escaped-desktop "$EVIL" 1200 800
-shot catalogue-desktop "$CATALOGUE" 1200 900
+shot stacked-desktop "$STACKED" 1200 2400
+shot stacked-phone "$STACKED" 390 2400
+shot catalogue-desktop "$CATALOGUE" 1200 1200
 shot catalogue-phone "$CATALOGUE" 390 1200
 shot vocabulary-phone "$VOCAB" 390 1800
 
 # 4. HTML validation (Nu HTML Checker, errors and warnings).
-for page in credential:"$CRED" revoked:"$REVOKED" escaped:"$EVIL" catalogue:"$CATALOGUE" vocabulary:"$VOCAB"; do
+for page in credential:"$CRED" revoked:"$REVOKED" escaped:"$EVIL" stacked:"$STACKED" catalogue:"$CATALOGUE" vocabulary:"$VOCAB"; do
   curl -sf -H 'Accept: text/html' "${page#*:}" >"$OUT/${page%%:*}.html" || bad "${page%%:*}: fetch HTML"
 done
 if report=$(java -jar "$VNU_JAR" --format text --Werror "$OUT"/credential.html "$OUT"/revoked.html \
-    "$OUT"/escaped.html "$OUT"/catalogue.html "$OUT"/vocabulary.html 2>&1); then
-  ok "HTML validates (vnu, 5 pages, warnings as errors)"
+    "$OUT"/escaped.html "$OUT"/stacked.html "$OUT"/catalogue.html "$OUT"/vocabulary.html 2>&1); then
+  ok "HTML validates (vnu, 6 pages, warnings as errors)"
 else
   bad "HTML validation" "$report"
 fi

@@ -11,9 +11,10 @@ mod common;
 
 use common::backend::Backend;
 use common::server::{TestServer, ADMIN};
-use common::setup::{examples, read_json};
+use common::setup::{create_institution, examples, read_json, token, ALL_SCOPES};
 
 use common::http::{Client, Response};
+use microcred_core::{endorsement_credential, sign, Cryptosuite, IssuerKey, Profile};
 use serde_json::{json, Value};
 
 const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7";
@@ -321,10 +322,178 @@ fn extension_terms_are_inline_and_defined_at_the_vocabulary_page(backend: Backen
     }
 }
 
+fn put_achievement(c: &Client, tok: &str, slug: &str, def: &Value) {
+    let r = c.send_json(
+        "PUT",
+        &format!("/v1/institutions/north/achievements/{slug}"),
+        Some(tok),
+        def,
+        &[],
+    );
+    assert_eq!(r.status, 201, "{slug}: {}", r.text());
+}
+
+fn issue_one(c: &Client, tok: &str, slug: &str, recipient: &str) -> String {
+    let r = c.post(
+        "/v1/institutions/north/credentials",
+        Some(tok),
+        &json!({"achievement": slug, "recipient": recipient, "results": {"status": "Completed"}}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// Waits up to 20 s for the service to issue the certificate (the stack worker).
+fn wait_for_certificate(c: &Client, tok: &str) -> Option<String> {
+    let start = std::time::Instant::now();
+    loop {
+        let r = c.get("/v1/institutions/north/credentials?limit=500", Some(tok));
+        assert_eq!(r.status, 200, "{}", r.text());
+        let found = r.json()["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["achievement"] == "df-certificate")
+            .map(|m| m["id"].as_str().unwrap().to_owned());
+        if found.is_some() || start.elapsed() > std::time::Duration::from_secs(20) {
+            return found;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// The Digital Fluency series and its certificate: a component's page says what it stacks
+/// into and what the holder still lacks; the certificate the service issues by itself shows
+/// what it is stacked from (linked) and its pathway record; the catalogue shows the pathway;
+/// an industry council's endorsement of DF-101 shows as valid on its credentials' pages.
+fn stacked_credentials_and_endorsements_on_the_pages(backend: Backend) {
+    let s = TestServer::start_on(backend);
+    let c = &s.client;
+    let base = s.base();
+    create_institution(c, "north", ADMIN, &json!({}));
+    let tok = token(c, "north", ADMIN, ALL_SCOPES);
+    let ach = |slug: &str| format!("{base}/institutions/north/achievements/{slug}");
+
+    let council = IssuerKey::from_seed(&[9; 32]).unwrap();
+    let endorser = Profile::new(council.controller(), "Acme Industry Council").unwrap();
+    let unsigned = endorsement_credential(
+        &endorser,
+        &ach("df-101"),
+        Some("Meets our members' <hiring> needs"),
+        "urn:uuid:5b0e8a8e-2f0c-4c8e-9d57-1a3c2b4d5e6f",
+        time::OffsetDateTime::now_utc() - time::Duration::days(1),
+    )
+    .unwrap();
+    let endorsement = sign(
+        &unsigned,
+        &council,
+        Cryptosuite::DEFAULT,
+        time::OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+    for slug in ["df-101", "df-102", "df-103"] {
+        let mut def = read_json(&examples().join(format!("achievements/{slug}.json")));
+        if slug == "df-101" {
+            def["endorsement"] = json!([endorsement.clone()]);
+        }
+        put_achievement(c, &tok, slug, &def);
+    }
+    let mut cert = read_json(&examples().join("achievements/df-certificate.json"));
+    let required: Vec<String> = ["df-101", "df-102", "df-103"].map(ach).to_vec();
+    cert["stackingRequirement"]["requiredAchievement"] = json!(required);
+    cert["stackingRequirement"]["minimumRequired"] = json!(3);
+    put_achievement(c, &tok, "df-certificate", &cert);
+
+    let amara = "did:example:amara";
+    let mut parts = vec![
+        issue_one(c, &tok, "df-101", amara),
+        issue_one(c, &tok, "df-102", amara),
+    ];
+    let link = |slug: &str, name: &str| format!("<a href=\"{}\">{name}</a>", ach(slug));
+    let html = get(c, &format!("/credentials/{}", parts[0]), Some(BROWSER)).text();
+    for needle in [
+        "<h2 id=\"stacks-into\">Stacks into</h2>".to_owned(),
+        format!(
+            "<strong>{}</strong>, which requires all 3 of: ",
+            link("df-certificate", "Digital Fluency Certificate")
+        ),
+        format!(
+            "Still missing for the holder of this credential: {}.",
+            link("df-103", "Digital Fluency 3: Online Collaboration")
+        ),
+        "awarded within 3 years".to_owned(),
+        // The endorsement: valid, by its endorser, its comment as text.
+        "<h2 id=\"endorsements\">Endorsements</h2>".to_owned(),
+        "Acme Industry Council".to_owned(),
+        format!("<code>{}</code>", council.controller()),
+        "<td data-label=\"Endorses\">The achievement</td>".to_owned(),
+        "Meets our members' &lt;hiring&gt; needs".to_owned(),
+        "✓ Valid (the endorser is not on a list of trusted endorsers)".to_owned(),
+    ] {
+        assert!(html.contains(&needle), "missing {needle:?} in\n{html}");
+    }
+    assert!(!html.contains("Stacked from"), "{html}");
+    assert!(!html.contains("/clr"), "{html}");
+
+    // The last part: the service issues the certificate by itself.
+    parts.push(issue_one(c, &tok, "df-103", amara));
+    let cert_id = wait_for_certificate(c, &tok).expect("the certificate was not issued");
+    let html = get(c, &format!("/credentials/{cert_id}"), Some(BROWSER)).text();
+    assert!(html.contains("✓ Verified"), "{html}");
+    assert!(
+        html.contains("<h2 id=\"stacked-from\">Stacked from</h2>"),
+        "{html}"
+    );
+    assert!(html.contains(&format!(
+        "its pathway requires all 3 of: {}, {}, {}",
+        link("df-101", "Digital Fluency 1: Productivity Tools"),
+        link("df-102", "Digital Fluency 2: Creating Digital Content"),
+        link("df-103", "Digital Fluency 3: Online Collaboration"),
+    )));
+    for id in &parts {
+        assert!(
+            html.contains(&format!("<a href=\"{base}/credentials/{id}\">")),
+            "no link to component {id} in\n{html}"
+        );
+    }
+    for needle in [
+        format!("<a href=\"{base}/credentials/{cert_id}/clr\">Pathway record (CLR 2.0)"),
+        format!(
+            "href=\"{base}/credentials/{cert_id}/clr\" download=\"pathway-record-{cert_id}.json\""
+        ),
+    ] {
+        assert!(html.contains(&needle), "missing {needle:?} in\n{html}");
+    }
+    // The components' pages now say nothing is missing.
+    let html = get(c, &format!("/credentials/{}", parts[1]), Some(BROWSER)).text();
+    assert!(
+        html.contains("The holder of this credential has every achievement it requires."),
+        "{html}"
+    );
+
+    let html = get(c, "/institutions/north/achievements", Some(BROWSER)).text();
+    for needle in [
+        format!(
+            "Pathway: requires all 3 of: {}, {}, {}, awarded within 3 years.",
+            link("df-101", "Digital Fluency 1: Productivity Tools"),
+            link("df-102", "Digital Fluency 2: Creating Digital Content"),
+            link("df-103", "Digital Fluency 3: Online Collaboration"),
+        ),
+        format!(
+            "Stacks into: {}.",
+            link("df-certificate", "Digital Fluency Certificate")
+        ),
+    ] {
+        assert!(html.contains(&needle), "missing {needle:?} in\n{html}");
+    }
+    assert_eq!(html.matches("Stacks into: ").count(), 3, "{html}");
+}
+
 on_each_backend!(
     credential_page_shows_the_credential_escaped_and_verified,
     content_negotiation_never_alters_the_json,
     revoked_credentials_show_as_not_valid_live,
     catalogue_page_lists_the_microcredentials,
-    extension_terms_are_inline_and_defined_at_the_vocabulary_page
+    extension_terms_are_inline_and_defined_at_the_vocabulary_page,
+    stacked_credentials_and_endorsements_on_the_pages
 );

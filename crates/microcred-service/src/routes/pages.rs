@@ -5,13 +5,18 @@
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use microcred_core::{KeyRing, VerifyOptions};
+use microcred_core::{achievement_matches, KeyRing, StackingRequirement, VerifyOptions};
+use serde_json::Value;
 
-use super::render::{self, CatalogueEntry, CredentialPage};
+use super::render::{
+    self, AchievementRef, CatalogueEntry, ComponentRef, CredentialPage, PathwayRule, StackedFrom,
+    StacksInto,
+};
 use crate::app::now;
 use crate::error::ApiError;
 use crate::issuer;
-use crate::state::AppState;
+use crate::state::{AppState, Inner};
+use crate::store::AchievementRecord;
 
 /// Media ranges that mean "the JSON document" to this service.
 const JSON_TYPES: &[&str] = &[
@@ -138,9 +143,60 @@ pub(crate) async fn credential_page(state: AppState, id: String) -> Result<Respo
             let url = format!("{base}/credentials/{id}");
             let badge = format!("{url}/badge.png");
             let clr = format!("{url}/clr");
-            let stacked = value["credentialSubject"]["achievement"]
+            let achievement = value
+                .pointer("/credentialSubject/achievement")
+                .unwrap_or(&Value::Null);
+            // A rule the service would not store (or an old credential's) shows no section.
+            let own_rule = achievement
                 .get("stackingRequirement")
-                .is_some();
+                .and_then(|r| StackingRequirement::from_value(r).ok());
+            let stacked = achievement.get("stackingRequirement").is_some();
+            let own_url = achievement_url(
+                &base,
+                &rec.credential.institution,
+                &rec.credential.achievement,
+            );
+            let own_id = achievement.get("id").and_then(Value::as_str);
+            let pathways = inner.pathways.current(&*inner.store)?;
+            let into: Vec<_> = pathways
+                .iter()
+                .filter(|p| {
+                    p.rule.required_achievement.iter().any(|r| {
+                        achievement_matches(r, &own_url)
+                            || own_id.is_some_and(|id| achievement_matches(r, id))
+                    })
+                })
+                .collect();
+            let known = if own_rule.is_some() || !into.is_empty() {
+                Known::of_service(inner, &base)?
+            } else {
+                Known::default()
+            };
+            let stacked_from = own_rule.map(|rule| StackedFrom {
+                rule: known.rule(&rule),
+                components: components(&value, &base),
+            });
+            // What the holder still lacks: only with the learner key (older credentials were
+            // stored without one, and their holder's other credentials cannot be found).
+            let held = match &rec.credential.learner {
+                Some(learner) => Some(held_achievements(inner, &base, learner)?),
+                None => None,
+            };
+            let stacks_into = into
+                .iter()
+                .map(|p| StacksInto {
+                    pathway: known.resolve(&achievement_url(&base, &p.institution, &p.slug)),
+                    rule: known.rule(&p.rule),
+                    missing: held.as_ref().map(|held| {
+                        p.rule
+                            .required_achievement
+                            .iter()
+                            .filter(|r| !held.iter().any(|h| achievement_matches(r, h)))
+                            .map(|r| known.resolve(r))
+                            .collect()
+                    }),
+                })
+                .collect();
             let checked_at = microcred_core::format_datetime(at);
             Ok(render::credential_page(&CredentialPage {
                 url: &url,
@@ -149,6 +205,8 @@ pub(crate) async fn credential_page(state: AppState, id: String) -> Result<Respo
                 checked_at: &checked_at,
                 badge_png: Some(&badge),
                 pathway_record: stacked.then_some(clr.as_str()),
+                stacked_from,
+                stacks_into,
             }))
         })
         .await?;
@@ -162,11 +220,44 @@ pub(crate) async fn catalogue_page(state: AppState, inst: String) -> Result<Resp
         .blocking(move |inner| {
             let rec = inner.institution(&inst)?;
             let list = inner.store.achievements(&inst)?;
+            // Pathways as the JSON catalogue lists them: its achievements' rules, each named
+            // achievement by the catalogue's name when it has one.
+            let known = Known::of_institution(&base, &rec.slug, &list);
+            let rules: Vec<(AchievementRef, StackingRequirement)> = list
+                .iter()
+                .filter_map(|a| {
+                    let rule = a.definition.get("stackingRequirement")?;
+                    let rule = StackingRequirement::from_value(rule).ok()?;
+                    let url = achievement_url(&base, &rec.slug, &a.slug);
+                    Some((known.resolve(&url), rule))
+                })
+                .collect();
             let entries: Vec<CatalogueEntry<'_>> = list
                 .iter()
-                .map(|a| CatalogueEntry {
-                    url: format!("{base}/institutions/{}/achievements/{}", rec.slug, a.slug),
-                    definition: &a.definition,
+                .map(|a| {
+                    let url = achievement_url(&base, &rec.slug, &a.slug);
+                    let id = a.definition.get("id").and_then(Value::as_str);
+                    let pathway = a
+                        .definition
+                        .get("stackingRequirement")
+                        .and_then(|r| StackingRequirement::from_value(r).ok())
+                        .map(|r| known.rule(&r));
+                    let stacks_into = rules
+                        .iter()
+                        .filter(|(_, rule)| {
+                            rule.required_achievement.iter().any(|r| {
+                                achievement_matches(r, &url)
+                                    || id.is_some_and(|id| achievement_matches(r, id))
+                            })
+                        })
+                        .map(|(p, _)| p.clone())
+                        .collect();
+                    CatalogueEntry {
+                        url,
+                        definition: &a.definition,
+                        pathway,
+                        stacks_into,
+                    }
                 })
                 .collect();
             let page_url = format!("{base}/institutions/{}/achievements", rec.slug);
@@ -174,6 +265,145 @@ pub(crate) async fn catalogue_page(state: AppState, inst: String) -> Result<Resp
         })
         .await?;
     html_response(html)
+}
+
+/// The public URL of an achievement of this service.
+fn achievement_url(base: &str, inst: &str, slug: &str) -> String {
+    format!("{base}/institutions/{inst}/achievements/{slug}")
+}
+
+/// Achievements of the service (all, or one institution's), to name what pathway rules name.
+#[derive(Default)]
+struct Known {
+    /// (public URL, definition id, name) of each achievement's latest version.
+    entries: Vec<(String, Option<String>, Option<String>)>,
+}
+
+impl Known {
+    fn of_institution(base: &str, inst: &str, list: &[AchievementRecord]) -> Self {
+        let mut known = Self::default();
+        known.add(base, inst, list);
+        known
+    }
+
+    fn of_service(inner: &Inner, base: &str) -> Result<Self, ApiError> {
+        let mut known = Self::default();
+        for inst in inner.store.institutions()? {
+            known.add(base, &inst.slug, &inner.store.achievements(&inst.slug)?);
+        }
+        Ok(known)
+    }
+
+    fn add(&mut self, base: &str, inst: &str, list: &[AchievementRecord]) {
+        for a in list {
+            let text = |k: &str| {
+                a.definition
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            self.entries.push((
+                achievement_url(base, inst, &a.slug),
+                text("id"),
+                text("name"),
+            ));
+        }
+    }
+
+    /// An achievement a rule names (its URL at this service, one of its versions, or its
+    /// definition id), with its name and page when it is known; else just the id.
+    fn resolve(&self, id: &str) -> AchievementRef {
+        let found = self
+            .entries
+            .iter()
+            .find(|(url, def_id, _)| achievement_matches(url, id) || def_id.as_deref() == Some(id));
+        AchievementRef {
+            id: id.to_owned(),
+            name: found.and_then(|(_, _, name)| name.clone()),
+            // A version the rule names is linked as named; a definition id goes to the page.
+            url: Some(match found {
+                Some((url, _, _)) if !id.starts_with(url.as_str()) => url.clone(),
+                _ => id.to_owned(),
+            }),
+        }
+    }
+
+    fn rule(&self, rule: &StackingRequirement) -> PathwayRule {
+        PathwayRule {
+            required: rule
+                .required_achievement
+                .iter()
+                .map(|r| self.resolve(r))
+                .collect(),
+            minimum_required: rule.minimum_required,
+            minimum_credits: rule.minimum_credits,
+            completion_window: rule.completion_window.clone(),
+        }
+    }
+}
+
+/// The components a stacked credential counts: its `evidence` that is a verifiable
+/// credential, linked to its page when it is one of this service's (`urn:uuid:` ids or
+/// `{base}/credentials/…` URLs).
+fn components(credential: &Value, base: &str) -> Vec<ComponentRef> {
+    let list = match credential.get("evidence") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => Vec::new(),
+    };
+    let own = format!("{base}/credentials/");
+    list.into_iter()
+        .filter_map(|e| {
+            let id = e.get("id").and_then(Value::as_str)?;
+            let page = match id.strip_prefix("urn:uuid:") {
+                Some(uuid) if super::public::valid_credential_id(uuid) => {
+                    Some(format!("{own}{uuid}"))
+                }
+                _ => id
+                    .strip_prefix(own.as_str())
+                    .filter(|uuid| super::public::valid_credential_id(uuid))
+                    .map(|_| id.to_owned()),
+            };
+            let is_credential =
+                e.get("genre").and_then(Value::as_str) == Some("Verifiable credential");
+            (page.is_some() || is_credential).then(|| ComponentRef {
+                label: e
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or(id)
+                    .to_owned(),
+                id: id.to_owned(),
+                page,
+            })
+        })
+        .collect()
+}
+
+/// The achievements (URLs at this service, with and without version, and the credentials'
+/// own achievement ids) of which `learner` holds a credential that is not revoked.
+fn held_achievements(inner: &Inner, base: &str, learner: &str) -> Result<Vec<String>, ApiError> {
+    let mut held = Vec::new();
+    for c in inner.store.learner_credentials(learner)? {
+        if c.revoked_at.is_some() {
+            continue;
+        }
+        let n = &c.credential;
+        let url = achievement_url(base, &n.institution, &n.achievement);
+        held.push(format!("{url}/versions/{}", n.achievement_version));
+        held.push(url);
+        // The stored body is the service's own output; one that does not parse only loses
+        // this extra id.
+        if let Ok(v) = microcred_core::parse_strict(&n.body) {
+            if let Some(id) = v
+                .pointer("/credentialSubject/achievement/id")
+                .and_then(Value::as_str)
+            {
+                held.push(id.to_owned());
+            }
+        }
+    }
+    Ok(held)
 }
 
 #[cfg(test)]

@@ -1,29 +1,14 @@
-//! Server-side HTML for the pages people look at: a credential and an institution's
-//! catalogue. Pure functions from JSON (and a verification report) to a complete HTML
-//! document: no JavaScript, no external assets (one inline style sheet), every interpolated
-//! value escaped with [`html_escape`] (credential content is untrusted), links only to
-//! `http(s)` URLs.
+//! Server-side HTML for the pages people look at: a credential, an institution's catalogue
+//! and the extension vocabulary. Pure functions from JSON (and a verification report) to a
+//! complete HTML document, written with [`maud`]'s `html!` templates: no JavaScript, no
+//! external assets (one inline style sheet), links only to `http(s)` URLs. Credential content
+//! is untrusted: every interpolated value goes through maud's escaping (`PreEscaped` wraps only
+//! the fixed style sheet and the doctype written here), and the finished document has control
+//! characters replaced (see [`document`]).
 
-use microcred_core::{Outcome, Report, Verdict};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use microcred_core::{EndorsementReport, EndorserTrust, Outcome, Report, Verdict};
 use serde_json::Value;
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub(crate) fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // Control characters other than whitespace are not allowed in HTML text.
-            c if c.is_control() && !matches!(c, '\n' | '\t' | '\r') => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Percent-encodes a URL query component (RFC 3986 unreserved characters kept).
 pub(crate) fn url_encode(s: &str) -> String {
@@ -48,10 +33,13 @@ fn safe_url(s: &str) -> Option<&str> {
 }
 
 /// A link when `url` is safe, else just the text.
-fn link(url: Option<&str>, text: &str) -> String {
-    match url.and_then(safe_url) {
-        Some(u) => format!("<a href=\"{}\">{}</a>", html_escape(u), html_escape(text)),
-        None => html_escape(text),
+fn link(url: Option<&str>, text: &str) -> Markup {
+    html! {
+        @if let Some(u) = url.and_then(safe_url) {
+            a href=(u) { (text) }
+        } @else {
+            (text)
+        }
     }
 }
 
@@ -186,12 +174,15 @@ fn date_words(s: &str) -> String {
 }
 
 /// A `<time>` element for a date-time.
-fn time_el(s: &str) -> String {
-    format!(
-        "<time datetime=\"{}\">{}</time>",
-        html_escape(s),
-        html_escape(&date_words(s))
-    )
+fn time_el(s: &str) -> Markup {
+    html! { time datetime=(s) { (date_words(s)) } }
+}
+
+/// `", Canada"` after an issuer's name, when the profile has a country.
+fn country_suffix(country: Option<&str>) -> Markup {
+    html! {
+        @if let Some(c) = country { ", " (c) }
+    }
 }
 
 const STYLE: &str = r#"
@@ -248,14 +239,91 @@ dl.facts{grid-template-columns:1fr}dl.facts dd{margin-bottom:.4rem}.badge-img{fl
 "#;
 
 /// The common document around a page's body.
-fn document(lang: &str, title: &str, head_extra: &str, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n{head_extra}<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
-        lang = html_escape(lang),
-        title = html_escape(title),
-    )
+fn document(lang: &str, title: &str, head_extra: Markup, body: Markup) -> String {
+    let page = html! {
+        (DOCTYPE) "\n"
+        html lang=(lang) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                (head_extra)
+                // Fixed text of this file, not data: the one place markup is not escaped.
+                style { (PreEscaped(STYLE)) }
+            }
+            body { (body) }
+        }
+    };
+    without_controls(page.into_string())
+}
+
+/// Control characters other than whitespace are not allowed in HTML, and maud escapes only
+/// markup characters: they are replaced in the finished document, where only data can carry
+/// them (the templates and the style sheet have none).
+fn without_controls(page: String) -> String {
+    let bad = |c: char| c.is_control() && !matches!(c, '\n' | '\t' | '\r');
+    if !page.chars().any(bad) {
+        return page;
+    }
+    page.chars()
+        .map(|c| if bad(c) { '\u{FFFD}' } else { c })
+        .collect()
+}
+
+/// An achievement a pathway names: its id, and its name and page when the service has it.
+#[derive(Debug, Clone)]
+pub(crate) struct AchievementRef {
+    /// The id the rule names.
+    pub(crate) id: String,
+    /// The achievement's name, when the service publishes it.
+    pub(crate) name: Option<String>,
+    /// Its public definition URL (linked only when `http(s)`).
+    pub(crate) url: Option<String>,
+}
+
+/// A pathway rule (`stackingRequirement`) with its achievements resolved.
+#[derive(Debug)]
+pub(crate) struct PathwayRule {
+    /// The achievements that count, in the rule's order.
+    pub(crate) required: Vec<AchievementRef>,
+    /// How many of them must be held.
+    pub(crate) minimum_required: usize,
+    /// The least sum of credits of the counted components.
+    pub(crate) minimum_credits: Option<f64>,
+    /// The time within which the components must have been awarded (ISO 8601 duration).
+    pub(crate) completion_window: Option<String>,
+}
+
+/// A component a stacked credential counts (from its `evidence`).
+#[derive(Debug)]
+pub(crate) struct ComponentRef {
+    /// The component's name, else its id.
+    pub(crate) label: String,
+    /// The component credential's id.
+    pub(crate) id: String,
+    /// Its page at this service, when it is one of the service's credentials.
+    pub(crate) page: Option<String>,
+}
+
+/// "Stacked from": what a stacked credential is made of.
+#[derive(Debug)]
+pub(crate) struct StackedFrom {
+    /// The rule of the credential's achievement.
+    pub(crate) rule: PathwayRule,
+    /// The components the credential counts.
+    pub(crate) components: Vec<ComponentRef>,
+}
+
+/// A pathway of the service that counts the credential's achievement.
+#[derive(Debug)]
+pub(crate) struct StacksInto {
+    /// The pathway's achievement.
+    pub(crate) pathway: AchievementRef,
+    /// Its rule.
+    pub(crate) rule: PathwayRule,
+    /// The required achievements the holder has no credential of at this service (`None` when
+    /// the credential was stored without a learner key, so the holder's others are unknown).
+    pub(crate) missing: Option<Vec<AchievementRef>>,
 }
 
 /// What a credential page needs besides the credential itself.
@@ -273,6 +341,10 @@ pub(crate) struct CredentialPage<'a> {
     pub(crate) badge_png: Option<&'a str>,
     /// The pathway record (CLR 2.0) of a stacked credential, if the service serves one.
     pub(crate) pathway_record: Option<&'a str>,
+    /// What a stacked credential is made of.
+    pub(crate) stacked_from: Option<StackedFrom>,
+    /// The pathways of the service the credential counts towards.
+    pub(crate) stacks_into: Vec<StacksInto>,
 }
 
 fn subject(vc: &Value) -> &Value {
@@ -284,9 +356,9 @@ fn subject(vc: &Value) -> &Value {
 }
 
 /// "Issued to …" without revealing salts or hashes.
-fn recipient_words(subject: &Value) -> String {
+fn recipient_words(subject: &Value) -> Markup {
     if let Some(id) = str_of(subject, "id") {
-        return format!("Issued to <code>{}</code>", html_escape(id));
+        return html! { "Issued to " code { (id) } };
     }
     let ids = items(subject, "identifier");
     if let Some(first) = ids.first() {
@@ -295,15 +367,12 @@ fn recipient_words(subject: &Value) -> String {
             Some(other) => humanize(other).to_lowercase(),
         };
         return if first.get("hashed").and_then(Value::as_bool) == Some(true) {
-            format!("Issued to a hashed {} identity", html_escape(&kind))
+            html! { "Issued to a hashed " (kind) " identity" }
         } else {
-            format!(
-                "Issued to a learner identified by {} (not shown)",
-                html_escape(&kind)
-            )
+            html! { "Issued to a learner identified by " (kind) " (not shown)" }
         };
     }
-    "Issued to a learner (no identity stated)".to_owned()
+    html! { "Issued to a learner (no identity stated)" }
 }
 
 fn outcome_words(o: Outcome) -> (&'static str, &'static str) {
@@ -315,7 +384,7 @@ fn outcome_words(o: Outcome) -> (&'static str, &'static str) {
     }
 }
 
-fn verification_section(report: &Report, checked_at: &str) -> String {
+fn verification_section(report: &Report, checked_at: &str) -> Markup {
     let (class, verdict, explain) = match report.verdict {
         Verdict::Valid => (
             "valid",
@@ -333,58 +402,68 @@ fn verification_section(report: &Report, checked_at: &str) -> String {
             "A required check could not be carried out; see the details below.",
         ),
     };
-    let mut rows = String::new();
-    for c in &report.checks {
-        let (words, oclass) = outcome_words(c.outcome);
-        let label = match c.proof {
-            Some(n) => format!("{} (proof {n})", humanize(c.check.label())),
-            None => humanize(c.check.label()),
-        };
-        rows.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th><td class=\"{oclass}\" data-label=\"Result\">{}</td><td class=\"wrap-any\" data-label=\"Details\">{}</td></tr>\n",
-            html_escape(&label),
-            html_escape(words),
-            html_escape(&c.reason)
-        ));
+    html! {
+        section aria-labelledby="verification" {
+            h2 #verification { "Verification" }
+            div class=(format!("status {class}")) role="status" {
+                p.verdict { (verdict) }
+                p { (explain) }
+                p { "Checked live by the issuing service on " (time_el(checked_at)) " (signature, issuer key, status and expiry)." }
+            }
+            div.table-wrap {
+                table {
+                    caption.visually-hidden { "Verification checks" }
+                    thead { tr { th scope="col" { "Check" } th scope="col" { "Result" } th scope="col" { "Details" } } }
+                    tbody {
+                        @for c in &report.checks {
+                            @let (words, oclass) = outcome_words(c.outcome);
+                            @let label = match c.proof {
+                                Some(n) => format!("{} (proof {n})", humanize(c.check.label())),
+                                None => humanize(c.check.label()),
+                            };
+                            tr {
+                                th scope="row" { (label) }
+                                td class=(oclass) data-label="Result" { (words) }
+                                td.wrap-any data-label="Details" { (c.reason) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
-    format!(
-        "<section aria-labelledby=\"verification\">\n<h2 id=\"verification\">Verification</h2>\n\
-         <div class=\"status {class}\" role=\"status\"><p class=\"verdict\">{verdict}</p><p>{explain}</p>\
-         <p>Checked live by the issuing service on {when} (signature, issuer key, status and expiry).</p></div>\n\
-         <div class=\"table-wrap\"><table>\n<caption class=\"visually-hidden\">Verification checks</caption>\n\
-         <thead><tr><th scope=\"col\">Check</th><th scope=\"col\">Result</th><th scope=\"col\">Details</th></tr></thead>\n\
-         <tbody>\n{rows}</tbody></table></div>\n</section>\n",
-        when = time_el(checked_at),
-    )
 }
 
-fn competencies_section(achievement: &Value) -> String {
+fn competencies_section(achievement: &Value) -> Markup {
     let aligns = items(achievement, "alignment");
     if aligns.is_empty() {
-        return String::new();
+        return html! {};
     }
-    let mut rows = String::new();
-    for a in aligns {
-        let name = str_of(a, "targetName").unwrap_or("(unnamed)");
-        rows.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th><td data-label=\"Framework\">{}</td><td data-label=\"Code\">{}</td><td data-label=\"Kind\">{}</td></tr>\n",
-            link(str_of(a, "targetUrl"), name),
-            html_escape(str_of(a, "targetFramework").unwrap_or("—")),
-            str_of(a, "targetCode")
-                .map(|c| format!("<code>{}</code>", html_escape(c)))
-                .unwrap_or_else(|| "—".into()),
-            html_escape(
-                &type_name(a, "targetType")
-                    .map(|t| humanize(&t))
-                    .unwrap_or_default()
-            ),
-        ));
+    html! {
+        section aria-labelledby="competencies" {
+            h2 #competencies { "Competencies and frameworks" }
+            div.table-wrap {
+                table {
+                    thead { tr {
+                        th scope="col" { "Competency" } th scope="col" { "Framework" }
+                        th scope="col" { "Code" } th scope="col" { "Kind" }
+                    } }
+                    tbody {
+                        @for a in aligns {
+                            tr {
+                                th scope="row" { (link(str_of(a, "targetUrl"), str_of(a, "targetName").unwrap_or("(unnamed)"))) }
+                                td data-label="Framework" { (str_of(a, "targetFramework").unwrap_or("—")) }
+                                td data-label="Code" {
+                                    @if let Some(c) = str_of(a, "targetCode") { code { (c) } } @else { "—" }
+                                }
+                                td data-label="Kind" { (type_name(a, "targetType").map(|t| humanize(&t)).unwrap_or_default()) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
-    format!(
-        "<section aria-labelledby=\"competencies\">\n<h2 id=\"competencies\">Competencies and frameworks</h2>\n\
-         <div class=\"table-wrap\"><table>\n<thead><tr><th scope=\"col\">Competency</th><th scope=\"col\">Framework</th>\
-         <th scope=\"col\">Code</th><th scope=\"col\">Kind</th></tr></thead>\n<tbody>\n{rows}</tbody></table></div>\n</section>\n"
-    )
 }
 
 /// The name of a rubric level of a result description.
@@ -397,163 +476,314 @@ fn level_name(rd: &Value, level_id: &str) -> String {
         .to_owned()
 }
 
-fn assessment_section(achievement: &Value, subject: &Value) -> String {
+/// The required value and the learner's result of one result description, in words.
+fn required_and_result(rd: &Value, results: &[&Value]) -> (String, String) {
+    let percent = |v: String| {
+        if str_of(rd, "resultType") == Some("Percent") {
+            format!("{v} %")
+        } else {
+            v
+        }
+    };
+    let id = str_of(rd, "id");
+    let required = str_of(rd, "requiredValue")
+        .map(str::to_owned)
+        .or_else(|| str_of(rd, "requiredLevel").map(|l| level_name(rd, l)))
+        .map(percent)
+        .unwrap_or_else(|| "—".into());
+    let result = results
+        .iter()
+        .find(|r| id.is_some() && str_of(r, "resultDescription") == id)
+        .map(|r| {
+            str_of(r, "value")
+                .map(|v| percent(v.to_owned()))
+                .or_else(|| str_of(r, "achievedLevel").map(|l| level_name(rd, l)))
+                .or_else(|| str_of(r, "status").map(humanize))
+                .unwrap_or_else(|| "—".into())
+        })
+        .unwrap_or_else(|| "not stated".into());
+    (required, result)
+}
+
+fn assessment_section(achievement: &Value, subject: &Value) -> Markup {
     let descriptions = items(achievement, "resultDescription");
     let results = items(subject, "result");
     if descriptions.is_empty() && results.is_empty() {
-        return String::new();
+        return html! {};
     }
-    let mut rows = String::new();
-    let mut details = String::new();
-    for rd in &descriptions {
-        let id = str_of(rd, "id");
-        let name = str_of(rd, "name").unwrap_or("(unnamed)");
-        let required = str_of(rd, "requiredValue")
-            .map(str::to_owned)
-            .or_else(|| str_of(rd, "requiredLevel").map(|l| level_name(rd, l)))
-            .map(|r| {
-                if str_of(rd, "resultType") == Some("Percent") {
-                    format!("{r} %")
-                } else {
-                    r
-                }
-            })
-            .unwrap_or_else(|| "—".into());
-        let result = results
-            .iter()
-            .find(|r| id.is_some() && str_of(r, "resultDescription") == id)
-            .map(|r| {
-                str_of(r, "value")
-                    .map(|v| {
-                        if str_of(rd, "resultType") == Some("Percent") {
-                            format!("{v} %")
-                        } else {
-                            v.to_owned()
+    const DETAILS: [(&str, &str); 3] = [
+        ("description", "About"),
+        ("assessmentOutput", "Output"),
+        ("evaluationMethod", "Evaluation"),
+    ];
+    html! {
+        section aria-labelledby="assessment" {
+            h2 #assessment { "Assessment and result" }
+            div.table-wrap {
+                table {
+                    thead { tr {
+                        th scope="col" { "Assessment" } th scope="col" { "Result type" }
+                        th scope="col" { "Assessment type" } th scope="col" { "Required" }
+                        th scope="col" { "Learner's result" }
+                    } }
+                    tbody {
+                        @for rd in &descriptions {
+                            @let (required, result) = required_and_result(rd, &results);
+                            tr {
+                                th scope="row" { (str_of(rd, "name").unwrap_or("(unnamed)")) }
+                                td data-label="Result type" { (str_of(rd, "resultType").map(humanize).unwrap_or_default()) }
+                                td data-label="Assessment type" { (str_of(rd, "assessmentType").map(humanize).unwrap_or_else(|| "—".into())) }
+                                td data-label="Required" { (required) }
+                                td data-label="Learner's result" { strong { (result) } }
+                            }
                         }
-                    })
-                    .or_else(|| str_of(r, "achievedLevel").map(|l| level_name(rd, l)))
-                    .or_else(|| str_of(r, "status").map(humanize))
-                    .unwrap_or_else(|| "—".into())
-            })
-            .unwrap_or_else(|| "not stated".into());
-        rows.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th><td data-label=\"Result type\">{}</td><td data-label=\"Assessment type\">{}</td><td data-label=\"Required\">{}</td><td data-label=\"Learner&#39;s result\"><strong>{}</strong></td></tr>\n",
-            html_escape(name),
-            html_escape(&str_of(rd, "resultType").map(humanize).unwrap_or_default()),
-            html_escape(&str_of(rd, "assessmentType").map(humanize).unwrap_or_else(|| "—".into())),
-            html_escape(&required),
-            html_escape(&result),
-        ));
-        let mut facts = String::new();
-        for (key, label) in [
-            ("description", "About"),
-            ("assessmentOutput", "Output"),
-            ("evaluationMethod", "Evaluation"),
-        ] {
-            if let Some(t) = str_of(rd, key) {
-                facts.push_str(&format!("<dt>{label}</dt><dd>{}</dd>", html_escape(t)));
+                    }
+                }
+            }
+            @for rd in &descriptions {
+                @if DETAILS.iter().any(|(key, _)| str_of(rd, key).is_some()) {
+                    h3 { (str_of(rd, "name").unwrap_or("(unnamed)")) }
+                    dl.facts {
+                        @for (key, label) in DETAILS {
+                            @if let Some(t) = str_of(rd, key) { dt { (label) } dd { (t) } }
+                        }
+                    }
+                }
             }
         }
-        if !facts.is_empty() {
-            details.push_str(&format!(
-                "<h3>{}</h3>\n<dl class=\"facts\">{facts}</dl>\n",
-                html_escape(name)
-            ));
+    }
+}
+
+/// Workload, mode, quality assurance and stacking as the items of a definition list (empty
+/// when the achievement states none of them).
+fn workload_facts(a: &Value) -> Markup {
+    let stackability = a.get("stackability");
+    html! {
+        @if let Some(v) = str_of(a, "volumeOfLearning") {
+            dt { "Workload" } dd { (duration_words(v)) }
+        }
+        @if let Some(c) = text_of(a, "creditsAvailable") {
+            dt { "Credits" }
+            dd {
+                (c)
+                @if let Some(s) = str_of(a, "creditSystem") { " (" (link(Some(s), "credit system")) ")" }
+            }
+        }
+        @if let Some(m) = str_of(a, "learningMode") {
+            dt { "Learning mode" } dd { (humanize(m)) }
+        }
+        @if let Some(s) = str_of(a, "assessmentSupervision") {
+            dt { "Assessment supervision" } dd { (humanize(s)) }
+        }
+        @if let Some(l) = text_of(a, "qualificationLevel").or_else(|| text_of(a, "level")) {
+            dt { "Level" } dd { (l) }
+        }
+        @if let Some(f) = str_of(a, "fieldOfStudy") {
+            dt { "Field of study" } dd { (f) }
+        }
+        @if let Some(e) = str_of(a, "entryRequirement") {
+            dt { "Entry requirements" } dd { (e) }
+        }
+        @for qa in items(a, "qualityAssurance") {
+            dt { "Quality assurance" }
+            dd {
+                (link(str_of(qa, "url"), str_of(qa, "name").unwrap_or("Quality assurance")))
+                @if let Some(k) = str_of(qa, "qualityAssuranceType") { " (" (humanize(k)) ")" }
+                @if let Some(d) = str_of(qa, "description") { br; (d) }
+            }
+        }
+        @if let Some(st) = stackability {
+            @let into: Vec<&str> = items(st, "stacksInto").into_iter().filter_map(Value::as_str).collect();
+            dt { "Stackability" }
+            dd {
+                @if let Some(o) = str_of(st, "integrationOption") { (humanize(o)) } @else { "Stackable" }
+                @if !into.is_empty() {
+                    ": stacks into "
+                    @for (i, u) in into.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        (link(Some(u), u))
+                    }
+                }
+            }
         }
     }
-    format!(
-        "<section aria-labelledby=\"assessment\">\n<h2 id=\"assessment\">Assessment and result</h2>\n\
-         <div class=\"table-wrap\"><table>\n<thead><tr><th scope=\"col\">Assessment</th><th scope=\"col\">Result type</th>\
-         <th scope=\"col\">Assessment type</th><th scope=\"col\">Required</th><th scope=\"col\">Learner's result</th></tr></thead>\n\
-         <tbody>\n{rows}</tbody></table></div>\n{details}</section>\n"
-    )
 }
 
-/// Workload, mode, quality assurance and stacking as a definition list.
-fn workload_facts(a: &Value) -> String {
-    let mut facts = String::new();
-    let mut fact = |label: &str, value: String| {
-        facts.push_str(&format!("<dt>{label}</dt><dd>{value}</dd>\n"));
-    };
-    if let Some(v) = str_of(a, "volumeOfLearning") {
-        fact("Workload", html_escape(&duration_words(v)));
-    }
-    if let Some(c) = text_of(a, "creditsAvailable") {
-        let system = str_of(a, "creditSystem")
-            .map(|s| format!(" ({})", link(Some(s), "credit system")))
-            .unwrap_or_default();
-        fact("Credits", format!("{}{system}", html_escape(&c)));
-    }
-    if let Some(m) = str_of(a, "learningMode") {
-        fact("Learning mode", html_escape(&humanize(m)));
-    }
-    if let Some(s) = str_of(a, "assessmentSupervision") {
-        fact("Assessment supervision", html_escape(&humanize(s)));
-    }
-    if let Some(l) = text_of(a, "qualificationLevel").or_else(|| text_of(a, "level")) {
-        fact("Level", html_escape(&l));
-    }
-    if let Some(f) = str_of(a, "fieldOfStudy") {
-        fact("Field of study", html_escape(f));
-    }
-    if let Some(e) = str_of(a, "entryRequirement") {
-        fact("Entry requirements", html_escape(e));
-    }
-    for qa in items(a, "qualityAssurance") {
-        let name = str_of(qa, "name").unwrap_or("Quality assurance");
-        let kind = str_of(qa, "qualityAssuranceType")
-            .map(|k| format!(" ({})", html_escape(&humanize(k))))
-            .unwrap_or_default();
-        let desc = str_of(qa, "description")
-            .map(|d| format!("<br>{}", html_escape(d)))
-            .unwrap_or_default();
-        fact(
-            "Quality assurance",
-            format!("{}{kind}{desc}", link(str_of(qa, "url"), name)),
-        );
-    }
-    if let Some(st) = a.get("stackability") {
-        let option = str_of(st, "integrationOption")
-            .map(|o| html_escape(&humanize(o)))
-            .unwrap_or_else(|| "Stackable".into());
-        let into: Vec<String> = items(st, "stacksInto")
-            .into_iter()
-            .filter_map(Value::as_str)
-            .map(|u| link(Some(u), u))
-            .collect();
-        let into = if into.is_empty() {
-            String::new()
-        } else {
-            format!(": stacks into {}", into.join(", "))
-        };
-        fact("Stackability", format!("{option}{into}"));
-    }
-    facts
-}
-
-fn evidence_section(vc: &Value, subject: &Value) -> String {
+fn evidence_section(vc: &Value, subject: &Value) -> Markup {
     let mut all = items(vc, "evidence");
     all.extend(items(subject, "evidence"));
     if all.is_empty() {
-        return String::new();
+        return html! {};
     }
-    let mut li = String::new();
-    for e in all {
-        let name = str_of(e, "name")
-            .or_else(|| str_of(e, "id"))
-            .unwrap_or("Evidence");
-        let narrative = str_of(e, "narrative")
-            .or_else(|| str_of(e, "description"))
-            .map(|n| format!(" — {}", html_escape(n)))
-            .unwrap_or_default();
-        li.push_str(&format!(
-            "<li>{}{narrative}</li>\n",
-            link(str_of(e, "id"), name)
-        ));
+    html! {
+        section aria-labelledby="evidence" {
+            h2 #evidence { "Evidence" }
+            ul {
+                @for e in all {
+                    li {
+                        (link(str_of(e, "id"), str_of(e, "name").or_else(|| str_of(e, "id")).unwrap_or("Evidence")))
+                        @if let Some(n) = str_of(e, "narrative").or_else(|| str_of(e, "description")) {
+                            " — " (n)
+                        }
+                    }
+                }
+            }
+        }
     }
-    format!(
-        "<section aria-labelledby=\"evidence\">\n<h2 id=\"evidence\">Evidence</h2>\n<ul>\n{li}</ul>\n</section>\n"
-    )
+}
+
+/// An achievement a pathway names: its name (linked to its page) and, when the name is
+/// known, its id in small print.
+fn achievement_ref(a: &AchievementRef) -> Markup {
+    html! {
+        @match &a.name {
+            Some(name) => { (link(a.url.as_deref(), name)) }
+            None => { code { (link(a.url.as_deref(), &a.id)) } }
+        }
+    }
+}
+
+/// A comma-separated list of achievements.
+fn achievement_list(list: &[AchievementRef]) -> Markup {
+    html! {
+        @for (i, a) in list.iter().enumerate() {
+            @if i > 0 { ", " }
+            (achievement_ref(a))
+        }
+    }
+}
+
+/// "all 3 of: A, B, C, within 3 years, at least 6 credits".
+fn rule_words(rule: &PathwayRule) -> Markup {
+    let n = rule.required.len();
+    html! {
+        @if rule.minimum_required >= n {
+            @if n == 1 { "requires " } @else { "requires all " (n) " of: " }
+        } @else {
+            "requires " (rule.minimum_required) " of the " (n) ": "
+        }
+        (achievement_list(&rule.required))
+        @if let Some(w) = &rule.completion_window {
+            ", awarded within " (duration_words(w))
+        }
+        @if let Some(c) = rule.minimum_credits {
+            ", at least " (c) " credits"
+        }
+    }
+}
+
+fn stacked_from_section(s: &StackedFrom, pathway_record: Option<&str>) -> Markup {
+    html! {
+        section aria-labelledby="stacked-from" {
+            h2 #stacked-from { "Stacked from" }
+            p { "This credential stacks smaller ones: its pathway " (rule_words(&s.rule)) "." }
+            @if !s.components.is_empty() {
+                h3 { "Components counted" }
+                ul {
+                    @for c in &s.components {
+                        li {
+                            (link(c.page.as_deref(), &c.label))
+                            @if c.label != c.id && c.page.as_deref() != Some(c.id.as_str()) { " " span.desc { "(" code { (c.id) } ")" } }
+                        }
+                    }
+                }
+            }
+            @if let Some(clr) = pathway_record {
+                p { (link(Some(clr), "Pathway record (CLR 2.0): this credential with its components")) }
+            }
+        }
+    }
+}
+
+fn stacks_into_section(list: &[StacksInto]) -> Markup {
+    if list.is_empty() {
+        return html! {};
+    }
+    html! {
+        section aria-labelledby="stacks-into" {
+            h2 #stacks-into { "Stacks into" }
+            p { "This credential counts towards " @if list.len() == 1 { "a larger credential" } @else { "larger credentials" } " of the issuer:" }
+            ul {
+                @for s in list {
+                    li {
+                        strong { (achievement_ref(&s.pathway)) } ", which " (rule_words(&s.rule)) "."
+                        @if let Some(missing) = &s.missing {
+                            br;
+                            @if missing.is_empty() {
+                                "The holder of this credential has every achievement it requires."
+                            } @else {
+                                "Still missing for the holder of this credential: " (achievement_list(missing)) "."
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An endorsement's standing in words, with the class of its colour.
+fn endorsement_words(e: &EndorsementReport) -> (&'static str, &'static str) {
+    match (e.trust, e.verdict) {
+        (EndorserTrust::Trusted, _) => ("✓ Valid, from a trusted endorser", "o-pass"),
+        (EndorserTrust::Unknown, Verdict::Valid) => (
+            "✓ Valid (the endorser is not on a list of trusted endorsers)",
+            "o-pass",
+        ),
+        (EndorserTrust::Unknown, _) => ("? Could not be fully checked", "o-unknown"),
+        (EndorserTrust::Invalid, _) => ("✗ Invalid", "o-fail"),
+        _ => ("– Not checked", "o-not_checked"),
+    }
+}
+
+fn endorsements_section(list: &[EndorsementReport]) -> Markup {
+    if list.is_empty() {
+        return html! {};
+    }
+    html! {
+        section aria-labelledby="endorsements" {
+            h2 #endorsements { "Endorsements" }
+            div.table-wrap {
+                table {
+                    caption.visually-hidden { "Endorsements" }
+                    thead { tr {
+                        th scope="col" { "Endorser" } th scope="col" { "Endorses" }
+                        th scope="col" { "Comment" } th scope="col" { "Standing" }
+                    } }
+                    tbody {
+                        @for e in list {
+                            @let (words, class) = endorsement_words(e);
+                            tr {
+                                th scope="row" {
+                                    @if let Some(n) = &e.endorser_name { (n) }
+                                    @else if let Some(id) = &e.endorser { code { (id) } }
+                                    @else { "(unnamed endorser)" }
+                                    @if let (Some(_), Some(id)) = (&e.endorser_name, &e.endorser) {
+                                        br; span.desc { code { (id) } }
+                                    }
+                                }
+                                td data-label="Endorses" { (capitalize(e.endorses.label())) }
+                                td data-label="Comment" { (e.comment.as_deref().unwrap_or("—")) }
+                                td data-label="Standing" {
+                                    span class=(class) { (words) }
+                                    br; span.wrap-any { (e.reason) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `the achievement` → `The achievement`.
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 /// The LinkedIn "Add to profile" URL for a certification.
@@ -633,166 +863,131 @@ pub(crate) fn credential_page(p: &CredentialPage<'_>) -> String {
         }
         s
     };
-    let mut head = String::new();
-    for (prop, val) in [
-        ("og:type", "website"),
-        ("og:title", name),
-        ("og:description", og_desc.as_str()),
-        ("og:url", p.url),
-        ("og:site_name", issuer_name),
-    ] {
-        head.push_str(&format!(
-            "<meta property=\"{prop}\" content=\"{}\">\n",
-            html_escape(val)
-        ));
-    }
-    if let Some(img) = image {
-        head.push_str(&format!(
-            "<meta property=\"og:image\" content=\"{}\">\n",
-            html_escape(img)
-        ));
-    }
-    head.push_str(&format!(
-        "<meta name=\"description\" content=\"{}\">\n<link rel=\"canonical\" href=\"{}\">\n\
-         <link rel=\"alternate\" type=\"application/vc+ld+json\" href=\"{}\">\n",
-        html_escape(&og_desc),
-        html_escape(p.url),
-        html_escape(&json_url)
-    ));
-
-    let mut meta = vec![format!("<span>{}</span>", html_escape(&kind))];
-    if let Some(c) = str_of(ach, "humanCode") {
-        meta.push(format!("<span>Code {}</span>", html_escape(c)));
-    }
-    if let Some(i) = issued {
-        meta.push(format!("<span>Issued {}</span>", time_el(i)));
-    }
-    meta.push(format!(
-        "<span>{}</span>",
-        match until {
-            Some(u) => format!("Valid until {}", time_el(u)),
-            None => "No expiry date".into(),
+    let head = html! {
+        @for (prop, val) in [
+            ("og:type", "website"),
+            ("og:title", name),
+            ("og:description", og_desc.as_str()),
+            ("og:url", p.url),
+            ("og:site_name", issuer_name),
+        ] {
+            meta property=(prop) content=(val);
         }
-    ));
-    let header = format!(
-        "<header class=\"site\"><div class=\"wrap\">\n<p class=\"issuer\">{}{}</p>\n<h1>{}</h1>\n<p class=\"meta\">{}</p>\n</div></header>\n",
-        link(str_of(issuer, "url"), issuer_name),
-        country.map(|c| format!(", {}", html_escape(c))).unwrap_or_default(),
-        html_escape(name),
-        meta.join(""),
-    );
-
-    let mut main = String::new();
-    main.push_str(&verification_section(p.report, p.checked_at));
-
-    // About
-    main.push_str(
-        "<section aria-labelledby=\"about\">\n<h2 id=\"about\">About this credential</h2>\n",
-    );
-    // The badge image celebrates the achievement: shown only while the credential verifies.
-    if let Some(png) = p.badge_png.filter(|_| p.report.verdict == Verdict::Valid) {
-        main.push_str(&format!(
-            "<img class=\"badge-img\" src=\"{}\" alt=\"Badge image of {}\" width=\"128\" height=\"128\">\n",
-            html_escape(png),
-            html_escape(name)
-        ));
-    }
-    if !description.is_empty() {
-        main.push_str(&format!(
-            "<p class=\"lead\">{}</p>\n",
-            html_escape(description)
-        ));
-    }
-    main.push_str(&format!("<p>{}.</p>\n", recipient_words(subj)));
-    let mut facts = format!(
-        "<dt>Issuer</dt><dd>{}{}</dd>\n<dt>Type</dt><dd>{}</dd>\n",
-        link(str_of(issuer, "url"), issuer_name),
-        country
-            .map(|c| format!(", {}", html_escape(c)))
-            .unwrap_or_default(),
-        html_escape(&kind)
-    );
-    if let Some(i) = issued {
-        facts.push_str(&format!("<dt>Issued on</dt><dd>{}</dd>\n", time_el(i)));
-    }
-    facts.push_str(&format!(
-        "<dt>Valid until</dt><dd>{}</dd>\n",
-        until
-            .map(time_el)
-            .unwrap_or_else(|| "no expiry date".into())
-    ));
-    if let Some(v) = str_of(ach, "version") {
-        facts.push_str(&format!("<dt>Version</dt><dd>{}</dd>\n", html_escape(v)));
-    }
-    main.push_str(&format!("<dl class=\"facts\">\n{facts}</dl>\n"));
-    if let Some(c) = ach.get("criteria") {
-        if let Some(n) = str_of(c, "narrative") {
-            main.push_str(&format!(
-                "<h3>Criteria</h3>\n<div class=\"narrative\">{}</div>\n",
-                html_escape(n)
-            ));
+        @if let Some(img) = image {
+            meta property="og:image" content=(img);
         }
-        if let Some(u) = str_of(c, "id").and_then(safe_url) {
-            main.push_str(&format!("<p>{}</p>\n", link(Some(u), "Full criteria")));
-        }
-    }
-    main.push_str("</section>\n");
+        meta name="description" content=(og_desc);
+        link rel="canonical" href=(p.url);
+        link rel="alternate" type="application/vc+ld+json" href=(json_url);
+    };
 
-    main.push_str(&competencies_section(ach));
-    main.push_str(&assessment_section(ach, subj));
+    let header = html! {
+        header.site { div.wrap {
+            p.issuer { (link(str_of(issuer, "url"), issuer_name)) (country_suffix(country)) }
+            h1 { (name) }
+            p.meta {
+                span { (kind) }
+                @if let Some(c) = str_of(ach, "humanCode") { span { "Code " (c) } }
+                @if let Some(i) = issued { span { "Issued " (time_el(i)) } }
+                span {
+                    @if let Some(u) = until { "Valid until " (time_el(u)) } @else { "No expiry date" }
+                }
+            }
+        } }
+    };
+
     let facts = workload_facts(ach);
-    if !facts.is_empty() {
-        main.push_str(&format!(
-            "<section aria-labelledby=\"workload\">\n<h2 id=\"workload\">Workload, mode and quality</h2>\n<dl class=\"facts\">\n{facts}</dl>\n</section>\n"
-        ));
-    }
-    main.push_str(&evidence_section(vc, subj));
-
-    // Share and download
     let linkedin = linkedin_url(name, issuer_name, issued, until, p.url, cert_id);
-    let mut actions = format!(
-        "<a class=\"button primary\" href=\"{}\">Add to LinkedIn profile</a>\n\
-         <a class=\"button\" href=\"{}\" download=\"credential-{}.json\" type=\"application/vc+ld+json\">Download credential (JSON)</a>\n",
-        html_escape(&linkedin),
-        html_escape(&json_url),
-        html_escape(cert_id),
-    );
-    if let Some(png) = p.badge_png {
-        actions.push_str(&format!(
-            "<a class=\"button\" href=\"{}\" download=\"badge-{}.png\" type=\"image/png\">Download badge image (PNG with the credential baked in)</a>\n",
-            html_escape(png),
-            html_escape(cert_id)
-        ));
-    }
-    if let Some(clr) = p.pathway_record {
-        actions.push_str(&format!(
-            "<a class=\"button\" href=\"{}\" download=\"pathway-record-{}.json\" type=\"application/vc+ld+json\">Download the pathway record (CLR 2.0: this credential with its components)</a>\n",
-            html_escape(clr),
-            html_escape(cert_id)
-        ));
-    }
-    main.push_str(&format!(
-        "<section aria-labelledby=\"share\">\n<h2 id=\"share\">Share and download</h2>\n<div class=\"actions\">\n{actions}</div>\n\
-         <p>The JSON file is the signed credential exactly as issued; any Open Badges 3.0 verifier can check it. \
-         Its address: <code>{}</code></p>\n</section>\n",
-        html_escape(p.url)
-    ));
+    let main = html! {
+        (verification_section(p.report, p.checked_at))
+        section aria-labelledby="about" {
+            h2 #about { "About this credential" }
+            // The badge image celebrates the achievement: shown only while the credential verifies.
+            @if let Some(png) = p.badge_png.filter(|_| p.report.verdict == Verdict::Valid) {
+                img.badge-img src=(png) alt={ "Badge image of " (name) } width="128" height="128";
+            }
+            @if !description.is_empty() {
+                p.lead { (description) }
+            }
+            p { (recipient_words(subj)) "." }
+            dl.facts {
+                dt { "Issuer" } dd { (link(str_of(issuer, "url"), issuer_name)) (country_suffix(country)) }
+                dt { "Type" } dd { (kind) }
+                @if let Some(i) = issued { dt { "Issued on" } dd { (time_el(i)) } }
+                dt { "Valid until" }
+                dd { @if let Some(u) = until { (time_el(u)) } @else { "no expiry date" } }
+                @if let Some(v) = str_of(ach, "version") { dt { "Version" } dd { (v) } }
+            }
+            @if let Some(c) = ach.get("criteria") {
+                @if let Some(n) = str_of(c, "narrative") {
+                    h3 { "Criteria" }
+                    div.narrative { (n) }
+                }
+                @if let Some(u) = str_of(c, "id").and_then(safe_url) {
+                    p { (link(Some(u), "Full criteria")) }
+                }
+            }
+        }
+        (competencies_section(ach))
+        (assessment_section(ach, subj))
+        @if !facts.0.is_empty() {
+            section aria-labelledby="workload" {
+                h2 #workload { "Workload, mode and quality" }
+                dl.facts { (facts) }
+            }
+        }
+        @if let Some(s) = &p.stacked_from {
+            (stacked_from_section(s, p.pathway_record))
+        }
+        (stacks_into_section(&p.stacks_into))
+        (endorsements_section(&p.report.endorsements))
+        (evidence_section(vc, subj))
+        section aria-labelledby="share" {
+            h2 #share { "Share and download" }
+            div.actions {
+                a.button.primary href=(linkedin) { "Add to LinkedIn profile" }
+                a.button href=(json_url) download={ "credential-" (cert_id) ".json" } type="application/vc+ld+json" {
+                    "Download credential (JSON)"
+                }
+                @if let Some(png) = p.badge_png {
+                    a.button href=(png) download={ "badge-" (cert_id) ".png" } type="image/png" {
+                        "Download badge image (PNG with the credential baked in)"
+                    }
+                }
+                @if let Some(clr) = p.pathway_record {
+                    a.button href=(clr) download={ "pathway-record-" (cert_id) ".json" } type="application/vc+ld+json" {
+                        "Download the pathway record (CLR 2.0: this credential with its components)"
+                    }
+                }
+            }
+            p {
+                "The JSON file is the signed credential exactly as issued; any Open Badges 3.0 verifier can check it. Its address: "
+                code { (p.url) }
+            }
+        }
+    };
 
-    let body = format!(
-        "{header}<main class=\"wrap\">\n{main}</main>\n<footer><div class=\"wrap\"><p>Open Badges 3.0 verifiable credential issued by {}. \
-         Issuer identifier: <code>{}</code></p></div></footer>\n",
-        html_escape(issuer_name),
-        html_escape(str_of(issuer, "id").or_else(|| issuer.as_str()).unwrap_or("—")),
-    );
+    let body = html! {
+        (header)
+        main.wrap { (main) }
+        footer { div.wrap { p {
+            "Open Badges 3.0 verifiable credential issued by " (issuer_name) ". Issuer identifier: "
+            code { (str_of(issuer, "id").or_else(|| issuer.as_str()).unwrap_or("—")) }
+        } } }
+    };
     let title = format!("{name} — {issuer_name}");
-    document(&lang_tag(str_of(ach, "inLanguage")), &title, &head, &body)
+    document(&lang_tag(str_of(ach, "inLanguage")), &title, head, body)
 }
 
-/// One catalogue entry: its slug, public definition URL and definition.
+/// One catalogue entry: its public definition URL, definition and pathways.
 #[derive(Debug)]
 pub(crate) struct CatalogueEntry<'a> {
     pub(crate) url: String,
     pub(crate) definition: &'a Value,
+    /// Its rule, when the achievement stacks from others.
+    pub(crate) pathway: Option<PathwayRule>,
+    /// The pathways of the catalogue that count it.
+    pub(crate) stacks_into: Vec<AchievementRef>,
 }
 
 /// The full HTML page of an institution's catalogue.
@@ -805,69 +1000,82 @@ pub(crate) fn catalogue_page(
     let country = profile
         .get("address")
         .and_then(|a| str_of(a, "addressCountry").or_else(|| str_of(a, "addressCountryCode")));
-    let mut rows = String::new();
-    for e in entries {
-        let d = e.definition;
-        let title = str_of(d, "name").unwrap_or("(unnamed)");
-        let credits = text_of(d, "creditsAvailable").unwrap_or_else(|| "—".into());
-        rows.push_str(&format!(
-            "<tr><th scope=\"row\">{}{}</th><td class=\"nowrap\" data-label=\"Code\">{}</td><td data-label=\"Type\">{}</td><td data-label=\"Workload\">{}</td><td data-label=\"Mode\">{}</td><td data-label=\"Credits\">{}</td><td data-label=\"Competencies\">{}</td></tr>\n",
-            link(Some(&e.url), title),
-            str_of(d, "description")
-                .map(|t| {
-                    let short: String = t.chars().take(160).collect();
-                    let more = if t.chars().count() > 160 { "…" } else { "" };
-                    format!("<br><span class=\"desc\">{}{more}</span>", html_escape(&short))
-                })
-                .unwrap_or_default(),
-            html_escape(str_of(d, "humanCode").unwrap_or("—")),
-            html_escape(&type_name(d, "achievementType").map(|t| humanize(&t)).unwrap_or_else(|| "—".into())),
-            html_escape(&str_of(d, "volumeOfLearning").map(duration_words).unwrap_or_else(|| "—".into())),
-            html_escape(&str_of(d, "learningMode").map(humanize).unwrap_or_else(|| "—".into())),
-            html_escape(&credits),
-            items(d, "alignment").len(),
-        ));
-    }
-    let table = if entries.is_empty() {
-        "<p>No microcredentials are published yet.</p>\n".to_owned()
-    } else {
-        format!(
-            "<div class=\"table-wrap\"><table>\n<caption>{} microcredential{} on offer</caption>\n<thead><tr><th scope=\"col\">Microcredential</th><th scope=\"col\">Code</th>\
-             <th scope=\"col\">Type</th><th scope=\"col\">Workload</th><th scope=\"col\">Mode</th><th scope=\"col\">Credits</th>\
-             <th scope=\"col\">Competencies</th></tr></thead>\n<tbody>\n{rows}</tbody></table></div>\n",
-            entries.len(),
-            if entries.len() == 1 { "" } else { "s" }
-        )
-    };
-    let mut head = String::new();
     let desc = format!("Microcredentials offered by {name}.");
-    for (prop, val) in [
-        ("og:type", "website"),
-        ("og:title", &format!("Microcredentials — {name}")[..]),
-        ("og:description", &desc[..]),
-        ("og:url", page_url),
-    ] {
-        head.push_str(&format!(
-            "<meta property=\"{prop}\" content=\"{}\">\n",
-            html_escape(val)
-        ));
-    }
-    head.push_str(&format!(
-        "<meta name=\"description\" content=\"{}\">\n<link rel=\"alternate\" type=\"application/json\" href=\"{}?format=json\">\n",
-        html_escape(&desc),
-        html_escape(page_url)
-    ));
-    let body = format!(
-        "<header class=\"site\"><div class=\"wrap\">\n<p class=\"issuer\">{}{}</p>\n<h1>Microcredentials</h1>\n</div></header>\n\
-         <main class=\"wrap\">\n<section aria-labelledby=\"catalogue\">\n<h2 id=\"catalogue\">Catalogue</h2>\n{}{table}</section>\n</main>\n\
-         <footer><div class=\"wrap\"><p>Each name links to the microcredential's machine-readable definition (Open Badges 3.0 Achievement).</p></div></footer>\n",
-        link(str_of(profile, "url"), name),
-        country.map(|c| format!(", {}", html_escape(c))).unwrap_or_default(),
-        str_of(profile, "description")
-            .map(|d| format!("<p class=\"lead\">{}</p>\n", html_escape(d)))
-            .unwrap_or_default(),
-    );
-    document("en", &format!("Microcredentials — {name}"), &head, &body)
+    let title = format!("Microcredentials — {name}");
+    let head = html! {
+        @for (prop, val) in [
+            ("og:type", "website"),
+            ("og:title", title.as_str()),
+            ("og:description", desc.as_str()),
+            ("og:url", page_url),
+        ] {
+            meta property=(prop) content=(val);
+        }
+        meta name="description" content=(desc);
+        link rel="alternate" type="application/json" href={ (page_url) "?format=json" };
+    };
+    let table = html! {
+        @if entries.is_empty() {
+            p { "No microcredentials are published yet." }
+        } @else {
+            div.table-wrap { table {
+                caption { (entries.len()) " microcredential" @if entries.len() != 1 { "s" } " on offer" }
+                thead { tr {
+                    th scope="col" { "Microcredential" } th scope="col" { "Code" }
+                    th scope="col" { "Type" } th scope="col" { "Workload" } th scope="col" { "Mode" }
+                    th scope="col" { "Credits" } th scope="col" { "Competencies" }
+                } }
+                tbody {
+                    @for e in entries {
+                        @let d = e.definition;
+                        tr {
+                            th scope="row" {
+                                (link(Some(&e.url), str_of(d, "name").unwrap_or("(unnamed)")))
+                                @if let Some(t) = str_of(d, "description") {
+                                    br;
+                                    span.desc {
+                                        (t.chars().take(160).collect::<String>())
+                                        @if t.chars().count() > 160 { "…" }
+                                    }
+                                }
+                                @if let Some(rule) = &e.pathway {
+                                    br;
+                                    span.desc { "Pathway: " (rule_words(rule)) "." }
+                                }
+                                @if !e.stacks_into.is_empty() {
+                                    br;
+                                    span.desc { "Stacks into: " (achievement_list(&e.stacks_into)) "." }
+                                }
+                            }
+                            td.nowrap data-label="Code" { (str_of(d, "humanCode").unwrap_or("—")) }
+                            td data-label="Type" { (type_name(d, "achievementType").map(|t| humanize(&t)).unwrap_or_else(|| "—".into())) }
+                            td data-label="Workload" { (str_of(d, "volumeOfLearning").map(duration_words).unwrap_or_else(|| "—".into())) }
+                            td data-label="Mode" { (str_of(d, "learningMode").map(humanize).unwrap_or_else(|| "—".into())) }
+                            td data-label="Credits" { (text_of(d, "creditsAvailable").unwrap_or_else(|| "—".into())) }
+                            td data-label="Competencies" { (items(d, "alignment").len()) }
+                        }
+                    }
+                }
+            } }
+        }
+    };
+    let body = html! {
+        header.site { div.wrap {
+            p.issuer { (link(str_of(profile, "url"), name)) (country_suffix(country)) }
+            h1 { "Microcredentials" }
+        } }
+        main.wrap {
+            section aria-labelledby="catalogue" {
+                h2 #catalogue { "Catalogue" }
+                @if let Some(d) = str_of(profile, "description") { p.lead { (d) } }
+                (table)
+            }
+        }
+        footer { div.wrap { p {
+            "Each name links to the microcredential's machine-readable definition (Open Badges 3.0 Achievement)."
+        } } }
+    };
+    document("en", &title, head, body)
 }
 
 /// The microcredential extension vocabulary (`/ns/microcred/v1`): one row per term with an
@@ -875,46 +1083,54 @@ pub(crate) fn catalogue_page(
 /// human-readable definition here.
 pub(crate) fn vocabulary_page(page_url: &str) -> String {
     use microcred_core::{TermKind, MICROCRED_VOCAB, MICROCRED_VOCABULARY};
-    let mut rows = String::new();
-    for t in MICROCRED_VOCABULARY {
-        let kind = match t.kind {
-            TermKind::Property => "property",
-            TermKind::Class => "class",
-            _ => "term",
-        };
-        rows.push_str(&format!(
-            "<tr id=\"{term}\"><th scope=\"row\"><code>{term}</code><br><span class=\"desc\">{kind}</span></th>\
-             <td data-label=\"Used on\">{on}</td><td data-label=\"Values\">{values}</td>\
-             <td data-label=\"Meaning\">{def}</td><td data-label=\"EU Annex I\">{annex}</td></tr>\n",
-            term = html_escape(t.term),
-            on = html_escape(t.used_on),
-            values = html_escape(t.values),
-            def = html_escape(t.definition),
-            annex = html_escape(t.annex_i.unwrap_or("—")),
-        ));
-    }
-    let body = format!(
-        "<header class=\"site\"><div class=\"wrap\">\n<h1>Microcredential extension terms, version 1</h1>\n</div></header>\n\
-         <main class=\"wrap\">\n<p class=\"lead\">Open Badges 3.0 terms that describe a microcredential beyond what the \
-         Open Badges model carries: workload, form of participation, supervision of the assessment, quality assurance, \
-         prerequisites and stackability. Each term's IRI is <code>{vocab}</code> followed by the term.</p>\n\
-         <p>Credentials carry these terms with an embedded JSON-LD context (a map in the \
-         <code>@context</code> of <code>credentialSubject</code>), so any verifier can process them without fetching anything. The same context as a document: \
-         {json_link}.</p>\n\
-         <section aria-labelledby=\"terms\">\n<h2 id=\"terms\">Terms</h2>\n<div class=\"table-wrap\"><table>\n\
-         <caption>{n} terms</caption>\n<thead><tr><th scope=\"col\">Term</th><th scope=\"col\">Used on</th>\
-         <th scope=\"col\">Values</th><th scope=\"col\">Meaning</th><th scope=\"col\">EU Annex I element</th></tr></thead>\n\
-         <tbody>\n{rows}</tbody></table></div>\n</section>\n</main>\n",
-        vocab = html_escape(MICROCRED_VOCAB),
-        json_link = link(Some(&format!("{page_url}?format=json")), "JSON-LD"),
-        n = MICROCRED_VOCABULARY.len(),
-    );
-    let head = format!(
-        "<meta name=\"description\" content=\"Definitions of the microcredential extension terms for Open Badges 3.0.\">\n\
-         <link rel=\"alternate\" type=\"application/ld+json\" href=\"{}?format=json\">\n",
-        html_escape(page_url)
-    );
-    document("en", "Microcredential extension terms", &head, &body)
+    let json_url = format!("{page_url}?format=json");
+    let body = html! {
+        header.site { div.wrap { h1 { "Microcredential extension terms, version 1" } } }
+        main.wrap {
+            p.lead {
+                "Open Badges 3.0 terms that describe a microcredential beyond what the Open Badges model carries: \
+                 workload, form of participation, supervision of the assessment, quality assurance, prerequisites \
+                 and stackability. Each term's IRI is " code { (MICROCRED_VOCAB) } " followed by the term."
+            }
+            p {
+                "Credentials carry these terms with an embedded JSON-LD context (a map in the "
+                code { "@context" } " of " code { "credentialSubject" }
+                "), so any verifier can process them without fetching anything. The same context as a document: "
+                (link(Some(&json_url), "JSON-LD")) "."
+            }
+            section aria-labelledby="terms" {
+                h2 #terms { "Terms" }
+                div.table-wrap { table {
+                    caption { (MICROCRED_VOCABULARY.len()) " terms" }
+                    thead { tr {
+                        th scope="col" { "Term" } th scope="col" { "Used on" } th scope="col" { "Values" }
+                        th scope="col" { "Meaning" } th scope="col" { "EU Annex I element" }
+                    } }
+                    tbody {
+                        @for t in MICROCRED_VOCABULARY {
+                            @let kind = match t.kind {
+                                TermKind::Property => "property",
+                                TermKind::Class => "class",
+                                _ => "term",
+                            };
+                            tr id=(t.term) {
+                                th scope="row" { code { (t.term) } br; span.desc { (kind) } }
+                                td data-label="Used on" { (t.used_on) }
+                                td data-label="Values" { (t.values) }
+                                td data-label="Meaning" { (t.definition) }
+                                td data-label="EU Annex I" { (t.annex_i.unwrap_or("—")) }
+                            }
+                        }
+                    }
+                } }
+            }
+        }
+    };
+    let head = html! {
+        meta name="description" content="Definitions of the microcredential extension terms for Open Badges 3.0.";
+        link rel="alternate" type="application/ld+json" href=(json_url);
+    };
+    document("en", "Microcredential extension terms", head, body)
 }
 
 #[cfg(test)]
@@ -924,19 +1140,33 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_quotes() {
-        assert_eq!(
-            html_escape("<script>alert(\"x&y\")</script>'"),
-            "&lt;script&gt;alert(&quot;x&amp;y&quot;)&lt;/script&gt;&#39;"
+        let s = "<script>alert(\"x&y\")</script>'";
+        let page = document(
+            "en",
+            s,
+            html! { meta name="description" content=(s); },
+            html! { p { (s) } },
         );
-        assert_eq!(html_escape("a\u{0}b"), "a\u{FFFD}b");
+        let escaped = "&lt;script&gt;alert(&quot;x&amp;y&quot;)&lt;/script&gt;'";
+        assert!(
+            page.contains(&format!("<title>{escaped}</title>")),
+            "{page}"
+        );
+        assert!(page.contains(&format!("content=\"{escaped}\">")), "{page}");
+        assert!(page.contains(&format!("<p>{escaped}</p>")), "{page}");
+        assert!(!page.contains("<script"));
+        // Control characters (not whitespace) never reach the document.
+        let page = document("en", "a\u{0}b", html! {}, html! { p { "c\u{1b}d\ne" } });
+        assert!(page.contains("<title>a\u{FFFD}b</title>"), "{page}");
+        assert!(page.contains("<p>c\u{FFFD}d\ne</p>"), "{page}");
     }
 
     #[test]
     fn only_http_links() {
-        assert_eq!(link(Some("javascript:alert(1)"), "x"), "x");
-        assert_eq!(link(Some("data:text/html,hi"), "x"), "x");
+        assert_eq!(link(Some("javascript:alert(1)"), "x").into_string(), "x");
+        assert_eq!(link(Some("data:text/html,hi"), "x").into_string(), "x");
         assert_eq!(
-            link(Some("https://a.example/?q=\"x\""), "<b>"),
+            link(Some("https://a.example/?q=\"x\""), "<b>").into_string(),
             "<a href=\"https://a.example/?q=&quot;x&quot;\">&lt;b&gt;</a>"
         );
     }
@@ -978,10 +1208,10 @@ mod tests {
     fn recipient_never_reveals_salt_or_hash() {
         let s = json!({"identifier": [{"type": "IdentityObject", "hashed": true,
             "identityHash": "sha256$abc", "identityType": "emailAddress", "salt": "s3cr3t"}]});
-        let w = recipient_words(&s);
+        let w = recipient_words(&s).into_string();
         assert_eq!(w, "Issued to a hashed e-mail identity");
         assert_eq!(
-            recipient_words(&json!({"id": "did:key:z6Mk<x>"})),
+            recipient_words(&json!({"id": "did:key:z6Mk<x>"})).into_string(),
             "Issued to <code>did:key:z6Mk&lt;x&gt;</code>"
         );
     }
@@ -1026,6 +1256,8 @@ mod tests {
             checked_at: "2026-02-01T00:00:00Z",
             badge_png: Some("https://c.example/credentials/1/badge.png"),
             pathway_record: None,
+            stacked_from: None,
+            stacks_into: Vec::new(),
         });
         for needle in [
             "<html lang=\"de\">",
@@ -1044,6 +1276,59 @@ mod tests {
         }
         assert!(!html.contains("javascript:"));
         assert!(!html.contains("class=\"badge-img\""));
+    }
+
+    #[test]
+    fn pathway_sections_escape_names_and_link_only_http() {
+        let evil = |id: &str| AchievementRef {
+            id: id.into(),
+            name: Some("<b>Part</b>".into()),
+            url: Some("javascript:alert(1)".into()),
+        };
+        let rule = || PathwayRule {
+            required: vec![evil("urn:a"), evil("urn:b")],
+            minimum_required: 1,
+            minimum_credits: Some(6.0),
+            completion_window: Some("P2Y".into()),
+        };
+        let stacked = stacked_from_section(
+            &StackedFrom {
+                rule: rule(),
+                components: vec![ComponentRef {
+                    label: "<i>One</i>".into(),
+                    id: "urn:uuid:1".into(),
+                    page: None,
+                }],
+            },
+            Some("https://x.example/credentials/1/clr"),
+        )
+        .into_string();
+        assert!(stacked.contains("requires 1 of the 2: &lt;b&gt;Part&lt;/b&gt;, &lt;b&gt;Part&lt;/b&gt;, awarded within 2 years, at least 6 credits"), "{stacked}");
+        assert!(
+            stacked.contains(
+                "&lt;i&gt;One&lt;/i&gt; <span class=\"desc\">(<code>urn:uuid:1</code>)</span>"
+            ),
+            "{stacked}"
+        );
+        assert!(stacked.contains("<a href=\"https://x.example/credentials/1/clr\">"));
+        let into = stacks_into_section(&[StacksInto {
+            pathway: evil("urn:p"),
+            rule: rule(),
+            missing: Some(vec![evil("urn:b")]),
+        }])
+        .into_string();
+        assert!(
+            into.contains(
+                "Still missing for the holder of this credential: &lt;b&gt;Part&lt;/b&gt;."
+            ),
+            "{into}"
+        );
+        for html in [&stacked, &into] {
+            assert!(
+                !html.contains("javascript:") && !html.contains("<b>") && !html.contains("<i>")
+            );
+        }
+        assert_eq!(stacks_into_section(&[]).into_string(), "");
     }
 
     #[test]
