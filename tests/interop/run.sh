@@ -1349,3 +1349,71 @@ if [[ ${#SCHEMA_FILES[@]} -gt 0 ]]; then
   dcc_verify "CLR, endorsement and endorsed credential->DCC, 1EdTech CLR 2.0 / OB 3.0 JSON schemas" \
     --require-schema -- "${SCHEMA_FILES[@]}"
 fi
+
+# the service's own pathway: it issues the certificate when the last component arrives, and
+# the pathway record (CLR) of that certificate; both go to the field and the JSON schemas
+if [[ $SVC_OK -eq 1 ]]; then
+  svc() { # METHOD PATH TOKEN [JSON] -> body (fails on an HTTP error)
+    local args=(-sS -f -X "$1" "$SVC_LOCAL$2" -H "Authorization: Bearer $3")
+    [[ -n "${4:-}" ]] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
+    curl "${args[@]}"
+  }
+  PW_OK=1
+  profile=$(cat "$EXAMPLES/issuer-profile.json")
+  svc POST /v1/institutions "$SVC_ADMIN" "{\"slug\": \"pathway\", \"profile\": $profile}" >/dev/null || PW_OK=0
+  PW_TOKEN=$(svc POST /v1/institutions/pathway/tokens "$SVC_ADMIN" '{"scopes": ["issue", "revoke", "manage"]}' |
+    node -e 'console.log(JSON.parse(require("fs").readFileSync(0, "utf8")).token)' || true)
+  for n in df-101 df-102 df-103; do
+    svc PUT "/v1/institutions/pathway/achievements/$n" "$PW_TOKEN" "$(cat "$EXAMPLES/achievements/$n.json")" >/dev/null || PW_OK=0
+  done
+  cert_def=$(node -e '
+    const fs = require("fs");
+    const c = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+    c.stackingRequirement.requiredAchievement = ["df-101", "df-102", "df-103"].map(
+      n => `${process.argv[2]}/institutions/pathway/achievements/${n}`);
+    console.log(JSON.stringify(c));' "$EXAMPLES/achievements/df-certificate.json" "$SVC_PUBLIC")
+  svc PUT /v1/institutions/pathway/achievements/df-certificate "$PW_TOKEN" "$cert_def" >/dev/null || PW_OK=0
+  for n in df-101 df-102 df-103; do
+    svc POST /v1/institutions/pathway/credentials "$PW_TOKEN" \
+      "{\"achievement\": \"$n\", \"recipient\": \"$LEARNER\", \"results\": {\"status\": \"Completed\"}}" >/dev/null || PW_OK=0
+  done
+  PW_CERT=""
+  for _ in $(seq 1 100); do
+    PW_CERT=$(svc GET "/v1/institutions/pathway/credentials?limit=50" "$PW_TOKEN" | node -e '
+      const l = JSON.parse(require("fs").readFileSync(0, "utf8")).credentials;
+      const c = l.find(c => c.achievement === "df-certificate");
+      console.log(c ? c.id : "")' || true)
+    [[ -n "$PW_CERT" ]] && break
+    sleep 0.2
+  done
+  if [[ $PW_OK -eq 1 && -n "$PW_CERT" ]]; then
+    ok "service pathway: the certificate is issued by the service when the last component arrives"
+    curl -sS -f "$SVC_LOCAL/credentials/$PW_CERT" -o svc/pathway-cert.json
+    curl -sS -f "$SVC_LOCAL/credentials/$PW_CERT/clr" -o svc/pathway-record.json
+    curl -sS -f "$SVC_LOCAL/institutions/pathway/did.json" -o svc/did-pathway.json
+    # the status lists the certificate and the record's credentials name, as served
+    PW_LISTS=()
+    i=0
+    while IFS= read -r url; do
+      [[ -n "$url" ]] || continue
+      i=$((i + 1))
+      curl -sS -f "$SVC_LOCAL${url#"$SVC_PUBLIC"}" -o "svc/pw-status-$i.json" &&
+        PW_LISTS+=(--status-list "svc/pw-status-$i.json")
+    done < <(node -e '
+      const fs = require("fs"), urls = new Set();
+      const walk = v => { if (v && typeof v === "object") {
+        if (v.statusListCredential) urls.add(v.statusListCredential);
+        Object.values(v).forEach(walk); } };
+      process.argv.slice(1).forEach(f => walk(JSON.parse(fs.readFileSync(f, "utf8"))));
+      console.log([...urls].join("\n"));' svc/pathway-cert.json svc/pathway-record.json)
+    expect_exit_says "microcred verify: the service's pathway record" 0 "RECORD VALID" \
+      "$MC" verify --did-doc svc/did-pathway.json "${PW_LISTS[@]}" svc/pathway-record.json
+    field_verify OK "service pathway->field" --did-doc svc/did-pathway.json "${PW_LISTS[@]}" -- \
+      svc/pathway-cert.json svc/pathway-record.json
+    dcc_verify "service pathway->DCC, 1EdTech OB 3.0 / CLR 2.0 JSON schemas" --require-schema \
+      --did-doc svc/did-pathway.json "${PW_LISTS[@]}" -- svc/pathway-cert.json svc/pathway-record.json
+  else
+    bad "service pathway: institution, achievements, components and an automatic certificate" \
+      "$(tail -n 20 logs/server.log)"
+  fi
+fi
