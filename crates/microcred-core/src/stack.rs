@@ -521,20 +521,7 @@ fn evaluate(
     let mut learner_unknown: Vec<String> = Vec::new();
     let mut other_learner: Vec<String> = Vec::new();
     for c in components {
-        let mut out = ComponentOutcome {
-            credential_id: c
-                .credential
-                .get("id")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            achievement: achievement(c.credential)
-                .and_then(|a| a.get("id"))
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            issuer: issuer_id(c.credential).map(str::to_owned),
-            counted: false,
-            reason: String::new(),
-        };
+        let mut out = ComponentOutcome::not_counted(c, String::new());
         let slot = out.achievement.as_deref().and_then(|a| {
             rule.required_achievement
                 .iter()
@@ -1058,24 +1045,34 @@ fn incomplete_status(credential: &Value) -> Option<String> {
     })
 }
 
+impl ComponentOutcome {
+    /// Component `c`, not (yet) counted, for `reason`.
+    fn not_counted(c: &Component<'_>, reason: String) -> Self {
+        Self {
+            credential_id: c
+                .credential
+                .get("id")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            achievement: achievement(c.credential)
+                .and_then(|a| a.get("id"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            issuer: issuer_id(c.credential).map(str::to_owned),
+            counted: false,
+            reason,
+        }
+    }
+}
+
 impl StackReport {
     /// Lists every component as not counted: there is no rule to count them against.
     fn unchecked(&mut self, components: &[Component<'_>]) {
         for c in components {
-            self.components.push(ComponentOutcome {
-                credential_id: c
-                    .credential
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                achievement: achievement(c.credential)
-                    .and_then(|a| a.get("id"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                issuer: issuer_id(c.credential).map(str::to_owned),
-                counted: false,
-                reason: "not counted: there is no usable rule to count it against".into(),
-            });
+            self.components.push(ComponentOutcome::not_counted(
+                c,
+                "not counted: there is no usable rule to count it against".into(),
+            ));
         }
     }
 

@@ -14,7 +14,7 @@ use common::server::{TestServer, ADMIN};
 use common::setup::{create_institution, examples, read_json, token, ALL_SCOPES};
 
 use common::http::{Client, Response};
-use microcred_core::{endorsement_credential, sign, Cryptosuite, IssuerKey, Profile};
+use common::pathway::{council_endorsement, issue_one, wait_for_certificates};
 use serde_json::{json, Value};
 
 const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7";
@@ -333,35 +333,6 @@ fn put_achievement(c: &Client, tok: &str, slug: &str, def: &Value) {
     assert_eq!(r.status, 201, "{slug}: {}", r.text());
 }
 
-fn issue_one(c: &Client, tok: &str, slug: &str, recipient: &str) -> String {
-    let r = c.post(
-        "/v1/institutions/north/credentials",
-        Some(tok),
-        &json!({"achievement": slug, "recipient": recipient, "results": {"status": "Completed"}}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    r.json()["id"].as_str().unwrap().to_owned()
-}
-
-/// Waits up to 20 s for the service to issue the certificate (the stack worker).
-fn wait_for_certificate(c: &Client, tok: &str) -> Option<String> {
-    let start = std::time::Instant::now();
-    loop {
-        let r = c.get("/v1/institutions/north/credentials?limit=500", Some(tok));
-        assert_eq!(r.status, 200, "{}", r.text());
-        let found = r.json()["credentials"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["achievement"] == "df-certificate")
-            .map(|m| m["id"].as_str().unwrap().to_owned());
-        if found.is_some() || start.elapsed() > std::time::Duration::from_secs(20) {
-            return found;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-}
-
 /// The Digital Fluency series and its certificate: a component's page says what it stacks
 /// into and what the holder still lacks; the certificate the service issues by itself shows
 /// what it is stacked from (linked) and its pathway record; the catalogue shows the pathway;
@@ -374,23 +345,7 @@ fn stacked_credentials_and_endorsements_on_the_pages(backend: Backend) {
     let tok = token(c, "north", ADMIN, ALL_SCOPES);
     let ach = |slug: &str| format!("{base}/institutions/north/achievements/{slug}");
 
-    let council = IssuerKey::from_seed(&[9; 32]).unwrap();
-    let endorser = Profile::new(council.controller(), "Acme Industry Council").unwrap();
-    let unsigned = endorsement_credential(
-        &endorser,
-        &ach("df-101"),
-        Some("Meets our members' <hiring> needs"),
-        "urn:uuid:5b0e8a8e-2f0c-4c8e-9d57-1a3c2b4d5e6f",
-        time::OffsetDateTime::now_utc() - time::Duration::days(1),
-    )
-    .unwrap();
-    let endorsement = sign(
-        &unsigned,
-        &council,
-        Cryptosuite::DEFAULT,
-        time::OffsetDateTime::now_utc(),
-    )
-    .unwrap();
+    let endorsement = council_endorsement(&ach("df-101"), "Meets our members' <hiring> needs");
     for slug in ["df-101", "df-102", "df-103"] {
         let mut def = read_json(&examples().join(format!("achievements/{slug}.json")));
         if slug == "df-101" {
@@ -425,7 +380,12 @@ fn stacked_credentials_and_endorsements_on_the_pages(backend: Backend) {
         // The endorsement: valid, by its endorser, its comment as text.
         "<h2 id=\"endorsements\">Endorsements</h2>".to_owned(),
         "Acme Industry Council".to_owned(),
-        format!("<code>{}</code>", council.controller()),
+        format!(
+            "<code>{}</code>",
+            microcred_core::IssuerKey::from_seed(&[9; 32])
+                .unwrap()
+                .controller()
+        ),
         "<td data-label=\"Endorses\">The achievement</td>".to_owned(),
         "Meets our members' &lt;hiring&gt; needs".to_owned(),
         "✓ Valid (the endorser is not on a list of trusted endorsers)".to_owned(),
@@ -437,7 +397,10 @@ fn stacked_credentials_and_endorsements_on_the_pages(backend: Backend) {
 
     // The last part: the service issues the certificate by itself.
     parts.push(issue_one(c, &tok, "df-103", amara));
-    let cert_id = wait_for_certificate(c, &tok).expect("the certificate was not issued");
+    let cert_id = wait_for_certificates(c, &tok, 1)
+        .first()
+        .and_then(|m| m["id"].as_str().map(str::to_owned))
+        .expect("the certificate was not issued");
     let html = get(c, &format!("/credentials/{cert_id}"), Some(BROWSER)).text();
     assert!(html.contains("✓ Verified"), "{html}");
     assert!(

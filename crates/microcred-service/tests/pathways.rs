@@ -13,11 +13,11 @@ mod common;
 
 use common::backend::Backend;
 use common::http::{Client, Response};
+use common::pathway::{certificates, council_endorsement, issue_one, wait_for_certificates};
 use common::server::{TestServer, ADMIN};
 use common::setup::{create_institution, examples, read_json, token, ALL_SCOPES};
 use microcred_core::{
-    check_stack, endorsement_credential, sign, Component, Cryptosuite, IssuerKey, KeyRing, Profile,
-    Verdict, VerifyOptions,
+    check_stack, Component, Cryptosuite, IssuerKey, KeyRing, Profile, Verdict, VerifyOptions,
 };
 use serde_json::{json, Value};
 
@@ -140,24 +140,8 @@ fn endorsements_are_checked_when_stored(backend: Backend) {
     let c = &s.client;
     create_institution(c, "north", ADMIN, &json!({}));
     let tok = token(c, "north", ADMIN, ALL_SCOPES);
-    let council = IssuerKey::from_seed(&[9; 32]).unwrap();
-    let endorser = Profile::new(council.controller(), "Acme Industry Council").unwrap();
     let subject = format!("{}/institutions/north/achievements/df-101", s.base());
-    let unsigned = endorsement_credential(
-        &endorser,
-        &subject,
-        Some("Meets our members' hiring needs"),
-        "urn:uuid:5b0e8a8e-2f0c-4c8e-9d57-1a3c2b4d5e6f",
-        time::OffsetDateTime::now_utc() - time::Duration::days(1),
-    )
-    .unwrap();
-    let endorsement = sign(
-        &unsigned,
-        &council,
-        Cryptosuite::DEFAULT,
-        time::OffsetDateTime::now_utc(),
-    )
-    .unwrap();
+    let endorsement = council_endorsement(&subject, "Meets our members' hiring needs");
     let mut def = example("df-101");
     def["endorsement"] = json!([endorsement.clone()]);
     let r = put(c, "north", &tok, "df-101", &def);
@@ -256,41 +240,6 @@ fn issued_series_stacks(backend: Backend) {
         .as_str()
         .unwrap()
         .ends_with("/achievements/df-101/versions/1"));
-}
-
-/// Certificates of `north` so far.
-fn certificates(c: &Client, tok: &str) -> Vec<Value> {
-    let r = c.get("/v1/institutions/north/credentials?limit=500", Some(tok));
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["credentials"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["achievement"] == "df-certificate")
-        .cloned()
-        .collect()
-}
-
-/// Waits up to 20 s for `n` certificates.
-fn wait_for_certificates(c: &Client, tok: &str, n: usize) -> Vec<Value> {
-    let start = std::time::Instant::now();
-    loop {
-        let found = certificates(c, tok);
-        if found.len() >= n || start.elapsed() > std::time::Duration::from_secs(20) {
-            return found;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-}
-
-fn issue_one(c: &Client, tok: &str, name: &str, recipient: &str) -> String {
-    let r = c.post(
-        "/v1/institutions/north/credentials",
-        Some(tok),
-        &json!({"achievement": name, "recipient": recipient, "results": {"status": "Completed"}}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    r.json()["id"].as_str().unwrap().to_owned()
 }
 
 /// The service issues the certificate itself when a learner's last component arrives (in a

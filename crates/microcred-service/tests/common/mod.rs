@@ -4,6 +4,7 @@
 #[macro_use]
 pub mod backend;
 pub mod http;
+pub mod pathway;
 pub mod server;
 pub mod setup;
 pub mod status_list;
