@@ -244,7 +244,8 @@ fn issued_series_stacks(backend: Backend) {
 
 /// The service issues the certificate itself when a learner's last component arrives (in a
 /// batch here), exactly once, listing and pinning the components; not for a learner missing a
-/// part or whose part was revoked; and for e-mail recipients too.
+/// part, whose part was revoked, or whose parts were not earned within the window; and for
+/// e-mail recipients too.
 fn stacked_credentials_are_issued_automatically(backend: Backend) {
     let s = TestServer::start_on(backend);
     let c = &s.client;
@@ -346,6 +347,17 @@ fn stacked_credentials_are_issued_automatically(backend: Backend) {
     assert_eq!(r.status, 200, "{}", r.text());
     issue_one(c, &tok, "df-102", chen);
     issue_one(c, &tok, "df-103", chen);
+    // Dan's DF-101 was awarded four years before the rest: outside the P3Y window.
+    let dan = "did:example:dan";
+    let r = c.post(
+        "/v1/institutions/north/credentials",
+        Some(&tok),
+        &json!({"achievement": "df-101", "recipient": dan, "results": {"status": "Completed"},
+                "validFrom": "2021-05-01T12:00:00Z"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    issue_one(c, &tok, "df-102", dan);
+    issue_one(c, &tok, "df-103", dan);
     std::thread::sleep(std::time::Duration::from_secs(3));
     assert_eq!(certificates(c, &tok).len(), 1);
     // Bea's last part: her certificate, to her (hashed) address.
