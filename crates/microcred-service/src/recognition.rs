@@ -150,6 +150,11 @@ pub(crate) fn submit(inner: &Inner, s: &Submission<'_>) -> Result<Vec<Examined>,
             "a presentation must hold 1 to {MAX_SUBMITTED} credentials"
         )));
     }
+    if let Some(i) = credentials.iter().position(|c| !c.is_object()) {
+        return Err(invalid(format!(
+            "verifiableCredential[{i}] is not a credential (a JSON object)"
+        )));
+    }
     let mut keys = KeyRing::new();
     for (i, doc) in s.did_documents.iter().enumerate() {
         keys.add_controller_document(doc).map_err(|e| {
