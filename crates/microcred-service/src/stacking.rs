@@ -28,8 +28,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use microcred_core::{
-    check_rule, Component, IssueCheck, IssueRow, KeyRing, KnownIdentity, StackTarget,
-    StackingRequirement, TrustList, TrustedIssuer, Verdict, VerifyOptions,
+    check_rule, Component, IssueCheck, IssueRow, KeyRing, StackTarget, StackingRequirement,
+    TrustList, TrustedIssuer, Verdict, VerifyOptions,
 };
 use serde_json::{json, Map, Value};
 use sha2::Digest;
@@ -359,18 +359,14 @@ fn issue_if_satisfied(
         .collect();
     let institution = inner.institution(&p.institution)?;
     let mut subject = Map::new();
-    let known = if crate::learner::is_email(recipient) {
-        // Compared through the address: each component has its own salt.
+    // An e-mail learner is compared through the address: each component has its own salt.
+    let known = crate::learner::known_identities(recipient);
+    if crate::learner::is_email(recipient) {
         let id = microcred_core::IdentityObject::hashed_email(recipient, "stack-check");
         subject.insert("identifier".into(), json!([id]));
-        vec![KnownIdentity {
-            identity_type: "emailAddress".into(),
-            value: recipient.to_owned(),
-        }]
     } else {
         subject.insert("id".into(), json!(recipient));
-        Vec::new()
-    };
+    }
     let report = check_rule(
         p.rule.clone(),
         &StackTarget {

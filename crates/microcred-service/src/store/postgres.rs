@@ -77,6 +77,12 @@ const CREDENTIAL_COLUMNS: &str = "id, institution, achievement, achievement_vers
 const CREDENTIAL_META_COLUMNS: &str = "id, institution, achievement, achievement_version, \
      idempotency_key, request_hash, issued_at, method_id, ''::bytea, revoked_at, revocation_reason, \
      learner";
+/// Queues (or queues again) a learner's stack check: `$1` learner, `$2` sealed recipient,
+/// `$3` time.
+const STACK_CHECK_UPSERT: &str =
+    "INSERT INTO stack_checks (learner, recipient, version, queued_at) VALUES ($1, $2, 1, $3)
+     ON CONFLICT (learner) DO UPDATE SET recipient = excluded.recipient,
+         version = stack_checks.version + 1, queued_at = excluded.queued_at";
 const KEY_COLUMNS: &str = "method_id, institution, seq, public_multibase, status, created_at, \
      retired_at, storage, nonce, ciphertext, token_label, token_key_id";
 const TOKEN_COLUMNS: &str = "id, institution, scopes, label, hash, created_at, revoked";
@@ -1114,9 +1120,7 @@ impl Store for PgStore {
             checks.dedup_by(|a, b| a.0 == b.0);
             for (learner, recipient, at) in &checks {
                 q.exec(
-                    "INSERT INTO stack_checks (learner, recipient, version, queued_at) VALUES ($1, $2, 1, $3)
-                     ON CONFLICT (learner) DO UPDATE SET recipient = excluded.recipient,
-                         version = stack_checks.version + 1, queued_at = excluded.queued_at",
+                    STACK_CHECK_UPSERT,
                     &[learner, recipient, at],
                 )?;
             }
@@ -1328,9 +1332,7 @@ impl Store for PgStore {
             }
             if let Some((learner, recipient)) = check {
                 q.exec(
-                    "INSERT INTO stack_checks (learner, recipient, version, queued_at) VALUES ($1, $2, 1, $3)
-                     ON CONFLICT (learner) DO UPDATE SET recipient = excluded.recipient,
-                         version = stack_checks.version + 1, queued_at = excluded.queued_at",
+                    STACK_CHECK_UPSERT,
                     &[&learner, &recipient, &at],
                 )?;
             }
