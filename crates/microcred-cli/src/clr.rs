@@ -3,19 +3,19 @@
 //! achievements' rules and the `precedes` associations given; and `microcred verify` of a
 //! `ClrCredential` (the record, every embedded credential, learner, associations, pathways).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use microcred_core::{
-    check_clr, clr_credential, ClrOptions, ClrReport, Cryptosuite, KeyRing, KnownIdentity, Outcome,
-    Report, Verdict, VerifyOptions,
+    clr_credential, ClrOptions, Cryptosuite, KeyRing, KnownIdentity, Verdict, VerifyOptions,
 };
+use microcred_verifier::input::{verify_input, VerifyInput};
+use microcred_verifier::known_identity;
 use serde_json::{json, Value};
 
-use crate::{bake, files, lint, sign, stack, verify};
+use crate::{files, lint, sign};
 
 #[derive(Args)]
 pub(crate) struct ClrArgs {
@@ -70,9 +70,9 @@ pub(crate) struct ClrArgs {
 /// A credential file: its bytes (unbaked) and value.
 fn read_credential(path: &Path) -> Result<Value> {
     let raw = files::read_input(path)?;
-    let bytes = match bake::verify_input(&raw) {
-        bake::VerifyInput::Credential { bytes, .. } => bytes.into_owned(),
-        bake::VerifyInput::NotVerifiable(why) => bail!("{}: {why}", path.display()),
+    let bytes = match verify_input(&raw) {
+        VerifyInput::Credential { bytes, .. } => bytes.into_owned(),
+        VerifyInput::NotVerifiable(why) => bail!("{}: {why}", path.display()),
     };
     microcred_core::parse_strict(&bytes)
         .with_context(|| format!("{} is not a credential", path.display()))
@@ -136,11 +136,7 @@ pub(crate) fn run(args: ClrArgs) -> Result<ExitCode> {
             ))
         })
         .collect::<Result<Vec<_>>>()?;
-    let learner: Vec<KnownIdentity> = args
-        .learner
-        .iter()
-        .map(|s| stack::known_identity(s))
-        .collect();
+    let learner: Vec<KnownIdentity> = args.learner.iter().map(|s| known_identity(s)).collect();
     let id = match args.id {
         Some(id) => id,
         None => {
@@ -193,126 +189,4 @@ fn achievement_id(credentials: &[Value], spec: &str) -> Result<String> {
         }
     }
     bail!("--precedes: no credential of the record is for the achievement \"{spec}\" (give its id or humanCode)")
-}
-
-/// `microcred verify` of a record: exit 0 valid, 1 invalid, 2 could not check.
-pub(crate) fn verify_record(
-    path: &Path,
-    bytes: &[u8],
-    report: &Report,
-    options: &VerifyOptions<'_>,
-    learner: &[String],
-    json: bool,
-    out: &mut impl Write,
-) -> Result<u8> {
-    let value = microcred_core::parse_strict(bytes).unwrap_or(Value::Null);
-    let learner: Vec<KnownIdentity> = learner.iter().map(|s| stack::known_identity(s)).collect();
-    let clr = check_clr(&value, report, options, &learner);
-    let code = match clr.verdict {
-        Verdict::Valid => 0,
-        Verdict::Invalid => 1,
-        _ => 2,
-    };
-    if json {
-        let mut v = serde_json::to_value(report)?;
-        if let Some(o) = v.as_object_mut() {
-            o.insert("file".into(), json!(path.display().to_string()));
-            o.insert("exit_code".into(), json!(code));
-            o.insert("status".into(), json!(report.status()));
-            o.insert("clr".into(), serde_json::to_value(&clr)?);
-        }
-        writeln!(out, "{}", serde_json::to_string(&v)?)?;
-    } else {
-        verify::print_report(out, path, report, false, false)?;
-        print_clr(out, path, &clr, code)?;
-    }
-    Ok(code)
-}
-
-fn mark(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Pass => "pass",
-        Outcome::Fail => "FAIL",
-        Outcome::Unknown => "unknown",
-        _ => "not checked",
-    }
-}
-
-fn print_clr(out: &mut impl Write, path: &Path, clr: &ClrReport, code: u8) -> std::io::Result<()> {
-    let verdict = match code {
-        0 => "RECORD VALID",
-        1 => "RECORD INVALID",
-        _ => "RECORD COULD NOT BE CHECKED",
-    };
-    writeln!(out, "{}: {verdict}", path.display())?;
-    for c in &clr.checks {
-        writeln!(
-            out,
-            "  {:<14} {:<11} {}",
-            c.check.label(),
-            mark(c.outcome),
-            c.reason
-        )?;
-    }
-    for (i, r) in clr.credentials.iter().enumerate() {
-        let name = r
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("credential {}", i + 1));
-        let verdict = match r.verdict {
-            Verdict::Valid if r.status() == Outcome::Unknown => "valid, status unknown",
-            Verdict::Valid => "valid",
-            Verdict::Invalid => "INVALID",
-            _ => "could not check",
-        };
-        let by = r
-            .issuer_name
-            .as_deref()
-            .or(r.issuer.as_deref())
-            .unwrap_or("?");
-        writeln!(out, "  {}. \"{name}\" by {by}: {verdict}", i + 1)?;
-        if r.verdict != Verdict::Valid {
-            if let Some(p) = r.first_problem() {
-                writeln!(out, "     {}: {}", p.check.label(), p.reason)?;
-            }
-        }
-    }
-    for a in &clr.associations {
-        writeln!(
-            out,
-            "  {} {} {}: {}{}",
-            a.source_id,
-            a.association_type,
-            a.target_id,
-            mark(a.outcome),
-            if a.outcome == Outcome::Pass {
-                String::new()
-            } else {
-                format!(" ({})", a.reason)
-            }
-        )?;
-    }
-    for s in &clr.stacks {
-        let what = s.achievement.as_deref().unwrap_or("a stacked achievement");
-        let verdict = match s.verdict {
-            Verdict::Valid => "satisfied",
-            Verdict::Invalid => "NOT SATISFIED",
-            _ => "could not be decided",
-        };
-        writeln!(out, "  pathway {what}: {verdict}")?;
-        for q in &s.requirements {
-            let name = q.name.as_deref().unwrap_or(&q.achievement);
-            writeln!(out, "     {name}: {}", q.reason)?;
-        }
-        for c in s.checks.iter().filter(|c| c.outcome != Outcome::Pass) {
-            writeln!(
-                out,
-                "     {}: {} ({})",
-                c.check.label(),
-                mark(c.outcome),
-                c.reason
-            )?;
-        }
-    }
-    writeln!(out)
 }

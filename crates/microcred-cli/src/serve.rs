@@ -36,6 +36,11 @@ pub(crate) struct ServeArgs {
     /// [env MICROCRED_MASTER_KEY_FILE, or the key itself in MICROCRED_MASTER_KEY].
     #[arg(long)]
     master_key_file: Option<PathBuf>,
+    /// The employer's verifier page, as built by `scripts/build-verifier.sh DIR`: served at
+    /// /verify/ [env MICROCRED_VERIFIER_DIR; default: a `verifier` folder next to this
+    /// program or one level up, e.g. target/verifier for target/release/microcred].
+    #[arg(long, value_name = "DIR")]
+    verifier_dir: Option<PathBuf>,
     /// First run: create the master key file if it is missing (mode 0600; default
     /// ./microcred-master.key), then start.
     #[arg(long)]
@@ -71,6 +76,12 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
     if let Some(m) = args.master_key_file {
         config.master_key_file = Some(m);
     }
+    if let Some(d) = args.verifier_dir {
+        config.verifier_dir = Some(d);
+    }
+    if config.verifier_dir.is_none() {
+        config.verifier_dir = built_verifier_page();
+    }
     if args.init && config.master_key.is_none() {
         let path = config
             .master_key_file
@@ -90,6 +101,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let verifier_dir = config.verifier_dir.clone();
     runtime.block_on(async move {
         let mut server = Server::bind(config).await?;
         let addr = server.local_addr()?;
@@ -103,6 +115,16 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
             "==> microcred service listening on http://{addr} (base URL {})",
             server.base_url()
         );
+        match &verifier_dir {
+            Some(dir) => eprintln!(
+                "==> the employer's verifier page: {}/verify/ (from {})",
+                server.base_url(),
+                dir.display()
+            ),
+            None => eprintln!(
+                "==> no verifier page at /verify/: build it with `bash scripts/build-verifier.sh` (needs `rustup target add wasm32-unknown-unknown`)"
+            ),
+        }
         server.run(microcred_service::shutdown_signal()).await?;
         Ok::<_, anyhow::Error>(())
     })?;
@@ -148,4 +170,14 @@ fn bench_sign(secs: f64, suite: Option<&str>) -> Result<ExitCode> {
     println!("sign_rate_per_thread={:.0}", r.per_second);
     println!("batch_sign_rate_per_thread={:.0}", r.batch_per_second);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The verifier page `scripts/build-verifier.sh` built for this checkout, if any: a
+/// `verifier` folder (holding `index.html`) next to this program or one level up.
+fn built_verifier_page() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?;
+    [dir.join("verifier"), dir.parent()?.join("verifier")]
+        .into_iter()
+        .find(|d| d.join("index.html").is_file() && d.join("verifier-wasm.js").is_file())
 }

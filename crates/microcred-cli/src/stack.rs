@@ -10,20 +10,19 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use microcred_core::{
-    check_stack, Component, KnownIdentity, Outcome, Report, StackCheckKind, StackReport, Verdict,
-    VerifyOptions,
+    check_stack, Component, Outcome, Report, StackCheckKind, StackReport, Verdict,
 };
+use microcred_verifier::input::{verify_input, VerifyInput};
+use microcred_verifier::{report_text, Evidence, Settings};
 use serde_json::{json, Value};
+use time::OffsetDateTime;
 
-use crate::{bake, files, verify};
+use crate::files;
 
 pub(crate) struct StackArgs<'a> {
     pub(crate) stacked: &'a Path,
     pub(crate) components: &'a [PathBuf],
-    pub(crate) learner: &'a [String],
     pub(crate) json: bool,
-    pub(crate) require_trusted: bool,
-    pub(crate) require_status: bool,
 }
 
 /// One file, read (unbaked if an image) and verified.
@@ -34,53 +33,49 @@ struct Checked {
     report: Report,
 }
 
-fn check_file(
-    path: &Path,
-    sources: &mut crate::status::Sources,
-    options: &VerifyOptions<'_>,
-) -> Result<Checked> {
+/// Reads one file (unbaking a badge image): its credential's bytes.
+fn read_credential(path: &Path) -> Result<Vec<u8>> {
     let raw = files::read_input(path)?;
-    let bytes = match bake::verify_input(&raw) {
-        bake::VerifyInput::Credential { bytes, .. } => bytes.into_owned(),
-        bake::VerifyInput::NotVerifiable(why) => bail!("{}: {why}", path.display()),
-    };
-    let report = sources.verify(&bytes, options);
-    let value = microcred_core::parse_strict(&bytes).unwrap_or(Value::Null);
-    Ok(Checked {
-        path: path.to_owned(),
-        bytes,
-        value,
-        report,
-    })
-}
-
-/// `EMAIL` or `TYPE=VALUE`.
-pub(crate) fn known_identity(spec: &str) -> KnownIdentity {
-    match spec.split_once('=') {
-        Some((t, v)) if !t.contains('@') => KnownIdentity {
-            identity_type: t.to_owned(),
-            value: v.to_owned(),
-        },
-        _ => KnownIdentity {
-            identity_type: "emailAddress".into(),
-            value: spec.to_owned(),
-        },
+    match verify_input(&raw) {
+        VerifyInput::Credential { bytes, .. } => Ok(bytes.into_owned()),
+        VerifyInput::NotVerifiable(why) => bail!("{}: {why}", path.display()),
     }
 }
 
 pub(crate) fn run(
     args: &StackArgs<'_>,
-    sources: &mut crate::status::Sources,
-    options: &VerifyOptions<'_>,
+    online: &mut crate::status::Online,
+    evidence: &mut Evidence,
+    at: OffsetDateTime,
+    settings: &Settings,
 ) -> Result<ExitCode> {
     // A file that cannot be read leaves nothing to decide: exit 2 (anyhow's error).
-    let stacked = check_file(args.stacked, sources, options)?;
-    let parts = args
-        .components
+    let paths: Vec<&Path> = std::iter::once(args.stacked)
+        .chain(args.components.iter().map(PathBuf::as_path))
+        .collect();
+    let files = paths
         .iter()
-        .map(|p| check_file(p, sources, options))
+        .map(|p| read_credential(p))
         .collect::<Result<Vec<_>>>()?;
-    let learner: Vec<KnownIdentity> = args.learner.iter().map(|s| known_identity(s)).collect();
+    for bytes in &files {
+        online.prefetch(bytes, evidence);
+    }
+    let options = evidence.options(at);
+    let mut checked = paths.iter().zip(files).map(|(path, bytes)| {
+        let report = microcred_core::verify(&bytes, &options);
+        let value = microcred_core::parse_strict(&bytes).unwrap_or(Value::Null);
+        Checked {
+            path: path.to_path_buf(),
+            bytes,
+            value,
+            report,
+        }
+    });
+    let Some(stacked) = checked.next() else {
+        bail!("no stacked credential given");
+    };
+    let parts: Vec<Checked> = checked.collect();
+    let learner = &settings.learner;
     let components: Vec<Component<'_>> = parts
         .iter()
         .map(|c| Component {
@@ -89,8 +84,8 @@ pub(crate) fn run(
             report: &c.report,
         })
         .collect();
-    let stack = check_stack(&stacked.value, &stacked.report, &components, &learner);
-    let code = exit_code(&stack, &stacked, &parts, args);
+    let stack = check_stack(&stacked.value, &stacked.report, &components, learner);
+    let code = exit_code(&stack, &stacked, &parts, settings);
     let mut out = std::io::stdout().lock();
     if args.json {
         let reports = |c: &Checked| -> Result<Value> {
@@ -111,7 +106,7 @@ pub(crate) fn run(
         });
         writeln!(out, "{}", serde_json::to_string(&obj)?)?;
     } else {
-        print_stack(&mut out, &stacked, &parts, &stack, code, args)?;
+        print_stack(&mut out, &stacked, &parts, &stack, code, settings)?;
     }
     out.flush()?;
     Ok(ExitCode::from(code))
@@ -119,13 +114,10 @@ pub(crate) fn run(
 
 /// 0 valid, 1 invalid, 2 undecided; `--require-trusted` / `--require-status` apply to the
 /// stacked credential and to every component that counts.
-fn exit_code(
-    stack: &StackReport,
-    stacked: &Checked,
-    parts: &[Checked],
-    args: &StackArgs<'_>,
-) -> u8 {
-    let strict = |r: &Report| verify::exit_code(r, args.require_trusted, args.require_status);
+fn exit_code(stack: &StackReport, stacked: &Checked, parts: &[Checked], settings: &Settings) -> u8 {
+    let strict = |r: &Report| {
+        microcred_verifier::exit_code(r, settings.require_trusted, settings.require_status)
+    };
     let counted = parts
         .iter()
         .zip(&stack.components)
@@ -133,7 +125,7 @@ fn exit_code(
         .map(|(c, _)| &c.report);
     let strictness_fails = std::iter::once(&stacked.report)
         .chain(counted)
-        .any(|r| strict(r) == 3);
+        .any(|r| strict(r) == 1);
     match stack.verdict {
         Verdict::Invalid => 1,
         Verdict::Valid if strictness_fails => 1,
@@ -157,22 +149,18 @@ fn print_stack(
     parts: &[Checked],
     stack: &StackReport,
     code: u8,
-    args: &StackArgs<'_>,
+    settings: &Settings,
 ) -> std::io::Result<()> {
-    verify::print_report(
-        out,
-        &stacked.path,
-        &stacked.report,
-        args.require_trusted,
-        args.require_status,
-    )?;
-    for c in parts {
-        verify::print_report(
-            out,
-            &c.path,
-            &c.report,
-            args.require_trusted,
-            args.require_status,
+    for c in std::iter::once(stacked).chain(parts) {
+        out.write_all(
+            report_text(
+                &c.path.display().to_string(),
+                &c.report,
+                settings.require_trusted,
+                settings.require_status,
+                &settings.hints,
+            )
+            .as_bytes(),
         )?;
     }
     let verdict = match code {

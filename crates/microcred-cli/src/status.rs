@@ -22,9 +22,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
-use microcred_core::{KeyRing, Report, StatusListCredential, VerifyOptions};
+use microcred_core::{KeyRing, StatusListCredential};
+use microcred_verifier::{Evidence, BUNDLE_TYPE};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
@@ -34,8 +35,6 @@ use crate::files;
 pub(crate) const TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest answer accepted (a 131,072-entry list is a few KB compressed).
 pub(crate) const MAX_FETCH: u64 = 1024 * 1024;
-/// `type` of a bundle file.
-const BUNDLE_TYPE: &str = "MicrocredVerificationBundle";
 
 /// Status options of `microcred verify`.
 #[derive(Args, Clone, Debug, Default)]
@@ -61,69 +60,42 @@ pub(crate) struct StatusArgs {
     pub(crate) require_status: bool,
 }
 
-/// The status lists known to this run: loaded from files, then fetched as credentials need
-/// them (each URL once).
-pub(crate) struct Sources {
-    lists: Vec<StatusListCredential>,
+/// `--status-list` and `--bundle` files go into the evidence; with `--online`, the status
+/// lists a file's credentials name are fetched before it is verified (each URL once).
+pub(crate) struct Online {
     fetcher: Option<Fetcher>,
     fetched: HashSet<String>,
 }
 
-impl Sources {
-    /// Reads `--status-list` and `--bundle` files; a bundle's DID documents go into `keys`.
-    pub(crate) fn load(args: &StatusArgs, keys: &mut KeyRing) -> Result<Self> {
-        let mut lists = Vec::new();
+impl Online {
+    /// Reads `--status-list` and `--bundle` files into `evidence` (a bundle's DID documents
+    /// too), and readies `--online`.
+    pub(crate) fn load(args: &StatusArgs, evidence: &mut Evidence) -> Result<Self> {
         for path in &args.status_lists {
-            lists.push(read_status_list(path)?);
+            evidence.add_status_list(read_status_list(path)?);
         }
         for path in &args.bundles {
-            let bundle = Bundle::read(path)?;
-            for doc in &bundle.did_documents {
-                keys.add_controller_document(doc).with_context(|| {
-                    format!(
-                        "{}: a DID document in the bundle is not usable",
-                        path.display()
-                    )
-                })?;
-            }
-            lists.extend(bundle.status_lists);
+            let bundle = files::read_json(path)?;
+            evidence
+                .add_bundle(&bundle)
+                .with_context(|| format!("cannot use the bundle {}", path.display()))?;
         }
         Ok(Self {
-            lists,
             fetcher: args.online.then(|| Fetcher::new(args.allow_http)),
             fetched: HashSet::new(),
         })
     }
 
-    /// Verifies `bytes` with `options` plus the status lists (fetching those the credential
-    /// names first, with `--online`).
-    /// With `--online`, fetches the status lists `credential` names (once each).
-    pub(crate) fn prefetch(&mut self, credential: &serde_json::Value) {
+    /// With `--online`, fetches the status lists that the credentials in `bytes` name (a
+    /// credential's, or those of every credential in a CLR or presentation), once each.
+    pub(crate) fn prefetch(&mut self, bytes: &[u8], evidence: &mut Evidence) {
         if let Some(fetcher) = &self.fetcher {
-            for url in microcred_core::status_list_urls(credential) {
+            for url in microcred_verifier::status_list_urls(bytes) {
                 if self.fetched.insert(url.clone()) {
-                    self.lists.push(fetcher.status_list(&url));
+                    evidence.add_status_list(fetcher.status_list(&url));
                 }
             }
         }
-    }
-
-    /// The status lists gathered so far (saved, bundled and fetched).
-    pub(crate) fn lists(&self) -> &[microcred_core::StatusListCredential] {
-        &self.lists
-    }
-
-    pub(crate) fn verify(&mut self, bytes: &[u8], options: &VerifyOptions<'_>) -> Report {
-        if let Some(fetcher) = &self.fetcher {
-            if let Ok(value) = microcred_core::parse_strict(bytes) {
-                for url in microcred_core::status_list_urls(&value) {
-                    if self.fetched.insert(url.clone()) {
-                        self.lists.push(fetcher.status_list(&url));
-                    }
-                }
-            }
-        }
-        microcred_core::verify(bytes, &options.clone().status_lists(&self.lists))
     }
 }
 
@@ -131,41 +103,8 @@ impl Sources {
 /// bundle's `statusLists` (`{"url", "capturedAt", "credential"}`).
 fn read_status_list(path: &Path) -> Result<StatusListCredential> {
     let value = files::read_json(path)?;
-    if value.get("credential").is_some() && value.get("url").is_some() {
-        return bundle_entry(&value)
-            .with_context(|| format!("{} is not a usable status list entry", path.display()));
-    }
-    if value.get("type").and_then(Value::as_str) == Some(BUNDLE_TYPE) {
-        bail!(
-            "{} is a verification bundle: pass it with --bundle",
-            path.display()
-        );
-    }
-    StatusListCredential::from_value(value).with_context(|| {
-        format!(
-            "{} is not a status list credential (save the document at the credential's statusListCredential URL)",
-            path.display()
-        )
-    })
-}
-
-fn bundle_entry(entry: &Value) -> Result<StatusListCredential> {
-    let url = entry
-        .get("url")
-        .and_then(Value::as_str)
-        .context("`url` is missing")?;
-    let mut list = StatusListCredential::from_value(entry["credential"].clone())?.fetched_from(url);
-    match entry.get("capturedAt") {
-        None | Some(Value::Null) => {}
-        Some(v) => {
-            let at = v
-                .as_str()
-                .and_then(microcred_core::parse_datetime)
-                .context("`capturedAt` is not a date-time")?;
-            list = list.captured_at(at);
-        }
-    }
-    Ok(list)
+    microcred_verifier::saved_status_list(value)
+        .with_context(|| format!("cannot use {} as a status list", path.display()))
 }
 
 /// A small blocking HTTP(S) client for status lists and DID documents.
@@ -249,53 +188,6 @@ fn fetch_error(e: &ureq::Error) -> String {
             "it redirects to a plain http:// URL, and only https is fetched (--allow-http allows it)".into()
         }
         other => other.to_string(),
-    }
-}
-
-/// What `microcred bundle` writes and `verify --bundle` reads.
-struct Bundle {
-    did_documents: Vec<Value>,
-    status_lists: Vec<StatusListCredential>,
-}
-
-impl Bundle {
-    fn read(path: &Path) -> Result<Self> {
-        let v = files::read_json(path)?;
-        if v.get("type").and_then(Value::as_str) != Some(BUNDLE_TYPE) {
-            bail!(
-                "{} is not a verification bundle (make one with `microcred bundle`)",
-                path.display()
-            );
-        }
-        if v.get("version").and_then(Value::as_u64) != Some(1) {
-            bail!(
-                "{}: bundle version {} is not supported (this build reads version 1)",
-                path.display(),
-                v.get("version").unwrap_or(&Value::Null)
-            );
-        }
-        let did_documents = match v.get("didDocuments") {
-            None => Vec::new(),
-            Some(Value::Array(a)) => a.clone(),
-            Some(_) => bail!("{}: `didDocuments` must be an array", path.display()),
-        };
-        let status_lists = match v.get("statusLists") {
-            None => Vec::new(),
-            Some(Value::Array(a)) => a
-                .iter()
-                .enumerate()
-                .map(|(i, e)| {
-                    bundle_entry(e).with_context(|| {
-                        format!("{}: statusLists[{i}] is not usable", path.display())
-                    })
-                })
-                .collect::<Result<_>>()?,
-            Some(_) => bail!("{}: `statusLists` must be an array", path.display()),
-        };
-        Ok(Self {
-            did_documents,
-            status_lists,
-        })
     }
 }
 

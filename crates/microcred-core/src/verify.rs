@@ -910,6 +910,8 @@ fn entry_status(
 }
 
 /// Records every check after `failed` as not checked, so a report always lists all checks.
+/// After a failed proof check, validity and status are still checked (they do not need the
+/// proof), so they are not recorded as skipped here.
 fn skip_rest(report: &mut Report, failed: CheckKind) {
     const ORDER: [CheckKind; 7] = [
         CheckKind::WellFormed,
@@ -920,7 +922,13 @@ fn skip_rest(report: &mut Report, failed: CheckKind) {
         CheckKind::Trust,
         CheckKind::Status,
     ];
-    let after = ORDER.iter().skip_while(|k| **k != failed).skip(1);
+    let after = ORDER
+        .iter()
+        .skip_while(|k| **k != failed)
+        .skip(1)
+        .filter(|k| {
+            failed != CheckKind::Proof || !matches!(k, CheckKind::Validity | CheckKind::Status)
+        });
     for kind in after {
         report.push(
             *kind,

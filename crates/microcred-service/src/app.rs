@@ -43,6 +43,9 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(routes::public::healthz))
         .route("/openapi.json", get(routes::public::openapi))
         .route("/ns/microcred/v1", get(routes::pages::vocabulary))
+        .route("/verify", get(routes::verifier::redirect))
+        .route("/verify/", get(routes::verifier::page))
+        .route("/verify/{file}", get(routes::verifier::asset))
         .route("/credentials/issue", post(routes::vcapi::issue))
         .route(
             "/credentials/verify",

@@ -12,6 +12,7 @@
 //! base_url = "https://credentials.college.example"   # used in every id the service mints
 //! master_key_file = "/etc/microcred/master.key"        # or env MICROCRED_MASTER_KEY
 //! # admin_token = "..."                               # else generated once and shown once
+//! # verifier_dir = "/srv/microcred/verifier"  # the employer's page at /verify/ (scripts/build-verifier.sh)
 //! [limits]
 //! body_bytes = 1048576          # every JSON endpoint
 //! batch_body_bytes = 33554432   # the batch endpoint (JSON or CSV)
@@ -118,6 +119,9 @@ pub struct Config {
     pub limits: Limits,
     /// The PKCS#11 token for keys that live in an HSM (none: keys are sealed in the database).
     pub pkcs11: Option<Pkcs11Config>,
+    /// The employer's verifier page, built by `scripts/build-verifier.sh`: served at
+    /// `/verify/` when set (env `MICROCRED_VERIFIER_DIR`).
+    pub verifier_dir: Option<PathBuf>,
 }
 
 /// Where the service keeps its data (`database`): a SQLite file path, or a PostgreSQL URL
@@ -316,6 +320,7 @@ impl std::fmt::Debug for Config {
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
             .field("limits", &self.limits)
             .field("pkcs11", &self.pkcs11)
+            .field("verifier_dir", &self.verifier_dir)
             .finish()
     }
 }
@@ -331,6 +336,7 @@ impl Default for Config {
             admin_token: None,
             limits: Limits::default(),
             pkcs11: None,
+            verifier_dir: None,
         }
     }
 }
@@ -345,7 +351,8 @@ impl Config {
 
     /// Applies `MICROCRED_LISTEN`, `MICROCRED_DATABASE`, `MICROCRED_DATABASE_POOL_SIZE`,
     /// `MICROCRED_BASE_URL`,
-    /// `MICROCRED_MASTER_KEY_FILE`, `MICROCRED_MASTER_KEY` and `MICROCRED_ADMIN_TOKEN`.
+    /// `MICROCRED_MASTER_KEY_FILE`, `MICROCRED_MASTER_KEY`, `MICROCRED_ADMIN_TOKEN` and
+    /// `MICROCRED_VERIFIER_DIR`.
     pub fn apply_env(&mut self) -> Result<(), Error> {
         self.apply_vars(|name| std::env::var(name).ok())
     }
@@ -380,6 +387,9 @@ impl Config {
         }
         if let Some(v) = var("MICROCRED_ADMIN_TOKEN") {
             self.admin_token = Some(Zeroizing::new(v));
+        }
+        if let Some(v) = var("MICROCRED_VERIFIER_DIR") {
+            self.verifier_dir = Some(PathBuf::from(v));
         }
         Ok(())
     }

@@ -97,6 +97,8 @@ pub(crate) struct SiteData {
     /// Its parts, for `did:web` identifiers.
     pub(crate) base: BaseUrl,
     pub(crate) limits: Limits,
+    /// The employer's verifier page, when configured (`verifier_dir`).
+    pub(crate) verifier: Option<crate::routes::verifier::VerifierPage>,
 }
 
 impl Deref for Site {
@@ -251,6 +253,10 @@ impl AppState {
         let (commits, writer) = CommitQueue::start(store.clone())?;
         let (status_queue, status_writer) = crate::status::StatusQueue::start(store.clone())?;
         let cpu = CpuPool::new(PoolSize::from_limits(&config.limits).map_err(Error::Config)?);
+        let verifier = match &config.verifier_dir {
+            Some(dir) => Some(crate::routes::verifier::VerifierPage::load(dir)?),
+            None => None,
+        };
         let size = cpu.size();
         tracing::info!(
             workers = size.workers,
@@ -266,6 +272,7 @@ impl AppState {
                 base_url: Arc::from(base_url.as_str()),
                 base,
                 limits: config.limits.clone(),
+                verifier,
             })),
             commits,
             bodies: Arc::new(BodyCache::new(config.limits.credential_cache_bytes)),

@@ -10,6 +10,7 @@ pub(crate) mod recognition;
 mod render;
 pub(crate) mod status;
 pub(crate) mod vcapi;
+pub(crate) mod verifier;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
