@@ -229,3 +229,122 @@ fn base_url_is_required() {
 }
 
 on_each_backend!(in_process);
+
+/// Sends a GET and returns the whole response.
+async fn get(router: &axum::Router, path: &str) -> axum::response::Response {
+    let req = Request::builder().uri(path).body(Body::empty()).unwrap();
+    router.clone().oneshot(req).await.unwrap()
+}
+
+async fn verifier_page() {
+    let db = TestDatabase::new(Backend::Sqlite);
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("index.html", "<!doctype html><title>v</title>"),
+        ("verifier.js", "// page"),
+        ("verifier.css", "body{}"),
+        ("verifier-wasm.js", "globalThis.MICROCRED_WASM = \"\";"),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+
+    // Not configured: a JSON 404 that says how to install it.
+    let (state, background) = microcred_service::AppState::open(config(&db)).await.unwrap();
+    let router = microcred_service::app(state);
+    let (s, b) = call(&router, Method::GET, "/verify/", None, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(json(&b)["error"]
+        .as_str()
+        .unwrap()
+        .contains("build-verifier.sh"));
+    drop(router);
+    background.finish().await.unwrap();
+
+    let mut c = config(&db);
+    c.verifier_dir = Some(dir.path().to_owned());
+    let (state, background) = microcred_service::AppState::open(c).await.unwrap();
+    let router = microcred_service::app(state);
+    let r = get(&router, "/verify").await;
+    assert_eq!(r.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(r.headers()[header::LOCATION], "/verify/");
+    for (path, media_type, body) in [
+        ("/verify/", "text/html", "<!doctype html>"),
+        ("/verify/verifier.js", "text/javascript", "// page"),
+        ("/verify/verifier.css", "text/css", "body{}"),
+        ("/verify/verifier-wasm.js", "text/javascript", "globalThis"),
+    ] {
+        let r = get(&router, path).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let h = r.headers();
+        assert!(h[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with(media_type));
+        // The page may connect nowhere, on every file it is made of.
+        let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("connect-src 'none'"), "{csp}");
+        assert!(csp.contains("default-src 'none'"), "{csp}");
+        let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert!(bytes.starts_with(body.as_bytes()), "{path}");
+    }
+    // A credential page points employers at it.
+    let token = institution(&router, "north").await;
+    let issue = json!({"achievement": "df-101", "recipient": "learner@example.org"});
+    let (s, b) = call(
+        &router,
+        Method::POST,
+        "/v1/institutions/north/credentials",
+        Some(&token),
+        Some(&issue),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+    let id = json(&b)["id"].as_str().unwrap().to_owned();
+    let req = Request::builder()
+        .uri(format!("/credentials/{id}"))
+        .header(header::ACCEPT, "text/html")
+        .body(Body::empty())
+        .unwrap();
+    let r = router.clone().oneshot(req).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = axum::body::to_bytes(r.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let html = String::from_utf8_lossy(&html);
+    assert!(
+        html.contains(&format!("href=\"{BASE}/verify/\">offline verifier</a>")),
+        "{html}"
+    );
+    for path in [
+        "/verify/microcred.db",
+        "/verify/..%2Fmicrocred.db",
+        "/verify/index.html%00",
+    ] {
+        let (s, _) = call(&router, Method::GET, path, None, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
+    }
+    drop(router);
+    background.finish().await.unwrap();
+
+    // An incomplete folder is a configuration mistake, refused at start with what to do.
+    std::fs::remove_file(dir.path().join("verifier-wasm.js")).unwrap();
+    let mut c = config(&db);
+    c.verifier_dir = Some(dir.path().to_owned());
+    let err = microcred_service::AppState::open(c).await.unwrap_err();
+    assert!(err.to_string().contains("verifier-wasm.js"), "{err}");
+    assert!(err.to_string().contains("build-verifier.sh"), "{err}");
+}
+
+/// The employer's verifier page at `/verify/`: served from the built folder with its
+/// Content-Security-Policy, nothing else from that folder, and a clear answer without it.
+#[test]
+fn the_verifier_page() {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(verifier_page());
+}

@@ -120,6 +120,12 @@ pub(crate) async fn vocabulary(
 /// an admitted request is never refused half-way).
 pub(crate) async fn credential_page(state: AppState, id: String) -> Result<Response, ApiError> {
     let base = state.inner().site.base_url.clone();
+    let verifier = state
+        .inner()
+        .site
+        .verifier
+        .is_some()
+        .then(|| format!("{base}/verify/"));
     let html = state
         .cpu_public(move |inner| {
             let rec = inner
@@ -207,6 +213,7 @@ pub(crate) async fn credential_page(state: AppState, id: String) -> Result<Respo
                 pathway_record: stacked.then_some(clr.as_str()),
                 stacked_from,
                 stacks_into,
+                verifier: verifier.as_deref(),
             }))
         })
         .await?;

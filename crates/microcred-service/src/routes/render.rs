@@ -345,6 +345,8 @@ pub(crate) struct CredentialPage<'a> {
     pub(crate) stacked_from: Option<StackedFrom>,
     /// The pathways of the service the credential counts towards.
     pub(crate) stacks_into: Vec<StacksInto>,
+    /// The employer's verifier page (`{base}/verify/`), when this service hosts it.
+    pub(crate) verifier: Option<&'a str>,
 }
 
 fn subject(vc: &Value) -> &Value {
@@ -384,7 +386,7 @@ fn outcome_words(o: Outcome) -> (&'static str, &'static str) {
     }
 }
 
-fn verification_section(report: &Report, checked_at: &str) -> Markup {
+fn verification_section(report: &Report, checked_at: &str, verifier: Option<&str>) -> Markup {
     let (class, verdict, explain) = match report.verdict {
         Verdict::Valid => (
             "valid",
@@ -409,6 +411,13 @@ fn verification_section(report: &Report, checked_at: &str) -> Markup {
                 p.verdict { (verdict) }
                 p { (explain) }
                 p { "Checked live by the issuing service on " (time_el(checked_at)) " (signature, issuer key, status and expiry)." }
+            }
+            @if let Some(v) = verifier {
+                p {
+                    "Prefer not to take the issuer's word for it? Download the credential or its badge below and check it with the "
+                    a href=(v) { "offline verifier" }
+                    ": it runs in your browser, and the file is not sent anywhere."
+                }
             }
             div.table-wrap {
                 table {
@@ -899,7 +908,7 @@ pub(crate) fn credential_page(p: &CredentialPage<'_>) -> String {
     let facts = workload_facts(ach);
     let linkedin = linkedin_url(name, issuer_name, issued, until, p.url, cert_id);
     let main = html! {
-        (verification_section(p.report, p.checked_at))
+        (verification_section(p.report, p.checked_at, p.verifier))
         section aria-labelledby="about" {
             h2 #about { "About this credential" }
             // The badge image celebrates the achievement: shown only while the credential verifies.
