@@ -26,6 +26,7 @@ mapfile -t images < <(find "$root/crates" -path '*/target' -prune -o \( -name '*
 seed json_strict "${json[@]}" "$root"/crates/microcred-core/tests/vectors/rfc8785/input/*.json
 seed jsonld_rdfc "${jsonld[@]}"
 seed verify_credential "${signed[@]}"
+seed verifier_page "${signed[@]}" "${did[@]}" "${status[@]}" "${images[@]}"
 seed did_document "${did[@]}"
 seed status_list "${status[@]}"
 # encodedList strings on their own, as the decoder receives them

@@ -88,6 +88,16 @@ impl Serve {
     }
 }
 
+impl Drop for Serve {
+    /// A test that fails before `stop` leaves no service running.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// `microcred ARGS...` in `dir`: exit code and stdout + stderr.
 fn microcred(dir: &Path, args: &[&str]) -> (i32, String) {
     let out = Command::new(BIN)

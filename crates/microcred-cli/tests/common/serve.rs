@@ -124,6 +124,16 @@ impl Serve {
     }
 }
 
+impl Drop for Serve {
+    /// A test that fails (or ends) without `stop` or `kill` leaves no service running.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 pub fn path_of(url: &str) -> String {
     let i = url.find("/credentials/").unwrap();
     url[i..].to_owned()
