@@ -165,7 +165,7 @@ impl PublicKey {
     }
 
     /// Strict Ed25519 verification (rejects non-canonical and small-order components).
-    pub(crate) fn verify_strict(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+    pub fn verify_strict(&self, message: &[u8], signature: &[u8; 64]) -> bool {
         let sig = ed25519_dalek::Signature::from_bytes(signature);
         self.0.verify_strict(message, &sig).is_ok()
     }

@@ -249,7 +249,9 @@ async fn verifier_page() {
     }
 
     // Not configured: a JSON 404 that says how to install it.
-    let (state, background) = microcred_service::AppState::open(config(&db)).await.unwrap();
+    let (state, background) = microcred_service::AppState::open(config(&db))
+        .await
+        .unwrap();
     let router = microcred_service::app(state);
     let (s, b) = call(&router, Method::GET, "/verify/", None, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);

@@ -1267,6 +1267,7 @@ mod tests {
             pathway_record: None,
             stacked_from: None,
             stacks_into: Vec::new(),
+            verifier: None,
         });
         for needle in [
             "<html lang=\"de\">",

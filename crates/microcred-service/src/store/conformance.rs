@@ -13,7 +13,8 @@ use std::cell::Cell;
 
 use super::{
     AchievementRecord, IdentityKind, InsertOutcome, InstitutionRecord, KeyRecord, KeySecret,
-    KeyStatus, LeasePlan, NewCredential, Packer, Page, RecognizedCredential, Scopes, SealedSecret,
+    KeyStatus, LeasePlan, NewCredential, OfferRecord, OfferSecret, Packer, Page,
+    RecognizedCredential, Scopes, SealedSecret,
     StatusAction, StatusChange, StatusChangeOutcome, StatusDecision, StatusPurpose, StatusSettings,
     StatusSlot, Store, StoreError, TokenRecord,
 };
@@ -46,6 +47,7 @@ macro_rules! store_conformance {
             status_events_are_recorded,
             learners_and_stack_checks,
             recognitions,
+            offers_and_nonces,
         );
     };
     (@tests $fresh:ident; plain; $($name:ident),* $(,)?) => {
@@ -935,4 +937,80 @@ pub(crate) fn recognitions(s: &dyn Store) {
     let queued = s.stack_checks(10).unwrap();
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0].recipient, vec![7, 7]);
+}
+
+/// Offers are found by each of their secrets, change only by compare-and-swap on their version
+/// (so one update of two racing ones wins), and nonces are taken once, never after expiry.
+pub(crate) fn offers_and_nonces(s: &dyn Store) {
+    with_institutions(s, &["of-a", "of-b"]);
+    let offer = |id: &str, inst: &str, n: u8, at: &str| OfferRecord {
+        id: id.into(),
+        institution: inst.into(),
+        version: 1,
+        code_hash: [n; 32],
+        token_hash: None,
+        exchange_hash: [n + 100; 32],
+        created_at: at.into(),
+        expires_at: "2030-01-01T00:00:00Z".into(),
+        body: format!("{{\"n\":{n}}}").into_bytes(),
+    };
+    let first = offer("offer-1", "of-a", 1, "2026-01-01T00:00:00Z");
+    s.insert_offer(&first).unwrap();
+    s.insert_offer(&offer("offer-2", "of-a", 2, "2026-01-02T00:00:00Z"))
+        .unwrap();
+    s.insert_offer(&offer("offer-3", "of-b", 3, "2026-01-03T00:00:00Z"))
+        .unwrap();
+    // A secret is unique: an offer reusing a code hash is refused.
+    assert!(s
+        .insert_offer(&offer("offer-4", "of-a", 1, "2026-01-04T00:00:00Z"))
+        .is_err());
+    assert_eq!(s.offer("offer-1").unwrap().as_ref(), Some(&first));
+    assert_eq!(s.offer("nope").unwrap(), None);
+    assert_eq!(
+        s.offer_by_secret(OfferSecret::Code, &[2; 32]).unwrap().map(|o| o.id),
+        Some("offer-2".to_owned())
+    );
+    assert_eq!(
+        s.offer_by_secret(OfferSecret::Exchange, &[103; 32])
+            .unwrap()
+            .map(|o| o.id),
+        Some("offer-3".to_owned())
+    );
+    assert_eq!(s.offer_by_secret(OfferSecret::Token, &[1; 32]).unwrap(), None);
+    let listed: Vec<String> = s
+        .offers("of-a", 10)
+        .unwrap()
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(listed, ["offer-2", "offer-1"]);
+    assert_eq!(s.offers("of-a", 1).unwrap().len(), 1);
+
+    // Compare-and-swap: of two updates made from version 1, only the first lands.
+    let mut a = first.clone();
+    a.version = 2;
+    a.token_hash = Some([9; 32]);
+    a.body = b"{\"n\":\"a\"}".to_vec();
+    let mut b = first.clone();
+    b.version = 2;
+    b.body = b"{\"n\":\"b\"}".to_vec();
+    assert!(s.update_offer(&a, 1).unwrap());
+    assert!(!s.update_offer(&b, 1).unwrap());
+    let now = s.offer("offer-1").unwrap().unwrap();
+    assert_eq!(now, a);
+    assert_eq!(
+        s.offer_by_secret(OfferSecret::Token, &[9; 32])
+            .unwrap()
+            .map(|o| o.id),
+        Some("offer-1".to_owned())
+    );
+
+    // Nonces: once each, and not after they expire.
+    let now = "2026-06-01T12:00:00Z";
+    s.insert_nonce(&[1; 32], "2026-06-01T12:05:00Z", now).unwrap();
+    s.insert_nonce(&[2; 32], "2026-06-01T12:01:00Z", now).unwrap();
+    assert!(s.take_nonce(&[1; 32], now).unwrap());
+    assert!(!s.take_nonce(&[1; 32], now).unwrap());
+    assert!(!s.take_nonce(&[2; 32], "2026-06-01T12:02:00Z").unwrap());
+    assert!(!s.take_nonce(&[3; 32], now).unwrap());
 }

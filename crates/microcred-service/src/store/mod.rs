@@ -436,6 +436,56 @@ pub struct StackCheck {
     pub version: i64,
 }
 
+/// An offer of credentials to a learner's wallet (OpenID for Verifiable Credential Issuance,
+/// VC API exchanges). The store keeps the secrets' hashes as columns to find an offer by them,
+/// and the rest as `body`, which only the service's `offers.rs` reads; `version` makes every
+/// change a compare-and-swap ([`Store::update_offer`]), so that two instances never both
+/// redeem a code or issue an item.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OfferRecord {
+    /// The offer's id (random; its `credential_offer_uri` ends with it).
+    pub id: String,
+    /// The institution that made it.
+    pub institution: String,
+    /// Bumped by every update.
+    pub version: i64,
+    /// SHA-256 of the pre-authorized code.
+    pub code_hash: [u8; 32],
+    /// SHA-256 of the access token, once one was handed out.
+    pub token_hash: Option<[u8; 32]>,
+    /// SHA-256 of the VC API exchange's id.
+    pub exchange_hash: [u8; 32],
+    /// When it was made (RFC 3339).
+    pub created_at: String,
+    /// When its codes stop working (RFC 3339).
+    pub expires_at: String,
+    /// Everything else (JSON, the service's format).
+    pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for OfferRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OfferRecord")
+            .field("id", &self.id)
+            .field("institution", &self.institution)
+            .field("version", &self.version)
+            .field("created_at", &self.created_at)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which secret of an offer to look it up by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferSecret {
+    /// The pre-authorized code.
+    Code,
+    /// The access token.
+    Token,
+    /// The VC API exchange id.
+    Exchange,
+}
+
 /// A stored credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CredentialRecord {
@@ -831,6 +881,28 @@ pub trait Store: Send + Sync + 'static {
     /// Stores the institution's recognized issuers (a JSON array).
     fn set_recognized_issuers(&self, institution: &str, issuers: &str) -> Result<(), StoreError>;
     /// The status settings of an institution (defaults when never set).
+    /// Stores a new offer.
+    fn insert_offer(&self, offer: &OfferRecord) -> Result<(), StoreError>;
+    /// An offer by id.
+    fn offer(&self, id: &str) -> Result<Option<OfferRecord>, StoreError>;
+    /// An offer by the hash of one of its secrets.
+    fn offer_by_secret(
+        &self,
+        secret: OfferSecret,
+        hash: &[u8; 32],
+    ) -> Result<Option<OfferRecord>, StoreError>;
+    /// An institution's offers, newest first, at most `limit`.
+    fn offers(&self, institution: &str, limit: usize) -> Result<Vec<OfferRecord>, StoreError>;
+    /// Replaces the offer (its token hash and body) if its version is still `expected`,
+    /// storing `offer.version`: false when another request changed it first.
+    fn update_offer(&self, offer: &OfferRecord, expected: i64) -> Result<bool, StoreError>;
+    /// Stores a fresh nonce (its hash) until `expires_at`; drops expired ones.
+    fn insert_nonce(&self, hash: &[u8; 32], expires_at: &str, now: &str)
+        -> Result<(), StoreError>;
+    /// Uses a nonce up: true when it existed and had not expired at `now` (it is gone either
+    /// way), so each nonce is accepted once across every instance.
+    fn take_nonce(&self, hash: &[u8; 32], now: &str) -> Result<bool, StoreError>;
+
     fn status_settings(&self, institution: &str) -> Result<StatusSettings, StoreError>;
     /// Replaces the status settings of an institution.
     fn set_status_settings(

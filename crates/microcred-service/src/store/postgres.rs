@@ -46,7 +46,7 @@ use postgres::{Client, GenericClient, IsolationLevel, NoTls, Row, Statement, Tra
 use super::packed::PartSets;
 use super::{
     prefix_range, AchievementRecord, BodyParts, CredentialRecord, IdentityKind, InsertOutcome,
-    InstitutionRecord, KeyRecord, KeySecret, KeyStatus, LeasePlan, LeasePolicy, LeaseView,
+    InstitutionRecord, OfferRecord, OfferSecret, KeyRecord, KeySecret, KeyStatus, LeasePlan, LeasePolicy, LeaseView,
     NewCredential, Page, RecognizedCredential, Scopes, SealedSecret, SlotState, StackCheck,
     StatusAction, StatusChange, StatusChangeOutcome, StatusEvent, StatusLease, StatusListRecord,
     StatusPurpose, StatusRule, StatusSettings, StatusSlot, StatusState, Store, StoreError,
@@ -59,6 +59,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("postgres/0001_schema.sql")),
     (2, include_str!("postgres/0002_learners.sql")),
     (3, include_str!("postgres/0003_recognition.sql")),
+    (4, include_str!("postgres/0004_offers.sql")),
 ];
 
 /// First key of the advisory lock migrations hold (the second is the schema's name).
@@ -541,6 +542,26 @@ fn key_row(r: &Row) -> Result<KeyRecord, Fail> {
     })
 }
 
+const OFFER_COLUMNS: &str =
+    "id, institution, version, code_hash, token_hash, exchange_hash, created_at, expires_at, body";
+
+fn offer_row(r: &Row) -> Result<OfferRecord, Fail> {
+    Ok(OfferRecord {
+        id: r.try_get(0)?,
+        institution: r.try_get(1)?,
+        version: r.try_get(2)?,
+        code_hash: hash32(r.try_get(3)?, "offer code hash")?,
+        token_hash: r
+            .try_get::<_, Option<Vec<u8>>>(4)?
+            .map(|h| hash32(h, "offer token hash"))
+            .transpose()?,
+        exchange_hash: hash32(r.try_get(5)?, "offer exchange hash")?,
+        created_at: r.try_get(6)?,
+        expires_at: r.try_get(7)?,
+        body: r.try_get(8)?,
+    })
+}
+
 fn token_row(r: &Row) -> Result<TokenRecord, Fail> {
     let scopes: i64 = r.try_get(2)?;
     Ok(TokenRecord {
@@ -880,6 +901,119 @@ impl Store for PgStore {
                 ],
             )?;
             Ok(())
+        })
+    }
+
+    fn insert_offer(&self, o: &OfferRecord) -> Result<(), StoreError> {
+        self.write("insert offer", |q| {
+            q.exec(
+                &format!("INSERT INTO offers ({OFFER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
+                &[
+                    &o.id,
+                    &o.institution,
+                    &o.version,
+                    &o.code_hash.as_slice(),
+                    &o.token_hash.as_ref().map(|h| h.as_slice()),
+                    &o.exchange_hash.as_slice(),
+                    &o.created_at,
+                    &o.expires_at,
+                    &o.body,
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn offer(&self, id: &str) -> Result<Option<OfferRecord>, StoreError> {
+        self.read(|q| {
+            q.opt(
+                &format!("SELECT {OFFER_COLUMNS} FROM offers WHERE id = $1"),
+                &[&id],
+            )?
+            .as_ref()
+            .map(offer_row)
+            .transpose()
+        })
+    }
+
+    fn offer_by_secret(
+        &self,
+        secret: OfferSecret,
+        hash: &[u8; 32],
+    ) -> Result<Option<OfferRecord>, StoreError> {
+        let column = match secret {
+            OfferSecret::Code => "code_hash",
+            OfferSecret::Token => "token_hash",
+            OfferSecret::Exchange => "exchange_hash",
+        };
+        self.read(|q| {
+            q.opt(
+                &format!("SELECT {OFFER_COLUMNS} FROM offers WHERE {column} = $1"),
+                &[&hash.as_slice()],
+            )?
+            .as_ref()
+            .map(offer_row)
+            .transpose()
+        })
+    }
+
+    fn offers(&self, institution: &str, limit: usize) -> Result<Vec<OfferRecord>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|q| {
+            q.query(
+                &format!(
+                    "SELECT {OFFER_COLUMNS} FROM offers WHERE institution = $1
+                     ORDER BY created_at DESC, id LIMIT $2"
+                ),
+                &[&institution, &limit],
+            )?
+            .iter()
+            .map(offer_row)
+            .collect()
+        })
+    }
+
+    fn update_offer(&self, o: &OfferRecord, expected: i64) -> Result<bool, StoreError> {
+        self.write("update offer", |q| {
+            let n = q.exec(
+                "UPDATE offers SET version = $1, token_hash = $2, body = $3
+                 WHERE id = $4 AND version = $5",
+                &[
+                    &o.version,
+                    &o.token_hash.as_ref().map(|h| h.as_slice()),
+                    &o.body,
+                    &o.id,
+                    &expected,
+                ],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    fn insert_nonce(&self, hash: &[u8; 32], expires_at: &str, now: &str) -> Result<(), StoreError> {
+        self.write("insert nonce", |q| {
+            q.exec("DELETE FROM offer_nonces WHERE expires_at <= $1", &[&now])?;
+            q.exec(
+                "INSERT INTO offer_nonces (hash, expires_at) VALUES ($1, $2)",
+                &[&hash.as_slice(), &expires_at],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn take_nonce(&self, hash: &[u8; 32], now: &str) -> Result<bool, StoreError> {
+        self.write("take nonce", |q| {
+            let row = q.opt(
+                "DELETE FROM offer_nonces WHERE hash = $1 RETURNING expires_at",
+                &[&hash.as_slice()],
+            )?;
+            Ok(match row {
+                Some(r) => {
+                    let expires: String = r.try_get(0)?;
+                    expires.as_str() > now
+                }
+                None => false,
+            })
         })
     }
 

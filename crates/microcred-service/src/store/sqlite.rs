@@ -27,6 +27,7 @@ use serde_json::Value;
 use super::packed::PartSets;
 use super::{
     prefix_range, AchievementRecord, BodyParts, CredentialRecord, IdentityKind, InsertOutcome,
+    OfferRecord, OfferSecret,
     InstitutionRecord, KeyRecord, KeySecret, KeyStatus, LeasePlan, LeasePolicy, LeaseView,
     NewCredential, Page, RecognizedCredential, Scopes, SealedSecret, SlotState, StackCheck,
     StatusAction, StatusChange, StatusChangeOutcome, StatusEvent, StatusLease, StatusListRecord,
@@ -35,7 +36,7 @@ use super::{
 };
 
 /// Schema version kept in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 7;
+const SCHEMA_VERSION: i64 = 8;
 
 /// The columns and constraints of the `keys` table (version 5: a key's secret is sealed here,
 /// or is a key in a PKCS#11 token, and the row holds exactly the columns of its kind).
@@ -207,6 +208,23 @@ CREATE TABLE IF NOT EXISTS stack_checks (
     version INTEGER NOT NULL,
     queued_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS offers (
+    id TEXT PRIMARY KEY,
+    institution TEXT NOT NULL REFERENCES institutions(slug),
+    version INTEGER NOT NULL,
+    code_hash BLOB NOT NULL UNIQUE,
+    token_hash BLOB UNIQUE,
+    exchange_hash BLOB NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS offers_institution ON offers(institution, created_at);
+CREATE TABLE IF NOT EXISTS offer_nonces (
+    hash BLOB PRIMARY KEY,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS offer_nonces_expiry ON offer_nonces(expires_at);
 "
 );
 
@@ -607,6 +625,27 @@ fn json_col(row: &Row<'_>, idx: usize) -> Result<Value, rusqlite::Error> {
     let text: String = row.get(idx)?;
     serde_json::from_str(&text).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+const OFFER_COLUMNS: &str =
+    "id, institution, version, code_hash, token_hash, exchange_hash, created_at, expires_at, body";
+
+fn offer_row(row: &Row<'_>) -> Result<OfferRecord, rusqlite::Error> {
+    let token_hash = match row.get_ref(4)? {
+        rusqlite::types::ValueRef::Null => None,
+        _ => Some(hash_col(row, 4)?),
+    };
+    Ok(OfferRecord {
+        id: row.get(0)?,
+        institution: row.get(1)?,
+        version: row.get(2)?,
+        code_hash: hash_col(row, 3)?,
+        token_hash,
+        exchange_hash: hash_col(row, 5)?,
+        created_at: row.get(6)?,
+        expires_at: row.get(7)?,
+        body: row.get(8)?,
     })
 }
 
@@ -1091,6 +1130,113 @@ impl Store for SqliteStore {
             )
             .map_err(backend)?;
             Ok(())
+        })
+    }
+
+    fn insert_offer(&self, o: &OfferRecord) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO offers (id, institution, version, code_hash, token_hash, exchange_hash, created_at, expires_at, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    o.id,
+                    o.institution,
+                    o.version,
+                    o.code_hash.as_slice(),
+                    o.token_hash.as_ref().map(|h| h.as_slice()),
+                    o.exchange_hash.as_slice(),
+                    o.created_at,
+                    o.expires_at,
+                    o.body
+                ],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    fn offer(&self, id: &str) -> Result<Option<OfferRecord>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached(&format!("SELECT {OFFER_COLUMNS} FROM offers WHERE id = ?1"))?
+                .query_row([id], offer_row)
+                .optional()
+        })
+    }
+
+    fn offer_by_secret(
+        &self,
+        secret: OfferSecret,
+        hash: &[u8; 32],
+    ) -> Result<Option<OfferRecord>, StoreError> {
+        let column = match secret {
+            OfferSecret::Code => "code_hash",
+            OfferSecret::Token => "token_hash",
+            OfferSecret::Exchange => "exchange_hash",
+        };
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {OFFER_COLUMNS} FROM offers WHERE {column} = ?1"
+            ))?
+            .query_row([hash.as_slice()], offer_row)
+            .optional()
+        })
+    }
+
+    fn offers(&self, institution: &str, limit: usize) -> Result<Vec<OfferRecord>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {OFFER_COLUMNS} FROM offers WHERE institution = ?1
+                 ORDER BY created_at DESC, id LIMIT ?2"
+            ))?
+            .query_map(params![institution, limit], offer_row)?
+            .collect()
+        })
+    }
+
+    fn update_offer(&self, o: &OfferRecord, expected: i64) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE offers SET version = ?1, token_hash = ?2, body = ?3
+                     WHERE id = ?4 AND version = ?5",
+                    params![
+                        o.version,
+                        o.token_hash.as_ref().map(|h| h.as_slice()),
+                        o.body,
+                        o.id,
+                        expected
+                    ],
+                )
+                .map_err(backend)?;
+            Ok(n == 1)
+        })
+    }
+
+    fn insert_nonce(&self, hash: &[u8; 32], expires_at: &str, now: &str) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM offer_nonces WHERE expires_at <= ?1", [now])
+                .map_err(backend)?;
+            tx.execute(
+                "INSERT INTO offer_nonces (hash, expires_at) VALUES (?1, ?2)",
+                params![hash.as_slice(), expires_at],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    fn take_nonce(&self, hash: &[u8; 32], now: &str) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            let expires: Option<String> = tx
+                .query_row(
+                    "DELETE FROM offer_nonces WHERE hash = ?1 RETURNING expires_at",
+                    [hash.as_slice()],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            Ok(expires.is_some_and(|e| e.as_str() > now))
         })
     }
 
