@@ -62,6 +62,7 @@ mod issuer;
 mod keyring;
 mod learner;
 mod lint_profile;
+mod offers;
 mod pathway;
 mod pkcs11;
 mod recognition;

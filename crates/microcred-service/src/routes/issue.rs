@@ -184,6 +184,158 @@ pub(crate) async fn single(
     }
 }
 
+impl IssueRequest {
+    /// Reads an issuance request given as JSON (an offer's item), with the same rules as the
+    /// body of `POST /v1/institutions/{inst}/credentials`.
+    pub(crate) fn from_value(value: Value) -> Result<Self, ApiError> {
+        let req: Self = from_json_value(value)?;
+        slug(&req.achievement, "achievement")?;
+        parse_suite(req.cryptosuite.as_deref()).map_err(ApiError::unprocessable)?;
+        Ok(req)
+    }
+
+    /// Builds and signs the credential this request makes, then drops it: what an offer
+    /// checks when it is made, so that a wallet never meets a request that cannot be issued.
+    pub(crate) fn check(&self, inner: &crate::state::Inner, inst: &str) -> Result<(), ApiError> {
+        let suite = parse_suite(self.cryptosuite.as_deref()).map_err(ApiError::unprocessable)?;
+        let t = inner.template(inst, &self.achievement, self.achievement_version)?;
+        t.issue(&self.row(), suite, now(), IssueCheck::Full)
+            .map_err(ApiError::from)?;
+        Ok(())
+    }
+
+    /// The achievement's slug.
+    pub(crate) fn achievement(&self) -> &str {
+        &self.achievement
+    }
+
+    /// The cryptosuite asked for, if any.
+    pub(crate) fn cryptosuite(&self) -> Option<&str> {
+        self.cryptosuite.as_deref()
+    }
+
+    /// The request that issues `rec` again (same achievement version, suite, results,
+    /// credits, dates and evidence) for another recipient: what an offer of an issued
+    /// credential issues, bound to the wallet's DID.
+    pub(crate) fn again(rec: &CredentialRecord) -> Result<Self, ApiError> {
+        let body = microcred_core::parse_strict(&rec.credential.body).map_err(|e| {
+            ApiError::Internal(format!(
+                "stored credential {} is not JSON: {e}",
+                rec.credential.id
+            ))
+        })?;
+        let subject = match body.get("credentialSubject") {
+            Some(Value::Array(a)) => a.first().cloned().unwrap_or(Value::Null),
+            Some(s) => s.clone(),
+            None => Value::Null,
+        };
+        let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        let mut results = Map::new();
+        for r in subject
+            .get("result")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let (Some(d), Some(v)) = (text(r, "resultDescription"), r.get("value")) {
+                results.insert(d, v.clone());
+            }
+        }
+        let suite = match body.get("proof") {
+            Some(Value::Array(a)) => a.first().and_then(|p| text(p, "cryptosuite")),
+            Some(p) => text(p, "cryptosuite"),
+            None => None,
+        };
+        Ok(Self {
+            achievement: rec.credential.achievement.clone(),
+            achievement_version: Some(rec.credential.achievement_version),
+            cryptosuite: suite,
+            recipient: String::new(),
+            results,
+            evidence: body
+                .get("evidence")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+            credits_earned: subject.get("creditsEarned").and_then(Value::as_f64),
+            activity_start_date: text(&subject, "activityStartDate"),
+            activity_end_date: text(&subject, "activityEndDate"),
+            valid_from: text(&body, "validFrom"),
+            valid_until: text(&body, "validUntil"),
+        })
+    }
+}
+
+/// Whose credential a wallet receives, for its learner key (see `learner.rs`).
+pub(crate) enum LearnerOf {
+    /// The recipient the institution named (an e-mail address, say): its learner key, and
+    /// the stack check its pathways call for.
+    Recipient(String),
+    /// The learner key of the credential issued again.
+    Key(Option<String>),
+}
+
+/// Issues `req` to a wallet: its subject is `holder` (the wallet's DID), its learner the one
+/// `learner` names, under idempotency key `key` — a retry (on any instance) finds the
+/// credential issued first instead of issuing another. The credential's id and bytes, once
+/// durably stored.
+pub(crate) async fn issue_to_wallet(
+    state: &AppState,
+    inst: String,
+    mut req: IssueRequest,
+    holder: String,
+    learner: LearnerOf,
+    key: String,
+) -> Result<(String, Vec<u8>), ApiError> {
+    let suite = parse_suite(req.cryptosuite.as_deref()).map_err(ApiError::unprocessable)?;
+    req.recipient = holder;
+    let request_hash =
+        sha256(&serde_json::to_vec(&req).map_err(|e| ApiError::Internal(e.to_string()))?);
+    let prepared = state
+        .cpu(move |inner| {
+            if let Some(rec) = inner.store.credential_by_key(&inst, &key)? {
+                return Ok(Prepared::Replay(Box::new(rec)));
+            }
+            let t = inner.template(&inst, &req.achievement, req.achievement_version)?;
+            let at = now();
+            let issued = t
+                .issue(&req.row(), suite, at, IssueCheck::Full)
+                .map_err(ApiError::from)?;
+            let fields = match learner {
+                LearnerOf::Recipient(r) => {
+                    let queue =
+                        crate::stacking::counted(inner, &t.institution, &t.slug, t.version)?;
+                    crate::stacking::learner_fields(inner.keys.master(), &r, queue)?
+                }
+                LearnerOf::Key(k) => (k, None),
+            };
+            Ok(Prepared::New(Box::new(new_credential(
+                &t,
+                issued,
+                Some(key),
+                request_hash,
+                microcred_core::format_datetime(at),
+                fields,
+            ))))
+        })
+        .await?;
+    match prepared {
+        Prepared::Replay(rec) => Ok((rec.credential.id, rec.credential.body)),
+        Prepared::New(c) => {
+            let (id, body) = (c.id.clone(), c.body.clone());
+            let mut out = state.inner().commits.commit(vec![*c]).await?;
+            match out.pop() {
+                Some(InsertOutcome::Inserted) => Ok((id, body)),
+                Some(InsertOutcome::Existing(rec)) => Ok((rec.credential.id, rec.credential.body)),
+                Some(InsertOutcome::IdTaken) => Err(ApiError::Internal(format!(
+                    "the freshly made credential id {id} was already taken"
+                ))),
+                None => Err(ApiError::Internal("the store returned no outcome".into())),
+            }
+        }
+    }
+}
+
 fn new_credential(
     t: &Template,
     issued: Issued,

@@ -4,6 +4,7 @@ pub(crate) mod admin;
 pub(crate) mod badge;
 pub(crate) mod clr;
 pub(crate) mod issue;
+pub(crate) mod oid4vci;
 pub(crate) mod pages;
 pub(crate) mod public;
 pub(crate) mod recognition;

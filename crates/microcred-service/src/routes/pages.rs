@@ -58,7 +58,7 @@ pub(crate) fn wants_html(headers: &HeaderMap, query: Option<&str>) -> bool {
     html_q > 0.0 && html_q > json_q
 }
 
-fn html_response(body: String) -> Result<Response, ApiError> {
+pub(crate) fn html_response(body: String) -> Result<Response, ApiError> {
     let mut r = (StatusCode::OK, body).into_response();
     let h = r.headers_mut();
     h.insert(

@@ -1142,6 +1142,75 @@ pub(crate) fn vocabulary_page(page_url: &str) -> String {
     document("en", "Microcredential extension terms", head, body)
 }
 
+/// What the offer page shows.
+pub(crate) struct OfferPage<'a> {
+    /// The institution's profile.
+    pub(crate) institution: &'a Value,
+    /// The names of the credentials offered.
+    pub(crate) items: &'a [String],
+    /// The `openid-credential-offer://` link.
+    pub(crate) link: &'a str,
+    /// The QR code image of the link.
+    pub(crate) qr: &'a str,
+    /// Learner Credential Wallet's deep link (VC API exchange), when the offer allows it.
+    pub(crate) lcw: Option<String>,
+    /// A transaction code is asked for.
+    pub(crate) tx_code: bool,
+    /// When the offer stops working.
+    pub(crate) expires_at: &'a str,
+    /// Still redeemable.
+    pub(crate) open: bool,
+}
+
+/// The page of an offer: what is offered, the QR code to scan with a wallet, and the links.
+pub(crate) fn offer_page(p: &OfferPage<'_>) -> String {
+    let name = str_of(p.institution, "name").unwrap_or("Institution");
+    let title = format!("Your credentials from {name}");
+    let body = html! {
+        header.site { div.wrap {
+            p.issuer { (link(str_of(p.institution, "url"), name)) }
+            h1 { "Add your credentials to your wallet" }
+        } }
+        main.wrap {
+            section aria-labelledby="offered" {
+                h2 #offered { "Offered to you" }
+                ul { @for i in p.items { li { (i) } } }
+                @if p.open {
+                    p { "This offer works once, until " (time_el(p.expires_at)) "." }
+                } @else {
+                    div class="status invalid" role="status" {
+                        p.verdict { "This offer has been used, has expired or was withdrawn." }
+                        p { "Ask " (name) " for a new one." }
+                    }
+                }
+            }
+            @if p.open {
+                section aria-labelledby="scan" {
+                    h2 #scan { "Scan with your wallet" }
+                    img.qr src=(p.qr) alt="QR code of the credential offer for your wallet app" width="256" height="256";
+                    p { "Open your wallet app (one that supports OpenID for Verifiable Credential Issuance) and scan this code, or on this device "
+                        a href=(p.link) { "open the offer in your wallet" } "." }
+                    @if p.tx_code {
+                        p { "Your wallet will ask for a code: " (name) " sent it to you separately." }
+                    }
+                    @if let Some(lcw) = &p.lcw {
+                        p { "Using Learner Credential Wallet? "
+                            a href=(lcw) { "Add them to Learner Credential Wallet" } "." }
+                    }
+                    p.desc { "Each credential is issued to your wallet's key: only your wallet can present it as yours." }
+                }
+            }
+        }
+    };
+    document(
+        "en",
+        &title,
+        html! { meta name="robots" content="noindex"; },
+        body,
+    )
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;

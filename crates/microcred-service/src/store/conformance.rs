@@ -14,9 +14,8 @@ use std::cell::Cell;
 use super::{
     AchievementRecord, IdentityKind, InsertOutcome, InstitutionRecord, KeyRecord, KeySecret,
     KeyStatus, LeasePlan, NewCredential, OfferRecord, OfferSecret, Packer, Page,
-    RecognizedCredential, Scopes, SealedSecret,
-    StatusAction, StatusChange, StatusChangeOutcome, StatusDecision, StatusPurpose, StatusSettings,
-    StatusSlot, Store, StoreError, TokenRecord,
+    RecognizedCredential, Scopes, SealedSecret, StatusAction, StatusChange, StatusChangeOutcome,
+    StatusDecision, StatusPurpose, StatusSettings, StatusSlot, Store, StoreError, TokenRecord,
 };
 use crate::status::{decide, plan_lease, LIST_SIZE};
 
@@ -967,7 +966,9 @@ pub(crate) fn offers_and_nonces(s: &dyn Store) {
     assert_eq!(s.offer("offer-1").unwrap().as_ref(), Some(&first));
     assert_eq!(s.offer("nope").unwrap(), None);
     assert_eq!(
-        s.offer_by_secret(OfferSecret::Code, &[2; 32]).unwrap().map(|o| o.id),
+        s.offer_by_secret(OfferSecret::Code, &[2; 32])
+            .unwrap()
+            .map(|o| o.id),
         Some("offer-2".to_owned())
     );
     assert_eq!(
@@ -976,7 +977,10 @@ pub(crate) fn offers_and_nonces(s: &dyn Store) {
             .map(|o| o.id),
         Some("offer-3".to_owned())
     );
-    assert_eq!(s.offer_by_secret(OfferSecret::Token, &[1; 32]).unwrap(), None);
+    assert_eq!(
+        s.offer_by_secret(OfferSecret::Token, &[1; 32]).unwrap(),
+        None
+    );
     let listed: Vec<String> = s
         .offers("of-a", 10)
         .unwrap()
@@ -1007,8 +1011,10 @@ pub(crate) fn offers_and_nonces(s: &dyn Store) {
 
     // Nonces: once each, and not after they expire.
     let now = "2026-06-01T12:00:00Z";
-    s.insert_nonce(&[1; 32], "2026-06-01T12:05:00Z", now).unwrap();
-    s.insert_nonce(&[2; 32], "2026-06-01T12:01:00Z", now).unwrap();
+    s.insert_nonce(&[1; 32], "2026-06-01T12:05:00Z", now)
+        .unwrap();
+    s.insert_nonce(&[2; 32], "2026-06-01T12:01:00Z", now)
+        .unwrap();
     assert!(s.take_nonce(&[1; 32], now).unwrap());
     assert!(!s.take_nonce(&[1; 32], now).unwrap());
     assert!(!s.take_nonce(&[2; 32], "2026-06-01T12:02:00Z").unwrap());

@@ -897,8 +897,7 @@ pub trait Store: Send + Sync + 'static {
     /// storing `offer.version`: false when another request changed it first.
     fn update_offer(&self, offer: &OfferRecord, expected: i64) -> Result<bool, StoreError>;
     /// Stores a fresh nonce (its hash) until `expires_at`; drops expired ones.
-    fn insert_nonce(&self, hash: &[u8; 32], expires_at: &str, now: &str)
-        -> Result<(), StoreError>;
+    fn insert_nonce(&self, hash: &[u8; 32], expires_at: &str, now: &str) -> Result<(), StoreError>;
     /// Uses a nonce up: true when it existed and had not expired at `now` (it is gone either
     /// way), so each nonce is accepted once across every instance.
     fn take_nonce(&self, hash: &[u8; 32], now: &str) -> Result<bool, StoreError>;

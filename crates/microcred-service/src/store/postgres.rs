@@ -46,11 +46,11 @@ use postgres::{Client, GenericClient, IsolationLevel, NoTls, Row, Statement, Tra
 use super::packed::PartSets;
 use super::{
     prefix_range, AchievementRecord, BodyParts, CredentialRecord, IdentityKind, InsertOutcome,
-    InstitutionRecord, OfferRecord, OfferSecret, KeyRecord, KeySecret, KeyStatus, LeasePlan, LeasePolicy, LeaseView,
-    NewCredential, Page, RecognizedCredential, Scopes, SealedSecret, SlotState, StackCheck,
-    StatusAction, StatusChange, StatusChangeOutcome, StatusEvent, StatusLease, StatusListRecord,
-    StatusPurpose, StatusRule, StatusSettings, StatusSlot, StatusState, Store, StoreError,
-    TokenRecord,
+    InstitutionRecord, KeyRecord, KeySecret, KeyStatus, LeasePlan, LeasePolicy, LeaseView,
+    NewCredential, OfferRecord, OfferSecret, Page, RecognizedCredential, Scopes, SealedSecret,
+    SlotState, StackCheck, StatusAction, StatusChange, StatusChangeOutcome, StatusEvent,
+    StatusLease, StatusListRecord, StatusPurpose, StatusRule, StatusSettings, StatusSlot,
+    StatusState, Store, StoreError, TokenRecord,
 };
 use crate::config::{redact_url, Database};
 

@@ -27,12 +27,11 @@ use serde_json::Value;
 use super::packed::PartSets;
 use super::{
     prefix_range, AchievementRecord, BodyParts, CredentialRecord, IdentityKind, InsertOutcome,
-    OfferRecord, OfferSecret,
     InstitutionRecord, KeyRecord, KeySecret, KeyStatus, LeasePlan, LeasePolicy, LeaseView,
-    NewCredential, Page, RecognizedCredential, Scopes, SealedSecret, SlotState, StackCheck,
-    StatusAction, StatusChange, StatusChangeOutcome, StatusEvent, StatusLease, StatusListRecord,
-    StatusPurpose, StatusRule, StatusSettings, StatusSlot, StatusState, Store, StoreError,
-    TokenRecord,
+    NewCredential, OfferRecord, OfferSecret, Page, RecognizedCredential, Scopes, SealedSecret,
+    SlotState, StackCheck, StatusAction, StatusChange, StatusChangeOutcome, StatusEvent,
+    StatusLease, StatusListRecord, StatusPurpose, StatusRule, StatusSettings, StatusSlot,
+    StatusState, Store, StoreError, TokenRecord,
 };
 
 /// Schema version kept in `PRAGMA user_version`.
