@@ -2,7 +2,8 @@
 # The pages people look at, checked in a real headless browser (Debian's Chromium): starts
 # `microcred serve` on a loopback port in a temporary directory, creates an institution, its
 # microcredentials (the Digital Fluency series and its certificate, a pathway) and credentials
-# with curl (as the README shows; the certificate is issued by the service itself), then
+# with curl (as the README shows; the certificate is issued by the service itself), and an
+# offer of a credential to the learner's wallet (its QR code on the credential page), then
 #   - loads each page in Chromium (--dump-dom) and asserts its content,
 #   - saves screenshots (desktop and phone widths) into tests/pages/out/,
 #   - validates the served HTML with the Nu HTML Checker (vnu.jar, offline; from PyPI's
@@ -134,6 +135,12 @@ done
 STACKED="$B/credentials/$STACKED"
 CATALOGUE="$B/institutions/northbridge/achievements"
 VOCAB="$B/ns/microcred/v1"
+# An offer of Amara's credential to her wallet (OID4VCI): the link the institution sends her
+# opens her credential's page with the offer's QR code.
+OFFER=$(api POST /v1/institutions/northbridge/offers "$TOKEN" -d "{\"credentials\": [{\"credential\": \"${CRED##*/}\"}]}" \
+  | json '["id"]') || die "create offer"
+WALLET="$CRED?offer=$OFFER"
+OFFER_PAGE="$B/offers/$OFFER?format=html"
 
 # 3. Chromium: DOM and screenshots.
 mkdir -p "$OUT"
@@ -188,6 +195,13 @@ expect_dom catalogue "$CATALOGUE" '<h1>Microcredentials</h1>' '5 microcredential
   'Digital Fluency 1: Productivity Tools' 'Digital Fluency 2' '<td class="nowrap" data-label="Code">DF-101</td>' '<td data-label="Workload">15 hours</td>' \
   '<th scope="col">Competencies</th>' 'Evil &lt;script&gt;' '!<script'
 
+expect_dom wallet-offer "$WALLET" '<h2 id="wallet">Add it to your digital wallet</h2>' \
+  "<img class=\"qr\" src=\"$B/offers/$OFFER/qr.svg\"" 'href="openid-credential-offer://?credential_offer_uri=' '✓ Verified' '!<script'
+expect_dom offer-page "$OFFER_PAGE" '<h1>Add your credentials to your wallet</h1>' 'Digital Fluency 1: Productivity Tools' \
+  "src=\"$B/offers/$OFFER/qr.svg\"" 'https://lcw.app/request?request=' '!<script'
+qr_type=$(curl -sfI "$B/offers/$OFFER/qr.svg" | tr -d '\r' | grep -i '^content-type:' || true)
+if grep -qi 'image/svg+xml' <<<"$qr_type"; then ok "offer QR code is an SVG image"; else bad "offer QR code" "$qr_type"; fi
+
 expect_dom vocabulary "$VOCAB" '<h1>Microcredential extension terms, version 1</h1>' \
   '<tr id="volumeOfLearning">' '<tr id="stackingRequirement">' 'https://w3id.org/microcred/v1#' '!<script'
 
@@ -201,14 +215,18 @@ shot stacked-phone "$STACKED" 390 2400
 shot catalogue-desktop "$CATALOGUE" 1200 1200
 shot catalogue-phone "$CATALOGUE" 390 1200
 shot vocabulary-phone "$VOCAB" 390 1800
+shot wallet-offer-desktop "$WALLET" 1200 1400
+shot wallet-offer-phone "$WALLET" 390 1800
+shot offer-page-phone "$OFFER_PAGE" 390 1200
 
 # 4. HTML validation (Nu HTML Checker, errors and warnings).
-for page in credential:"$CRED" revoked:"$REVOKED" escaped:"$EVIL" stacked:"$STACKED" catalogue:"$CATALOGUE" vocabulary:"$VOCAB"; do
+for page in credential:"$CRED" revoked:"$REVOKED" escaped:"$EVIL" stacked:"$STACKED" catalogue:"$CATALOGUE" vocabulary:"$VOCAB" wallet:"$WALLET" offer:"$OFFER_PAGE"; do
   curl -sf -H 'Accept: text/html' "${page#*:}" >"$OUT/${page%%:*}.html" || bad "${page%%:*}: fetch HTML"
 done
 if report=$(java -jar "$VNU_JAR" --format text --Werror "$OUT"/credential.html "$OUT"/revoked.html \
-    "$OUT"/escaped.html "$OUT"/stacked.html "$OUT"/catalogue.html "$OUT"/vocabulary.html 2>&1); then
-  ok "HTML validates (vnu, 6 pages, warnings as errors)"
+    "$OUT"/escaped.html "$OUT"/stacked.html "$OUT"/catalogue.html "$OUT"/vocabulary.html \
+    "$OUT"/wallet.html "$OUT"/offer.html 2>&1); then
+  ok "HTML validates (vnu, 8 pages, warnings as errors)"
 else
   bad "HTML validation" "$report"
 fi

@@ -449,6 +449,31 @@ fn wallets(backend: Backend) {
         .as_str()
         .unwrap()
         .contains("/exchanges/"));
+    // The learner's links: the credential's page shows the offer's QR code; so does the
+    // offer's own page. Another credential's page does not.
+    let again_id = again["id"].as_str().unwrap();
+    let html = |path: &str| {
+        c.request("GET", path, &[("Accept", "text/html")], None)
+            .text()
+    };
+    let page = html(&format!("/credentials/{issued_id}?offer={again_id}"));
+    assert!(
+        page.contains(&format!("/offers/{again_id}/qr.svg")),
+        "{page}"
+    );
+    assert!(page.contains("openid-credential-offer://"), "{page}");
+    let other = c.post(
+        "/v1/institutions/north/credentials",
+        Some(&tok),
+        &json!({"achievement": "df-101", "recipient": "e@example.org"}),
+    );
+    let other_id = other.json()["id"].as_str().unwrap().to_owned();
+    assert!(!html(&format!("/credentials/{other_id}?offer={again_id}")).contains("qr.svg"));
+    let page = html(&format!("/offers/{again_id}"));
+    assert!(
+        page.contains("Scan with your wallet") && page.contains("lcw.app"),
+        "{page}"
+    );
     let (code3, _) = code_of(c, &base, &again);
     let r = form(
         c,
@@ -470,7 +495,8 @@ fn wallets(backend: Backend) {
     assert_eq!(vc3["credentialSubject"]["id"], w3.did.as_str());
     assert_eq!(vc3["credentialSubject"]["result"][0]["value"], "66");
     verifies(&vc3, &did_doc);
-    // Its exchange is over: the offer was redeemed.
+    // Its exchange is over: the offer was redeemed; its QR code leaves the credential page.
+    assert!(!html(&format!("/credentials/{issued_id}?offer={again_id}")).contains("qr.svg"));
     let ex = path_of(&base, again["exchangeUrl"].as_str().unwrap());
     assert_eq!(c.post(&ex, None, &json!({})).status, 409);
 

@@ -787,6 +787,39 @@ fn offer_page(
     }))
 }
 
+/// The open offer `offer` of credential `credential`, for its page: only an offer that names
+/// this credential and can still be redeemed (anything else shows nothing).
+pub(crate) fn wallet_offer(
+    inner: &Inner,
+    base: &str,
+    offer: &str,
+    credential: &str,
+    at: OffsetDateTime,
+) -> Result<Option<super::render::WalletOffer>, ApiError> {
+    if !valid_offer_id(offer) {
+        return Ok(None);
+    }
+    let Some(record) = inner.store.offer(offer)? else {
+        return Ok(None);
+    };
+    let Ok(stored) = Stored::read(record) else {
+        return Ok(None);
+    };
+    let names_it = stored.offer.items.iter().any(|i| {
+        matches!(&i.source, Source::Credential(c) if c == credential)
+            || i.credential_id.as_deref() == Some(credential)
+    });
+    let open = stored.offer.state == OfferState::Offered
+        && microcred_core::parse_datetime(&stored.record.expires_at).is_some_and(|t| t > at);
+    Ok((names_it && open).then(|| super::render::WalletOffer {
+        link: offer_link(base, offer),
+        qr: format!("{base}/offers/{offer}/qr.svg"),
+        page: format!("{base}/offers/{offer}?format=html"),
+        tx_code: stored.offer.tx_code.is_some(),
+        expires_at: stored.record.expires_at.clone(),
+    }))
+}
+
 /// `GET /offers/{id}/qr.svg`: the offer's `openid-credential-offer://` link as a QR code.
 pub(crate) async fn offer_qr(
     State(state): State<AppState>,

@@ -33,6 +33,9 @@ pub(crate) fn wants_html(headers: &HeaderMap, query: Option<&str>) -> bool {
     if query.is_some_and(|q| q.split('&').any(|p| p.eq_ignore_ascii_case("format=json"))) {
         return false;
     }
+    if query.is_some_and(|q| q.split('&').any(|p| p.eq_ignore_ascii_case("format=html"))) {
+        return true;
+    }
     let mut html_q = 0.0_f32;
     let mut json_q = 0.0_f32;
     for value in headers.get_all(header::ACCEPT) {
@@ -118,7 +121,11 @@ pub(crate) async fn vocabulary(
 /// institution's current and retired keys and the service's own status lists. Anyone can ask
 /// for it, and verifying is CPU work: the public share of the CPU pool (look-ups included, so
 /// an admitted request is never refused half-way).
-pub(crate) async fn credential_page(state: AppState, id: String) -> Result<Response, ApiError> {
+pub(crate) async fn credential_page(
+    state: AppState,
+    id: String,
+    offer: Option<String>,
+) -> Result<Response, ApiError> {
     let base = state.inner().site.base_url.clone();
     let verifier = state
         .inner()
@@ -204,6 +211,10 @@ pub(crate) async fn credential_page(state: AppState, id: String) -> Result<Respo
                 })
                 .collect();
             let checked_at = microcred_core::format_datetime(at);
+            let wallet = match &offer {
+                Some(o) => super::oid4vci::wallet_offer(inner, &base, o, &id, at)?,
+                None => None,
+            };
             Ok(render::credential_page(&CredentialPage {
                 url: &url,
                 credential: &value,
@@ -214,6 +225,7 @@ pub(crate) async fn credential_page(state: AppState, id: String) -> Result<Respo
                 stacked_from,
                 stacks_into,
                 verifier: verifier.as_deref(),
+                wallet,
             }))
         })
         .await?;

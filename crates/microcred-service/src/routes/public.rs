@@ -50,7 +50,13 @@ pub(crate) async fn credential(
         return Err(ApiError::NotFound("no such credential".into()));
     }
     if super::pages::wants_html(&headers, query.as_deref()) {
-        return super::pages::credential_page(state, id).await;
+        // `?offer=ID`: the link an institution sends a learner shows the offer's QR code.
+        let offer = query.as_deref().and_then(|q| {
+            q.split('&')
+                .find_map(|p| p.strip_prefix("offer="))
+                .map(str::to_owned)
+        });
+        return super::pages::credential_page(state, id, offer).await;
     }
     let body = match state.inner().bodies.get(&id) {
         Some(b) => b,

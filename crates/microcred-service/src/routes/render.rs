@@ -230,6 +230,7 @@ dl.facts dd{margin:0;overflow-wrap:anywhere}
 .button{display:inline-block;padding:.55rem 1rem;border-radius:6px;border:2px solid var(--accent);text-decoration:none;font-weight:600}
 .button.primary{background:var(--accent);color:#fff}
 .badge-img{float:right;margin:0 0 1rem 1rem;width:8rem;height:auto}
+.qr{display:block;width:16rem;max-width:100%;height:auto;background:#fff;padding:.5rem;border:1px solid #ccc}
 code{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:.9em;word-break:break-all}
 footer{border-top:1px solid var(--line);color:var(--muted);font-size:.9rem;padding:1rem 0 2rem}
 @media (max-width:40rem){table,tbody,tr,th,td{display:block;width:100%}caption:not(.visually-hidden){display:block}thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
@@ -347,6 +348,23 @@ pub(crate) struct CredentialPage<'a> {
     pub(crate) stacks_into: Vec<StacksInto>,
     /// The employer's verifier page (`{base}/verify/`), when this service hosts it.
     pub(crate) verifier: Option<&'a str>,
+    /// An open offer of this credential to the learner's wallet (`?offer=ID`).
+    pub(crate) wallet: Option<WalletOffer>,
+}
+
+/// An offer shown on a credential page: its QR code and links.
+#[derive(Debug)]
+pub(crate) struct WalletOffer {
+    /// The `openid-credential-offer://` link.
+    pub(crate) link: String,
+    /// The QR code image URL.
+    pub(crate) qr: String,
+    /// The offer's page.
+    pub(crate) page: String,
+    /// A transaction code is asked for.
+    pub(crate) tx_code: bool,
+    /// When it stops working.
+    pub(crate) expires_at: String,
 }
 
 fn subject(vc: &Value) -> &Value {
@@ -909,6 +927,17 @@ pub(crate) fn credential_page(p: &CredentialPage<'_>) -> String {
     let linkedin = linkedin_url(name, issuer_name, issued, until, p.url, cert_id);
     let main = html! {
         (verification_section(p.report, p.checked_at, p.verifier))
+        @if let Some(w) = &p.wallet {
+            section aria-labelledby="wallet" {
+                h2 #wallet { "Add it to your digital wallet" }
+                img.qr src=(w.qr) alt="QR code of the offer of this credential to your wallet" width="256" height="256";
+                p { "Scan this code with your wallet app (OpenID for Verifiable Credential Issuance), or on this device "
+                    a href=(w.link) { "open the offer in your wallet" } ". "
+                    "The credential is issued to your wallet's key; the offer works once, until " (time_el(&w.expires_at)) "." }
+                @if w.tx_code { p { "Your wallet will ask for the code the institution sent you separately." } }
+                p { a href=(w.page) { "More ways to add it (Learner Credential Wallet)" } }
+            }
+        }
         section aria-labelledby="about" {
             h2 #about { "About this credential" }
             // The badge image celebrates the achievement: shown only while the credential verifies.
@@ -1210,7 +1239,6 @@ pub(crate) fn offer_page(p: &OfferPage<'_>) -> String {
     )
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1337,6 +1365,7 @@ mod tests {
             stacked_from: None,
             stacks_into: Vec::new(),
             verifier: None,
+            wallet: None,
         });
         for needle in [
             "<html lang=\"de\">",
