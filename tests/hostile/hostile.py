@@ -285,6 +285,66 @@ def main():
     check(s == 422 and is_json_error(s, h, d), "issuance with options.type of another proof → JSON 422",
           f"HTTP {s}: {d[:160]!r}")
 
+    # --- 2b. the wallet endpoints (OID4VCI, VC API exchanges): malformed forms, tokens, key
+    # proofs and presentations get JSON 4xx; the blank-node bomb in a DID Authentication is
+    # refused in bounded time; nothing is issued.
+    s, _, d, _ = c.request("POST", "/v1/institutions/northbridge/offers",
+                           {"credentials": [{"achievement": "df-101", "recipient": "h@example.org"}]},
+                           token=token)
+    check(s == 201, "an offer is made", f"HTTP {s}: {d[:160]!r}")
+    offer = json.loads(d) if s == 201 else {}
+    ex_path = urllib.parse.urlsplit(offer.get("exchangeUrl", "http://x/exchanges/none")).path
+    tok_path = "/institutions/northbridge/oid4vci/token"
+    form = "application/x-www-form-urlencoded"
+    for name, body, ctype in [
+        ("no body", b"", form), ("JSON instead of a form", b'{"grant_type": "x"}', "application/json"),
+        ("a repeated parameter", b"grant_type=a&grant_type=b", form),
+        ("invalid UTF-8", b"grant_type=\xff\xfe&pre-authorized_code=\xff", form),
+        ("a 1 MiB code", b"grant_type=urn:ietf:params:oauth:grant-type:pre-authorized_code&pre-authorized_code="
+         + b"a" * (1 << 20), form),
+        ("an unknown code", b"grant_type=urn:ietf:params:oauth:grant-type:pre-authorized_code&pre-authorized_code=x", form),
+    ]:
+        s, h, d, t = c.request("POST", tok_path, body, ctype=ctype)
+        check(400 <= s < 500 and is_json_error(s, h, d) and t < 2.0, f"token endpoint: {name} → JSON 4xx",
+              f"HTTP {s} in {t:.2f} s: {d[:120]!r}")
+    cred_path = "/institutions/northbridge/oid4vci/credential"
+    for name, body, tok in [
+        ("no token", b'{"proof": {"proof_type": "jwt", "jwt": "a.b.c"}}', None),
+        ("an unknown token", b'{"proof": {"proof_type": "jwt", "jwt": "a.b.c"}}', "not-a-token"),
+        ("not JSON", b"{nope", "not-a-token"), ("nesting 100,000 deep", deep, "not-a-token"),
+    ]:
+        s, h, d, t = c.request("POST", cred_path, body, token=tok)
+        check(400 <= s < 500 and is_json_error(s, h, d) and t < 2.0, f"credential endpoint: {name} → JSON 4xx",
+              f"HTTP {s} in {t:.2f} s: {d[:120]!r}")
+    for name, body in [("not JSON", b"{nope"), ("an array", b"[]"), ("duplicate members", b'{"a": 1, "a": 2}'),
+                       ("a presentation without a proof", json.dumps({"verifiablePresentation": {
+                           "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+                           "holder": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"}}).encode())]:
+        s, h, d, t = c.request("POST", ex_path, body)
+        check(400 <= s < 500 and is_json_error(s, h, d) and t < 2.0, f"exchange: {name} → JSON 4xx",
+              f"HTTP {s} in {t:.2f} s: {d[:120]!r}")
+    s, _, d, _ = c.request("POST", ex_path, {})
+    challenge = json.loads(d).get("verifiablePresentationRequest", {}).get("challenge") if s == 200 else None
+    check(s == 200 and challenge, "exchange: {} starts a DID Authentication", f"HTTP {s}: {d[:120]!r}")
+    vp_bomb = blank_node_bomb(good, 26_000)
+    vp_bomb["type"] = ["VerifiablePresentation"]
+    vp_bomb["holder"] = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+    vp_bomb["proof"] = dict(good["proof"], proofPurpose="authentication", challenge=challenge)
+    with Background(c, cheap) as bg:
+        s, h, d, t = c.request("POST", ex_path, {"verifiablePresentation": vp_bomb})
+    check(400 <= s < 500 and is_json_error(s, h, d) and t < 2.0,
+          "exchange: a DID Authentication with 26k blank nodes → JSON 4xx in < 2 s", f"HTTP {s} in {t:.2f} s")
+    check(not bg.errors and bg.worst < 1.0, "other requests served during it",
+          f"errors {bg.errors[:3]}, worst {bg.worst * 1000:.0f} ms")
+    for path in ("/offers/%FF", "/offers/" + "0" * 32, "/offers/../../etc/passwd", "/exchanges/%00",
+                 "/institutions/%FF/.well-known/openid-credential-issuer"):
+        s, h, d, _ = c.request("GET" if "/offers" in path or "well-known" in path else "POST", path)
+        check(400 <= s < 500 and is_json_error(s, h, d), f"{path} → JSON 4xx", f"HTTP {s}: {d[:80]!r}")
+    s, _, d, _ = c.request("GET", "/v1/institutions/northbridge/offers", token=token)
+    items = json.loads(d)["offers"][0]["items"] if s == 200 else []
+    check(s == 200 and all(i["state"] == "ready" for i in items), "nothing was issued by any of it",
+          f"HTTP {s}: {items}")
+
     # --- 3. paths and query strings
     for method, path, tok in [("GET", "/credentials/%FF", None), ("GET", "/institutions/%C0%AF/did.json", None),
                               ("GET", "/status/%FF%FE", None),

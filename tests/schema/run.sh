@@ -77,7 +77,12 @@ status_list=$(echo "$issued" | field credential.credentialStatus.0.statusListCre
 status_list=${status_list##*/}
 # Revoked during the run (revocation is permanent: the other credential stays suspendable).
 to_revoke=$(call POST "/v1/institutions/$inst/credentials" "$token" "$issue" | field id)
-echo "institution $inst ($did), credential $credential, status list $status_list"
+# An offer of it to a wallet (its id and its exchange's id are secrets the routes take).
+offered=$(call POST "/v1/institutions/$inst/offers" "$token" "{\"credentials\": [{\"credential\": \"$credential\"}], \"expiresIn\": 3600}")
+offer=$(echo "$offered" | field id)
+exchange=$(echo "$offered" | field exchangeUrl)
+exchange=${exchange##*/}
+echo "institution $inst ($did), credential $credential, status list $status_list, offer $offer"
 
 echo "== schemathesis run: seed $SEED, at most $MAX_EXAMPLES examples per operation and phase, at most $TIME_LIMIT s"
 rm -rf "$out"
@@ -88,6 +93,7 @@ start=$SECONDS
 set +e
 MC_ADMIN="$admin" MC_TOKEN="$token" MC_INST="$inst" MC_ACH=df-101 MC_CREDENTIAL="$credential" \
 MC_REVOKE="$to_revoke" MC_LIST="$status_list" MC_TOKEN_ID="$spare_token" \
+MC_OFFER="$offer" MC_EXCHANGE="$exchange" \
 HYPOTHESIS_STORAGE_DIRECTORY="$out/hypothesis" \
   timeout --kill-after=10 "$TIME_LIMIT" \
   "$st" --config-file "$here/schemathesis.toml" run "$base/openapi.json" \

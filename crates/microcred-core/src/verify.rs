@@ -986,8 +986,9 @@ pub fn verify_presentation_proofs(
         let expected = |name: &str, want: Option<&str>| -> Option<String> {
             let want = want?;
             let got = proof.get(name).and_then(Value::as_str);
-            (got != Some(want)).then(|| {
-                format!("the proof's `{name}` is {got:?}, but \"{want}\" was expected: it was not made for this request")
+            (got != Some(want)).then(|| match got {
+                Some(got) => format!("the proof's `{name}` is \"{got}\", but \"{want}\" was expected: it was not made for this request"),
+                None => format!("the proof has no `{name}`, but \"{want}\" was expected: it was not made for this request"),
             })
         };
         if let Some(why) = expected("challenge", challenge).or_else(|| expected("domain", domain)) {

@@ -297,7 +297,7 @@ impl Stored {
                 "the institution withdrew this offer".into(),
             )),
             OfferState::Redeemed => Err(OfferError::InvalidGrant(
-                "this pre-authorized code was already used".into(),
+                "this offer was already redeemed: its pre-authorized code and its exchange work once".into(),
             )),
             OfferState::Offered if expired(&self.record.expires_at, now) => Err(
                 OfferError::InvalidGrant("the offer has expired: ask the institution for a new one".into()),
@@ -493,6 +493,11 @@ impl Stored {
         request: Option<Value>,
         now: OffsetDateTime,
     ) -> Result<Self, OfferError> {
+        if matches!(self.offer.state, OfferState::Cancelled | OfferState::Locked) {
+            return Err(OfferError::Denied(
+                "the offer was withdrawn or is locked: nothing in it can be released".into(),
+            ));
+        }
         let item = self.offer.items.get_mut(index).ok_or_else(|| {
             OfferError::UnknownCredential(format!("the offer has no item {index}"))
         })?;
@@ -500,6 +505,11 @@ impl Stored {
             return Err(OfferError::Denied("this item was already issued".into()));
         }
         if let Some(r) = request {
+            if !matches!(item.source, Source::Request(_)) {
+                return Err(OfferError::InvalidRequest(
+                    "this item issues an issued credential again: it takes no request".into(),
+                ));
+            }
             item.source = Source::Request(r);
         }
         item.pending = false;

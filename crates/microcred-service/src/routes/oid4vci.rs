@@ -403,6 +403,10 @@ pub(crate) async fn credential(
             OfferError::InvalidRequest("the credential request must be a JSON object".into())
         })?;
     let jwt = key_proof_jwt(&req)?;
+    // A request of earlier drafts (`format`, no configuration id): answered in their shape.
+    let draft13 = req.contains_key("format")
+        && !req.contains_key("credential_configuration_id")
+        && !req.contains_key("credential_identifier");
     let identifier = req
         .get("credential_identifier")
         .and_then(Value::as_str)
@@ -434,7 +438,7 @@ pub(crate) async fn credential(
         })
         .await
         .map_err(OAuth::from)??;
-    deliver(&state, stored, index, holder, at).await
+    deliver(&state, stored, index, holder, at, draft13).await
 }
 
 /// The credential of item `index` (issued now, or found), or 202 if it is pending.
@@ -444,6 +448,7 @@ async fn deliver(
     index: usize,
     holder: String,
     at: OffsetDateTime,
+    draft13: bool,
 ) -> Result<Response, OAuth> {
     let item =
         stored.offer.items.get(index).cloned().ok_or_else(|| {
@@ -462,6 +467,18 @@ async fn deliver(
     let body = issue_item(state, stored, index, &holder, at).await?;
     let credential: Value = serde_json::from_slice(&body)
         .map_err(|_| OfferError::Corrupt("issued credential".into()))?;
+    if draft13 {
+        // Earlier drafts' answer: one `credential`, its `format`, and the next nonce.
+        let nonce = state
+            .blocking(move |inner| Ok(offers::new_nonce(&*inner.store, at)))
+            .await
+            .map_err(OAuth::from)??;
+        return Ok(json_no_store(
+            StatusCode::OK,
+            json!({"credential": credential, "format": "ldp_vc", "c_nonce": nonce,
+                   "c_nonce_expires_in": offers::NONCE_TTL.whole_seconds()}),
+        ));
+    }
     Ok(json_no_store(
         StatusCode::OK,
         json!({"credentials": [{"credential": credential}]}),
