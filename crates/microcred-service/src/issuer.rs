@@ -573,6 +573,26 @@ impl Template {
         )
     }
 
+    /// Whether `row` can be issued: built, checked and signed as [`Self::issue`] does, then
+    /// dropped, without drawing status list indexes (an offer checks its requests so).
+    pub(crate) fn check(
+        &self,
+        row: &IssueRow,
+        suite: Cryptosuite,
+        now: OffsetDateTime,
+    ) -> Result<(), RowError> {
+        let setup = self.proof_setup(suite, now)?;
+        let (_, value) = self.build_reusing(row, now, &mut Spare::default())?;
+        self.core.sign(
+            value,
+            IssueCheck::Full,
+            &setup,
+            &self.key.key,
+            microcred_core::bundled_contexts(),
+        )?;
+        Ok(())
+    }
+
     /// [`Self::issue`] signing with `setup` (made by [`Self::proof_setup`] for `now`),
     /// resolving JSON-LD contexts with `contexts`, and moving the template's shared values
     /// from `spare` and back. (The batch signing pool gives each of its threads its own

@@ -32,14 +32,16 @@ struct Operation {
     authenticated: bool,
 }
 
-/// Whether a security requirement list demands a token: not empty, and no empty requirement
-/// (`{}`, which makes authentication optional).
+/// Whether a security requirement list demands an API token (the `bearer` scheme): not
+/// empty, and every requirement names it (an empty one, `{}`, makes authentication optional).
+/// The wallet endpoints' OID4VCI access tokens (`oid4vciAccessToken`) are another scheme: a
+/// wallet's token for one offer, checked by those endpoints themselves (`tests/wallets.rs`).
 fn demands_token(security: &Value) -> bool {
     security.as_array().is_some_and(|reqs| {
         !reqs.is_empty()
             && reqs
                 .iter()
-                .all(|r| r.as_object().is_some_and(|o| !o.is_empty()))
+                .all(|r| r.as_object().is_some_and(|o| o.contains_key("bearer")))
     })
 }
 
@@ -68,13 +70,15 @@ fn institution_operations(doc: &Value) -> Vec<Operation> {
 
 /// The concrete path of `template` for institution `inst`, with ids of things that exist in
 /// the existing institution.
-fn concrete(template: &str, inst: &str, credential: &str, token: &str) -> String {
+fn concrete(template: &str, inst: &str, credential: &str, token: &str, offer: &str) -> String {
     let mut out = Vec::new();
     let mut previous = "";
     for segment in template.split('/') {
         let value = match segment {
             "{inst}" => inst,
             "{id}" if previous == "tokens" => token,
+            "{id}" if previous == "offers" => offer,
+            "{index}" => "0",
             "{id}" => credential,
             "{ach}" => "df-101",
             s if s.starts_with('{') => panic!("{template}: no value for {s}"),
@@ -148,6 +152,13 @@ fn every_institution_route_refuses_strangers_and_reveals_nothing(backend: Backen
     let r = create_token(c, "target", ADMIN, &["issue"]);
     assert_eq!(r.status, 201, "{}", r.text());
     let token_id = r.json()["id"].as_str().unwrap().to_owned();
+    let r = c.post(
+        "/v1/institutions/target/offers",
+        Some(&own),
+        &json!({"credentials": [{"achievement": "df-101", "recipient": "learner@example.org", "pending": true}]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let offer = r.json()["id"].as_str().unwrap().to_owned();
     // The stranger: another institution's token with every scope.
     create_institution(c, "stranger", ADMIN, &json!({}));
     let r = create_token(c, "stranger", ADMIN, ALL_SCOPES);
@@ -156,8 +167,14 @@ fn every_institution_route_refuses_strangers_and_reveals_nothing(backend: Backen
 
     for op in private {
         let what = format!("{} {}", op.method, op.path);
-        let existing = concrete(&op.path, "target", &credential, &token_id);
-        let missing = concrete(&op.path, "no-such-institution", &credential, &token_id);
+        let existing = concrete(&op.path, "target", &credential, &token_id, &offer);
+        let missing = concrete(
+            &op.path,
+            "no-such-institution",
+            &credential,
+            &token_id,
+            &offer,
+        );
 
         let r = send(c, &op.method, &existing, None);
         assert_json_error(&r, 401, &format!("{what} without a token"));
@@ -179,6 +196,12 @@ fn every_institution_route_refuses_strangers_and_reveals_nothing(backend: Backen
     );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["revoked"], json!(false), "{}", r.text());
+    let r = c.get(
+        &format!("/v1/institutions/target/offers/{offer}"),
+        Some(&own),
+    );
+    assert_eq!(r.json()["state"], "offered", "{}", r.text());
+    assert_eq!(r.json()["items"][0]["state"], "pending", "{}", r.text());
     let r = c.get("/v1/institutions/target/tokens", Some(ADMIN));
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(

@@ -281,12 +281,13 @@ pub(crate) async fn token(
     let (stored, token, nonce) = state
         .blocking(move |inner| {
             let store = &*inner.store;
-            let found = store
-                .offer_by_secret(OfferSecret::Code, &offers::hash(&code))?
-                .filter(|o| o.institution == inst)
-                .ok_or_else(|| ApiError::BadRequest("unknown pre-authorized code".into()));
             let run = || -> Result<_, OfferError> {
-                let record = found.map_err(|e| OfferError::InvalidGrant(e.to_string()))?;
+                let record = store
+                    .offer_by_secret(OfferSecret::Code, &offers::hash(&code))?
+                    .filter(|o| o.institution == inst)
+                    .ok_or_else(|| {
+                        OfferError::InvalidGrant("unknown pre-authorized code".into())
+                    })?;
                 let (stored, token) =
                     Stored::read(record)?.redeem_code(store, tx.as_deref(), at)?;
                 let nonce = offers::new_nonce(store, at)?;
@@ -465,9 +466,9 @@ async fn deliver(
         ));
     }
     let body = issue_item(state, stored, index, &holder, at).await?;
-    let credential: Value = serde_json::from_slice(&body)
-        .map_err(|_| OfferError::Corrupt("issued credential".into()))?;
     if draft13 {
+        let credential: Value = serde_json::from_slice(&body)
+            .map_err(|_| OfferError::Corrupt("issued credential".into()))?;
         // Earlier drafts' answer: one `credential`, its `format`, and the next nonce.
         let nonce = state
             .blocking(move |inner| Ok(offers::new_nonce(&*inner.store, at)))
@@ -479,10 +480,7 @@ async fn deliver(
                    "c_nonce_expires_in": offers::NONCE_TTL.whole_seconds()}),
         ));
     }
-    Ok(json_no_store(
-        StatusCode::OK,
-        json!({"credentials": [{"credential": credential}]}),
-    ))
+    credentials_answer(&body)
 }
 
 /// Issues item `index` to `holder` (or finds it issued) and records it; the credential's bytes.
@@ -656,7 +654,12 @@ pub(crate) async fn deferred(
         .holder
         .ok_or_else(|| OfferError::Denied("no wallet key is bound to this credential".into()))?;
     let body = issue_item(&state, stored, index, &holder, at).await?;
-    let credential: Value = serde_json::from_slice(&body)
+    credentials_answer(&body)
+}
+
+/// The answer carrying one issued credential (OID4VCI 1.0).
+fn credentials_answer(body: &[u8]) -> Result<Response, OAuth> {
+    let credential: Value = serde_json::from_slice(body)
         .map_err(|_| OfferError::Corrupt("issued credential".into()))?;
     Ok(json_no_store(
         StatusCode::OK,
