@@ -537,7 +537,8 @@ impl Stored {
 
 /// Which item a credential request names: by `credential_identifier` (`{offer}:{index}`, as
 /// the token response lists them), by configuration id (the first item of that configuration
-/// not issued to another wallet), or — for requests without either — the only item left.
+/// not yet issued, else the one issued to this holder: a retry), or — for requests without
+/// either — the next item not yet issued.
 pub(crate) fn find_item(
     offer: &Stored,
     identifier: Option<&str>,
@@ -576,16 +577,11 @@ pub(crate) fn find_item(
                 OfferError::Denied("this credential was already issued to another wallet".into())
             });
     }
-    let open_items: Vec<usize> = (0..items.len()).filter(|i| open(&items[*i])).collect();
-    match open_items.as_slice() {
-        [one] => Ok(*one),
-        [] => Err(OfferError::Denied(
-            "every credential of this offer was already issued".into(),
-        )),
-        _ => Err(OfferError::InvalidRequest(
-            "name the credential: credential_configuration_id or credential_identifier".into(),
-        )),
-    }
+    // Earlier drafts' wallets ask for an offer's credentials one after the other without
+    // naming them: each request gets the next one.
+    (0..items.len()).find(|i| open(&items[*i])).ok_or_else(|| {
+        OfferError::Denied("every credential of this offer was already issued".into())
+    })
 }
 
 /// Creates a nonce for a key proof.
@@ -853,6 +849,118 @@ mod tests {
         p2.as_object_mut().unwrap().remove("nonce");
         assert_eq!(refused(jwt(&key, header, p2)).code(), "invalid_nonce");
         assert_eq!(refused("a.b".into()).code(), "invalid_proof");
+    }
+
+    fn stored(state: OfferState, expires_at: &str, items: Vec<Item>) -> Stored {
+        Stored {
+            record: OfferRecord {
+                id: "0123456789abcdef0123456789abcdef".into(),
+                institution: "north".into(),
+                version: 1,
+                code_hash: [1; 32],
+                token_hash: None,
+                exchange_hash: [2; 32],
+                created_at: "2026-01-01T00:00:00Z".into(),
+                expires_at: expires_at.into(),
+                body: Vec::new(),
+            },
+            offer: Offer {
+                state,
+                items,
+                tx_code: None,
+                token_expires_at: None,
+                exchange: None,
+                created_by: "admin".into(),
+                events: Vec::new(),
+            },
+        }
+    }
+
+    fn item(conf: &str, holder: Option<&str>, issued: bool) -> Item {
+        Item {
+            configuration_id: conf.into(),
+            source: Source::Credential("c".into()),
+            pending: false,
+            transaction: None,
+            holder: holder.map(str::to_owned),
+            credential_id: issued.then(|| "x".to_owned()),
+            issued_at: None,
+        }
+    }
+
+    #[test]
+    fn only_an_open_unexpired_offer_is_redeemable() {
+        let later = "2027-01-01T00:00:00Z";
+        let at = OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap(); // 2026-09
+        assert!(stored(OfferState::Offered, later, vec![])
+            .redeemable(at)
+            .is_ok());
+        let expired = stored(OfferState::Offered, "2026-01-02T00:00:00Z", vec![]);
+        let e = expired.redeemable(at).unwrap_err();
+        assert_eq!(e.code(), "invalid_grant");
+        assert!(e.to_string().contains("expired"), "{e}");
+        for state in [
+            OfferState::Redeemed,
+            OfferState::Locked,
+            OfferState::Cancelled,
+        ] {
+            assert_eq!(
+                stored(state, later, vec![])
+                    .redeemable(at)
+                    .unwrap_err()
+                    .code(),
+                "invalid_grant"
+            );
+        }
+        // An expired access token is refused as a token.
+        let mut s = stored(OfferState::Redeemed, later, vec![]);
+        s.offer.token_expires_at = Some("2026-01-02T00:00:00Z".into());
+        assert_eq!(s.check_token(at).unwrap_err().code(), "invalid_token");
+    }
+
+    #[test]
+    fn which_item_a_request_names() {
+        let s = stored(
+            OfferState::Redeemed,
+            "2027-01-01T00:00:00Z",
+            vec![
+                item("df-101", Some("did:key:a"), true),
+                item("df-101", None, false),
+                item("df-102", None, false),
+            ],
+        );
+        let id = "0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            find_item(&s, Some(&format!("{id}:2")), None, "did:key:b").unwrap(),
+            2
+        );
+        assert!(find_item(&s, Some(&format!("{id}:9")), None, "did:key:b").is_err());
+        assert!(find_item(&s, Some("other:0"), None, "did:key:b").is_err());
+        // The first item of the configuration not yet issued, for another holder…
+        assert_eq!(find_item(&s, None, Some("df-101"), "did:key:b").unwrap(), 1);
+        // …and for the holder who has one, the next (two were offered).
+        assert_eq!(find_item(&s, None, Some("df-101"), "did:key:a").unwrap(), 1);
+        // Once none is open, a retry finds the holder's own.
+        let mut all = s.clone();
+        all.offer.items[1] = item("df-101", Some("did:key:c"), true);
+        assert_eq!(
+            find_item(&all, None, Some("df-101"), "did:key:a").unwrap(),
+            0
+        );
+        assert_eq!(
+            find_item(&all, None, Some("df-101"), "did:key:b")
+                .unwrap_err()
+                .code(),
+            "credential_request_denied"
+        );
+        assert_eq!(
+            find_item(&s, None, Some("df-103"), "did:key:b")
+                .unwrap_err()
+                .code(),
+            "unknown_credential_configuration"
+        );
+        // Without a name: the next open item.
+        assert_eq!(find_item(&s, None, None, "did:key:b").unwrap(), 1);
     }
 
     #[test]

@@ -759,9 +759,15 @@ pub(crate) fn offer_link(base: &str, id: &str) -> String {
     )
 }
 
-/// Learner Credential Wallet's deep link for a VC API exchange.
+/// Learner Credential Wallet's deep link for a VC API exchange (its "wallet API request":
+/// the origin asking and the exchange URL).
 fn lcw_link(exchange_url: &str) -> String {
-    let request = json!({"protocols": {"vcapi": exchange_url}}).to_string();
+    let origin = exchange_url
+        .split_once("://")
+        .map(|(scheme, rest)| format!("{scheme}://{}", rest.split('/').next().unwrap_or(rest)))
+        .unwrap_or_default();
+    let request = json!({"credentialRequestOrigin": origin, "protocols": {"vcapi": exchange_url}})
+        .to_string();
     format!(
         "https://lcw.app/request?request={}",
         super::render::url_encode(&request)
