@@ -122,6 +122,21 @@ pub(crate) fn read_key(path: &Path) -> Result<microcred_core::IssuerKey> {
         .with_context(|| format!("cannot use key file {}", path.display()))
 }
 
+/// The `--context URL=FILE` options read: URL, file name and the file's text, each.
+pub(crate) fn read_context_specs(specs: &[String]) -> Result<Vec<(String, String, String)>> {
+    specs
+        .iter()
+        .map(|spec| {
+            let (url, file) = spec
+                .split_once('=')
+                .with_context(|| format!("--context \"{spec}\" must be URL=FILE"))?;
+            let bytes = read_input(Path::new(file))?;
+            let text = String::from_utf8(bytes).with_context(|| format!("{file} is not UTF-8"))?;
+            Ok((url.to_owned(), file.to_owned(), text))
+        })
+        .collect()
+}
+
 /// JSON-LD contexts: the bundled set, plus any the user added with `--context URL=FILE`.
 pub(crate) struct Contexts(Option<microcred_core::ContextLoader>);
 
@@ -132,14 +147,9 @@ impl Contexts {
             return Ok(Self(None));
         }
         let mut loader = microcred_core::ContextLoader::bundled();
-        for spec in specs {
-            let (url, file) = spec
-                .split_once('=')
-                .with_context(|| format!("--context \"{spec}\" must be URL=FILE"))?;
-            let bytes = read_input(Path::new(file))?;
-            let text = String::from_utf8(bytes).with_context(|| format!("{file} is not UTF-8"))?;
+        for (url, file, text) in read_context_specs(specs)? {
             loader
-                .add(url, &text)
+                .add(&url, &text)
                 .with_context(|| format!("cannot use {file} as the context {url}"))?;
         }
         Ok(Self(Some(loader)))

@@ -77,14 +77,9 @@ pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
             .with_context(|| format!("cannot use {}", path.display()))?;
     }
     let mut online = crate::status::Online::load(&args.status, &mut evidence)?;
-    for spec in &args.contexts {
-        let (url, file) = spec
-            .split_once('=')
-            .with_context(|| format!("--context \"{spec}\" must be URL=FILE"))?;
-        let bytes = files::read_input(Path::new(file))?;
-        let text = String::from_utf8(bytes).with_context(|| format!("{file} is not UTF-8"))?;
+    for (url, file, text) in files::read_context_specs(&args.contexts)? {
         evidence
-            .add_context(url, &text)
+            .add_context(&url, &text)
             .with_context(|| format!("cannot use {file}"))?;
     }
     let settings = Settings {

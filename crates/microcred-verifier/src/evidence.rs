@@ -188,19 +188,9 @@ impl Evidence {
             .map_err(|e| EvidenceError::new(format!("cannot use it as the context {url}: {e}")))
     }
 
-    /// True when only the bundled contexts are known.
-    pub fn bundled_contexts_only(&self) -> bool {
-        self.contexts.is_none()
-    }
-
     /// The status lists gathered so far.
     pub fn status_lists(&self) -> &[StatusListCredential] {
         &self.lists
-    }
-
-    /// The key ring (DID documents and keys added so far).
-    pub fn keys(&self) -> &KeyRing {
-        &self.keys
     }
 
     /// Options for verifying as of `at` with everything here.

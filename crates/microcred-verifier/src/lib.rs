@@ -20,6 +20,5 @@ mod report;
 
 pub use evidence::{saved_status_list, status_list_urls, Evidence, EvidenceError, BUNDLE_TYPE};
 pub use report::{
-    check_file, exit_code, known_identity, print_report, report_text, Checked, Hints, Line,
-    Settings,
+    check_file, exit_code, known_identity, report_text, Checked, Hints, Line, Settings,
 };

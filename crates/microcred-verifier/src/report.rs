@@ -398,19 +398,6 @@ pub fn report_text(
     out
 }
 
-/// What `microcred verify` has always called it: the text report, written to `out`.
-pub fn print_report(
-    out: &mut impl std::io::Write,
-    name: &str,
-    report: &Report,
-    require_trusted: bool,
-    require_status: bool,
-) -> std::io::Result<()> {
-    out.write_all(
-        report_text(name, report, require_trusted, require_status, &Hints::CLI).as_bytes(),
-    )
-}
-
 /// What one endorsement says and what was found, after its trust mark: who endorses what
 /// (with the comment) when it verified, else why not. Endorsements never change the verdict.
 fn endorsement_line(e: &EndorsementReport) -> String {
