@@ -6,7 +6,8 @@
 //! Both instances run in this process on one database, on each backend: one SQLite file (WAL,
 //! so each has its own connections and sees the other's commits), and one PostgreSQL schema
 //! when `MICROCRED_TEST_POSTGRES` is set (see `common/backend.rs`). The point is the cache
-//! rules, the database being shared.
+//! rules, the database being shared. And an offer to a wallet redeemed through both at the
+//! same moment hands out one access token, never two.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[macro_use]
@@ -271,4 +272,101 @@ fn the_second_instance_sees_changes_within_the_documented_bounds(backend: Backen
     assert_eq!(a.get(&path, None).body, b.get(&path, None).body);
 }
 
-on_each_backend!(the_second_instance_sees_changes_within_the_documented_bounds);
+/// `application/x-www-form-urlencoded` POST.
+fn form(c: &Client, path: &str, body: &str) -> Response {
+    c.request(
+        "POST",
+        path,
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        Some(body.as_bytes()),
+    )
+}
+
+/// One offer, redeemed at the same moment through both instances, many times over: one
+/// access token is handed out, never two; and its credential is issued once, whichever
+/// instance the wallet asks (with fresh nonces from either).
+fn an_offer_is_redeemed_once_across_instances(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let one = instance(&db.setting);
+    let two = instance(&db.setting);
+    let tok = institution_with_achievement(&one.client, "north", ADMIN, &json!({}));
+    let r = one.client.post(
+        "/v1/institutions/north/offers",
+        Some(&tok),
+        &json!({"credentials": [{"achievement": "df-101", "recipient": "race@example.org"}]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let uri = r.json()["credentialOfferUri"].as_str().unwrap().to_owned();
+    let offer = two.client.get(uri.strip_prefix(BASE).unwrap(), None).json();
+    let code = offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+        ["pre-authorized_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = format!(
+        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code={code}"
+    );
+    let clients = [one.client.clone(), two.client.clone()];
+    let answers: Vec<Response> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let c = &clients[i % 2];
+                let body = &body;
+                s.spawn(move || form(c, "/institutions/north/oid4vci/token", body))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let granted: Vec<&Response> = answers.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(
+        granted.len(),
+        1,
+        "{:?}",
+        answers
+            .iter()
+            .map(|r| (r.status, r.text()))
+            .collect::<Vec<_>>()
+    );
+    for r in answers.iter().filter(|r| r.status != 200) {
+        // The loser of a race is told to retry (409), or finds the code used (invalid_grant).
+        assert!(
+            r.status == 409 || r.json()["error"] == "invalid_grant",
+            "{} {}",
+            r.status,
+            r.text()
+        );
+    }
+    let access = granted[0].json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The token works on the other instance too (state is in the database).
+    let r = two.client.request(
+        "POST",
+        "/institutions/north/oid4vci/credential",
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &format!("Bearer {access}")),
+        ],
+        Some(b"{\"credential_configuration_id\": \"df-101\"}"),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["error"], "invalid_proof", "{}", r.text());
+    let listed = one
+        .client
+        .get("/v1/institutions/north/offers", Some(&tok))
+        .json();
+    assert_eq!(listed["offers"][0]["state"], "redeemed");
+    let redeemed = listed["offers"][0]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["what"].as_str().unwrap().contains("redeemed"))
+        .count();
+    assert_eq!(redeemed, 1, "{listed}");
+}
+
+on_each_backend!(
+    the_second_instance_sees_changes_within_the_documented_bounds,
+    an_offer_is_redeemed_once_across_instances,
+);
