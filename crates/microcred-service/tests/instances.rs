@@ -306,7 +306,7 @@ fn an_offer_is_redeemed_once_across_instances(backend: Backend) {
     let body = format!(
         "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code={code}"
     );
-    let clients = [one.client.clone(), two.client.clone()];
+    let clients = [one.client, two.client];
     let answers: Vec<Response> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
             .map(|i| {
