@@ -89,11 +89,7 @@ async fn badge(state: AppState, id: String, format: ImageFormat) -> Result<Respo
 fn baked_badge(credential: &[u8], format: ImageFormat) -> Result<Vec<u8>, ApiError> {
     let value = microcred_core::parse_strict(credential)
         .map_err(|e| ApiError::Internal(format!("stored credential is not JSON: {e}")))?;
-    let achievement = match value.get("credentialSubject") {
-        Some(Value::Array(a)) => a.first(),
-        other => other,
-    }
-    .and_then(|s| s.get("achievement"));
+    let achievement = super::subject(&value).get("achievement");
     let name = achievement
         .and_then(|a| a.get("name"))
         .and_then(Value::as_str)

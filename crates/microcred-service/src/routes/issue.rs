@@ -202,6 +202,11 @@ impl IssueRequest {
         t.check(&self.row(), suite, now()).map_err(ApiError::from)
     }
 
+    /// The recipient the institution named (the learner).
+    pub(crate) fn recipient(&self) -> &str {
+        &self.recipient
+    }
+
     /// The achievement's slug.
     pub(crate) fn achievement(&self) -> &str {
         &self.achievement
@@ -222,11 +227,7 @@ impl IssueRequest {
                 rec.credential.id
             ))
         })?;
-        let subject = match body.get("credentialSubject") {
-            Some(Value::Array(a)) => a.first().cloned().unwrap_or(Value::Null),
-            Some(s) => s.clone(),
-            None => Value::Null,
-        };
+        let subject = super::subject(&body);
         let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
         let mut results = Map::new();
         for r in subject
@@ -256,8 +257,8 @@ impl IssueRequest {
                 .cloned()
                 .unwrap_or_default(),
             credits_earned: subject.get("creditsEarned").and_then(Value::as_f64),
-            activity_start_date: text(&subject, "activityStartDate"),
-            activity_end_date: text(&subject, "activityEndDate"),
+            activity_start_date: text(subject, "activityStartDate"),
+            activity_end_date: text(subject, "activityEndDate"),
             valid_from: text(&body, "validFrom"),
             valid_until: text(&body, "validUntil"),
         })

@@ -85,6 +85,15 @@ pub(crate) fn raw_json(
     r
 }
 
+/// A credential's subject: `credentialSubject`, or the first of them (null when absent).
+pub(crate) fn subject(vc: &serde_json::Value) -> &serde_json::Value {
+    match vc.get("credentialSubject") {
+        Some(serde_json::Value::Array(a)) => a.first().unwrap_or(&serde_json::Value::Null),
+        Some(s) => s,
+        None => &serde_json::Value::Null,
+    }
+}
+
 /// Escapes a string as a JSON string literal.
 pub(crate) fn json_str(s: &str) -> String {
     serde_json::Value::String(s.to_owned()).to_string()

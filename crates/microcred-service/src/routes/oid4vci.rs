@@ -500,7 +500,7 @@ async fn issue_item(
     let (req, learner) = match item.source {
         Source::Request(v) => {
             let req = IssueRequest::from_value(v).map_err(OAuth::from)?;
-            let recipient = req_recipient(&req);
+            let recipient = req.recipient().to_owned();
             (req, LearnerOf::Recipient(recipient))
         }
         Source::Credential(id) => {
@@ -524,12 +524,7 @@ async fn issue_item(
         .map_err(OAuth::from)?;
     // A credential found under the item's key must be the one bound to this holder.
     let value = microcred_core::parse_strict(&body).unwrap_or(Value::Null);
-    let subject = match value.get("credentialSubject") {
-        Some(Value::Array(a)) => a.first().cloned().unwrap_or(Value::Null),
-        Some(s) => s.clone(),
-        None => Value::Null,
-    };
-    if subject.get("id").and_then(Value::as_str) != Some(holder) {
+    if super::subject(&value).get("id").and_then(Value::as_str) != Some(holder) {
         return Err(OfferError::Denied(
             "this credential was already issued to another wallet".into(),
         )
@@ -547,17 +542,6 @@ async fn issue_item(
             other => Err(other),
         })?;
     Ok(body)
-}
-
-fn req_recipient(req: &IssueRequest) -> String {
-    serde_json::to_value(req)
-        .ok()
-        .and_then(|v| {
-            v.get("recipient")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .unwrap_or_default()
 }
 
 /// The key proof of a credential request: `proofs.jwt[0]` (1.0) or `proof.jwt` (earlier
@@ -632,11 +616,12 @@ pub(crate) async fn deferred(
         })
         .ok_or_else(|| OfferError::InvalidRequest("the request needs a transaction_id".into()))?;
     let at = now();
+    let asked = transaction.clone();
     let (stored, index) = state
         .blocking(move |inner| {
             let run = || -> Result<_, OfferError> {
                 let stored = open_token(&*inner.store, &token, &inst, at)?;
-                let index = stored.deferred_item(&transaction)?;
+                let index = stored.deferred_item(&asked)?;
                 Ok((stored, index))
             };
             Ok(run())
@@ -647,7 +632,7 @@ pub(crate) async fn deferred(
     if item.pending {
         return Ok(json_no_store(
             StatusCode::ACCEPTED,
-            json!({"transaction_id": transaction_of(&body), "interval": DEFERRED_INTERVAL_SECS}),
+            json!({"transaction_id": transaction, "interval": DEFERRED_INTERVAL_SECS}),
         ));
     }
     let holder = item
@@ -665,17 +650,6 @@ fn credentials_answer(body: &[u8]) -> Result<Response, OAuth> {
         StatusCode::OK,
         json!({"credentials": [{"credential": credential}]}),
     ))
-}
-
-fn transaction_of(body: &[u8]) -> String {
-    microcred_core::parse_strict(body)
-        .ok()
-        .and_then(|v| {
-            v.get("transaction_id")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .unwrap_or_default()
 }
 
 // ---- The offer, for wallets and people -----------------------------------------------------

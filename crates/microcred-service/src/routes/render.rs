@@ -10,6 +10,8 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 use microcred_core::{EndorsementReport, EndorserTrust, Outcome, Report, Verdict};
 use serde_json::Value;
 
+use super::subject;
+
 /// Percent-encodes a URL query component (RFC 3986 unreserved characters kept).
 pub(crate) fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3 / 2);
@@ -365,14 +367,6 @@ pub(crate) struct WalletOffer {
     pub(crate) tx_code: bool,
     /// When it stops working.
     pub(crate) expires_at: String,
-}
-
-fn subject(vc: &Value) -> &Value {
-    match vc.get("credentialSubject") {
-        Some(Value::Array(a)) => a.first().unwrap_or(&Value::Null),
-        Some(s) => s,
-        None => &Value::Null,
-    }
 }
 
 /// "Issued to …" without revealing salts or hashes.
