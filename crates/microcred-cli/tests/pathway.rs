@@ -172,7 +172,7 @@ fn the_digital_fluency_pathway_through_the_service() {
     );
 
     // Amara's own parts; the service issues the certificate.
-    let mut parts = Vec::new();
+    let (mut parts, mut ids) = (Vec::new(), Vec::new());
     for name in ["df-101", "df-102"] {
         let r = c.post(
             "/v1/institutions/north/credentials",
@@ -186,6 +186,7 @@ fn the_digital_fluency_pathway_through_the_service() {
             serde_json::to_vec(&r.json()["credential"]).unwrap(),
         )
         .unwrap();
+        ids.push(r.json()["id"].as_str().unwrap().to_owned());
         parts.push(file);
     }
     let started = Instant::now();
@@ -263,4 +264,42 @@ fn the_digital_fluency_pathway_through_the_service() {
     assert_eq!(code, 1, "{out}");
     let (code, out, _) = stack(&[&parts[0], &parts[1], "dc-200-unknown.json"]);
     assert_eq!(code, 1, "{out}");
+
+    // A component revoked after the certificate was issued: the employer who has the
+    // institution's revocation list (saved from its URL) sees the stack fall.
+    let r = c.post(
+        &format!("/v1/institutions/north/credentials/{}/revoke", ids[1]),
+        Some(&tok),
+        &json!({"reason": "assessment withdrawn"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let part = read_json(&d.join(&parts[1]));
+    // One entry (an object) or several (an array), as the institution's settings choose.
+    let entries = match &part["credentialStatus"] {
+        Value::Array(a) => a.clone(),
+        one => vec![one.clone()],
+    };
+    let list_url = entries
+        .iter()
+        .find(|s| s["statusPurpose"] == "revocation")
+        .and_then(|s| s["statusListCredential"].as_str())
+        .unwrap()
+        .to_owned();
+    let list = c.get(list_url.strip_prefix(&base).unwrap(), None);
+    assert_eq!(list.status, 200, "{}", list.text());
+    std::fs::write(d.join("revocation-list.json"), &list.body).unwrap();
+    let (code, out, err) = stack(&[&parts[0], &parts[1], "dc-200-amara.json"]);
+    assert_eq!(
+        code, 0,
+        "without the list the status is unknown, not failed: {out}{err}"
+    );
+    let mut args = vec!["verify", "cert.json"];
+    for f in [&parts[0], &parts[1], "dc-200-amara.json"] {
+        args.extend_from_slice(&["--component", f]);
+    }
+    args.extend_from_slice(&common);
+    args.extend_from_slice(&["--status-list", "revocation-list.json", "--json"]);
+    let (code, out, err) = run(d, &args);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("revoked"), "{out}");
 }
