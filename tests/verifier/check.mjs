@@ -98,6 +98,39 @@ const CASES = [
     evidence: [{ input: "#ev-pin-text", text: "key.pub" }],
   },
   { name: "CLR record", file: "clr.json", exit: 0, fullReport: true },
+  {
+    name: "stack with its components",
+    file: "cert.json",
+    exit: 0,
+    shots: true,
+    fullReport: true,
+    evidence: [{ open: "#stack-box > summary", input: "#ev-components", files: ["df-101.json", "df-102.json", "df-103.json"],
+      cli: ["--component", "df-101.json", "--component", "df-102.json", "--component", "df-103.json"] }],
+  },
+  {
+    name: "stack missing a component",
+    file: "cert.json",
+    exit: 1,
+    evidence: [{ open: "#stack-box > summary", input: "#ev-components", files: ["df-101.json", "df-103.json"],
+      cli: ["--component", "df-101.json", "--component", "df-103.json"] }],
+  },
+  {
+    name: "stack to an e-mail address, learner not given",
+    file: "email-cert.json",
+    exit: 2,
+    evidence: [{ open: "#stack-box > summary", input: "#ev-components", files: ["email-df-101.json", "email-df-102.json", "email-df-103.json"],
+      cli: ["--component", "email-df-101.json", "--component", "email-df-102.json", "--component", "email-df-103.json"] }],
+  },
+  {
+    name: "stack to an e-mail address, with the learner's address",
+    file: "email-cert.json",
+    exit: 0,
+    evidence: [
+      { open: "#stack-box > summary", input: "#ev-components", files: ["email-df-101.json", "email-df-102.json", "email-df-103.json"],
+        cli: ["--component", "email-df-101.json", "--component", "email-df-102.json", "--component", "email-df-103.json"] },
+      { input: "#ev-learner", value: "amara@example.org", cli: ["--learner", "amara@example.org"] },
+    ],
+  },
 ];
 
 const textOf = (e) => readFileSync(join(FIXTURES, e.text), "utf8").trim();
@@ -187,10 +220,12 @@ async function verifyOnPage(page, c, { at = AT } = {}) {
   if (at) await page.fill("#opt-at", at);
   if (c.options && c.options.trusted) await page.check("#opt-trusted");
   if (c.options && c.options.status) await page.check("#opt-status");
-  if (c.evidence) await page.click("#evidence > summary");
+  if (c.evidence && c.evidence.some((e) => !e.open && !e.value)) await page.click("#evidence > summary");
   for (const e of c.evidence || []) {
-    if (e.text) await page.fill(e.input, textOf(e));
-    else await page.setInputFiles(e.input, join(FIXTURES, e.file));
+    if (e.open) await page.click(e.open);
+    if (e.value) await page.fill(e.input, e.value);
+    else if (e.text) await page.fill(e.input, textOf(e));
+    else await page.setInputFiles(e.input, (e.files || [e.file]).map((f) => join(FIXTURES, f)));
   }
   await page.setInputFiles("#file", join(FIXTURES, c.file));
   await page.waitForSelector("#result[data-exit-code]", { timeout: 30000 });

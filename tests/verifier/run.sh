@@ -122,6 +122,22 @@ mc bundle --status-list list.json --out bundle.json revoked.json
 mc bake --generate --credential valid.json --out badge.svg
 # A CLR 2.0 record of two of the learner's credentials.
 mc clr --key key.json --name "Amara's record" valid.json hostile.json --out clr.json
+# Stacks: the Digital Fluency series to one learner, and the certificate listing them; once to
+# a DID, once to an e-mail address (each credential hashes it with its own salt).
+for who in did:example:learner1 amara@example.org; do
+  prefix=""
+  [ "$who" = amara@example.org ] && prefix="email-"
+  ids=()
+  for part in df-101:2025-02-21 df-102:2025-03-28 df-103:2025-05-02; do
+    mc issue --key key.json --achievement "$EX/achievements/${part%%:*}.json" --issuer "$EX/issuer-profile.json" \
+      --recipient "$who" --result status=Completed --valid-from "${part#*:}T17:00:00Z" \
+      --out "$prefix${part%%:*}.json"
+    ids+=(--evidence "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["id"])' "$FX/$prefix${part%%:*}.json")")
+  done
+  mc issue --key key.json --achievement "$EX/achievements/df-certificate.json" --issuer "$EX/issuer-profile.json" \
+    --recipient "$who" --result status=Completed --valid-from 2025-05-23T17:00:00Z \
+    "${ids[@]}" --out "${prefix}cert.json"
+done
 # Pinning and trust: the issuer's public key as text, another institution's key (DID
 # document), a trust list with the issuer, one without it.
 mc keygen --out other-key.json

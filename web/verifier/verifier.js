@@ -7,6 +7,7 @@
   "use strict";
 
   // Kinds of mc_add.
+  const KIND_COMPONENT = 6;
   const KIND_NAME = 9;
   // Flags of mc_verify.
   const FLAG_REQUIRE_TRUSTED = 1;
@@ -168,6 +169,11 @@
       const t0 = performance.now();
       ex.mc_reset();
       for (const ev of evidence) {
+        if (ev.kind === KIND_COMPONENT) {
+          // A component is reported under its file name, staged just before it.
+          stage(encoder.encode(ev.label));
+          ex.mc_add(KIND_NAME);
+        }
         stage(ev.bytes);
         if (ex.mc_add(ev.kind) !== 0) refused.push({ ev, reason: refusalReason() });
       }

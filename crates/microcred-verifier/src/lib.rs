@@ -10,6 +10,8 @@
 //!   verifiable presentation and each credential in it) and returns a [`Checked`]: the exit
 //!   code, the verdict in words, each check with its reason, the text report and the JSON
 //!   report, exactly as `microcred verify` prints them.
+//! - [`check_stack_files`]: a stacked credential with its component credentials: each
+//!   verified, then the stacking rule, saying which component satisfies which requirement.
 //!
 //! No network, clock or disk: the caller reads files, fetches (the CLI's `--online`) and passes
 //! the verification time.
@@ -17,8 +19,10 @@
 mod evidence;
 pub mod input;
 mod report;
+mod stack;
 
 pub use evidence::{saved_status_list, status_list_urls, Evidence, EvidenceError, BUNDLE_TYPE};
 pub use report::{
     check_file, exit_code, known_identity, report_text, Checked, Hints, Line, Settings,
 };
+pub use stack::check_stack_files;

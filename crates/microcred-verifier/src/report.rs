@@ -29,6 +29,10 @@ pub struct Hints {
     pub status: &'static str,
     /// How to make an unknown status count as invalid.
     pub require_status: &'static str,
+    /// The settings that make a stack's counted credentials fail (trust, status).
+    pub stack_strictness: &'static str,
+    /// What to do when a stack's credentials identify the learner by hashed identifiers.
+    pub learner: &'static str,
 }
 
 impl Hints {
@@ -38,6 +42,8 @@ impl Hints {
         did_doc: "pass it with --did-doc FILE or --issuer-key",
         status: "fetch its status list with --online, or pass a saved copy with --status-list FILE or --bundle FILE",
         require_status: "--require-status treats an unknown status as invalid.",
+        stack_strictness: "--require-trusted or --require-status",
+        learner: "The credentials identify the learner by hashed identifiers that cannot be compared: ask the learner for the e-mail address they were issued to and pass it with --learner EMAIL.",
     };
     /// The verifier page's fields.
     pub const PAGE: Self = Self {
@@ -45,6 +51,8 @@ impl Hints {
         did_doc: "add it under \"Issuer keys and DID documents\"",
         status: "add the institution's status list, or a verification bundle made with `microcred bundle`, under \"Revocation status\"",
         require_status: "\"Treat unknown revocation status as invalid\" makes it count as invalid.",
+        stack_strictness: "the options you chose (a trusted issuer, a known revocation status)",
+        learner: "The credentials identify the learner by hashed identifiers that cannot be compared: ask the learner for the e-mail address they were issued to and enter it under \"The learner's e-mail address\".",
     };
 }
 

@@ -17,17 +17,23 @@
 //!   address (0 when `len` is over [`MAX_INPUT`]); JavaScript writes the bytes there.
 //! - `mc_add(kind) -> 0 | 1`: takes the staged bytes as evidence: 1 trust list, 2 DID
 //!   document or key file, 3 pinned issuer key (`z6Mk…`, `did:key:…` or a JSON key / DID
-//!   document), 4 verification bundle, 5 status list, 9 the name of the file verified next.
-//!   1 means refused, and the output holds `{"error": "…"}`.
-//! - `mc_reset()`: forgets all evidence.
+//!   document), 4 verification bundle, 5 status list, 6 a component credential of the
+//!   stacked credential verified next (named by the name staged before it), 7 the learner's
+//!   e-mail address or `TYPE=VALUE` identifier (to compare hashed identifiers), 9 the name of
+//!   the file verified next. 1 means refused, and the output holds `{"error": "…"}`.
+//! - `mc_reset()`: forgets all evidence, components and the learner.
 //! - `mc_verify(at_ms: f64, flags) -> 0 | 1 | 2`: verifies the staged bytes as of `at_ms`
 //!   (milliseconds since the Unix epoch); flags bit 0 requires a trusted issuer, bit 1 a known
-//!   status. The output holds [`microcred_verifier::Checked::to_value`] as JSON.
+//!   status. With components added, the staged bytes are the stacked credential and the
+//!   stack is checked. The output holds [`microcred_verifier::Checked::to_value`] as JSON.
 //! - `mc_output_ptr() -> ptr`, `mc_output_len() -> len`: the output buffer.
 
 use std::cell::RefCell;
 
-use microcred_verifier::{check_file, Evidence, Hints, Settings};
+use microcred_core::KnownIdentity;
+use microcred_verifier::{
+    check_file, check_stack_files, known_identity, Evidence, Hints, Settings,
+};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
@@ -40,12 +46,21 @@ const DID_DOCUMENT: u32 = 2;
 const PINNED_KEY: u32 = 3;
 const BUNDLE: u32 = 4;
 const STATUS_LIST: u32 = 5;
+const COMPONENT: u32 = 6;
+const LEARNER: u32 = 7;
 const FILE_NAME: u32 = 9;
 
-/// What the page has handed over so far: evidence and the next file's name.
+/// The most components of one stack (as many credentials as a CLR may hold).
+const MAX_COMPONENTS: usize = microcred_core::MAX_CLR_CREDENTIALS;
+
+/// What the page has handed over so far: evidence, components, the learner and the next
+/// file's name.
 #[derive(Debug, Default)]
 pub struct Session {
     evidence: Evidence,
+    /// Component credentials (name, bytes) of the stacked credential verified next.
+    components: Vec<(String, Vec<u8>)>,
+    learner: Vec<KnownIdentity>,
     name: String,
 }
 
@@ -71,6 +86,27 @@ impl Session {
             }
             BUNDLE => self.evidence.add_bundle(&json()?).map_err(e),
             STATUS_LIST => self.evidence.add_status_list_file(json()?).map_err(e),
+            COMPONENT => {
+                if self.components.len() >= MAX_COMPONENTS {
+                    return Err(format!("at most {MAX_COMPONENTS} components are checked"));
+                }
+                let name = std::mem::take(&mut self.name);
+                let name = if name.is_empty() {
+                    format!("component {}", self.components.len() + 1)
+                } else {
+                    name
+                };
+                self.components.push((name, bytes.to_vec()));
+                Ok(())
+            }
+            LEARNER => {
+                let t = text()?.trim();
+                if t.is_empty() || t.len() > 320 || t.chars().any(char::is_control) {
+                    return Err("this is not an e-mail address or TYPE=VALUE identifier".into());
+                }
+                self.learner.push(known_identity(t));
+                Ok(())
+            }
             FILE_NAME => {
                 // Shown in reports: no control characters.
                 self.name = text()?
@@ -102,7 +138,17 @@ impl Session {
         let mut settings = Settings::new(Hints::PAGE);
         settings.require_trusted = flags & 1 != 0;
         settings.require_status = flags & 2 != 0;
-        let checked = check_file(name, bytes, &self.evidence, at, &settings);
+        settings.learner = self.learner.clone();
+        let checked = if self.components.is_empty() {
+            check_file(name, bytes, &self.evidence, at, &settings)
+        } else {
+            let components: Vec<(&str, &[u8])> = self
+                .components
+                .iter()
+                .map(|(n, b)| (n.as_str(), b.as_slice()))
+                .collect();
+            check_stack_files((name, bytes), &components, &self.evidence, at, &settings)
+        };
         (checked.exit_code, checked.to_value())
     }
 }
@@ -228,6 +274,35 @@ mod tests {
         assert!(s.add(42, b"").is_err());
         s.add(FILE_NAME, b"cand\x1bidate.json").unwrap();
         assert_eq!(s.name, "cand?idate.json");
+    }
+
+    #[test]
+    fn components_are_named_and_checked_with_the_stacked_credential() {
+        let mut s = Session::default();
+        s.add(FILE_NAME, b"df-101.png").unwrap();
+        s.add(COMPONENT, b"\x89PNG not really").unwrap();
+        s.add(COMPONENT, b"{}").unwrap();
+        assert_eq!(s.components[0].0, "df-101.png");
+        assert_eq!(s.components[1].0, "component 2");
+        assert!(s.add(LEARNER, b"  ").is_err());
+        s.add(LEARNER, b"amara@example.org").unwrap();
+        s.add(FILE_NAME, b"cert.json").unwrap();
+        // A component that is no credential leaves nothing to decide, and says which.
+        let (code, v) = s.verify(b"{}", 1.7e12, 0);
+        assert_eq!(code, 2, "{v}");
+        assert_eq!(v["headline"], "COULD NOT CHECK", "{v}");
+        assert!(
+            v["explanation"]
+                .as_str()
+                .unwrap()
+                .starts_with("df-101.png: "),
+            "{v}"
+        );
+        // Without components the same bytes are checked as one file.
+        let mut plain = Session::default();
+        plain.add(FILE_NAME, b"cert.json").unwrap();
+        let (_, v) = plain.verify(b"{}", 1.7e12, 0);
+        assert_ne!(v["headline"], "STACK COULD NOT BE CHECKED", "{v}");
     }
 
     #[test]
