@@ -41,7 +41,7 @@ use std::time::Duration;
 
 use postgres::error::SqlState;
 use postgres::types::ToSql;
-use postgres::{Client, GenericClient, IsolationLevel, NoTls, Row, Statement, Transaction};
+use postgres::{Client, GenericClient, IsolationLevel, Row, Statement, Transaction};
 
 use super::packed::PartSets;
 use super::{
@@ -53,6 +53,8 @@ use super::{
     StatusState, Store, StoreError, TokenRecord,
 };
 use crate::config::{redact_url, Database};
+
+mod tls;
 
 /// The migrations, in order: `(version, SQL)`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -110,9 +112,18 @@ impl std::fmt::Debug for PgStore {
 }
 
 /// Opens connections for the pool.
-#[derive(Debug)]
 struct Manager {
     config: postgres::Config,
+    /// TLS as the URL's `sslmode` asks (see `tls.rs`).
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
+}
+
+impl std::fmt::Debug for Manager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Manager")
+            .field("ssl_mode", &self.config.get_ssl_mode())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A pooled connection and the statements prepared on it.
@@ -161,7 +172,7 @@ impl r2d2::ManageConnection for Manager {
     type Error = postgres::Error;
 
     fn connect(&self) -> Result<PgConn, postgres::Error> {
-        let mut client = self.config.connect(NoTls)?;
+        let mut client = self.config.connect(self.tls.clone())?;
         // A commit returns once it is durable, whatever the server's or role's default.
         client.batch_execute("SET synchronous_commit = on")?;
         Ok(PgConn {
@@ -307,11 +318,17 @@ impl PgStore {
             ))
         })?;
         let shown = redact_url(url);
-        let mut config = postgres::Config::from_str(url).map_err(|e| {
+        let invalid = |e: &dyn std::fmt::Display| {
             StoreError::Backend(format!(
-                "{shown} is not a valid PostgreSQL URL: {e} (e.g. postgres://user:password@host:5432/database)"
+                "{shown} is not a valid PostgreSQL URL: {e} (e.g. postgres://user:password@host:5432/database?sslmode=verify-full)"
             ))
-        })?;
+        };
+        let (url, tls) = tls::split_url(url).map_err(|e| invalid(&e))?;
+        let mut config = postgres::Config::from_str(&url).map_err(|e| invalid(&e))?;
+        config.ssl_mode(tls.postgres_mode());
+        let tls = tls
+            .connector()
+            .map_err(|e| StoreError::Backend(format!("{shown}: {e}")))?;
         let timeout = Duration::from_secs(database.connect_timeout_secs.max(1));
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(timeout);
@@ -319,12 +336,26 @@ impl PgStore {
         if config.get_application_name().is_none() {
             config.application_name("microcred");
         }
-        let unreachable = |e: &dyn std::fmt::Display| {
+        let unreachable = |e: &dyn std::error::Error| {
+            // rust-postgres says "error performing TLS handshake" and keeps the why as the
+            // source: give the whole chain.
+            let mut why = e.to_string();
+            let mut source = e.source();
+            while let Some(s) = source {
+                why.push_str(": ");
+                why.push_str(&s.to_string());
+                source = s.source();
+            }
+            let advice = if why.contains("TLS") || why.contains("certificate") {
+                "Check the server's TLS certificate: with sslmode=verify-ca or verify-full it must chain to a root in sslrootcert=FILE (the provider's CA bundle) or, without it, to a public root; sslmode=require encrypts without checking whose certificate it is"
+            } else {
+                "Check that the server is running and reachable, and the user, password and database name in the URL"
+            };
             StoreError::Backend(format!(
-                "cannot connect to PostgreSQL at {shown}: {e}. Check that the server is running and reachable, and the user, password and database name in the URL"
+                "cannot connect to PostgreSQL at {shown}: {why}. {advice}"
             ))
         };
-        let manager = Manager { config };
+        let manager = Manager { config, tls };
         {
             let mut first =
                 r2d2::ManageConnection::connect(&manager).map_err(|e| unreachable(&e))?;
@@ -1987,6 +2018,72 @@ mod tests {
             self.0 ^= self.0 >> 7;
             self.0 ^= self.0 << 17;
             self.0 % n
+        }
+    }
+
+    /// Whether the pool's connection is encrypted (the server's own view).
+    fn encrypted(store: &PgStore) -> bool {
+        let mut conn = store.conn().unwrap();
+        let (client, _) = conn.parts().unwrap();
+        client
+            .query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    }
+
+    /// `sslmode` means what it means to libpq: `disable` is plain; `prefer` (the default) and
+    /// `require` encrypt when the server offers TLS; `verify-full` refuses a server whose
+    /// certificate no trusted root vouches for (the test server's is self-signed).
+    #[test]
+    fn tls_as_sslmode_asks() {
+        let Some(schema) = Schema::new() else { return };
+        let open = |params: &str| {
+            let mut db = Database::from(format!("{}&{params}", schema.url()));
+            db.pool_size = 1;
+            db.connect_timeout_secs = 5;
+            PgStore::open(&db)
+        };
+        let plain = open("sslmode=disable").unwrap();
+        assert!(!encrypted(&plain));
+        let offered = {
+            let mut conn = plain.conn().unwrap();
+            let (client, _) = conn.parts().unwrap();
+            client
+                .query_one("SHOW ssl", &[])
+                .unwrap()
+                .get::<_, String>(0)
+                == "on"
+        };
+        let default = schema.store(1);
+        assert_eq!(encrypted(&default), offered);
+        if !offered {
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                b"skipped: the test server does not offer TLS (ssl = off): only sslmode=disable and the default were checked\n",
+            );
+            return;
+        }
+        assert!(encrypted(&open("sslmode=require").unwrap()));
+        let e = open("sslmode=verify-full").unwrap_err().to_string();
+        assert!(e.contains("invalid peer certificate"), "{e}");
+        assert!(e.contains("sslrootcert=FILE"), "{e}");
+        // The server's own (self-signed) certificate as the trusted root, when this machine can
+        // read it (the test server is local): verify-ca accepts the chain.
+        let cert_file: String = {
+            let mut conn = plain.conn().unwrap();
+            let (client, _) = conn.parts().unwrap();
+            client.query_one("SHOW ssl_cert_file", &[]).unwrap().get(0)
+        };
+        if std::fs::read(&cert_file).is_ok() {
+            let root = percent_encoding::utf8_percent_encode(
+                &cert_file,
+                percent_encoding::NON_ALPHANUMERIC,
+            );
+            let checked = open(&format!("sslmode=verify-ca&sslrootcert={root}")).unwrap();
+            assert!(encrypted(&checked));
         }
     }
 
