@@ -5,6 +5,7 @@
 #   bash tests/load/cli_batch.sh                 # 50,000 rows, 3 runs each
 #   ROWS=10000 RUNS=1 bash tests/load/cli_batch.sh
 #   SUITE=eddsa-jcs-2022 OUT_BASE=/dev/shm bash tests/load/cli_batch.sh
+#   FRESH_EXT4=1 bash tests/load/cli_batch.sh    # root: each batch on a new ext4 (loop device)
 #
 # For each run: the single-thread rate (`--dry-run --jobs 1`: every row built, checked and
 # signed on one thread, nothing written), then the real batch on every core (files written in
@@ -14,6 +15,11 @@
 # Each run also times the file system alone (one thread creating, writing and renaming as many
 # 5 KB files, no signing): on a disk where creating a file costs more kernel time than
 # signing a credential, that, not signing, bounds the batch.
+#
+# FRESH_EXT4=1 writes each batch to a newly made ext4 file system (a 3 GB image on a loop
+# device, mounted for that run): on a long-lived file system, inode allocation slows down where
+# many files were deleted recently (ext4's recently_deleted scan), so figures there depend on
+# the disk's history; a fresh one gives repeatable figures.
 #
 # Runs alternate single-thread and batch so that other work on the machine weighs on both
 # alike; the load average before each run is printed (compare runs taken when it was low).
@@ -30,7 +36,7 @@ cargo build --release --locked -q -p microcred-cli
 bin=target/release/microcred
 
 work=$(mktemp -d "$OUT_BASE/mc-cli-batch.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+trap 'mountpoint -q "$work/ext4" 2>/dev/null && umount "$work/ext4"; rm -rf "$work"' EXIT
 
 "$bin" keygen --out "$work/key.json" >/dev/null
 python3 - "$work/cohort.csv" "$ROWS" <<'EOF'
@@ -68,6 +74,16 @@ for run in $(seq 1 "$RUNS"); do
   # A fresh directory each run (deleting the last one's files would weigh on this run), and
   # the file system's dirty data written out before it starts.
   out="$work/out$run"
+  if [ -n "${FRESH_EXT4:-}" ]; then
+    mnt="$work/ext4"
+    mkdir -p "$mnt"
+    mountpoint -q "$mnt" && umount "$mnt"
+    rm -f "$work/ext4.img"
+    truncate -s 3G "$work/ext4.img"
+    mkfs.ext4 -q -F "$work/ext4.img"
+    mount -o loop "$work/ext4.img" "$mnt"
+    out="$mnt/out$run"
+  fi
   sync
   t0=$(date +%s.%N)
   report=$(peak "$bin" "${common[@]}" --out-dir "$out")
@@ -75,25 +91,43 @@ for run in $(seq 1 "$RUNS"); do
   issued=$(sed -n 's/^batch: \([0-9]*\) issued.*/\1/p' <<<"$report")
   kib=$(sed -n 's/^peak_kib=//p' <<<"$report")
   files=$(find "$out" -name '*.json' | wc -l)
-  # What the file system allows: the same number of 5 KB files created, written and renamed
-  # by one thread with no signing (a plain loop, one sync per 512 files like the batch).
-  fs_rate=$(python3 - "$work/fs$run" "$ROWS" <<'EOF'
-import os, sys, time
+  fs_dir="$work/fs$run"
+  [ -n "${FRESH_EXT4:-}" ] && fs_dir="$mnt/fs$run"
+  # What the file system allows: the same number of 5 KB files written by one thread with no
+  # signing, the way the batch writes them (anonymous files linked after one sync per 512; a
+  # temporary name and a rename where O_TMPFILE is missing).
+  fs_rate=$(python3 - "$fs_dir" "$ROWS" <<'EOF'
+import ctypes, os, sys, time
 d, n = sys.argv[1], int(sys.argv[2])
 os.mkdir(d)
+libc = ctypes.CDLL(None, use_errno=True)
+def link(fd, to):  # linkat(AT_FDCWD, /proc/self/fd/N, AT_FDCWD, to, AT_SYMLINK_FOLLOW)
+    if libc.linkat(-100, f"/proc/self/fd/{fd}".encode(), -100, to.encode(), 0x400) != 0:
+        raise OSError(ctypes.get_errno(), to)
 data = b"x" * 5000
+anonymous = hasattr(os, "O_TMPFILE")
 t = time.time()
 for start in range(0, n, 512):
     names = range(start, min(n, start + 512))
+    fds = []
     for i in names:
-        with open(f"{d}/.t{i}.tmp", "wb") as f:
-            f.write(data)
+        if anonymous:
+            fd = os.open(d, os.O_TMPFILE | os.O_WRONLY, 0o600)
+        else:
+            fd = os.open(f"{d}/.t{i}.tmp", os.O_CREAT | os.O_WRONLY, 0o600)
+        os.write(fd, data)
+        fds.append((i, fd))
     os.sync()
-    for i in names:
-        os.rename(f"{d}/.t{i}.tmp", f"{d}/{i:020x}.json")
+    for i, fd in fds:
+        if anonymous:
+            link(fd, f"{d}/{i:020x}.json")
+        else:
+            os.rename(f"{d}/.t{i}.tmp", f"{d}/{i:020x}.json")
+        os.close(fd)
 print(round(n / (time.time() - t)))
 EOF
 )
+  if [ -n "${FRESH_EXT4:-}" ]; then umount "$mnt"; fi
   rate=$(python3 -c "print(round($issued / ($t1 - $t0)))")
   ratio=$(python3 -c "print(f'{$rate / ($CORES * $single):.2f}')")
   echo "run $run (load $load): single-thread $single/s; batch $issued issued ($files files) in $(python3 -c "print(f'{$t1 - $t0:.2f}')") s = $rate/s (whole command); ratio $ratio x cores x single; peak $((kib / 1024)) MiB; file system alone $fs_rate files/s"
