@@ -156,6 +156,25 @@ pub(crate) fn new_key(
     Ok((rec, key))
 }
 
+/// Stores a key just made by `new_key` with `store`; if storing fails, a key generated in the
+/// token is destroyed there (nothing would ever use or find it), and the store's error is
+/// returned.
+pub(crate) fn store_new_key<T, E>(
+    vault: Vault<'_>,
+    key: &KeyRecord,
+    store: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
+    let stored = store();
+    if stored.is_err() {
+        if let (KeySecret::Pkcs11 { key_id, .. }, Some(token)) = (&key.secret, vault.token) {
+            if let Err(e) = token.destroy(key_id) {
+                tracing::warn!(error = %e, key = %key.method_id, "a key generated in the token but not stored could not be destroyed");
+            }
+        }
+    }
+    stored
+}
+
 /// `key` as the verification method of an institution's key number `seq`.
 fn with_method(
     key: IssuerKey,

@@ -273,6 +273,26 @@ impl Token {
         Ok(GeneratedKey { key_id: id, public })
     }
 
+    /// Destroys the key pair with `CKA_ID` `key_id` (both objects): for a key just generated
+    /// that the service could not store (another instance created the same institution or
+    /// rotated its key first), which nothing would ever use or find again.
+    pub(crate) fn destroy(&self, key_id: &[u8]) -> Result<usize, TokenError> {
+        let session = self
+            .ctx
+            .open_rw_session(self.slot)
+            .map_err(|e| self.failed("opening a read-write session", e))?;
+        let found = session
+            .find_objects(&[Attribute::Id(key_id.to_vec())])
+            .map_err(|e| self.failed("finding the unused key pair", e))?;
+        for object in &found {
+            session
+                .destroy_object(*object)
+                .map_err(|e| self.failed("destroying the unused key pair", e))?;
+        }
+        tracing::info!(token = %self.label, key_id = %hex::encode(key_id), objects = found.len(), "unused key pair destroyed in the PKCS#11 token");
+        Ok(found.len())
+    }
+
     /// Reads the new key pair's public key and checks that the private key is sensitive and
     /// not extractable, as asked.
     fn check_generated(

@@ -224,6 +224,30 @@ fn token_private_key(label: &str) -> (Vec<u8>, Vec<Attribute>) {
     (id, attrs)
 }
 
+/// How many objects (public and private keys) the token holds labelled `label`.
+fn token_objects(label: &str) -> usize {
+    let ctx = Pkcs11::new(MODULE).unwrap();
+    match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+        Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
+        Err(e) => panic!("C_Initialize: {e}"),
+    }
+    let slot = ctx
+        .get_slots_with_initialized_token()
+        .unwrap()
+        .into_iter()
+        .find(|s| ctx.get_token_info(*s).unwrap().label().trim() == LABEL)
+        .expect("the test token");
+    let session = ctx.open_ro_session(slot).unwrap();
+    match session.login(UserType::User, Some(&AuthPin::new(PIN.into()))) {
+        Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
+        Err(e) => panic!("C_Login: {e}"),
+    }
+    session
+        .find_objects(&[Attribute::Label(label.as_bytes().to_vec())])
+        .unwrap()
+        .len()
+}
+
 /// `storage`, whether `nonce` and `ciphertext` are NULL, and the token columns of a key row,
 /// read from the database directly (the SQLite file, or the PostgreSQL schema).
 fn key_row(
@@ -424,6 +448,48 @@ fn institution_with_keys_in_softhsm2_issues_credentials_that_verify(backend: Bac
     let r = rotate(c, "hsm", &tok, "vault");
     assert_eq!(r.status, 422, "{}", r.text());
     assert!(r.error().contains("keyStorage"), "{}", r.error());
+
+    // Eight requests creating the same institution at once, each generating its key in the
+    // token before the database decides: one institution, and the losers' key pairs are
+    // destroyed, not left in the token.
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    c.post(
+                        "/v1/institutions",
+                        Some(ADMIN),
+                        &json!({"slug": "race", "profile": profile, "keyStorage": "pkcs11"}),
+                    )
+                    .status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|&&st| st == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|&st| st == 201 || st == 409),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        token_objects("microcred:race:1"),
+        2,
+        "one key pair: {statuses:?}"
+    );
+    let (race_id, _) = token_private_key("microcred:race:1");
+    let stored = db.store().keys("race").unwrap();
+    assert_eq!(
+        stored[0].secret,
+        KeySecret::Pkcs11 {
+            token: LABEL.into(),
+            key_id: race_id
+        }
+    );
     drop(server);
 
     // The same database without [pkcs11]: the institution whose active key is in the token

@@ -160,7 +160,9 @@ pub(crate) async fn create_institution(
                 profile,
                 created_at: at,
             };
-            inner.store.create_institution(&rec, &key)?;
+            issuer::store_new_key(inner.keys.vault(), &key, || {
+                inner.store.create_institution(&rec, &key)
+            })?;
             if req.suspension {
                 inner.store.set_status_settings(
                     &rec.slug,
@@ -296,7 +298,9 @@ pub(crate) async fn rotate_key(
                 }
                 note = Some("did:key identity: the issuer id changed to the new key's DID; credentials signed before still verify under the old DID");
             }
-            inner.store.rotate_key(&rec, &key, &at)?;
+            issuer::store_new_key(inner.keys.vault(), &key, || {
+                inner.store.rotate_key(&rec, &key, &at)
+            })?;
             inner.invalidate(&inst);
             tracing::info!(institution = %inst, key = %key.method_id, storage = storage.as_str(), "key rotated");
             let keys = inner.store.keys(&inst)?;
