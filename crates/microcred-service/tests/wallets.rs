@@ -396,6 +396,34 @@ fn wallets(backend: Backend) {
             .len(),
         1
     );
+    // A page at a time, newest first, with the total.
+    for _ in 0..2 {
+        let r = c.post(
+            "/v1/institutions/north/offers",
+            Some(&tok),
+            &json!({"credentials": [{"achievement": "df-101", "recipient": "p@example.org"}]}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+    let all = c.get("/v1/institutions/north/offers", Some(&tok)).json();
+    assert_eq!(all["total"], 3, "{all}");
+    let ids: Vec<&str> = all["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    let second = c
+        .get("/v1/institutions/north/offers?offset=1&limit=1", Some(&tok))
+        .json();
+    assert_eq!(
+        (second["total"].clone(), second["offset"].clone()),
+        (json!(3), json!(1))
+    );
+    assert_eq!(second["offers"].as_array().unwrap().len(), 1);
+    assert_eq!(second["offers"][0]["id"], ids[1]);
+    let r = c.get("/v1/institutions/north/offers?limit=x", Some(&tok));
+    assert_eq!(r.status, 400, "{}", r.text());
 
     // Five wrong PINs lock an offer.
     let r = c.post("/v1/institutions/north/offers", Some(&tok), &json!({"txCode": true, "credentials": [{"achievement": "df-101", "recipient": "b@example.org"}]}));

@@ -844,9 +844,9 @@ pub(crate) fn parse_csv(
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListQuery {
     #[serde(default)]
-    offset: Option<u64>,
+    pub(crate) offset: Option<u64>,
     #[serde(default)]
-    limit: Option<u64>,
+    pub(crate) limit: Option<u64>,
 }
 
 fn credential_meta(base: &str, rec: &CredentialRecord) -> Value {

@@ -19,7 +19,7 @@
 //! (400, or 401 `invalid_token` with `WWW-Authenticate`), never cached.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -1256,26 +1256,39 @@ fn offer_json(base: &str, stored: &Stored) -> Value {
     })
 }
 
-/// `GET /v1/institutions/{inst}/offers` (any scope): the newest offers (at most 200).
+/// `GET /v1/institutions/{inst}/offers?offset=N&limit=N` (any scope): a page of the offers,
+/// newest first, with their total.
 pub(crate) async fn list(
     State(state): State<AppState>,
     auth: Authorized<Member>,
+    Query(q): Query<crate::routes::issue::ListQuery>,
 ) -> Result<Response, ApiError> {
     let inst = auth.into_institution();
     let base = state.inner().site.base_url.clone();
-    let offers = state
+    // As the credentials list: 100 at a time by default, at most 1,000.
+    let page = crate::store::Page {
+        offset: q.offset.unwrap_or(0),
+        limit: q.limit.unwrap_or(100).min(1000),
+    };
+    let (total, offers) = state
         .blocking(move |inner| {
-            inner
+            let total = inner.store.offer_count(&inst)?;
+            let offers = inner
                 .store
-                .offers(&inst, 200)?
+                .offers(&inst, page)?
                 .into_iter()
                 .map(|r| Stored::read(r).map_err(|e| ApiError::Internal(e.to_string())))
-                .collect::<Result<Vec<_>, _>>()
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((total, offers))
         })
         .await?;
     Ok(json_no_store(
         StatusCode::OK,
-        json!({"offers": offers.iter().map(|s| offer_json(&base, s)).collect::<Vec<_>>()}),
+        json!({
+            "total": total,
+            "offset": page.offset,
+            "offers": offers.iter().map(|s| offer_json(&base, s)).collect::<Vec<_>>(),
+        }),
     ))
 }
 

@@ -981,14 +981,20 @@ pub(crate) fn offers_and_nonces(s: &dyn Store) {
         s.offer_by_secret(OfferSecret::Token, &[1; 32]).unwrap(),
         None
     );
-    let listed: Vec<String> = s
-        .offers("of-a", 10)
-        .unwrap()
-        .into_iter()
-        .map(|o| o.id)
-        .collect();
-    assert_eq!(listed, ["offer-2", "offer-1"]);
-    assert_eq!(s.offers("of-a", 1).unwrap().len(), 1);
+    let page = |offset, limit| {
+        s.offers("of-a", Page { offset, limit })
+            .unwrap()
+            .into_iter()
+            .map(|o| o.id)
+            .collect::<Vec<String>>()
+    };
+    assert_eq!(page(0, 10), ["offer-2", "offer-1"]);
+    assert_eq!(page(0, 1), ["offer-2"]);
+    assert_eq!(page(1, 1), ["offer-1"]);
+    assert!(page(2, 10).is_empty());
+    assert_eq!(s.offer_count("of-a").unwrap(), 2);
+    assert_eq!(s.offer_count("of-b").unwrap(), 1);
+    assert_eq!(s.offer_count("nobody").unwrap(), 0);
 
     // Compare-and-swap: of two updates made from version 1, only the first lands.
     let mut a = first.clone();

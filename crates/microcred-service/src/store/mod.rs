@@ -891,8 +891,10 @@ pub trait Store: Send + Sync + 'static {
         secret: OfferSecret,
         hash: &[u8; 32],
     ) -> Result<Option<OfferRecord>, StoreError>;
-    /// An institution's offers, newest first, at most `limit`.
-    fn offers(&self, institution: &str, limit: usize) -> Result<Vec<OfferRecord>, StoreError>;
+    /// A page of an institution's offers, newest first.
+    fn offers(&self, institution: &str, page: Page) -> Result<Vec<OfferRecord>, StoreError>;
+    /// How many offers an institution has.
+    fn offer_count(&self, institution: &str) -> Result<u64, StoreError>;
     /// Replaces the offer (its token hash and body) if its version is still `expected`,
     /// storing `offer.version`: false when another request changed it first.
     fn update_offer(&self, offer: &OfferRecord, expected: i64) -> Result<bool, StoreError>;

@@ -988,19 +988,31 @@ impl Store for PgStore {
         })
     }
 
-    fn offers(&self, institution: &str, limit: usize) -> Result<Vec<OfferRecord>, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    fn offers(&self, institution: &str, page: Page) -> Result<Vec<OfferRecord>, StoreError> {
+        let (limit, offset) = page_bounds(page);
         self.read(|q| {
             q.query(
                 &format!(
                     "SELECT {OFFER_COLUMNS} FROM offers WHERE institution = $1
-                     ORDER BY created_at DESC, id LIMIT $2"
+                     ORDER BY created_at DESC, id LIMIT $2 OFFSET $3"
                 ),
-                &[&institution, &limit],
+                &[&institution, &limit, &offset],
             )?
             .iter()
             .map(offer_row)
             .collect()
+        })
+    }
+
+    fn offer_count(&self, institution: &str) -> Result<u64, StoreError> {
+        self.read(|q| {
+            let n: i64 = q
+                .one(
+                    "SELECT COUNT(*) FROM offers WHERE institution = $1",
+                    &[&institution],
+                )?
+                .try_get(0)?;
+            to_u64(n, "count")
         })
     }
 

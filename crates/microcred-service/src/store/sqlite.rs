@@ -1181,16 +1181,25 @@ impl Store for SqliteStore {
         })
     }
 
-    fn offers(&self, institution: &str, limit: usize) -> Result<Vec<OfferRecord>, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    fn offers(&self, institution: &str, page: Page) -> Result<Vec<OfferRecord>, StoreError> {
+        let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(page.offset).unwrap_or(i64::MAX);
         self.read(|c| {
             c.prepare_cached(&format!(
                 "SELECT {OFFER_COLUMNS} FROM offers WHERE institution = ?1
-                 ORDER BY created_at DESC, id LIMIT ?2"
+                 ORDER BY created_at DESC, id LIMIT ?2 OFFSET ?3"
             ))?
-            .query_map(params![institution, limit], offer_row)?
+            .query_map(params![institution, limit, offset], offer_row)?
             .collect()
         })
+    }
+
+    fn offer_count(&self, institution: &str) -> Result<u64, StoreError> {
+        self.read(|c| {
+            c.prepare_cached("SELECT COUNT(*) FROM offers WHERE institution = ?1")?
+                .query_row([institution], |r| r.get::<_, i64>(0))
+        })
+        .map(|n| u64::try_from(n).unwrap_or(0))
     }
 
     fn update_offer(&self, o: &OfferRecord, expected: i64) -> Result<bool, StoreError> {
