@@ -175,6 +175,34 @@ pub(crate) fn store_new_key<T, E>(
     stored
 }
 
+/// Destroys the private half of a compromised key kept in the PKCS#11 token, so that it can
+/// never sign again (a sealed key marked compromised is never opened again by the service,
+/// and its sealed secret is useless without the master key). Returns what the caller must know
+/// when the token's key could not be destroyed.
+pub(crate) fn destroy_compromised(vault: Vault<'_>, key: &KeyRecord) -> Option<String> {
+    let KeySecret::Pkcs11 { token, key_id } = &key.secret else {
+        return None;
+    };
+    let manual = format!(
+        "destroy the private key with CKA_ID {} in the token \"{token}\" with the token's own tools",
+        hex::encode(key_id)
+    );
+    let Some(configured) = vault.token else {
+        return Some(format!(
+            "this service has no PKCS#11 token configured, so the key's private half is still in it: {manual}"
+        ));
+    };
+    match configured.destroy_private(key_id) {
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, key = %key.method_id, "a compromised key could not be destroyed in the token");
+            Some(format!(
+                "the key's private half could not be destroyed ({e}): {manual}"
+            ))
+        }
+    }
+}
+
 /// `key` as the verification method of an institution's key number `seq`.
 fn with_method(
     key: IssuerKey,

@@ -456,12 +456,13 @@ fn institution_with_keys_in_softhsm2_issues_credentials_that_verify(backend: Bac
         let handles: Vec<_> = (0..8)
             .map(|_| {
                 s.spawn(|| {
-                    c.post(
+                    let r = c.post(
                         "/v1/institutions",
                         Some(ADMIN),
                         &json!({"slug": "race", "profile": profile, "keyStorage": "pkcs11"}),
-                    )
-                    .status
+                    );
+                    assert_ne!(r.status, 503, "{}", r.text());
+                    r.status
                 })
             })
             .collect();
@@ -480,6 +481,22 @@ fn institution_with_keys_in_softhsm2_issues_credentials_that_verify(backend: Bac
         token_objects("microcred:race:1"),
         2,
         "one key pair: {statuses:?}"
+    );
+
+    // A retired token key marked compromised loses its private half in the token (its public
+    // half stays, as in the DID document's history).
+    assert_eq!(token_objects("microcred:hsm:3"), 2);
+    let r = c.post(
+        "/v1/institutions/hsm/keys/compromised",
+        Some(&tok),
+        &json!({"id": format!("{did}#key-3")}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json().get("note").is_none(), "{}", r.text());
+    assert_eq!(
+        token_objects("microcred:hsm:3"),
+        1,
+        "only the public key is left"
     );
     let (race_id, _) = token_private_key("microcred:race:1");
     let stored = db.store().keys("race").unwrap();

@@ -333,19 +333,24 @@ pub(crate) async fn mark_compromised(
         .blocking(move |inner| {
             inner.institution(&inst)?;
             let keys = inner.store.keys(&inst)?;
-            match keys.iter().find(|k| k.method_id == req.id) {
+            let key = match keys.iter().find(|k| k.method_id == req.id) {
                 None => return Err(ApiError::NotFound(format!("no key \"{}\"", req.id))),
                 Some(k) if k.status == KeyStatus::Active => {
                     return Err(ApiError::Conflict(
                         "this is the active key: rotate first (POST .../keys/rotate), then mark it compromised".into(),
                     ))
                 }
-                Some(_) => {}
-            }
+                Some(k) => k,
+            };
             inner.store.mark_compromised(&inst, &req.id, &now_text())?;
             inner.invalidate(&inst);
             tracing::warn!(institution = %inst, key = %req.id, "key marked compromised");
-            Ok(json!({"keys": inner.store.keys(&inst)?.iter().map(key_view).collect::<Vec<_>>()}))
+            let note = issuer::destroy_compromised(inner.keys.vault(), key);
+            let mut v = json!({"keys": inner.store.keys(&inst)?.iter().map(key_view).collect::<Vec<_>>()});
+            if let (Some(n), Some(o)) = (note, v.as_object_mut()) {
+                o.insert("note".into(), n.into());
+            }
+            Ok(v)
         })
         .await?;
     Ok(AppJson(out))
