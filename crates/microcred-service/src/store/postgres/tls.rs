@@ -100,6 +100,11 @@ impl TlsSettings {
 
     /// The TLS connector for these settings (reads `sslrootcert`).
     pub(crate) fn connector(&self) -> Result<tokio_postgres_rustls::MakeRustlsConnect, String> {
+        // ring, the provider the rest of the tree uses (aws-lc-rs would need a C toolchain
+        // and cmake to build). rustls 0.23.48 deprecates ring's provider for lacking
+        // post-quantum key exchange; the classical suites it has are what PostgreSQL servers
+        // offer today.
+        #[allow(deprecated)]
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let verify_chain = match self.mode {
             SslMode::VerifyCa | SslMode::VerifyFull => true,
