@@ -283,44 +283,41 @@ impl Token {
     /// that the service could not store (another instance created the same institution or
     /// rotated its key first), which nothing would ever use or find again.
     pub(crate) fn destroy(&self, key_id: &[u8]) -> Result<usize, TokenError> {
-        let _changing = lock(&self.changes)?;
-        let session = self
-            .ctx
-            .open_rw_session(self.slot)
-            .map_err(|e| self.failed("opening a read-write session", e))?;
-        let found = session
-            .find_objects(&[Attribute::Id(key_id.to_vec())])
-            .map_err(|e| self.failed("finding the unused key pair", e))?;
-        for object in &found {
-            session
-                .destroy_object(*object)
-                .map_err(|e| self.failed("destroying the unused key pair", e))?;
-        }
-        tracing::info!(token = %self.label, key_id = %hex::encode(key_id), objects = found.len(), "unused key pair destroyed in the PKCS#11 token");
-        Ok(found.len())
+        let n =
+            self.destroy_matching(vec![Attribute::Id(key_id.to_vec())], "the unused key pair")?;
+        tracing::info!(token = %self.label, key_id = %hex::encode(key_id), objects = n, "unused key pair destroyed in the PKCS#11 token");
+        Ok(n)
     }
 
     /// Destroys the private key with `CKA_ID` `key_id` (a key marked compromised: it must never
     /// sign again; its public half stays, as in the database, for the record). Returns how many
     /// private keys it destroyed (0 when there was none).
     pub(crate) fn destroy_private(&self, key_id: &[u8]) -> Result<usize, TokenError> {
+        let template = vec![
+            Attribute::Class(ObjectClass::PRIVATE_KEY),
+            Attribute::Id(key_id.to_vec()),
+        ];
+        let n = self.destroy_matching(template, "the compromised private key")?;
+        tracing::warn!(token = %self.label, key_id = %hex::encode(key_id), destroyed = n, "compromised private key destroyed in the PKCS#11 token");
+        Ok(n)
+    }
+
+    /// Destroys every object matching `template` (`what` names them in errors), taking turns
+    /// with other changes to the token; how many it destroyed.
+    fn destroy_matching(&self, template: Vec<Attribute>, what: &str) -> Result<usize, TokenError> {
         let _changing = lock(&self.changes)?;
         let session = self
             .ctx
             .open_rw_session(self.slot)
             .map_err(|e| self.failed("opening a read-write session", e))?;
         let found = session
-            .find_objects(&[
-                Attribute::Class(ObjectClass::PRIVATE_KEY),
-                Attribute::Id(key_id.to_vec()),
-            ])
-            .map_err(|e| self.failed("finding the compromised private key", e))?;
+            .find_objects(&template)
+            .map_err(|e| self.failed(&format!("finding {what}"), e))?;
         for object in &found {
             session
                 .destroy_object(*object)
-                .map_err(|e| self.failed("destroying the compromised private key", e))?;
+                .map_err(|e| self.failed(&format!("destroying {what}"), e))?;
         }
-        tracing::warn!(token = %self.label, key_id = %hex::encode(key_id), destroyed = found.len(), "compromised private key destroyed in the PKCS#11 token");
         Ok(found.len())
     }
 

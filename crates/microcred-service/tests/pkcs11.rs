@@ -165,10 +165,9 @@ fn rotate(c: &Client, slug: &str, tok: &str, storage: &str) -> Response {
     )
 }
 
-/// What the token holds for the private key labelled `label`: its `CKA_ID` and attributes,
-/// read through cryptoki logged in as the user (the server's own login is shared: one
-/// process, one PKCS#11 library).
-fn token_private_key(label: &str) -> (Vec<u8>, Vec<Attribute>) {
+/// A read-only session on the test token, logged in as the user (the server's own login is
+/// shared: one process, one PKCS#11 library).
+fn token_session() -> cryptoki::session::Session {
     let ctx = Pkcs11::new(MODULE).unwrap();
     match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
         Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
@@ -185,6 +184,14 @@ fn token_private_key(label: &str) -> (Vec<u8>, Vec<Attribute>) {
         Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
         Err(e) => panic!("C_Login: {e}"),
     }
+    session
+}
+
+/// What the token holds for the private key labelled `label`: its `CKA_ID` and attributes,
+/// read through cryptoki logged in as the user (the server's own login is shared: one
+/// process, one PKCS#11 library).
+fn token_private_key(label: &str) -> (Vec<u8>, Vec<Attribute>) {
+    let session = token_session();
     let found = session
         .find_objects(&[
             Attribute::Class(ObjectClass::PRIVATE_KEY),
@@ -226,22 +233,7 @@ fn token_private_key(label: &str) -> (Vec<u8>, Vec<Attribute>) {
 
 /// How many objects (public and private keys) the token holds labelled `label`.
 fn token_objects(label: &str) -> usize {
-    let ctx = Pkcs11::new(MODULE).unwrap();
-    match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
-        Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
-        Err(e) => panic!("C_Initialize: {e}"),
-    }
-    let slot = ctx
-        .get_slots_with_initialized_token()
-        .unwrap()
-        .into_iter()
-        .find(|s| ctx.get_token_info(*s).unwrap().label().trim() == LABEL)
-        .expect("the test token");
-    let session = ctx.open_ro_session(slot).unwrap();
-    match session.login(UserType::User, Some(&AuthPin::new(PIN.into()))) {
-        Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
-        Err(e) => panic!("C_Login: {e}"),
-    }
+    let session = token_session();
     session
         .find_objects(&[Attribute::Label(label.as_bytes().to_vec())])
         .unwrap()

@@ -264,7 +264,8 @@ fn is_presentation(value: &Value) -> bool {
     }
 }
 
-fn mark(o: Outcome) -> &'static str {
+/// A check's outcome as the reports write it.
+pub(crate) fn mark(o: Outcome) -> &'static str {
     match o {
         Outcome::Pass => "pass",
         Outcome::Fail => "FAIL",

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use crate::evidence::Evidence;
 use crate::input::{verify_input, VerifyInput};
-use crate::report::{exit_code as file_exit_code, report_text, Checked, Line, Settings};
+use crate::report::{exit_code as file_exit_code, mark, report_text, Checked, Line, Settings};
 
 /// One file of a stack, verified.
 struct Part {
@@ -66,15 +66,10 @@ pub fn check_stack_files(
         check_stack(&stacked.value, &stacked.report, &components, learner)
     };
     let code = exit_code(&stack, &stacked, &parts, settings);
-    let headline = match code {
-        0 => "STACK VALID",
-        1 => "STACK INVALID",
-        _ => "STACK COULD NOT BE CHECKED",
-    };
-    let verdict = match code {
-        0 => Verdict::Valid,
-        1 => Verdict::Invalid,
-        _ => Verdict::Indeterminate,
+    let (headline, verdict) = match code {
+        0 => ("STACK VALID", Verdict::Valid),
+        1 => ("STACK INVALID", Verdict::Invalid),
+        _ => ("STACK COULD NOT BE CHECKED", Verdict::Indeterminate),
     };
     let reports = |c: &Part| -> Value {
         let mut v = serde_json::to_value(&c.report).unwrap_or(Value::Null);
@@ -98,13 +93,26 @@ pub fn check_stack_files(
         .as_deref()
         .map(|n| format!("\"{n}\""))
         .unwrap_or_default();
+    let explanation = explanation(&stack, code, settings);
+    let verdict_line = if subject.is_empty() {
+        format!("{}: {headline}", stacked.name)
+    } else {
+        format!("{}: {headline} {subject}", stacked.name)
+    };
     Checked {
         exit_code: code,
         verdict,
         headline: headline.into(),
-        text: text(&stacked, &parts, &stack, code, settings),
+        text: text(
+            &stacked,
+            &parts,
+            &stack,
+            &verdict_line,
+            explanation.as_deref(),
+            settings,
+        ),
         lines: lines(&stacked, &parts, &stack, settings),
-        explanation: explanation(&stack, code, settings),
+        explanation,
         subject,
         source: None,
         json,
@@ -131,15 +139,6 @@ fn exit_code(stack: &StackReport, stacked: &Part, parts: &[Part], settings: &Set
     }
 }
 
-fn mark(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Pass => "pass",
-        Outcome::Fail => "FAIL",
-        Outcome::Unknown => "unknown",
-        _ => "not checked",
-    }
-}
-
 /// `"Name" (https://…)` of a required achievement, or its id.
 fn requirement_name(req: &microcred_core::RequirementOutcome) -> String {
     req.name
@@ -163,7 +162,8 @@ fn text(
     stacked: &Part,
     parts: &[Part],
     stack: &StackReport,
-    code: u8,
+    verdict_line: &str,
+    explanation: Option<&str>,
     settings: &Settings,
 ) -> String {
     let mut out = String::new();
@@ -176,18 +176,7 @@ fn text(
             &settings.hints,
         ));
     }
-    let verdict = match code {
-        0 => "STACK VALID",
-        1 => "STACK INVALID",
-        _ => "STACK COULD NOT BE CHECKED",
-    };
-    let name = stacked
-        .report
-        .name
-        .as_deref()
-        .map(|n| format!(" \"{n}\""))
-        .unwrap_or_default();
-    let _ = writeln!(out, "{}: {verdict}{name}", stacked.name);
+    let _ = writeln!(out, "{verdict_line}");
     if let Some(rule) = &stack.rule_text {
         let _ = writeln!(out, "  It requires {rule}.");
     }
@@ -216,10 +205,8 @@ fn text(
             c.reason
         );
     }
-    if code != 0 {
-        if let Some(e) = explanation(stack, code, settings) {
-            let _ = writeln!(out, "  => {e}");
-        }
+    if let Some(e) = explanation {
+        let _ = writeln!(out, "  => {e}");
     }
     out.push('\n');
     out
