@@ -115,6 +115,13 @@ fn benches(c: &mut Criterion) {
     raw.bench_function("verify_64B", |b| {
         b.iter(|| verifying.verify_strict(black_box(&message), black_box(&signature)))
     });
+    // The same strict check as microcred does it (no final point compression, see
+    // `PublicKey::verify_strict`): what the suites' verification runs.
+    let public = PublicKey::from_bytes(&verifying.to_bytes()).unwrap();
+    let signature_bytes = signature.to_bytes();
+    raw.bench_function("verify_64B_microcred", |b| {
+        b.iter(|| public.verify_strict(black_box(&message), black_box(&signature_bytes)))
+    });
     raw.finish();
 
     // The full pipeline on a realistic credential.

@@ -164,11 +164,64 @@ impl PublicKey {
         format!("did:key:{mb}#{mb}")
     }
 
-    /// Strict Ed25519 verification (rejects non-canonical and small-order components).
+    /// Strict Ed25519 verification (rejects non-canonical and small-order components): the
+    /// same answer as ed25519-dalek's `VerifyingKey::verify_strict`, for every input.
+    ///
+    /// Written out on curve25519-dalek (the curve ed25519-dalek itself uses) for speed: that
+    /// function compresses the point `[s]B - [k]A` it computes to compare it with the
+    /// signature's `R` bytes, and compressing costs a field inversion, a tenth of a
+    /// verification. Here the decompressed `R` (which strict verification needs anyway, to
+    /// refuse small-order points) is compared with the computed point in projective
+    /// coordinates, which needs no inversion. The two comparisons agree once `R`'s encoding
+    /// is canonical (`y < p`), which is checked first: compression is one-to-one on curve
+    /// points and gives canonical encodings only, and the encodings of `x = 0` with the sign
+    /// bit set (the other non-canonical case) decompress to small-order points, refused
+    /// below. `tests::strict_verification_agrees_with_ed25519_dalek` checks the agreement on
+    /// valid, forged and edge-case signatures.
     pub fn verify_strict(&self, message: &[u8], signature: &[u8; 64]) -> bool {
-        let sig = ed25519_dalek::Signature::from_bytes(signature);
-        self.0.verify_strict(message, &sig).is_ok()
+        use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+        use curve25519_dalek::scalar::Scalar;
+        use sha2::{Digest, Sha512};
+
+        let mut r_bytes = [0u8; 32];
+        let mut s_bytes = [0u8; 32];
+        r_bytes.copy_from_slice(signature.get(..32).unwrap_or(&[0; 32]));
+        s_bytes.copy_from_slice(signature.get(32..).unwrap_or(&[0; 32]));
+        // `s` must be reduced (below the group order).
+        let Some(s) = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes)) else {
+            return false;
+        };
+        if !is_canonical_y(&r_bytes) {
+            return false;
+        }
+        let Some(r) = CompressedEdwardsY(r_bytes).decompress() else {
+            return false;
+        };
+        let a = self.0.to_edwards();
+        if r.is_small_order() || a.is_small_order() {
+            return false;
+        }
+        let k = Scalar::from_hash(
+            Sha512::new()
+                .chain_update(r_bytes)
+                .chain_update(self.0.as_bytes())
+                .chain_update(message),
+        );
+        EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, &-a, &s) == r
     }
+}
+
+/// Whether the 32-byte point encoding `bytes` holds its `y` coordinate reduced, below
+/// `p = 2^255 - 19` (the sign bit of `x`, the top bit, aside). The unreduced values are
+/// `p ..= 2^255 - 1`: low byte at least `0xed`, every other byte `0xff` (the top one `0x7f`
+/// without the sign bit).
+fn is_canonical_y(bytes: &[u8; 32]) -> bool {
+    let (low, rest) = bytes.split_at(1);
+    let (middle, top) = rest.split_at(30);
+    let unreduced = low.first().is_some_and(|&b| b >= 0xed)
+        && middle.iter().all(|&b| b == 0xff)
+        && top.first().is_some_and(|&b| b & 0x7f == 0x7f);
+    !unreduced
 }
 
 /// The public keys this thread decoded last (valid, non-weak points only), by their 32 bytes.
@@ -883,5 +936,124 @@ mod tests {
             IssuerKey::from_key_file(&v.to_string()).unwrap_err(),
             KeyError::Mismatch
         );
+    }
+
+    /// `PublicKey::verify_strict` gives ed25519-dalek's `verify_strict` answer: on valid
+    /// signatures, on each one-bit change of them, on unreduced `s` (`s + L`), on every
+    /// small-order `R` (and the unreduced and sign-bit variants of their encodings), on every
+    /// unreduced `y` as `R`, and on random bytes (property test below).
+    #[test]
+    fn strict_verification_agrees_with_ed25519_dalek() {
+        use curve25519_dalek::constants::EIGHT_TORSION;
+        use curve25519_dalek::scalar::Scalar;
+
+        let agree = |public: &PublicKey, message: &[u8], sig: &[u8; 64]| {
+            let dalek = public
+                .0
+                .verify_strict(message, &ed25519_dalek::Signature::from_bytes(sig))
+                .is_ok();
+            assert_eq!(public.verify_strict(message, sig), dalek, "{}", hex::encode(sig));
+            dalek
+        };
+        // `L`, the group order, little endian.
+        let order = (Scalar::ZERO - Scalar::ONE).to_bytes();
+        for seed in 0u8..2 {
+            let signing = SigningKey::from_bytes(&[seed; 32]);
+            let public = PublicKey::from_bytes(&signing.verifying_key().to_bytes()).unwrap();
+            let message = [seed; 64];
+            let good = signing.sign(&message).to_bytes();
+            assert!(agree(&public, &message, &good));
+            assert!(!agree(&public, b"another message", &good));
+            for bit in 0..512 {
+                let mut sig = good;
+                sig[bit / 8] ^= 1 << (bit % 8);
+                agree(&public, &message, &sig);
+            }
+            // s + L: the same s, unreduced (s < 2^253, so the sum fits in 32 bytes).
+            let mut sig = good;
+            let mut carry = 1u16; // L = (L - 1) + 1
+            for (i, b) in sig[32..].iter_mut().enumerate() {
+                let sum = u16::from(*b) + u16::from(order[i]) + carry;
+                *b = sum as u8;
+                carry = sum >> 8;
+            }
+            assert!(!agree(&public, &message, &sig));
+            // Small-order R, encoded canonically, with the sign bit flipped and unreduced.
+            for point in EIGHT_TORSION {
+                let encoded = point.compress().to_bytes();
+                let mut flipped = encoded;
+                flipped[31] ^= 0x80;
+                for r in [Some(encoded), Some(flipped), add_p(&encoded)]
+                    .into_iter()
+                    .flatten()
+                {
+                    let mut sig = good;
+                    sig[..32].copy_from_slice(&r);
+                    assert!(!agree(&public, &message, &sig));
+                }
+            }
+            // Every unreduced y (p + 0 ..= p + 18), with either sign bit, as R.
+            for low in 0u8..19 {
+                let mut y = [0u8; 32];
+                y[0] = low;
+                for r in add_p(&y).into_iter().flat_map(|r| {
+                    let mut signed = r;
+                    signed[31] |= 0x80;
+                    [r, signed]
+                }) {
+                    assert!(!is_canonical_y(&r));
+                    let mut sig = good;
+                    sig[..32].copy_from_slice(&r);
+                    assert!(!agree(&public, &message, &sig));
+                }
+            }
+        }
+    }
+
+    /// `bytes` (a point encoding whose y is at most 18) with p added to y: its unreduced
+    /// encoding, if y + p still fits in 255 bits.
+    fn add_p(bytes: &[u8; 32]) -> Option<[u8; 32]> {
+        let y_low = bytes[0];
+        if y_low > 18 || bytes[1..31].iter().any(|&b| b != 0) || bytes[31] & 0x7f != 0 {
+            return None;
+        }
+        let mut out = [0xffu8; 32];
+        out[0] = 0xed + y_low;
+        out[31] = 0x7f | (bytes[31] & 0x80);
+        Some(out)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// On arbitrary signature bytes, and on arbitrary R or s with a valid other half.
+        #[test]
+        fn strict_verification_agrees_on_any_bytes(
+            r in proptest::array::uniform32(proptest::prelude::any::<u8>()),
+            s in proptest::array::uniform32(proptest::prelude::any::<u8>()),
+            seed in proptest::prelude::any::<u8>(),
+        ) {
+            let signing = SigningKey::from_bytes(&[seed; 32]);
+            let public = PublicKey::from_bytes(&signing.verifying_key().to_bytes()).unwrap();
+            let message = b"a message";
+            let good = signing.sign(message).to_bytes();
+            let mut candidates = Vec::new();
+            let mut whole = [0u8; 64];
+            whole[..32].copy_from_slice(&r);
+            whole[32..].copy_from_slice(&s);
+            candidates.push(whole);
+            let mut new_r = good;
+            new_r[..32].copy_from_slice(&r);
+            candidates.push(new_r);
+            let mut new_s = good;
+            new_s[32..].copy_from_slice(&s);
+            candidates.push(new_s);
+            for sig in candidates {
+                let dalek = public
+                    .0
+                    .verify_strict(message, &ed25519_dalek::Signature::from_bytes(&sig))
+                    .is_ok();
+                proptest::prop_assert_eq!(public.verify_strict(message, &sig), dalek);
+            }
+        }
     }
 }
