@@ -952,7 +952,12 @@ mod tests {
                 .0
                 .verify_strict(message, &ed25519_dalek::Signature::from_bytes(sig))
                 .is_ok();
-            assert_eq!(public.verify_strict(message, sig), dalek, "{}", hex::encode(sig));
+            assert_eq!(
+                public.verify_strict(message, sig),
+                dalek,
+                "{}",
+                hex::encode(sig)
+            );
             dalek
         };
         // `L`, the group order, little endian.
