@@ -1526,7 +1526,11 @@ impl Store for SqliteStore {
             .iter()
             .filter(|o| matches!(o, InsertOutcome::Inserted))
             .count();
-        self.count_unindexed(u64::try_from(inserted).unwrap_or(u64::MAX))?;
+        // The credentials are stored whatever happens to the index: a failure to index is
+        // logged, lookups scan what is not indexed, and the next chunk tries again.
+        if let Err(e) = self.count_unindexed(u64::try_from(inserted).unwrap_or(u64::MAX)) {
+            tracing::warn!(error = %e, "indexing learners failed; they are found by a scan until it succeeds");
+        }
         out.into_iter()
             .map(|o| match o {
                 InsertOutcome::Existing(rec) => {
