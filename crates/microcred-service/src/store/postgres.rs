@@ -400,6 +400,14 @@ impl PgStore {
         f(&mut Q { client, statements }).map_err(Fail::into_store)
     }
 
+    /// The count `sql` (one `COUNT(*)` with `$1` the institution) gives for `institution`.
+    fn institution_count(&self, sql: &str, institution: &str) -> Result<u64, StoreError> {
+        self.read(|q| {
+            let n: i64 = q.one(sql, &[&institution])?.try_get(0)?;
+            to_u64(n, "count")
+        })
+    }
+
     /// Runs `f` in a READ COMMITTED transaction and commits it; runs it again (from a fresh
     /// transaction) after a deadlock, a serialization failure or a lost race, up to
     /// [`ATTEMPTS`] times.
@@ -1005,15 +1013,10 @@ impl Store for PgStore {
     }
 
     fn offer_count(&self, institution: &str) -> Result<u64, StoreError> {
-        self.read(|q| {
-            let n: i64 = q
-                .one(
-                    "SELECT COUNT(*) FROM offers WHERE institution = $1",
-                    &[&institution],
-                )?
-                .try_get(0)?;
-            to_u64(n, "count")
-        })
+        self.institution_count(
+            "SELECT COUNT(*) FROM offers WHERE institution = $1",
+            institution,
+        )
     }
 
     fn update_offer(&self, o: &OfferRecord, expected: i64) -> Result<bool, StoreError> {
@@ -1415,15 +1418,10 @@ impl Store for PgStore {
     }
 
     fn credential_count(&self, institution: &str) -> Result<u64, StoreError> {
-        self.read(|q| {
-            let n: i64 = q
-                .one(
-                    "SELECT COUNT(*) FROM credentials WHERE institution = $1",
-                    &[&institution],
-                )?
-                .try_get(0)?;
-            to_u64(n, "count")
-        })
+        self.institution_count(
+            "SELECT COUNT(*) FROM credentials WHERE institution = $1",
+            institution,
+        )
     }
 
     fn learner_credentials(&self, learner: &str) -> Result<Vec<CredentialRecord>, StoreError> {

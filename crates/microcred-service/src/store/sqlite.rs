@@ -371,23 +371,19 @@ impl Checkpointer {
 }
 
 /// Adds the learners of the credentials past `learner_index_mark.upto` to `learner_index`,
-/// in learner order, and moves the mark to the last credential, in one transaction.
-fn index_learners(conn: &Connection) -> Result<(), rusqlite::Error> {
-    conn.execute_batch(&format!(
-        "BEGIN IMMEDIATE;
-         INSERT OR IGNORE INTO learner_index (learner, credential)
+/// in learner order, and moves the mark to the last credential. Run in a write transaction,
+/// so the entries and the mark move together.
+fn index_learners(tx: &rusqlite::Transaction<'_>) -> Result<(), rusqlite::Error> {
+    tx.execute_batch(&format!(
+        "INSERT OR IGNORE INTO learner_index (learner, credential)
              SELECT learner, rowid FROM credentials
              WHERE rowid > {LEARNER_INDEXED_UPTO}
                AND learner IS NOT NULL
              ORDER BY learner, rowid;
          INSERT INTO learner_index_mark (one, upto)
              VALUES (1, coalesce((SELECT max(rowid) FROM credentials), 0))
-             ON CONFLICT (one) DO UPDATE SET upto = excluded.upto;
-         COMMIT;"
+             ON CONFLICT (one) DO UPDATE SET upto = excluded.upto;"
     ))
-    .inspect_err(|_| {
-        let _ = conn.execute_batch("ROLLBACK;");
-    })
 }
 
 /// One passive checkpoint (copies what it can without waiting for anyone); a `RESTART` one
@@ -498,7 +494,7 @@ impl SqliteStore {
     /// Unix the file and its `-wal` / `-shm` companions are made private (mode 0600).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         restrict_files(path)?;
-        let writer = Connection::open(path).map_err(|e| {
+        let mut writer = Connection::open(path).map_err(|e| {
             StoreError::Backend(format!("cannot open database {}: {e}", path.display()))
         })?;
         writer
@@ -571,7 +567,11 @@ impl SqliteStore {
             }
         };
         // Whatever is not indexed yet (all of a file older than version 9) is indexed now.
-        index_learners(&writer).map_err(backend)?;
+        let tx = writer
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        index_learners(&tx).map_err(backend)?;
+        tx.commit().map_err(backend)?;
         Ok(Self {
             path: path.to_path_buf(),
             writer: Mutex::new(writer),
@@ -637,22 +637,24 @@ impl SqliteStore {
         if pending < LEARNER_INDEX_CHUNK {
             return Ok(());
         }
-        let conn = self.writer.lock().map_err(|_| poisoned())?;
         // Another commit may have indexed them while this one waited for the writer.
-        if self.unindexed.load(Ordering::Relaxed) < LEARNER_INDEX_CHUNK {
-            return Ok(());
+        let indexed = self.write(|tx| {
+            let due = self.unindexed.load(Ordering::Relaxed) >= LEARNER_INDEX_CHUNK;
+            if due {
+                index_learners(tx).map_err(backend)?;
+            }
+            Ok(due)
+        })?;
+        if indexed {
+            self.unindexed.store(0, Ordering::Relaxed);
         }
-        index_learners(&conn).map_err(backend)?;
-        self.unindexed.store(0, Ordering::Relaxed);
-        self.checkpoints.committed(0);
         Ok(())
     }
 
     /// Puts every credential's learner into `learner_index` now (for tests of the index).
     #[cfg(test)]
     pub(crate) fn index_learners_now(&self) -> Result<(), StoreError> {
-        let conn = self.writer.lock().map_err(|_| poisoned())?;
-        index_learners(&conn).map_err(backend)?;
+        self.write(|tx| index_learners(tx).map_err(backend))?;
         self.unindexed.store(0, Ordering::Relaxed);
         Ok(())
     }
