@@ -25,6 +25,7 @@
 #![deny(missing_docs)]
 
 mod clr;
+mod config_template;
 mod endorse;
 mod issue;
 pub mod jcs;

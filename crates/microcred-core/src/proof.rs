@@ -253,13 +253,17 @@ impl SuiteImpl for Rdfc {
         microcred_rdf::canonical_sha256_document(document, contexts, &CanonicalOptions::default())
             .map_err(ProofError::from)
     }
+    /// From a remembered template when one applies (see [`crate::config_template`]): the
+    /// configurations of one issuer's proofs differ only in `created`.
     fn hash_config(
         &self,
         config: &Map<String, Value>,
         document_context: Option<&Value>,
         contexts: &ContextLoader,
     ) -> Result<[u8; 32], ProofError> {
-        Self::view_hash(Self::config_view(config, document_context), contexts)
+        crate::config_template::hash(config, document_context, contexts, |config| {
+            Self::view_nquads(Self::config_view(config, document_context), contexts)
+        })
     }
     fn transform_document(
         &self,

@@ -1,5 +1,6 @@
 //! The JSON-LD 1.1 Expansion algorithm, producing a compact internal expanded form.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde_json::{Map, Number, Value};
@@ -567,14 +568,17 @@ impl<'a, 'l> Expander<'a, 'l> {
         };
         let skip = view.without;
         let members = || m.iter().filter(move |(k, _)| Some(k.as_str()) != skip);
-        let mut ctx = active.clone();
+        // The active context is borrowed until a context replaces it: most objects have none
+        // of their own, and each clone of an `Arc` is an atomic update.
+        let mut ctx: Cow<'_, Arc<Ctx>> = Cow::Borrowed(active);
         // Revert a non-propagated (type-scoped) context on entering a new node object.
         if !from_map {
-            if let Some(prev) = &ctx.previous {
-                let has_value = members().any(|(k, _)| ctx.is_value_key(k));
-                let single_id = members().count() == 1 && members().all(|(k, _)| ctx.is_id_key(k));
+            if let Some(prev) = &active.previous {
+                let has_value = members().any(|(k, _)| active.is_value_key(k));
+                let single_id =
+                    members().count() == 1 && members().all(|(k, _)| active.is_id_key(k));
                 if !has_value && !single_id {
-                    ctx = prev.clone();
+                    ctx = Cow::Borrowed(prev);
                 }
             }
         }
@@ -584,7 +588,7 @@ impl<'a, 'l> Expander<'a, 'l> {
                     override_protected: true,
                     ..Opts::DEFAULT
                 };
-                ctx = self.apply_scoped(&ctx, d, o)?;
+                ctx = Cow::Owned(self.apply_scoped(&ctx, d, o)?);
             }
         }
         let local = match view.context {
@@ -593,10 +597,11 @@ impl<'a, 'l> Expander<'a, 'l> {
             None => map_get(m, "@context"),
         };
         if let Some(c) = local {
-            ctx = self.apply_local(&ctx, c)?;
+            ctx = Cow::Owned(self.apply_local(&ctx, c)?);
         }
-        // Type-scoped contexts.
-        let type_scoped = ctx.clone();
+        // Type-scoped contexts: `type_scoped` keeps the context as it is now, `ctx` goes on.
+        let type_scoped = ctx;
+        let mut ctx: Cow<'_, Arc<Ctx>> = Cow::Borrowed(&*type_scoped);
         let mut type_entries: Vec<(&'a str, &'a Value)> = Vec::new();
         let mut single_type_entry: Option<(&'a str, &'a Value)> = None;
         for (k, v) in members() {
@@ -648,7 +653,7 @@ impl<'a, 'l> Expander<'a, 'l> {
                             propagate: false,
                             ..Opts::DEFAULT
                         };
-                        ctx = self.apply_scoped(&ctx, d, o)?;
+                        ctx = Cow::Owned(self.apply_scoped(&ctx, d, o)?);
                     }
                 }
             }

@@ -224,6 +224,8 @@ pub struct ContextLoader {
     /// does) is recognized by comparing it with them, without encoding it.
     recent_inline: RwLock<Vec<(Value, u64)>>,
     empty: Arc<Ctx>,
+    /// See [`ContextLoader::state_id`].
+    state: u64,
 }
 
 /// How many embedded contexts [`ContextLoader::inline_id`] compares a context with before
@@ -245,7 +247,15 @@ impl ContextLoader {
             inline: RwLock::new(SeededMap::default()),
             recent_inline: RwLock::new(Vec::new()),
             empty: Arc::new(Ctx::empty(None)),
+            state: next_id(),
         }
+    }
+
+    /// Identifies this loader with the documents it holds now: no other loader has it, and
+    /// [`Self::add`] gives the loader a new one. Results computed with one loader can be
+    /// remembered under it (a processed result is only ever a function of the documents).
+    pub fn state_id(&self) -> u64 {
+        self.state
     }
 
     /// A loader with every bundled context (see [`bundled_contexts`]). Documents are parsed on
@@ -283,6 +293,7 @@ impl ContextLoader {
             }),
         );
         self.cache_clear();
+        self.state = next_id();
         Ok(())
     }
 
