@@ -310,7 +310,15 @@ mod tests {
         });
     }
 
-    fn config(members: Value) -> Map<String, Value> {
+    /// The configuration of a proof microcred makes (`created` to be filled in).
+    fn proof_config() -> Map<String, Value> {
+        let members = json!({
+            "type": "DataIntegrityProof",
+            "cryptosuite": "eddsa-rdfc-2022",
+            "created": "",
+            "verificationMethod": "did:key:z6Mkq#z6Mkq",
+            "proofPurpose": "assertionMethod",
+        });
         members.as_object().unwrap().clone()
     }
 
@@ -372,13 +380,7 @@ mod tests {
         forget();
         let loader = crate::proof::bundled_contexts();
         let context = json!([VC2, OB]);
-        let members = config(json!({
-            "type": "DataIntegrityProof",
-            "cryptosuite": "eddsa-rdfc-2022",
-            "created": "",
-            "verificationMethod": "did:key:z6Mkq#z6Mkq",
-            "proofPurpose": "assertionMethod",
-        }));
+        let members = proof_config();
         for created in [
             "2025-05-01T09:00:05Z",
             "2026-12-05T20:10:00Z",
@@ -430,13 +432,7 @@ mod tests {
             }})
             .to_string()
         };
-        let members = config(json!({
-            "type": "DataIntegrityProof",
-            "cryptosuite": "eddsa-rdfc-2022",
-            "created": "",
-            "verificationMethod": "did:key:z6Mkq#z6Mkq",
-            "proofPurpose": "assertionMethod",
-        }));
+        let members = proof_config();
         let context = json!(url);
         let mut loader = ContextLoader::empty();
         let cases = [
