@@ -231,6 +231,9 @@ fn benches(c: &mut Criterion) {
     parts.bench_function("sha256_document_nquads", |b| {
         b.iter(|| Sha256::digest(black_box(nquads.as_bytes())))
     });
+    parts.bench_function("jcs_canonicalize_document", |b| {
+        b.iter(|| microcred_core::jcs::canonicalize(black_box(&unsigned)))
+    });
     parts.bench_function("hash_data", |b| {
         b.iter(|| hash_data(Cryptosuite::EddsaRdfc2022, black_box(&doc), &config).unwrap())
     });
