@@ -379,12 +379,12 @@ const RADIX32_AFTER: u64 = 2048;
 /// The Ed25519 base point's radix-32 table (about 100 KB), once this process has made
 /// [`RADIX32_AFTER`] local signatures; `None` before.
 ///
-/// With it a signature took about 1 µs less (median of alternating pairs, with the caches
-/// disturbed between calls as a signing service's JSON work disturbs them: 20.6-21.0 µs
-/// against 21.3-22.3 µs for `SigningKey::sign`); radix-64 was no faster than radix-16, and
-/// radix-128 and -256 slower (their constant-time look-ups scan more entries). Building it
-/// takes about 2.5 ms, so a process that signs a few credentials (`microcred sign`, one
-/// issuance) never pays for it, and a batch or a busy service pays once.
+/// With it a signature took 1.0-1.3 µs less than `SigningKey::sign` (about 18 µs), the median
+/// difference of alternating batches in each of three runs, every call following a 384 KB
+/// memory sweep as a signing service's JSON work disturbs the caches. Radix-64 was no faster
+/// than radix-16, and radix-128 and -256 slower (their constant-time look-ups scan more
+/// entries). Building it takes about 2.5 ms, so a process that signs a few credentials
+/// (`microcred sign`, one issuance) never pays for it, and a batch or a busy service pays once.
 fn basepoint_radix32() -> Option<&'static curve25519_dalek::edwards::EdwardsBasepointTableRadix32> {
     use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
     use curve25519_dalek::edwards::EdwardsBasepointTableRadix32;
