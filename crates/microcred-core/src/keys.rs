@@ -10,6 +10,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use curve25519_dalek::edwards::EdwardsBasepointTableRadix32;
 use ed25519_dalek::hazmat::ExpandedSecretKey;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -385,22 +386,27 @@ const RADIX32_AFTER: u64 = 2048;
 /// than radix-16, and radix-128 and -256 slower (their constant-time look-ups scan more
 /// entries). Building it takes about 2.5 ms, so a process that signs a few credentials
 /// (`microcred sign`, one issuance) never pays for it, and a batch or a busy service pays once.
-fn basepoint_radix32() -> Option<&'static curve25519_dalek::edwards::EdwardsBasepointTableRadix32> {
-    use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
-    use curve25519_dalek::edwards::EdwardsBasepointTableRadix32;
-    use curve25519_dalek::traits::BasepointTable;
+fn basepoint_radix32() -> Option<&'static EdwardsBasepointTableRadix32> {
     use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::OnceLock;
 
-    static TABLE: OnceLock<EdwardsBasepointTableRadix32> = OnceLock::new();
     static SIGNED: AtomicU64 = AtomicU64::new(0);
-    if let Some(table) = TABLE.get() {
+    if let Some(table) = RADIX32.get() {
         return Some(table);
     }
     if SIGNED.fetch_add(1, Ordering::Relaxed) < RADIX32_AFTER {
         return None;
     }
-    Some(TABLE.get_or_init(|| BasepointTable::create(&ED25519_BASEPOINT_POINT)))
+    Some(radix32_table())
+}
+
+/// The table of [`basepoint_radix32`], built on first call.
+static RADIX32: std::sync::OnceLock<EdwardsBasepointTableRadix32> = std::sync::OnceLock::new();
+
+fn radix32_table() -> &'static EdwardsBasepointTableRadix32 {
+    use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
+    use curve25519_dalek::traits::BasepointTable;
+
+    RADIX32.get_or_init(|| BasepointTable::create(&ED25519_BASEPOINT_POINT))
 }
 
 impl IssuerKey {
@@ -918,12 +924,7 @@ mod tests {
             seed in proptest::array::uniform32(proptest::prelude::any::<u8>()),
             message in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
         ) {
-            use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, ED25519_BASEPOINT_TABLE};
-            use curve25519_dalek::edwards::EdwardsBasepointTableRadix32;
-            use curve25519_dalek::traits::BasepointTable;
-            static RADIX32: std::sync::OnceLock<EdwardsBasepointTableRadix32> =
-                std::sync::OnceLock::new();
-            let radix32 = RADIX32.get_or_init(|| BasepointTable::create(&ED25519_BASEPOINT_POINT));
+            use curve25519_dalek::constants::ED25519_BASEPOINT_TABLE;
 
             let key = IssuerKey::from_seed(&seed).unwrap();
             let Secret::Local(local) = &key.secret else {
@@ -932,7 +933,7 @@ mod tests {
             let dalek = SigningKey::from_bytes(&seed).sign(&message).to_bytes();
             let public = key.public.0.to_bytes();
             proptest::prop_assert_eq!(local.sign_with(ED25519_BASEPOINT_TABLE, &public, &message), dalek);
-            proptest::prop_assert_eq!(local.sign_with(radix32, &public, &message), dalek);
+            proptest::prop_assert_eq!(local.sign_with(radix32_table(), &public, &message), dalek);
             let signature = key.sign(&message).unwrap();
             proptest::prop_assert_eq!(signature, dalek);
             proptest::prop_assert!(key.public_key().verify_strict(&message, &signature));
